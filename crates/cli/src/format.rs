@@ -1,0 +1,116 @@
+//! Docker's ways of showing sizes, durations and tables.
+
+use std::time::Duration;
+
+/// Docker's `HumanSize`: decimal units, three significant digits ("4.26MB").
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let mut s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    format!("{s}{}", UNITS[unit])
+}
+
+/// Docker's `HumanDuration`: "Less than a second", "3 minutes", "About an hour", "2 days".
+pub fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    let plural = |n: u64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
+    match s {
+        0 => "Less than a second".into(),
+        1..=59 => plural(s, "second"),
+        60..=119 => "About a minute".into(),
+        120..=3599 => plural(s / 60, "minute"),
+        3600..=7199 => "About an hour".into(),
+        7200..=172_799 => plural(s / 3600, "hour"),
+        172_800..=1_209_599 => plural(s / 86_400, "day"),
+        1_209_600..=7_862_399 => plural(s / 604_800, "week"),
+        7_862_400..=63_071_999 => plural(s / 2_592_000, "month"),
+        _ => plural(s / 31_536_000, "year"),
+    }
+}
+
+/// How long ago an RFC 3339 time was, as Docker shows it ("5 minutes ago").
+pub fn ago(rfc3339: &str) -> String {
+    match humantime::parse_rfc3339_weak(rfc3339) {
+        Ok(t) => format!("{} ago", human_duration(t.elapsed().unwrap_or_default())),
+        Err(_) => String::new(),
+    }
+}
+
+pub fn since(rfc3339: &str) -> String {
+    humantime::parse_rfc3339_weak(rfc3339)
+        .map(|t| human_duration(t.elapsed().unwrap_or_default()))
+        .unwrap_or_default()
+}
+
+/// Prints rows in columns three spaces apart, as Docker's tabwriter does.
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            out.push_str(c);
+            if i + 1 < cells.len() {
+                out.push_str(&" ".repeat(widths[i] - c.chars().count() + 3));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_like_docker() {
+        assert_eq!(human_size(0), "0B");
+        assert_eq!(human_size(999), "999B");
+        assert_eq!(human_size(1_240), "1.24kB");
+        assert_eq!(human_size(4_261_000), "4.26MB");
+        assert_eq!(human_size(42_600_000), "42.6MB");
+        assert_eq!(human_size(1_000_000), "1MB");
+    }
+
+    #[test]
+    fn durations_like_docker() {
+        assert_eq!(
+            human_duration(Duration::from_millis(300)),
+            "Less than a second"
+        );
+        assert_eq!(human_duration(Duration::from_secs(1)), "1 second");
+        assert_eq!(human_duration(Duration::from_secs(90)), "About a minute");
+        assert_eq!(human_duration(Duration::from_secs(300)), "5 minutes");
+        assert_eq!(human_duration(Duration::from_secs(3 * 3600)), "3 hours");
+        assert_eq!(human_duration(Duration::from_secs(3 * 86400)), "3 days");
+    }
+}

@@ -1,0 +1,475 @@
+//! `kist`: the command line. Parses, calls the engine, prints. Docker's exit codes: the
+//! container's own status, 125 when kist fails, 126/127 when the program cannot run.
+
+mod format;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+use clap::{ArgAction, Args, Parser, Subcommand};
+use kist_engine::{Engine, NetworkMode, RemoveMode, RunOptions};
+use kist_image::{Reference, import_rootfs_tarball};
+
+#[derive(Parser)]
+#[command(
+    name = "kist",
+    version,
+    about = "A container engine",
+    disable_help_subcommand = true
+)]
+struct Cli {
+    /// Where kist keeps images, containers and volumes
+    #[arg(long, global = true, env = "KIST_ROOT", default_value = kist_engine::Layout::DEFAULT_ROOT)]
+    root: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an image from a root filesystem tarball (plain, gzip or zstd; '-' reads stdin)
+    Import { file: String, name: String },
+    /// List images
+    Images {
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Run a command in a new container
+    Run(Box<RunArgs>),
+    /// List containers
+    Ps {
+        #[arg(short, long)]
+        all: bool,
+        #[arg(short, long)]
+        quiet: bool,
+        #[arg(long)]
+        no_trunc: bool,
+    },
+    /// Remove containers
+    Rm {
+        #[arg(short, long)]
+        force: bool,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+    /// Manage kist itself
+    #[command(subcommand)]
+    System(SystemCommand),
+}
+
+#[derive(Args)]
+#[command(disable_help_flag = true)]
+struct RunArgs {
+    /// Remove the container when it exits
+    #[arg(long)]
+    rm: bool,
+    /// Keep stdin open and pass it to the container
+    #[arg(short, long)]
+    interactive: bool,
+    /// Give the container a terminal
+    #[arg(short, long)]
+    tty: bool,
+    /// Run in the background (not available yet)
+    #[arg(short, long)]
+    detach: bool,
+    #[arg(long)]
+    name: Option<String>,
+    /// Set an environment variable (KEY=VALUE, or KEY to pass kist's own)
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    #[arg(long = "env-file")]
+    env_file: Vec<PathBuf>,
+    #[arg(short, long)]
+    workdir: Option<String>,
+    /// UID[:GID] or NAME[:GROUP]
+    #[arg(short, long)]
+    user: Option<String>,
+    #[arg(short = 'h', long)]
+    hostname: Option<String>,
+    /// Bind mount (/host:/ctr[:ro]) or named volume (NAME:/ctr[:ro])
+    #[arg(short, long = "volume")]
+    volume: Vec<String>,
+    #[arg(long)]
+    entrypoint: Option<String>,
+    /// Mount the container's root read-only
+    #[arg(long)]
+    read_only: bool,
+    /// Run an init as PID 1 that forwards signals and reaps zombies
+    #[arg(long)]
+    init: bool,
+    /// none (the default: only lo) or host
+    #[arg(long, alias = "net", default_value = "none")]
+    network: String,
+    #[arg(long, action = ArgAction::Help)]
+    help: Option<bool>,
+    /// IMAGE [COMMAND [ARG...]]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "IMAGE [COMMAND [ARG...]]"
+    )]
+    image_and_command: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum VolumeCommand {
+    Create {
+        name: Option<String>,
+    },
+    Ls {
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    Inspect {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    Rm {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    Prune {
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SystemCommand {
+    /// Clean up after killed commands, and remove stopped containers and unused volumes
+    Prune {
+        #[arg(short, long)]
+        force: bool,
+        #[arg(long)]
+        volumes: bool,
+    },
+}
+
+fn main() {
+    let code = match Cli::try_parse() {
+        Ok(cli) => match dispatch(cli) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("kist: {}", one_line(&e));
+                e.downcast_ref::<kist_engine::Error>()
+                    .map_or(125, |e| e.exit_code())
+            }
+        },
+        Err(e) => usage_error(e),
+    };
+    std::process::exit(code)
+}
+
+/// The error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ")
+}
+
+/// clap's errors as one line and exit 125, as Docker does for bad flags.
+fn usage_error(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return 0;
+    }
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("kist: {first}; see 'kist --help'");
+    125
+}
+
+fn dispatch(cli: Cli) -> Result<i32> {
+    let engine = Engine::open(&cli.root)
+        .with_context(|| format!("opening kist's store at {}", cli.root.display()))?;
+    match cli.command {
+        Command::Import { file, name } => import(&engine, &file, &name),
+        Command::Images { quiet } => images(&engine, quiet),
+        Command::Run(args) => run(&engine, *args),
+        Command::Ps {
+            all,
+            quiet,
+            no_trunc,
+        } => ps(&engine, all, quiet, no_trunc),
+        Command::Rm { force, containers } => rm(&engine, force, &containers),
+        Command::Volume(cmd) => volume(&engine, cmd),
+        Command::System(SystemCommand::Prune { force: _, volumes }) => {
+            system_prune(&engine, volumes)
+        }
+    }
+}
+
+fn import(engine: &Engine, file: &str, name: &str) -> Result<i32> {
+    let reference = Reference::parse(name)?;
+    let input: Box<dyn Read> = if file == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(file).with_context(|| format!("opening {file}"))?)
+    };
+    let outcome = import_rootfs_tarball(&engine.images, input, &reference, file)
+        .with_context(|| format!("importing {file}"))?;
+    println!("{}", outcome.image_id);
+    Ok(0)
+}
+
+fn images(engine: &Engine, quiet: bool) -> Result<i32> {
+    let mut list = engine.images.list()?;
+    list.sort_by_key(|i| std::cmp::Reverse(i.created));
+    if quiet {
+        let mut seen = Vec::new();
+        for i in list {
+            if !seen.contains(&i.id) {
+                println!("{}", i.id.short());
+                seen.push(i.id);
+            }
+        }
+        return Ok(0);
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|i| {
+            let (repo, tag) = match &i.reference {
+                Some(r) => (
+                    r.familiar_repository(),
+                    r.tag.clone().unwrap_or_else(|| "<none>".into()),
+                ),
+                None => ("<none>".into(), "<none>".into()),
+            };
+            let created = i
+                .created
+                .map(|c| {
+                    format!(
+                        "{} ago",
+                        format::human_duration(
+                            SystemTime::now().duration_since(c).unwrap_or_default()
+                        )
+                    )
+                })
+                .unwrap_or_default();
+            vec![
+                repo,
+                tag,
+                i.id.short().to_string(),
+                created,
+                format::human_size(i.size),
+            ]
+        })
+        .collect();
+    format::print_table(&["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], &rows);
+    Ok(0)
+}
+
+fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
+    if args.detach {
+        anyhow::bail!("-d (detached containers) is not available yet: run in the foreground");
+    }
+    let mut rest = args.image_and_command.into_iter();
+    let image = rest
+        .next()
+        .context("an image is required: kist run IMAGE [COMMAND]")?;
+    let volumes = args
+        .volume
+        .iter()
+        .map(|v| kist_engine::parse_volume(v))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let opts = RunOptions {
+        image,
+        command: rest.collect(),
+        remove: args.rm,
+        interactive: args.interactive,
+        tty: args.tty,
+        name: args.name,
+        env: args.env,
+        env_files: args.env_file,
+        workdir: args.workdir,
+        user: args.user,
+        hostname: args.hostname,
+        volumes,
+        entrypoint: args.entrypoint,
+        read_only: args.read_only,
+        init: args.init,
+        network: NetworkMode::parse(&args.network)?,
+    };
+    Ok(kist_engine::run(engine, opts)?)
+}
+
+fn ps(engine: &Engine, all: bool, quiet: bool, no_trunc: bool) -> Result<i32> {
+    let containers: Vec<_> = engine
+        .store
+        .containers()?
+        .into_iter()
+        .filter(|c| all || c.state == kist_engine::ContainerState::Running)
+        .collect();
+    let id = |c: &kist_engine::ContainerRecord| {
+        if no_trunc {
+            c.id.clone()
+        } else {
+            c.short_id().to_string()
+        }
+    };
+    if quiet {
+        for c in &containers {
+            println!("{}", id(c));
+        }
+        return Ok(0);
+    }
+    let rows: Vec<Vec<String>> = containers
+        .iter()
+        .map(|c| {
+            let mut command = format!("\"{}\"", c.command.join(" "));
+            if !no_trunc && command.chars().count() > 20 {
+                command = format!("{}…\"", command.chars().take(19).collect::<String>());
+            }
+            let status = match c.state {
+                kist_engine::ContainerState::Running => format!(
+                    "Up {}",
+                    format::since(c.started_at.as_deref().unwrap_or(&c.created))
+                ),
+                kist_engine::ContainerState::Exited => format!(
+                    "Exited ({}) {}",
+                    c.exit_code.unwrap_or(0),
+                    format::ago(c.finished_at.as_deref().unwrap_or(&c.created))
+                ),
+                kist_engine::ContainerState::Created => "Created".into(),
+                kist_engine::ContainerState::Removing => "Removal In Progress".into(),
+            };
+            vec![
+                id(c),
+                c.image.clone(),
+                command,
+                format::ago(&c.created),
+                status,
+                String::new(),
+                c.name.clone(),
+            ]
+        })
+        .collect();
+    format::print_table(
+        &[
+            "CONTAINER ID",
+            "IMAGE",
+            "COMMAND",
+            "CREATED",
+            "STATUS",
+            "PORTS",
+            "NAMES",
+        ],
+        &rows,
+    );
+    Ok(0)
+}
+
+fn rm(engine: &Engine, force: bool, containers: &[String]) -> Result<i32> {
+    let mode = if force {
+        RemoveMode::Force
+    } else {
+        RemoveMode::IfStopped
+    };
+    let mut code = 0;
+    for name in containers {
+        let result = engine
+            .store
+            .find_container(name)
+            .and_then(|c| kist_engine::remove_container(engine, &c, mode));
+        match result {
+            Ok(()) => println!("{name}"),
+            Err(e) => {
+                eprintln!("kist: {e}");
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
+}
+
+fn volume(engine: &Engine, cmd: VolumeCommand) -> Result<i32> {
+    use kist_engine::volumes;
+    match cmd {
+        VolumeCommand::Create { name } => {
+            let name = name.unwrap_or_else(random_volume_name);
+            volumes::ensure(engine, &name, false)?;
+            println!("{name}");
+        }
+        VolumeCommand::Ls { quiet } => {
+            let list = volumes::list(engine)?;
+            if quiet {
+                list.iter().for_each(|v| println!("{}", v.name));
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|v| vec!["local".into(), v.name.clone()])
+                    .collect();
+                format::print_table(&["DRIVER", "VOLUME NAME"], &rows);
+            }
+        }
+        VolumeCommand::Inspect { names } => {
+            let docs = names
+                .iter()
+                .map(|n| volumes::inspect(engine, n))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            println!("{}", serde_json::to_string_pretty(&docs)?);
+        }
+        VolumeCommand::Rm { names } => {
+            let mut code = 0;
+            for n in names {
+                match volumes::remove(engine, &n) {
+                    Ok(()) => println!("{n}"),
+                    Err(e) => {
+                        eprintln!("kist: {e}");
+                        code = 1;
+                    }
+                }
+            }
+            return Ok(code);
+        }
+        VolumeCommand::Prune { force: _ } => {
+            let removed = volumes::prune(engine)?;
+            if !removed.is_empty() {
+                println!("Deleted Volumes:");
+                removed.iter().for_each(|n| println!("{n}"));
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn random_volume_name() -> String {
+    let mut b = [0u8; 32];
+    let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Opening the engine already cleaned up after killed commands; this also removes stopped
+/// containers (and unused volumes with --volumes), as `docker system prune` does.
+fn system_prune(engine: &Engine, with_volumes: bool) -> Result<i32> {
+    for c in engine.store.containers()? {
+        if c.state == kist_engine::ContainerState::Exited {
+            kist_engine::remove_container(engine, &c, RemoveMode::IfStopped)?;
+            println!("Deleted container {}", c.id);
+        }
+    }
+    if with_volumes {
+        for v in kist_engine::volumes::prune(engine)? {
+            println!("Deleted volume {v}");
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,70 @@
+//! The generated /etc/hostname, /etc/hosts and /etc/resolv.conf of a container.
+
+use crate::options::NetworkMode;
+
+pub fn hostname_file(hostname: &str) -> String {
+    format!("{hostname}\n")
+}
+
+pub fn hosts_file(hostname: &str, network: NetworkMode) -> String {
+    if network == NetworkMode::Host
+        && let Ok(host) = std::fs::read_to_string("/etc/hosts")
+    {
+        return host;
+    }
+    let mut s = String::from(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+    );
+    // With no network of its own the container still finds itself by name.
+    s.push_str(&format!("127.0.1.1\t{hostname}\n"));
+    s
+}
+
+/// The host's resolv.conf; in a network namespace of its own, without the host's loopback
+/// resolvers (unreachable from there), falling back to public ones as Docker does.
+pub fn resolv_conf(network: NetworkMode) -> String {
+    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    if network == NetworkMode::Host {
+        return host;
+    }
+    filter_resolv_conf(&host)
+}
+
+fn filter_resolv_conf(host: &str) -> String {
+    let mut out = String::new();
+    let mut nameservers = 0;
+    for line in host.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() == Some("nameserver") {
+            let addr = words.next().unwrap_or("");
+            if addr.starts_with("127.") || addr == "::1" {
+                continue;
+            }
+            nameservers += 1;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if nameservers == 0 {
+        out.push_str("nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_resolvers_are_dropped() {
+        let out = filter_resolv_conf("search lan\nnameserver 127.0.0.53\n");
+        assert_eq!(out, "search lan\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        let out = filter_resolv_conf("nameserver 10.0.0.1\nnameserver ::1\n");
+        assert_eq!(out, "nameserver 10.0.0.1\n");
+    }
+
+    #[test]
+    fn hosts_names_the_container() {
+        assert!(hosts_file("abc", NetworkMode::None).contains("127.0.1.1\tabc\n"));
+    }
+}

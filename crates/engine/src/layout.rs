@@ -1,0 +1,71 @@
+//! Where kist keeps things. Everything derives from one root (`--root`, `KIST_ROOT`, default
+//! /var/lib/kist); state that must not survive a reboot lives in a runtime directory: /run/kist
+//! for the default root, `<root>/run` for any other, so that every root is self-contained.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{IoContext, Result};
+
+const DEFAULT_RUN: &str = "/run/kist";
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub root: PathBuf,
+    pub run: PathBuf,
+}
+
+impl Layout {
+    pub const DEFAULT_ROOT: &'static str = "/var/lib/kist";
+
+    pub fn new(root: &Path) -> Layout {
+        let run = if root == Path::new(Self::DEFAULT_ROOT) {
+            PathBuf::from(DEFAULT_RUN)
+        } else {
+            root.join("run")
+        };
+        Layout {
+            root: root.to_path_buf(),
+            run,
+        }
+    }
+
+    pub fn ensure(&self) -> Result<()> {
+        for dir in [
+            self.containers_dir(),
+            self.run.join("containers"),
+            self.volumes_dir(),
+        ] {
+            if !dir.is_dir() {
+                fs::create_dir_all(&dir).ctx("creating", dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join("kist.db")
+    }
+
+    pub fn containers_dir(&self) -> PathBuf {
+        self.root.join("containers")
+    }
+
+    /// The container's persistent directory: its write layer (upper, work).
+    pub fn container_dir(&self, id: &str) -> PathBuf {
+        self.containers_dir().join(id)
+    }
+
+    /// The container's runtime directory: its root's mount point and generated /etc files.
+    pub fn container_run_dir(&self, id: &str) -> PathBuf {
+        self.run.join("containers").join(id)
+    }
+
+    pub fn volumes_dir(&self) -> PathBuf {
+        self.root.join("volumes")
+    }
+
+    pub fn volume_data(&self, name: &str) -> PathBuf {
+        self.volumes_dir().join(name).join("_data")
+    }
+}

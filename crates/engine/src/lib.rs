@@ -1,0 +1,52 @@
+//! kist's engine: containers, volumes and their state, and the turning of a user's `run`
+//! options into an OCI runtime spec for the runtime core.
+
+mod container_fs;
+mod error;
+mod hostfiles;
+mod ids;
+mod layout;
+mod names;
+mod options;
+mod reconcile;
+mod removal;
+mod run;
+mod spec;
+mod store;
+mod user;
+pub mod volumes;
+
+pub use error::{Error, Result};
+pub use kist_runtime::ExitStatus;
+pub use layout::Layout;
+pub use options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, parse_volume};
+pub use reconcile::reconcile;
+pub use removal::{RemoveMode, remove_container};
+pub use run::run;
+pub use store::{ContainerRecord, ContainerState, Store, VolumeRecord};
+
+use kist_image::ImageStore;
+
+/// Everything a command needs: where things live, the state store and the image store.
+pub struct Engine {
+    pub layout: Layout,
+    pub store: Store,
+    pub images: ImageStore,
+}
+
+impl Engine {
+    /// Opens the state under `root` and cleans up after any kist that was killed.
+    pub fn open(root: &std::path::Path) -> Result<Engine> {
+        let layout = Layout::new(root);
+        layout.ensure()?;
+        let store = Store::open(&layout.db_path())?;
+        let images = ImageStore::open(root)?;
+        let engine = Engine {
+            layout,
+            store,
+            images,
+        };
+        reconcile(&engine)?;
+        Ok(engine)
+    }
+}

@@ -1,0 +1,224 @@
+//! A user's `run` options, and the parsers for the values that need one (`-v`, `-e`, env files).
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IoContext, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum NetworkMode {
+    /// Its own network namespace with only `lo` (until bridge networking lands).
+    #[default]
+    None,
+    /// The host's network namespace.
+    Host,
+}
+
+impl NetworkMode {
+    pub fn parse(s: &str) -> Result<NetworkMode> {
+        match s {
+            "none" => Ok(NetworkMode::None),
+            "host" => Ok(NetworkMode::Host),
+            other => Err(Error::Invalid(format!(
+                "network {other:?} is not available: use --network none or --network host"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum VolumeSpec {
+    /// `-v /host/dir:/ctr/dir[:ro]`
+    Bind {
+        source: PathBuf,
+        target: String,
+        read_only: bool,
+    },
+    /// `-v NAME:/ctr/dir[:ro]`, or an anonymous volume for `-v /ctr/dir` (name None).
+    Named {
+        name: Option<String>,
+        target: String,
+        read_only: bool,
+    },
+}
+
+impl VolumeSpec {
+    pub fn target(&self) -> &str {
+        match self {
+            VolumeSpec::Bind { target, .. } | VolumeSpec::Named { target, .. } => target,
+        }
+    }
+}
+
+/// What `kist run` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub image: String,
+    pub command: Vec<String>,
+    pub remove: bool,
+    pub interactive: bool,
+    pub tty: bool,
+    pub name: Option<String>,
+    /// Raw `-e` values: `K=V`, or `K` to take the value from kist's environment.
+    pub env: Vec<String>,
+    pub env_files: Vec<PathBuf>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub hostname: Option<String>,
+    pub volumes: Vec<VolumeSpec>,
+    /// `Some("")` clears the image's entrypoint.
+    pub entrypoint: Option<String>,
+    pub read_only: bool,
+    pub init: bool,
+    pub network: NetworkMode,
+}
+
+/// Parses a `-v` value the way Docker does.
+pub fn parse_volume(value: &str) -> Result<VolumeSpec> {
+    let bad = |why: &str| Error::Invalid(format!("invalid volume specification {value:?}: {why}"));
+    let parts: Vec<&str> = value.split(':').collect();
+    let (source, target, mode) = match parts.as_slice() {
+        [target] => (None, *target, None),
+        [source, target] => (Some(*source), *target, None),
+        [source, target, mode] => (Some(*source), *target, Some(*mode)),
+        _ => return Err(bad("expected SOURCE:TARGET[:ro|rw]")),
+    };
+    if !target.starts_with('/') {
+        return Err(bad("the container path must be absolute"));
+    }
+    if target == "/" {
+        return Err(bad("the container path cannot be /"));
+    }
+    let read_only = match mode {
+        None | Some("rw") => false,
+        Some("ro") => true,
+        Some(other) => return Err(bad(&format!("unknown mode {other:?}: use ro or rw"))),
+    };
+    let target = target.to_string();
+    match source {
+        None => Ok(VolumeSpec::Named {
+            name: None,
+            target,
+            read_only,
+        }),
+        Some("") => Err(bad("the source is empty")),
+        Some(s) if s.starts_with('/') => Ok(VolumeSpec::Bind {
+            source: PathBuf::from(s),
+            target,
+            read_only,
+        }),
+        Some(s) if s.contains('/') || s.starts_with('.') || s.starts_with('~') => Err(bad(
+            "a host path must be absolute (like /srv/data); a volume name has no '/'",
+        )),
+        Some(s) if crate::volumes::is_valid_name(s) => Ok(VolumeSpec::Named {
+            name: Some(s.to_string()),
+            target,
+            read_only,
+        }),
+        Some(_) => Err(bad(
+            "a volume name is letters, digits, '_', '.' and '-', starting with a letter or digit",
+        )),
+    }
+}
+
+/// Resolves a `-e` value: `K=V` as is, `K` from kist's own environment (skipped when unset).
+pub fn resolve_env(value: &str) -> Result<Option<String>> {
+    let key = value.split('=').next().unwrap_or("");
+    if key.is_empty() || key.chars().any(char::is_whitespace) {
+        return Err(Error::Invalid(format!(
+            "invalid environment variable {value:?}: expected KEY=VALUE or KEY"
+        )));
+    }
+    if value.contains('=') {
+        Ok(Some(value.to_string()))
+    } else {
+        Ok(std::env::var(key).ok().map(|v| format!("{key}={v}")))
+    }
+}
+
+/// Reads an `--env-file`: a `KEY=VALUE` or `KEY` per line, `#` comments and blank lines skipped.
+pub fn parse_env_file(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).ctx("reading the env file", path)?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let resolved = resolve_env(line).map_err(|_| {
+            Error::Invalid(format!(
+                "{}:{}: invalid line {line:?}: expected KEY=VALUE",
+                path.display(),
+                i + 1
+            ))
+        })?;
+        out.extend(resolved);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volumes_parse_like_docker() {
+        assert_eq!(
+            parse_volume("/srv/data:/data").unwrap(),
+            VolumeSpec::Bind {
+                source: "/srv/data".into(),
+                target: "/data".into(),
+                read_only: false
+            }
+        );
+        assert_eq!(
+            parse_volume("cache:/var/cache:ro").unwrap(),
+            VolumeSpec::Named {
+                name: Some("cache".into()),
+                target: "/var/cache".into(),
+                read_only: true
+            }
+        );
+        assert_eq!(
+            parse_volume("/data").unwrap(),
+            VolumeSpec::Named {
+                name: None,
+                target: "/data".into(),
+                read_only: false
+            }
+        );
+        for bad in [
+            "data", "./d:/x", "d/x:/x", "/a:rel", "/a:/b:rx", "a:b:c:d", ":/x", "/a:/",
+        ] {
+            assert!(parse_volume(bad).is_err(), "{bad:?} should be refused");
+        }
+        let msg = parse_volume("./d:/x").unwrap_err().to_string();
+        assert!(msg.contains("must be absolute"), "{msg}");
+    }
+
+    #[test]
+    fn env_values() {
+        assert_eq!(resolve_env("A=1").unwrap(), Some("A=1".into()));
+        assert_eq!(resolve_env("A=").unwrap(), Some("A=".into()));
+        assert!(resolve_env("=1").is_err());
+        assert!(resolve_env("A B=1").is_err());
+        let path = std::env::var("PATH").unwrap();
+        assert_eq!(resolve_env("PATH").unwrap(), Some(format!("PATH={path}")));
+        assert_eq!(resolve_env("KIST_TEST_SURELY_UNSET").unwrap(), None);
+    }
+
+    #[test]
+    fn env_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("env");
+        std::fs::write(&p, "# comment\n\nA=1\n  B=two words\n").unwrap();
+        assert_eq!(parse_env_file(&p).unwrap(), vec!["A=1", "B=two words"]);
+        std::fs::write(&p, "A=1\n=bad\n").unwrap();
+        assert!(parse_env_file(&p).unwrap_err().to_string().contains(":2:"));
+    }
+
+    #[test]
+    fn networks() {
+        assert_eq!(NetworkMode::parse("host").unwrap(), NetworkMode::Host);
+        assert!(NetworkMode::parse("bridge").is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! Removing a container: claim it (so that one command does the work), stop its process, remove
+//! its directories, then its record, then the anonymous volumes only it used.
+
+use kist_runtime::process::ProcessStamp;
+
+use crate::Engine;
+use crate::container_fs::remove_container_dirs;
+use crate::error::{Error, Result};
+use crate::store::{ContainerRecord, ContainerState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoveMode {
+    /// Refuse a running container.
+    IfStopped,
+    /// Kill it first (`rm -f`).
+    Force,
+}
+
+pub fn remove_container(engine: &Engine, c: &ContainerRecord, mode: RemoveMode) -> Result<()> {
+    let alive = c.process.is_some_and(|p| p.is_alive());
+    if alive && mode == RemoveMode::IfStopped {
+        return Err(Error::Conflict(format!(
+            "cannot remove container {}: it is running; stop it first or use 'kist rm -f'",
+            c.name
+        )));
+    }
+    if c.state != ContainerState::Removing
+        && !engine
+            .store
+            .transition(&c.id, c.state, ContainerState::Removing)?
+    {
+        // Another command changed it first; look again.
+        let now = engine.store.find_container(&c.id)?;
+        return remove_container(engine, &now, mode);
+    }
+    if let Some(p) = c.process {
+        kill_and_wait(p);
+    }
+    remove_container_dirs(&engine.layout, &c.id)?;
+    for volume in engine.store.delete_container(&c.id)? {
+        if engine.store.delete_volume_if_unused(&volume)? {
+            let _ = std::fs::remove_dir_all(engine.layout.volumes_dir().join(&volume));
+        }
+    }
+    Ok(())
+}
+
+/// SIGKILLs the process if it is still the one recorded, and waits (up to 10 s) for it to go.
+pub fn kill_and_wait(p: ProcessStamp) {
+    // SAFETY: pidfd_open on a pid; the returned fd is owned and closed below.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, p.pid, 0) } as libc::c_int;
+    if pidfd < 0 {
+        return; // gone already
+    }
+    // Checked after the pidfd exists: from now on the pid cannot be recycled under us.
+    if p.is_alive() {
+        // SAFETY: signalling and polling a valid pidfd.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                pidfd,
+                libc::SIGKILL,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            );
+            let mut fds = [libc::pollfd {
+                fd: pidfd,
+                events: libc::POLLIN,
+                revents: 0,
+            }];
+            libc::poll(fds.as_mut_ptr(), 1, 10_000);
+        }
+    }
+    // SAFETY: closing the fd we opened.
+    unsafe { libc::close(pidfd) };
+}

@@ -1,0 +1,512 @@
+//! `kist run` in the foreground: resolve the image and the options, record the container, build
+//! its OCI spec, hand it to the runtime, pass I/O and signals until it exits, record the exit.
+//!
+//! Everything that can be refused is checked before anything is written. From the moment the
+//! container is recorded, a guard undoes all of it if start-up fails; and if kist itself is
+//! killed, the record names this process as responsible, so the next command cleans up.
+
+use std::collections::BTreeMap;
+use std::os::fd::{AsFd, OwnedFd};
+
+use kist_image::Image;
+use kist_runtime::process::ProcessStamp;
+use kist_runtime::{ForegroundIo, Launch, Rootfs, Stdio};
+
+use crate::Engine;
+use crate::container_fs::ContainerDirs;
+use crate::error::{Error, Result};
+use crate::hostfiles;
+use crate::ids::new_container_id;
+use crate::names;
+use crate::options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, resolve_env};
+use crate::removal::{RemoveMode, remove_container};
+use crate::spec::{self, BindMount, SpecInput};
+use crate::store::{ContainerRecord, ContainerState, now};
+use crate::user::{ResolvedUser, resolve_user};
+use crate::volumes;
+
+const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Runs a container in the foreground and returns its exit code.
+pub fn run(engine: &Engine, opts: RunOptions) -> Result<i32> {
+    // Before anything else, so that a Ctrl-C from here on is passed to the container (or, before
+    // it exists, simply ends the run through the clean-up below) rather than killing kist.
+    let signals = kist_runtime::block_forwarded_signals()?;
+    let plan = Plan::new(engine, &opts)?;
+    let new_volumes = plan.ensure_volumes(engine)?;
+    let record = match plan.record(engine, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            drop_volumes(engine, &new_volumes);
+            return Err(e);
+        }
+    };
+    let mut guard = StartGuard {
+        engine,
+        record: Some(record.clone()),
+    };
+    let dirs = ContainerDirs::of(&engine.layout, &record.id);
+    dirs.create()?;
+    let mut binds = plan.binds(engine, &new_volumes);
+    binds.push(bind_file(
+        &dirs,
+        "hostname",
+        &hostfiles::hostname_file(&plan.hostname),
+        "/etc/hostname",
+    )?);
+    binds.push(bind_file(
+        &dirs,
+        "hosts",
+        &hostfiles::hosts_file(&plan.hostname, opts.network),
+        "/etc/hosts",
+    )?);
+    binds.push(bind_file(
+        &dirs,
+        "resolv.conf",
+        &hostfiles::resolv_conf(opts.network),
+        "/etc/resolv.conf",
+    )?);
+    let spec = spec::build(&SpecInput {
+        args: &plan.args,
+        env: &plan.env,
+        cwd: &plan.cwd,
+        user: &plan.user,
+        terminal: opts.tty,
+        hostname: &plan.hostname,
+        read_only: opts.read_only,
+        network: opts.network,
+        binds,
+    })?;
+    let (stdio, io) = connect_stdio(&opts)?;
+    let mut created = kist_runtime::create(Launch {
+        spec: &spec,
+        rootfs: Rootfs::Overlay {
+            lower: plan
+                .image
+                .layers
+                .iter()
+                .rev()
+                .map(|l| l.dir.clone())
+                .collect(),
+            upper: dirs.upper.clone(),
+            work: dirs.work.clone(),
+            mountpoint: dirs.rootfs.clone(),
+        },
+        stdio,
+        init: opts.init,
+    })?;
+    let io = ForegroundIo {
+        console: created.take_console(),
+        ..io
+    };
+    match ProcessStamp::of(created.pid()) {
+        Some(stamp) => engine.store.set_running(&record.id, stamp)?,
+        None => {
+            created.abort();
+            return Err(Error::Invalid(
+                "the container's process vanished during start-up".into(),
+            ));
+        }
+    }
+    let running = created.start()?;
+    let status = kist_runtime::run_foreground(running, io, &signals)?;
+    let code = status.code();
+    guard.record = None;
+    engine.store.set_exited(&record.id, code, None)?;
+    if opts.remove {
+        let exited = engine.store.find_container(&record.id)?;
+        remove_container(engine, &exited, RemoveMode::Force)?;
+    }
+    Ok(code)
+}
+
+/// Undoes a container that failed to start: its process, directories, record and new volumes.
+struct StartGuard<'a> {
+    engine: &'a Engine,
+    record: Option<ContainerRecord>,
+}
+
+impl Drop for StartGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(record) = self.record.take()
+            && let Ok(current) = self.engine.store.find_container(&record.id)
+        {
+            let _ = remove_container(self.engine, &current, RemoveMode::Force);
+        }
+    }
+}
+
+/// Everything resolved and checked before anything is written.
+struct Plan {
+    image: Image,
+    args: Vec<String>,
+    env: Vec<String>,
+    cwd: String,
+    user: ResolvedUser,
+    hostname: String,
+    id: String,
+    volumes: Vec<VolumeSpec>,
+}
+
+impl Plan {
+    fn new(engine: &Engine, opts: &RunOptions) -> Result<Plan> {
+        if let Some(name) = &opts.name
+            && !names::is_valid(name)
+        {
+            return Err(Error::Invalid(format!(
+                "invalid container name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]+"
+            )));
+        }
+        let image = engine.images.resolve(&opts.image)?;
+        let config = image.config.config().clone().unwrap_or_default();
+        let entrypoint: Vec<String> = match &opts.entrypoint {
+            Some(e) if e.is_empty() => Vec::new(),
+            Some(e) => vec![e.clone()],
+            None => config.entrypoint().clone().unwrap_or_default(),
+        };
+        let cmd = if !opts.command.is_empty() {
+            opts.command.clone()
+        } else if opts.entrypoint.is_some() {
+            Vec::new() // a new entrypoint drops the image's Cmd, as in Docker
+        } else {
+            config.cmd().clone().unwrap_or_default()
+        };
+        let args: Vec<String> = entrypoint.into_iter().chain(cmd).collect();
+        if args.is_empty() {
+            return Err(Error::Invalid(format!(
+                "no command specified: image {} has no Cmd or Entrypoint; give a command after the image name",
+                image.name
+            )));
+        }
+        let user_spec = opts.user.clone().or_else(|| config.user().clone());
+        let passwd = image
+            .read_file("/etc/passwd")
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        let group = image
+            .read_file("/etc/group")
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        let user = resolve_user(user_spec.as_deref(), passwd.as_deref(), group.as_deref())?;
+        let cwd = opts
+            .workdir
+            .clone()
+            .or_else(|| config.working_dir().clone())
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| "/".into());
+        if !cwd.starts_with('/') {
+            return Err(Error::Invalid(format!(
+                "the working directory {cwd:?} must be an absolute path"
+            )));
+        }
+        let id = new_container_id();
+        let hostname = match (&opts.hostname, opts.network) {
+            (Some(h), _) => h.clone(),
+            (None, NetworkMode::Host) => nix_hostname(),
+            (None, NetworkMode::None) => id[..12].to_string(),
+        };
+        let env = merge_env(
+            config.env().clone().unwrap_or_default(),
+            opts,
+            &hostname,
+            &user,
+        )?;
+        for v in &opts.volumes {
+            if let VolumeSpec::Bind { source, .. } = v
+                && source.exists()
+                && !source.is_dir()
+                && !source.is_file()
+            {
+                return Err(Error::Invalid(format!(
+                    "volume source {} is neither a file nor a directory",
+                    source.display()
+                )));
+            }
+        }
+        Ok(Plan {
+            image,
+            args,
+            env,
+            cwd,
+            user,
+            hostname,
+            id,
+            volumes: opts.volumes.clone(),
+        })
+    }
+
+    /// Creates missing bind sources and named volumes; returns the names of the new volumes.
+    fn ensure_volumes(&self, engine: &Engine) -> Result<Vec<String>> {
+        let mut created = Vec::new();
+        for (i, v) in self.volumes.iter().enumerate() {
+            let result = match v {
+                VolumeSpec::Bind { source, .. } if !source.exists() => {
+                    std::fs::create_dir_all(source).map_err(|e| Error::Io {
+                        context: "creating the volume's host directory",
+                        path: source.clone(),
+                        source: e,
+                    })
+                }
+                VolumeSpec::Bind { .. } => Ok(()),
+                VolumeSpec::Named { name, .. } => {
+                    let (name, anonymous) = match name {
+                        Some(n) => (n.clone(), false),
+                        None => (anonymous_volume_name(&self.id, i), true),
+                    };
+                    volumes::ensure(engine, &name, anonymous).map(|new| {
+                        if new {
+                            created.push(name);
+                        }
+                    })
+                }
+            };
+            if let Err(e) = result {
+                drop_volumes(engine, &created);
+                return Err(e);
+            }
+        }
+        Ok(created)
+    }
+
+    fn volume_names(&self) -> Vec<String> {
+        self.volumes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| match v {
+                VolumeSpec::Named { name: Some(n), .. } => Some(n.clone()),
+                VolumeSpec::Named { name: None, .. } => Some(anonymous_volume_name(&self.id, i)),
+                VolumeSpec::Bind { .. } => None,
+            })
+            .collect()
+    }
+
+    /// Records the container, with a generated name when none was given.
+    fn record(&self, engine: &Engine, opts: &RunOptions) -> Result<ContainerRecord> {
+        let config = serde_json::json!({
+            "Hostname": self.hostname,
+            "User": opts.user,
+            "Env": self.env,
+            "Cmd": self.args,
+            "Image": opts.image,
+            "WorkingDir": self.cwd,
+            "Tty": opts.tty,
+            "OpenStdin": opts.interactive,
+            "Init": opts.init,
+            "ReadonlyRootfs": opts.read_only,
+            "NetworkMode": opts.network,
+            "Volumes": self.volumes,
+        });
+        let mut record = ContainerRecord {
+            id: self.id.clone(),
+            name: opts.name.clone().unwrap_or_else(|| names::generate(0)),
+            image: opts.image.clone(),
+            image_id: self.image.id.to_string(),
+            command: self.args.clone(),
+            created: now(),
+            state: ContainerState::Created,
+            process: None,
+            monitor: Some(ProcessStamp::current()),
+            exit_code: None,
+            started_at: None,
+            finished_at: None,
+            error: None,
+            auto_remove: opts.remove,
+            config: config.to_string(),
+        };
+        let volumes = self.volume_names();
+        for attempt in 1..=10 {
+            match engine.store.insert_container(&record, &volumes) {
+                Err(Error::Conflict(_)) if opts.name.is_none() => {
+                    record.name = names::generate(attempt)
+                }
+                other => return other.map(|()| record),
+            }
+        }
+        Err(Error::Conflict(
+            "could not find a free container name; give one with --name".into(),
+        ))
+    }
+
+    fn binds(&self, engine: &Engine, new_volumes: &[String]) -> Vec<BindMount> {
+        let names = self.volume_names();
+        let mut names = names.iter();
+        self.volumes
+            .iter()
+            .map(|v| match v {
+                VolumeSpec::Bind {
+                    source,
+                    target,
+                    read_only,
+                } => BindMount {
+                    source: source.clone(),
+                    target: target.clone(),
+                    read_only: *read_only,
+                    copy_up: false,
+                },
+                VolumeSpec::Named {
+                    target, read_only, ..
+                } => {
+                    let name = names.next().cloned().unwrap_or_default();
+                    BindMount {
+                        source: engine.layout.volume_data(&name),
+                        target: target.clone(),
+                        read_only: *read_only,
+                        copy_up: new_volumes.contains(&name),
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+fn anonymous_volume_name(container_id: &str, index: usize) -> String {
+    format!("{}{:02x}", &container_id[..62], index % 256)
+}
+
+fn drop_volumes(engine: &Engine, names: &[String]) {
+    for n in names {
+        let _ = volumes::remove(engine, n);
+    }
+}
+
+/// The image's environment, then `--env-file`s, then `-e`, later ones winning; then Docker's
+/// defaults for what is still unset.
+fn merge_env(
+    image_env: Vec<String>,
+    opts: &RunOptions,
+    hostname: &str,
+    user: &ResolvedUser,
+) -> Result<Vec<String>> {
+    let mut env = EnvList::default();
+    for e in image_env {
+        env.set(&e);
+    }
+    for f in &opts.env_files {
+        for e in parse_env_file(f)? {
+            env.set(&e);
+        }
+    }
+    for raw in &opts.env {
+        if let Some(e) = resolve_env(raw)? {
+            env.set(&e);
+        }
+    }
+    env.set_default(DEFAULT_PATH);
+    env.set_default(&format!("HOSTNAME={hostname}"));
+    env.set_default(&format!("HOME={}", user.home));
+    if opts.tty {
+        env.set_default("TERM=xterm");
+    }
+    Ok(env.into_vec())
+}
+
+/// An environment that keeps the order in which variables first appeared.
+#[derive(Default)]
+struct EnvList {
+    order: Vec<String>,
+    values: BTreeMap<String, String>,
+}
+
+impl EnvList {
+    fn set(&mut self, kv: &str) {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        if self.values.insert(k.to_string(), v.to_string()).is_none() {
+            self.order.push(k.to_string());
+        }
+    }
+
+    fn set_default(&mut self, kv: &str) {
+        let k = kv.split('=').next().unwrap_or_default();
+        if !self.values.contains_key(k) {
+            self.set(kv);
+        }
+    }
+
+    fn into_vec(self) -> Vec<String> {
+        self.order
+            .iter()
+            .map(|k| format!("{k}={}", self.values[k]))
+            .collect()
+    }
+}
+
+fn bind_file(dirs: &ContainerDirs, name: &str, content: &str, target: &str) -> Result<BindMount> {
+    Ok(BindMount {
+        source: dirs.write_file(name, content)?,
+        target: target.into(),
+        read_only: false,
+        copy_up: false,
+    })
+}
+
+fn nix_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// The container's standard streams. A stream that is a terminal is never handed to the
+/// container (it could push input into the host's terminal); it is copied through a pipe.
+fn connect_stdio(opts: &RunOptions) -> Result<(Stdio, ForegroundIo)> {
+    let mut io = ForegroundIo::default();
+    if opts.tty {
+        io.stdin_to_console = opts.interactive;
+        return Ok((Stdio::Terminal, io));
+    }
+    let stdin = if opts.interactive {
+        let host = dup(&std::io::stdin().as_fd())?;
+        if is_terminal(&host) {
+            let (r, w) = pipe()?;
+            io.inputs.push(kist_runtime::Pump { from: host, to: w });
+            r
+        } else {
+            host
+        }
+    } else {
+        std::fs::File::open("/dev/null")
+            .map_err(|e| Error::Io {
+                context: "opening",
+                path: "/dev/null".into(),
+                source: e,
+            })?
+            .into()
+    };
+    let mut output = |host: OwnedFd| -> Result<OwnedFd> {
+        if is_terminal(&host) {
+            let (r, w) = pipe()?;
+            io.outputs.push(kist_runtime::Pump { from: r, to: host });
+            Ok(w)
+        } else {
+            Ok(host)
+        }
+    };
+    let stdout = output(dup(&std::io::stdout().as_fd())?)?;
+    let stderr = output(dup(&std::io::stderr().as_fd())?)?;
+    Ok((
+        Stdio::Fds {
+            stdin,
+            stdout,
+            stderr,
+        },
+        io,
+    ))
+}
+
+fn dup(fd: &impl AsFd) -> Result<OwnedFd> {
+    fd.as_fd().try_clone_to_owned().map_err(|e| Error::Io {
+        context: "duplicating",
+        path: "a standard stream".into(),
+        source: e,
+    })
+}
+
+fn is_terminal(fd: &OwnedFd) -> bool {
+    use std::io::IsTerminal;
+    fd.is_terminal()
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::Io {
+        context: "creating",
+        path: "a pipe".into(),
+        source: e.into(),
+    })
+}

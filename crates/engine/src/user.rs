@@ -1,0 +1,137 @@
+//! `-u USER[:GROUP]` resolved against the image's /etc/passwd and /etc/group, as Docker does.
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedUser {
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+    pub home: String,
+}
+
+struct PasswdEntry {
+    name: String,
+    uid: u32,
+    gid: u32,
+    home: String,
+}
+
+fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            if f.len() < 7 {
+                return None;
+            }
+            Some(PasswdEntry {
+                name: f[0].to_string(),
+                uid: f[2].parse().ok()?,
+                gid: f[3].parse().ok()?,
+                home: f[5].to_string(),
+            })
+        })
+        .collect()
+}
+
+/// (name, gid, members)
+fn parse_group(text: &str) -> Vec<(String, u32, Vec<String>)> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            if f.len() < 4 {
+                return None;
+            }
+            let members = f[3]
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(String::from)
+                .collect();
+            Some((f[0].to_string(), f[2].parse().ok()?, members))
+        })
+        .collect()
+}
+
+/// Resolves `spec` (None: the image's default, root) with the image's passwd and group files.
+pub fn resolve_user(
+    spec: Option<&str>,
+    passwd: Option<&str>,
+    group: Option<&str>,
+) -> Result<ResolvedUser> {
+    let users = parse_passwd(passwd.unwrap_or(""));
+    let groups = parse_group(group.unwrap_or(""));
+    let spec = spec.filter(|s| !s.is_empty()).unwrap_or("0");
+    let (user_part, group_part) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let entry = match user_part.parse::<u32>() {
+        Ok(uid) => users.iter().find(|u| u.uid == uid),
+        Err(_) => Some(users.iter().find(|u| u.name == user_part).ok_or_else(|| {
+            Error::Invalid(format!(
+                "unable to find user {user_part}: no matching entries in the image's /etc/passwd"
+            ))
+        })?),
+    };
+    let uid = match (user_part.parse::<u32>(), entry) {
+        (Ok(uid), _) => uid,
+        (Err(_), Some(e)) => e.uid,
+        (Err(_), None) => unreachable!("a named user was found above"),
+    };
+    let gid = match group_part {
+        None => entry.map_or(0, |e| e.gid),
+        Some(g) => match g.parse::<u32>() {
+            Ok(gid) => gid,
+            Err(_) => groups
+                .iter()
+                .find(|(name, _, _)| name == g)
+                .map(|(_, gid, _)| *gid)
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "unable to find group {g}: no matching entries in the image's /etc/group"
+                    ))
+                })?,
+        },
+    };
+    let additional_gids = match entry {
+        Some(e) if group_part.is_none() => groups
+            .iter()
+            .filter(|(_, g, members)| *g != gid && members.contains(&e.name))
+            .map(|(_, g, _)| *g)
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(ResolvedUser {
+        uid,
+        gid,
+        additional_gids,
+        home: entry.map_or_else(|| "/".to_string(), |e| e.home.clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\nalice:x:1000:1000::/home/alice:/bin/sh\n";
+    const GROUP: &str = "root:x:0:\nwheel:x:10:alice\nalice:x:1000:\nnogroup:x:65534:\n";
+
+    #[test]
+    fn resolves_names_numbers_and_groups() {
+        let r = resolve_user(None, Some(PASSWD), Some(GROUP)).unwrap();
+        assert_eq!((r.uid, r.gid, r.home.as_str()), (0, 0, "/root"));
+        let r = resolve_user(Some("alice"), Some(PASSWD), Some(GROUP)).unwrap();
+        assert_eq!(
+            (r.uid, r.gid, r.additional_gids.clone()),
+            (1000, 1000, vec![10])
+        );
+        let r = resolve_user(Some("1000:wheel"), Some(PASSWD), Some(GROUP)).unwrap();
+        assert_eq!((r.uid, r.gid), (1000, 10));
+        let r = resolve_user(Some("4242"), Some(PASSWD), Some(GROUP)).unwrap();
+        assert_eq!((r.uid, r.gid, r.home.as_str()), (4242, 0, "/"));
+        let r = resolve_user(Some("4242:4343"), None, None).unwrap();
+        assert_eq!((r.uid, r.gid), (4242, 4343));
+        assert!(resolve_user(Some("bob"), Some(PASSWD), Some(GROUP)).is_err());
+        assert!(resolve_user(Some("alice:nosuch"), Some(PASSWD), Some(GROUP)).is_err());
+    }
+}

@@ -1,0 +1,21 @@
+//! kist's image store: content-addressed blobs in an OCI image layout, layers unpacked once into
+//! read-only directories keyed by chain id, and the import of root filesystem tarballs.
+//!
+//! Nothing here knows about containers or the command line.
+
+mod compression;
+mod digest;
+mod error;
+mod import;
+mod layer_file;
+mod reference;
+mod store;
+mod temp;
+mod unpack;
+
+pub use digest::{Digest, HashingReader, chain_ids};
+pub use error::{Error, Result};
+pub use import::{ImportOutcome, import_rootfs_tarball};
+pub use reference::Reference;
+pub use store::{Image, ImageStore, ImageSummary, Layer};
+pub use unpack::{UnpackStats, unpack_layer};

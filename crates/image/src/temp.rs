@@ -1,0 +1,151 @@
+//! Temporary files and directories inside the store, for work that becomes visible only by a
+//! final rename. Each holds an `flock` while its owner lives, so a later command can tell an
+//! abandoned one (its owner was killed) from one still being written, and remove it.
+
+use std::fs::{self, File};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::FlockOperation;
+
+use crate::error::{IoContext, Result};
+
+const LOCK_FILE: &str = ".lock";
+
+/// A directory under the store's temporary area, removed on drop unless kept.
+pub struct TempDir {
+    path: PathBuf,
+    _lock: File,
+    keep: bool,
+}
+
+impl TempDir {
+    pub fn new(tmp_root: &Path, purpose: &str) -> Result<TempDir> {
+        let path = tmp_root.join(format!("{purpose}-{}", random_hex()));
+        fs::create_dir(&path).ctx("creating a temporary directory", &path)?;
+        let lock = lock_file(&path.join(LOCK_FILE))?;
+        Ok(TempDir {
+            path,
+            _lock: lock,
+            keep: false,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The directory has been renamed away: nothing to remove.
+    pub fn disarm(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn lock_file(path: &Path) -> Result<File> {
+    let f = File::create(path).ctx("creating a lock file", path)?;
+    rustix::fs::flock(f.as_fd(), FlockOperation::LockExclusive).ctx("locking", path)?;
+    Ok(f)
+}
+
+/// A temporary file under the store's temporary area, removed on drop unless persisted.
+pub struct TempFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl TempFile {
+    pub fn new(tmp_root: &Path, purpose: &str) -> Result<TempFile> {
+        let path = tmp_root.join(format!("{purpose}-{}", random_hex()));
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .ctx("creating a temporary file", &path)?;
+        rustix::fs::flock(file.as_fd(), FlockOperation::LockExclusive).ctx("locking", &path)?;
+        Ok(TempFile {
+            path,
+            file: Some(file),
+        })
+    }
+
+    pub fn file(&mut self) -> &mut File {
+        self.file
+            .as_mut()
+            .expect("a TempFile holds its file until persisted")
+    }
+
+    /// Flushes the file to disk and renames it to `dest`.
+    pub fn persist(mut self, dest: &Path) -> Result<()> {
+        let file = self.file.take().expect("a TempFile is persisted once");
+        file.sync_all().ctx("syncing", &self.path)?;
+        fs::rename(&self.path, dest).ctx("moving a blob into place at", dest)?;
+        self.path = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Removes what killed commands left in the temporary area: entries whose lock nobody holds.
+pub fn remove_abandoned(tmp_root: &Path) {
+    let Ok(entries) = fs::read_dir(tmp_root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let lock_path = if path.is_dir() {
+            path.join(LOCK_FILE)
+        } else {
+            path.clone()
+        };
+        let abandoned = match File::open(&lock_path) {
+            Ok(f) => rustix::fs::flock(f.as_fd(), FlockOperation::NonBlockingLockExclusive).is_ok(),
+            // No lock file: killed before it was made, or being made right now.
+            Err(_) => older_than_a_minute(&path),
+        };
+        if abandoned {
+            if path.is_dir() {
+                let _ = fs::remove_dir_all(&path);
+            } else {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+}
+
+fn older_than_a_minute(path: &Path) -> bool {
+    fs::symlink_metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() > 60)
+}
+
+/// 128 random bits in hex, from the kernel.
+pub fn random_hex() -> String {
+    let mut buf = [0u8; 16];
+    let mut filled = 0;
+    while filled < buf.len() {
+        match rustix::rand::getrandom(&mut buf[filled..], rustix::rand::GetRandomFlags::empty()) {
+            Ok(n) => filled += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => break, // never on Linux >= 3.17; the name is still unique enough with the pid
+        }
+    }
+    format!("{}{:x}", hex::encode(buf), std::process::id())
+}

@@ -1,0 +1,219 @@
+//! The container's first process, from clone to exec.
+//!
+//! Order matters: mounts are made while the host's /proc is still visible (the `/proc/self/fd`
+//! paths used to mount onto resolved handles need it); devices and the terminal before
+//! `pivot_root`; masking and read-only remounts after it, on the container's own paths; the
+//! user last, once nothing needs root's powers any more.
+
+use std::convert::Infallible;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
+
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use rustix::fs::{Mode, OFlags};
+
+use crate::error::{Error, Result, SysContext, cvt};
+use crate::launch::{Launch, Rootfs, Stdio};
+use crate::mount_options::rootfs_propagation;
+use crate::mounts::{mount, mount_all};
+use crate::sync::{Channel, Message};
+
+/// Runs in the cloned process; never returns.
+pub fn run(launch: Launch<'_>, channel: Channel) -> ! {
+    let code = match set_up_and_exec(launch, &channel) {
+        Ok(never) => match never {},
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = channel.send(&Message::Failed {
+                code,
+                message: e.to_string(),
+            });
+            code
+        }
+    };
+    // SAFETY: leaving without running the parent's destructors or atexit handlers, as a forked
+    // child must.
+    unsafe { libc::_exit(code) }
+}
+
+fn set_up_and_exec(launch: Launch<'_>, channel: &Channel) -> Result<Infallible> {
+    // Die with kist: a container whose kist was killed during set-up must not linger. After
+    // `start`, whoever supervises the container is its parent and the same holds.
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
+    crate::signals::reset_in_child();
+    // Device nodes must get exactly the modes the spec gives.
+    // SAFETY: umask cannot fail.
+    unsafe { libc::umask(0) };
+
+    let spec = launch.spec;
+    let process = spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| Error::Spec("the spec has no process".into()))?;
+    let linux = spec.linux().as_ref();
+    let propagation = rootfs_propagation(linux.and_then(|l| l.rootfs_propagation().as_deref()));
+    mount(None, Path::new("/"), None, propagation, None)
+        .sys(|| "making the mount namespace private".into())?;
+
+    let root_path = mount_rootfs(&launch.rootfs)?;
+    let root = rustix::fs::open(
+        &root_path,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .sys(|| format!("opening the container's root {}", root_path.display()))?;
+    mount_all(spec, &root)?;
+    if crate::devices::spec_mounts_dev(spec) {
+        crate::devices::populate_dev(spec, &root)?;
+    }
+    let terminal = match launch.stdio {
+        Stdio::Terminal => {
+            let (master, slave) = crate::console::open_pty(&root)?;
+            crate::console::mount_console(&root, &slave)?;
+            channel.send_with_fd(&Message::Console, Some(master.as_raw_fd()))?;
+            Some(slave)
+        }
+        Stdio::Fds { .. } => None,
+    };
+    drop(root);
+    crate::mounts::pivot_into(&root_path)?;
+
+    if let Some(linux) = linux {
+        crate::mounts::mask_paths(linux.masked_paths().as_deref().unwrap_or_default())?;
+        crate::mounts::make_read_only(linux.readonly_paths().as_deref().unwrap_or_default())?;
+    }
+    if spec
+        .root()
+        .as_ref()
+        .and_then(|r| r.readonly())
+        .unwrap_or(false)
+    {
+        mount(
+            None,
+            Path::new("/"),
+            None,
+            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY,
+            None,
+        )
+        .sys(|| "making the root read-only".into())?;
+    }
+    if let (true, Some(h)) = (
+        has_new_namespace(spec, LinuxNamespaceType::Uts),
+        spec.hostname(),
+    ) {
+        nix::unistd::sethostname(h).map_err(|e| Error::sys("setting the hostname", e.into()))?;
+    }
+    if has_new_namespace(spec, LinuxNamespaceType::Network) {
+        crate::loopback::bring_up_loopback()?;
+    }
+    match (&launch.stdio, &terminal) {
+        (_, Some(slave)) => crate::console::become_terminal_session(slave)?,
+        (
+            Stdio::Fds {
+                stdin,
+                stdout,
+                stderr,
+            },
+            None,
+        ) => connect_stdio(stdin, stdout, stderr)?,
+        (Stdio::Terminal, None) => unreachable!("a terminal launch always has a terminal"),
+    }
+    drop(terminal);
+    drop(launch.stdio);
+
+    channel.send(&Message::Ready)?;
+    match channel.recv()? {
+        Some((Message::Start, _)) => {}
+        // kist went away before starting us: nothing to run for.
+        _ => unsafe { libc::_exit(125) },
+    }
+
+    let cwd = process.cwd();
+    if std::fs::metadata(cwd).is_err() {
+        std::fs::create_dir_all(cwd)
+            .sys(|| format!("creating the working directory {}", cwd.display()))?;
+    }
+    set_user(process)?;
+    if process.no_new_privileges().unwrap_or(false) {
+        // SAFETY: prctl with integer arguments.
+        cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })
+            .sys(|| "setting no_new_privs".into())?;
+    }
+    std::env::set_current_dir(cwd).map_err(|e| Error::Container {
+        code: 125,
+        message: format!("entering the working directory {}: {e}", cwd.display()),
+    })?;
+    // SAFETY: umask cannot fail.
+    unsafe { libc::umask(process.user().umask().unwrap_or(0o022) as libc::mode_t) };
+    let program = crate::exec::resolve(process)?;
+    close_other_fds();
+    if launch.init {
+        crate::exec::exec_under_init(&program, channel)
+    }
+    Err(crate::exec::exec(&program))
+}
+
+fn mount_rootfs(rootfs: &Rootfs) -> Result<std::path::PathBuf> {
+    match rootfs {
+        Rootfs::Overlay {
+            lower,
+            upper,
+            work,
+            mountpoint,
+        } => {
+            crate::overlay::mount_overlay(lower, upper, work, mountpoint)?;
+            Ok(mountpoint.clone())
+        }
+        Rootfs::Directory(dir) => {
+            // pivot_root needs a mount point; a bind mount of the directory onto itself is one.
+            mount(Some(dir), dir, None, libc::MS_BIND | libc::MS_REC, None)
+                .sys(|| format!("bind-mounting the root {}", dir.display()))?;
+            Ok(dir.clone())
+        }
+    }
+}
+
+fn has_new_namespace(spec: &Spec, typ: LinuxNamespaceType) -> bool {
+    spec.linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .is_some_and(|nss| nss.iter().any(|n| n.typ() == typ && n.path().is_none()))
+}
+
+fn connect_stdio(stdin: &OwnedFd, stdout: &OwnedFd, stderr: &OwnedFd) -> Result<()> {
+    for (fd, target) in [(stdin, 0), (stdout, 1), (stderr, 2)] {
+        // SAFETY: dup2 onto the standard descriptors.
+        cvt(unsafe { libc::dup2(fd.as_raw_fd(), target) })
+            .sys(|| "connecting the standard streams".into())?;
+    }
+    Ok(())
+}
+
+fn set_user(process: &oci_spec::runtime::Process) -> Result<()> {
+    let user = process.user();
+    let groups: Vec<libc::gid_t> = user.additional_gids().clone().unwrap_or_default();
+    // SAFETY: id-setting syscalls with valid arguments; groups first, while still root.
+    unsafe {
+        cvt(libc::setgroups(groups.len(), groups.as_ptr()))
+            .sys(|| "setting supplementary groups".into())?;
+        cvt(libc::setresgid(user.gid(), user.gid(), user.gid()))
+            .sys(|| format!("setting gid {}", user.gid()))?;
+        cvt(libc::setresuid(user.uid(), user.uid(), user.uid()))
+            .sys(|| format!("setting uid {}", user.uid()))?;
+    }
+    Ok(())
+}
+
+/// Marks every descriptor above stderr close-on-exec, so none of kist's reaches the program.
+fn close_other_fds() {
+    // SAFETY: close_range only changes descriptor flags.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! `clone3`: a fork that starts the child in new namespaces and hands back a pidfd.
+
+use std::os::fd::{FromRawFd, OwnedFd};
+
+use crate::error::{Error, Result};
+
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+pub enum Forked {
+    Parent { pid: i32, pidfd: OwnedFd },
+    Child,
+}
+
+/// Forks with `namespace_flags` (CLONE_NEW*). Like fork(2), the child continues from here on a
+/// copy of the caller's memory; the caller must be single-threaded, which kist is.
+pub fn fork_into_namespaces(namespace_flags: u64) -> Result<Forked> {
+    let mut pidfd: libc::c_int = -1;
+    let mut args = CloneArgs {
+        flags: namespace_flags | libc::CLONE_PIDFD as u64,
+        pidfd: &mut pidfd as *mut libc::c_int as u64,
+        exit_signal: libc::SIGCHLD as u64,
+        ..Default::default()
+    };
+    // SAFETY: clone3 with no stack behaves like fork; args lives across the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    match ret {
+        -1 => Err(Error::sys(
+            "creating the container's process (clone3)",
+            std::io::Error::last_os_error(),
+        )),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent {
+            pid: pid as i32,
+            // SAFETY: the kernel filled pidfd with a new descriptor that only we own.
+            pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) },
+        }),
+    }
+}

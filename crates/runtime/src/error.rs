@@ -1,0 +1,68 @@
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{context} {path}: {source}")]
+    Io {
+        context: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{context}: {source}")]
+    Sys {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The container's process could not be set up or could not exec; `code` is the exit status
+    /// Docker would give (126 cannot execute, 127 not found, 125 otherwise).
+    #[error("{message}")]
+    Container { code: i32, message: String },
+    #[error("invalid runtime spec: {0}")]
+    Spec(String),
+}
+
+impl Error {
+    /// The exit status a user sees when this error stops a container.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Container { code, .. } => *code,
+            _ => 125,
+        }
+    }
+
+    pub(crate) fn sys(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Sys {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Turns the -1/errno convention of libc into a Result.
+pub(crate) fn cvt(ret: libc::c_int) -> std::io::Result<libc::c_int> {
+    if ret < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+pub(crate) trait SysContext<T> {
+    fn sys(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> SysContext<T> for std::io::Result<T> {
+    fn sys(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::sys(context(), e))
+    }
+}
+
+impl<T> SysContext<T> for rustix::io::Result<T> {
+    fn sys(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::sys(context(), e.into()))
+    }
+}

@@ -1,0 +1,226 @@
+//! Finding the program on the container's PATH and executing it, directly or under a minimal
+//! init; failures carry Docker's exit codes (127 not found, 126 cannot execute).
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::Process;
+
+use crate::error::{Error, Result};
+use crate::sync::{Channel, Message};
+
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A program ready to exec: everything allocated up front.
+pub struct Program {
+    path: CString,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+}
+
+fn not_found(message: String) -> Error {
+    Error::Container { code: 127, message }
+}
+
+fn cannot_execute(message: String) -> Error {
+    Error::Container { code: 126, message }
+}
+
+fn cstring(s: &[u8]) -> Result<CString> {
+    CString::new(s)
+        .map_err(|_| Error::Spec(format!("{:?} holds a NUL byte", String::from_utf8_lossy(s))))
+}
+
+/// Looks the program up inside the container (after `pivot_root`), as the container's user.
+pub fn resolve(process: &Process) -> Result<Program> {
+    let args = process.args().as_deref().unwrap_or_default();
+    let name = args.first().ok_or_else(|| {
+        Error::Spec(
+            "no command to run: the image has no Cmd or Entrypoint, and none was given".into(),
+        )
+    })?;
+    let env = process.env().as_deref().unwrap_or_default();
+    let search = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(DEFAULT_PATH);
+    let path = find_executable(name, search)?;
+    Ok(Program {
+        path: cstring(path.as_os_str().as_bytes())?,
+        argv: args
+            .iter()
+            .map(|a| cstring(a.as_bytes()))
+            .collect::<Result<_>>()?,
+        envp: env
+            .iter()
+            .map(|e| cstring(e.as_bytes()))
+            .collect::<Result<_>>()?,
+    })
+}
+
+fn find_executable(name: &str, search: &str) -> Result<PathBuf> {
+    if name.is_empty() {
+        return Err(not_found("exec: the command is empty".into()));
+    }
+    if name.contains('/') {
+        let p = PathBuf::from(name);
+        return match check(&p) {
+            Check::Ok => Ok(p),
+            Check::Missing => Err(not_found(format!(
+                "exec: {name:?}: no such file or directory"
+            ))),
+            Check::NotExecutable(why) => Err(cannot_execute(format!("exec: {name:?}: {why}"))),
+        };
+    }
+    let mut unusable = None;
+    for dir in search.split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        let candidate = Path::new(dir).join(name);
+        match check(&candidate) {
+            Check::Ok => return Ok(candidate),
+            Check::Missing => {}
+            Check::NotExecutable(why) => {
+                unusable.get_or_insert((candidate, why));
+            }
+        }
+    }
+    match unusable {
+        Some((p, why)) => Err(cannot_execute(format!(
+            "exec: {:?}: {why}",
+            p.display().to_string()
+        ))),
+        None => Err(not_found(format!(
+            "exec: {name:?}: executable file not found in $PATH"
+        ))),
+    }
+}
+
+enum Check {
+    Ok,
+    Missing,
+    NotExecutable(&'static str),
+}
+
+fn check(p: &Path) -> Check {
+    match std::fs::metadata(p) {
+        Err(_) => Check::Missing,
+        Ok(m) if m.is_dir() => Check::NotExecutable("is a directory"),
+        Ok(_) => {
+            let Ok(c) = CString::new(p.as_os_str().as_bytes()) else {
+                return Check::Missing;
+            };
+            // SAFETY: valid string.
+            if unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0 {
+                Check::Ok
+            } else {
+                Check::NotExecutable("permission denied")
+            }
+        }
+    }
+}
+
+/// Replaces this process with the program; returns only on failure.
+pub fn exec(program: &Program) -> Error {
+    let argv: Vec<*const libc::c_char> = program
+        .argv
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let envp: Vec<*const libc::c_char> = program
+        .envp
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    // SAFETY: NUL-terminated arrays of valid strings.
+    unsafe { libc::execve(program.path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    let e = std::io::Error::last_os_error();
+    let message = format!("exec {:?}: {e}", program.path);
+    match e.raw_os_error() {
+        Some(libc::ENOENT) => not_found(message),
+        _ => cannot_execute(message),
+    }
+}
+
+/// Runs the program as the child of a minimal init that stays PID 1: it forwards every signal
+/// it gets to the program, reaps every orphan, and exits as the program does.
+pub fn exec_under_init(program: &Program, channel: &Channel) -> ! {
+    // SAFETY: signal masks, fork, waitpid and _exit in a single-threaded process.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::sigprocmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+        let child = libc::fork();
+        if child < 0 {
+            let e = Error::sys(
+                "forking the program under init",
+                std::io::Error::last_os_error(),
+            );
+            let _ = channel.send(&Message::Failed {
+                code: 125,
+                message: e.to_string(),
+            });
+            libc::_exit(125);
+        }
+        if child == 0 {
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            let e = exec(program);
+            let code = e.exit_code();
+            let _ = channel.send(&Message::Failed {
+                code,
+                message: e.to_string(),
+            });
+            libc::_exit(code);
+        }
+        // The channel must close when the program execs, and init needs no descriptor at all.
+        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+        loop {
+            let signal = libc::sigwaitinfo(&all, std::ptr::null_mut());
+            if signal < 0 {
+                continue;
+            }
+            if signal != libc::SIGCHLD {
+                libc::kill(child, signal);
+                continue;
+            }
+            loop {
+                let mut status = 0;
+                let pid = libc::waitpid(-1, &mut status, libc::WNOHANG);
+                if pid <= 0 {
+                    break;
+                }
+                if pid == child {
+                    let code = if libc::WIFSIGNALED(status) {
+                        128 + libc::WTERMSIG(status)
+                    } else {
+                        libc::WEXITSTATUS(status)
+                    };
+                    libc::_exit(code);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_follows_docker_exit_codes() {
+        let err = |r: Result<PathBuf>| r.err().map(|e| e.exit_code());
+        assert!(find_executable("sh", "/bin:/usr/bin").is_ok());
+        assert_eq!(
+            err(find_executable("no-such-program-kist", "/bin:/usr/bin")),
+            Some(127)
+        );
+        assert_eq!(err(find_executable("/no/such/file", "/bin")), Some(127));
+        assert_eq!(err(find_executable("/etc", "/bin")), Some(126));
+        assert_eq!(err(find_executable("/etc/passwd", "/bin")), Some(126));
+        assert_eq!(err(find_executable("passwd", "/etc")), Some(126));
+    }
+}

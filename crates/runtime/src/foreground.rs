@@ -1,0 +1,199 @@
+//! A foreground container's I/O: the terminal in raw mode with its size passed on, standard
+//! streams copied where they cannot be handed over directly, and signals forwarded, until the
+//! container's process exits.
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+use rustix::termios::{self, OptionalActions, Termios};
+
+use crate::ExitStatus;
+use crate::error::{Result, SysContext};
+use crate::launch::Running;
+use crate::signals::ForwardedSignals;
+
+/// Copies from one descriptor to another while the container runs.
+pub struct Pump {
+    pub from: OwnedFd,
+    pub to: OwnedFd,
+}
+
+#[derive(Default)]
+pub struct ForegroundIo {
+    /// The master side of the container's terminal (`-t`).
+    pub console: Option<OwnedFd>,
+    /// Copy kist's stdin into the terminal (`-i` with `-t`).
+    pub stdin_to_console: bool,
+    /// Copies out of the container: its output pipes to kist's stdout and stderr.
+    pub outputs: Vec<Pump>,
+    /// Copies into the container: kist's stdin to the program's stdin pipe.
+    pub inputs: Vec<Pump>,
+}
+
+/// Runs the I/O of a started container until its process exits, and returns how it ended.
+pub fn run_foreground(
+    running: Running,
+    mut io: ForegroundIo,
+    signals: &ForwardedSignals,
+) -> Result<ExitStatus> {
+    let mut raw_guard = None;
+    let mut output_pumps = std::mem::take(&mut io.outputs);
+    let mut input_pumps = std::mem::take(&mut io.inputs);
+    if let Some(master) = io.console.take() {
+        resize(&master);
+        let host_out = dup(&std::io::stdout().as_fd())?;
+        output_pumps.push(Pump {
+            from: dup(&master.as_fd())?,
+            to: host_out,
+        });
+        if io.stdin_to_console {
+            raw_guard = RawTerminal::enter();
+            input_pumps.push(Pump {
+                from: dup(&std::io::stdin().as_fd())?,
+                to: dup(&master.as_fd())?,
+            });
+        }
+        io.console = Some(master);
+    }
+
+    loop {
+        let mut fds = vec![
+            pollfd(running.pidfd().as_raw_fd()),
+            pollfd(signals.fd().as_raw_fd()),
+        ];
+        fds.extend(
+            output_pumps
+                .iter()
+                .chain(input_pumps.iter())
+                .map(|p| pollfd(p.from.as_raw_fd())),
+        );
+        // SAFETY: fds is a valid array of pollfd for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+        if n < 0 {
+            continue; // EINTR
+        }
+        if fds[1].revents != 0 {
+            while let Some(sig) = signals.next() {
+                if sig == libc::SIGWINCH {
+                    if let Some(master) = &io.console {
+                        resize(master);
+                    }
+                } else {
+                    let _ = running.signal(sig);
+                }
+            }
+        }
+        let outputs = output_pumps.len();
+        let mut finished = Vec::new();
+        for (i, fd) in fds[2..].iter().enumerate() {
+            if fd.revents != 0
+                && !copy_once(if i < outputs {
+                    &output_pumps[i]
+                } else {
+                    &input_pumps[i - outputs]
+                })
+            {
+                finished.push(i);
+            }
+        }
+        for i in finished.into_iter().rev() {
+            if i < outputs {
+                output_pumps.remove(i);
+            } else {
+                // Dropping the pump closes the container's end: the program sees end-of-file.
+                input_pumps.remove(i - outputs);
+            }
+        }
+        if fds[0].revents != 0 {
+            break;
+        }
+    }
+    // The process has exited; what it wrote is still buffered in the pipes or the terminal.
+    drain(&output_pumps);
+    drop(raw_guard);
+    running.wait()
+}
+
+fn pollfd(fd: i32) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+fn dup(fd: &impl AsFd) -> Result<OwnedFd> {
+    rustix::io::fcntl_dupfd_cloexec(fd, 3).sys(|| "duplicating a standard stream".into())
+}
+
+/// Copies what is available; false at end of input or when the output is gone.
+fn copy_once(p: &Pump) -> bool {
+    let mut buf = [0u8; 32 * 1024];
+    let n = match rustix::io::read(&p.from, &mut buf) {
+        Ok(0) => return false,
+        Ok(n) => n,
+        Err(rustix::io::Errno::INTR) | Err(rustix::io::Errno::AGAIN) => return true,
+        // EIO: a terminal whose other side has closed.
+        Err(_) => return false,
+    };
+    write_all(&p.to, &buf[..n])
+}
+
+fn write_all(fd: &OwnedFd, mut data: &[u8]) -> bool {
+    while !data.is_empty() {
+        match rustix::io::write(fd, data) {
+            Ok(n) => data = &data[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+fn drain(pumps: &[Pump]) {
+    for p in pumps {
+        loop {
+            let mut fds = [pollfd(p.from.as_raw_fd())];
+            // SAFETY: a valid one-element pollfd array.
+            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
+            if ready <= 0 || !copy_once(p) {
+                break;
+            }
+        }
+    }
+}
+
+/// Passes kist's terminal size on to the container's.
+fn resize(master: &OwnedFd) {
+    for fd in [0, 1] {
+        // SAFETY: TIOCGWINSZ/TIOCSWINSZ with a valid winsize.
+        unsafe {
+            let mut ws: libc::winsize = std::mem::zeroed();
+            if libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) == 0 {
+                libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws);
+                return;
+            }
+        }
+    }
+}
+
+/// kist's terminal in raw mode, restored when dropped: keys reach the container unchanged.
+struct RawTerminal {
+    saved: Termios,
+}
+
+impl RawTerminal {
+    fn enter() -> Option<RawTerminal> {
+        let stdin = std::io::stdin();
+        let saved = termios::tcgetattr(stdin.as_fd()).ok()?;
+        let mut raw = saved.clone();
+        raw.make_raw();
+        termios::tcsetattr(stdin.as_fd(), OptionalActions::Now, &raw).ok()?;
+        Some(RawTerminal { saved })
+    }
+}
+
+impl Drop for RawTerminal {
+    fn drop(&mut self) {
+        let _ = termios::tcsetattr(std::io::stdin().as_fd(), OptionalActions::Now, &self.saved);
+    }
+}

@@ -1,0 +1,247 @@
+//! Creating a container's first process, starting it, and waiting for it.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::PathBuf;
+
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+
+use crate::ExitStatus;
+use crate::clone::{Forked, fork_into_namespaces};
+use crate::error::{Error, Result};
+use crate::sync::{Message, channel_pair};
+
+/// The container's root filesystem.
+pub enum Rootfs {
+    /// A directory (an OCI bundle's `rootfs`), bind-mounted onto itself.
+    Directory(PathBuf),
+    /// An overlay of read-only layers (top first) under a writable upper directory, mounted at
+    /// `mountpoint` (an empty directory) inside the container's mount namespace only.
+    Overlay {
+        lower: Vec<PathBuf>,
+        upper: PathBuf,
+        work: PathBuf,
+        mountpoint: PathBuf,
+    },
+}
+
+/// Where the container's standard streams go.
+pub enum Stdio {
+    /// These become the process's fds 0, 1 and 2.
+    Fds {
+        stdin: OwnedFd,
+        stdout: OwnedFd,
+        stderr: OwnedFd,
+    },
+    /// A new pseudo-terminal of the container's own devpts; its master side comes back from
+    /// [`create`] through [`Created::take_console`].
+    Terminal,
+}
+
+pub struct Launch<'a> {
+    pub spec: &'a Spec,
+    pub rootfs: Rootfs,
+    pub stdio: Stdio,
+    /// Run a minimal init as PID 1 that forwards signals to the program and reaps zombies.
+    pub init: bool,
+}
+
+/// A container whose first process is set up and waiting to exec.
+pub struct Created {
+    pid: i32,
+    pidfd: OwnedFd,
+    channel: crate::sync::Channel,
+    console: Option<OwnedFd>,
+}
+
+/// A container whose program is running.
+pub struct Running {
+    pid: i32,
+    pidfd: OwnedFd,
+}
+
+/// Clones the container's first process into its namespaces and sets it up, up to the exec.
+pub fn create(launch: Launch<'_>) -> Result<Created> {
+    let flags = new_namespace_flags(launch.spec)?;
+    let (parent_end, child_end) = channel_pair()?;
+    match fork_into_namespaces(flags)? {
+        Forked::Child => {
+            drop(parent_end);
+            crate::child::run(launch, child_end)
+        }
+        Forked::Parent { pid, pidfd } => {
+            drop(child_end);
+            drop(launch); // our copies of the stdio fds: the child has its own
+            let mut console = None;
+            loop {
+                match parent_end.recv()? {
+                    Some((Message::Console, fd)) => console = fd,
+                    Some((Message::Ready, _)) => {
+                        return Ok(Created {
+                            pid,
+                            pidfd,
+                            channel: parent_end,
+                            console,
+                        });
+                    }
+                    Some((Message::Failed { code, message }, _)) => {
+                        reap(pid);
+                        return Err(Error::Container { code, message });
+                    }
+                    Some((other, _)) => {
+                        kill_and_reap(pid);
+                        return Err(Error::Spec(format!(
+                            "unexpected {other:?} from the container"
+                        )));
+                    }
+                    None => {
+                        let status = reap(pid);
+                        return Err(Error::Container {
+                            code: 125,
+                            message: format!(
+                                "the container's process died during set-up ({status:?})"
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Created {
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// The master side of the container's terminal, when the launch asked for one.
+    pub fn take_console(&mut self) -> Option<OwnedFd> {
+        self.console.take()
+    }
+
+    /// Lets the process exec its program. Fails, with the exit code Docker would give, when the
+    /// program cannot be found (127) or executed (126).
+    pub fn start(self) -> Result<Running> {
+        self.channel.send(&Message::Start)?;
+        match self.channel.recv()? {
+            // The channel closed on exec.
+            None => Ok(Running {
+                pid: self.pid,
+                pidfd: self.pidfd,
+            }),
+            Some((Message::Failed { code, message }, _)) => {
+                reap(self.pid);
+                Err(Error::Container { code, message })
+            }
+            Some((other, _)) => {
+                kill_and_reap(self.pid);
+                Err(Error::Spec(format!(
+                    "unexpected {other:?} from the container"
+                )))
+            }
+        }
+    }
+
+    /// Gives up on the container: kills and reaps its process.
+    pub fn abort(self) {
+        kill_and_reap(self.pid);
+    }
+}
+
+impl Running {
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Readable once the process has exited.
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.pidfd.as_fd()
+    }
+
+    pub fn signal(&self, signal: i32) -> Result<()> {
+        // pidfd_send_signal cannot hit a recycled pid, unlike kill(2).
+        // SAFETY: plain syscall on a valid pidfd.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.pidfd.as_raw_fd(),
+                signal,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        if ret < 0 {
+            return Err(Error::sys(
+                format!("sending signal {signal} to the container"),
+                std::io::Error::last_os_error(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Waits for the process to end.
+    pub fn wait(self) -> Result<ExitStatus> {
+        Ok(reap(self.pid))
+    }
+}
+
+/// The CLONE_NEW* flags for the namespaces the spec wants created (those without a path).
+fn new_namespace_flags(spec: &Spec) -> Result<u64> {
+    let mut flags = 0u64;
+    let namespaces = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().clone())
+        .unwrap_or_default();
+    for ns in namespaces {
+        if ns.path().is_some() {
+            return Err(Error::Spec(format!(
+                "joining an existing {:?} namespace is not supported yet",
+                ns.typ()
+            )));
+        }
+        flags |= match ns.typ() {
+            LinuxNamespaceType::Mount => libc::CLONE_NEWNS,
+            LinuxNamespaceType::Pid => libc::CLONE_NEWPID,
+            LinuxNamespaceType::Network => libc::CLONE_NEWNET,
+            LinuxNamespaceType::Uts => libc::CLONE_NEWUTS,
+            LinuxNamespaceType::Ipc => libc::CLONE_NEWIPC,
+            LinuxNamespaceType::Cgroup => libc::CLONE_NEWCGROUP,
+            LinuxNamespaceType::User => {
+                return Err(Error::Spec("user namespaces are not supported yet".into()));
+            }
+            other => return Err(Error::Spec(format!("unsupported namespace {other:?}"))),
+        } as u64;
+    }
+    if flags & libc::CLONE_NEWNS as u64 == 0 {
+        return Err(Error::Spec(
+            "a container needs its own mount namespace".into(),
+        ));
+    }
+    Ok(flags)
+}
+
+/// Waits for `pid` and decodes its status, retrying on EINTR.
+fn reap(pid: i32) -> ExitStatus {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid on our own child with a valid status pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            break;
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return ExitStatus::Exited(125);
+        }
+    }
+    if libc::WIFSIGNALED(status) {
+        ExitStatus::Signaled(libc::WTERMSIG(status))
+    } else {
+        ExitStatus::Exited(libc::WEXITSTATUS(status))
+    }
+}
+
+fn kill_and_reap(pid: i32) {
+    // SAFETY: our own child, not yet reaped, so the pid cannot have been recycled.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    reap(pid);
+}

@@ -1,0 +1,55 @@
+//! kist's OCI runtime core: from a runtime spec and a root filesystem to a running process.
+//!
+//! It clones the container's first process into new namespaces, mounts its root (an overlay built
+//! from image layers, or a bundle's directory) inside the container's own mount namespace,
+//! performs the spec's mounts, creates devices, `pivot_root`s, applies the process settings and
+//! execs. Because the root and every other mount exist only in the container's mount namespace,
+//! they vanish with it: a container (or a kist) killed at any point leaves no mount behind.
+//!
+//! The runtime knows nothing of images or of the command line. `create` stops the new process
+//! just before it execs, so the caller can record it (and, later, place it in cgroups or hand it
+//! to an OCI front end's `start`); `Created::start` lets it go.
+
+mod child;
+mod clone;
+mod console;
+mod copyup;
+mod devices;
+mod error;
+mod exec;
+mod foreground;
+mod launch;
+mod loopback;
+mod mount_options;
+mod mounts;
+mod overlay;
+mod paths;
+pub mod process;
+mod signals;
+mod sync;
+
+pub use error::{Error, Result};
+pub use foreground::{ForegroundIo, Pump, run_foreground};
+pub use launch::{Created, Launch, Rootfs, Running, Stdio, create};
+pub use signals::{ForwardedSignals, block_forwarded_signals};
+
+/// How a container's first process ended, as Docker reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled(i32),
+}
+
+impl ExitStatus {
+    /// The exit code Docker gives: the program's own, or 128+N when killed by signal N.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(c) => c,
+            ExitStatus::Signaled(s) => 128 + s,
+        }
+    }
+}
+
+/// The mount option kist adds to a bind mount whose (empty) source should first receive a copy
+/// of what the image has at the destination: Docker's seeding of a new named volume.
+pub const COPY_UP_OPTION: &str = "kist.copyup";

@@ -1,0 +1,207 @@
+//! The spec's mounts, made inside the container's root before `pivot_root`, and the masked and
+//! read-only paths made after it.
+
+use std::ffi::CString;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+
+use oci_spec::runtime::{Mount, Spec};
+
+use crate::error::{Error, Result, SysContext, cvt};
+use crate::mount_options::MountOptions;
+use crate::paths::{create_file_in_root, fd_path, mkdir_all_in_root, open_in_root};
+
+/// Thin wrapper over mount(2) with paths.
+pub fn mount(
+    source: Option<&Path>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: Option<&str>,
+) -> std::io::Result<()> {
+    let cs = |s: &str| CString::new(s).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL));
+    let source = source.map(|p| cs(&p.to_string_lossy())).transpose()?;
+    let target = cs(&target.to_string_lossy())?;
+    let fstype = fstype.map(cs).transpose()?;
+    let data = data.filter(|d| !d.is_empty()).map(cs).transpose()?;
+    let ptr = |o: &Option<CString>| o.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    // SAFETY: NUL-terminated strings (or null) that outlive the call.
+    cvt(unsafe {
+        libc::mount(
+            ptr(&source),
+            target.as_ptr(),
+            ptr(&fstype),
+            flags,
+            ptr(&data).cast(),
+        )
+    })
+    .map(drop)
+}
+
+/// Makes every spec mount under `root` (the container's root, not yet pivoted into).
+pub fn mount_all(spec: &Spec, root: &OwnedFd) -> Result<()> {
+    for m in spec.mounts().as_deref().unwrap_or_default() {
+        mount_one(m, root).map_err(|e| match e {
+            Error::Sys { context, source } => Error::sys(
+                format!("mounting {}: {context}", m.destination().display()),
+                source,
+            ),
+            other => other,
+        })?;
+    }
+    Ok(())
+}
+
+fn mount_one(m: &Mount, root: &OwnedFd) -> Result<()> {
+    let dest = m.destination();
+    if !dest.is_absolute() {
+        return Err(Error::Spec(format!(
+            "mount destination {} is not absolute",
+            dest.display()
+        )));
+    }
+    let opts = MountOptions::parse(
+        m.options().as_deref().unwrap_or_default(),
+        m.typ().as_deref(),
+    );
+    let source = m.source().as_deref();
+    if opts.bind {
+        let source = source.ok_or_else(|| {
+            Error::Spec(format!("bind mount at {} has no source", dest.display()))
+        })?;
+        if opts.copy_up {
+            crate::copyup::seed_from_image(root, dest, source)?;
+        }
+        let target = if source.is_dir() {
+            mkdir_all_in_root(root, dest)
+        } else {
+            create_file_in_root(root, dest)
+        }
+        .sys(|| "creating the mount point".into())?;
+        let mut flags = libc::MS_BIND;
+        if opts.recursive {
+            flags |= libc::MS_REC;
+        }
+        mount(Some(source), &fd_path(&target), None, flags, None)
+            .sys(|| format!("bind-mounting {}", source.display()))?;
+        // Flags other than MS_BIND only take effect through a remount of the new mount, which
+        // the handle opened before it was made does not reach: open the path again.
+        if opts.flags != 0 {
+            let mounted = open_in_root(root, dest).sys(|| "reopening the mount point".into())?;
+            mount(
+                None,
+                &fd_path(&mounted),
+                None,
+                libc::MS_BIND | libc::MS_REMOUNT | opts.flags,
+                None,
+            )
+            .sys(|| "applying the mount options".into())?;
+        }
+    } else {
+        let fstype = m
+            .typ()
+            .as_deref()
+            .ok_or_else(|| Error::Spec(format!("mount at {} has no type", dest.display())))?;
+        let target = mkdir_all_in_root(root, dest).sys(|| "creating the mount point".into())?;
+        let source = source.unwrap_or(Path::new(fstype));
+        mount(
+            Some(source),
+            &fd_path(&target),
+            Some(fstype),
+            opts.flags,
+            Some(&opts.data),
+        )
+        .sys(|| format!("mounting a {fstype} filesystem"))?;
+    }
+    if opts.propagation != 0 {
+        let mounted = open_in_root(root, dest).sys(|| "reopening the mount point".into())?;
+        mount(None, &fd_path(&mounted), None, opts.propagation, None)
+            .sys(|| "setting propagation".into())?;
+    }
+    Ok(())
+}
+
+/// Hides the masked paths: /dev/null over files, an empty read-only tmpfs over directories.
+/// Runs after `pivot_root`, so the paths are the container's.
+pub fn mask_paths(paths: &[String]) -> Result<()> {
+    for p in paths {
+        let path = Path::new(p);
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::sys(format!("masking {p}"), e)),
+        };
+        if meta.is_dir() {
+            mount(
+                Some(Path::new("tmpfs")),
+                path,
+                Some("tmpfs"),
+                libc::MS_RDONLY,
+                None,
+            )
+        } else {
+            mount(
+                Some(Path::new("/dev/null")),
+                path,
+                None,
+                libc::MS_BIND,
+                None,
+            )
+        }
+        .sys(|| format!("masking {p}"))?;
+    }
+    Ok(())
+}
+
+/// Makes the read-only paths read-only. Runs after `pivot_root`.
+pub fn make_read_only(paths: &[String]) -> Result<()> {
+    for p in paths {
+        let path = Path::new(p);
+        match mount(Some(path), path, None, libc::MS_BIND | libc::MS_REC, None) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+            Err(e) => return Err(Error::sys(format!("making {p} read-only"), e)),
+        }
+        mount(
+            None,
+            path,
+            None,
+            libc::MS_BIND
+                | libc::MS_REMOUNT
+                | libc::MS_RDONLY
+                | libc::MS_REC
+                | libc::MS_NOSUID
+                | libc::MS_NODEV
+                | libc::MS_NOEXEC,
+            None,
+        )
+        .sys(|| format!("making {p} read-only"))?;
+    }
+    Ok(())
+}
+
+/// `pivot_root` into `new_root` and detach the old root, which shares the same directory until
+/// it is detached (the runc trick: no directory for the old root is needed).
+pub fn pivot_into(new_root: &Path) -> Result<()> {
+    std::env::set_current_dir(new_root).sys(|| format!("entering {}", new_root.display()))?;
+    let dot = CString::new(".").map_err(|_| Error::Spec("unreachable".into()))?;
+    // SAFETY: valid strings; raw syscall as glibc has no wrapper.
+    cvt(unsafe { libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) as libc::c_int })
+        .sys(|| "pivot_root".into())?;
+    // The old root is stacked on the new one at "."; make sure its unmounting does not
+    // propagate anywhere, then detach it.
+    mount(
+        None,
+        Path::new("."),
+        None,
+        libc::MS_SLAVE | libc::MS_REC,
+        None,
+    )
+    .sys(|| "isolating the old root".into())?;
+    let c = CString::new(".").map_err(|_| Error::Spec("unreachable".into()))?;
+    // SAFETY: valid string.
+    cvt(unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) })
+        .sys(|| "detaching the old root".into())?;
+    std::env::set_current_dir("/").sys(|| "entering the new root".into())?;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! The channel between kist and a container's first process while it is being set up: a
+//! `SOCK_SEQPACKET` socket pair, one message a packet. The child's end is close-on-exec, so a
+//! successful exec shows up on kist's side as the end of the stream.
+
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use nix::sys::socket::{
+    AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg,
+    sendmsg, socketpair,
+};
+
+use crate::error::{Error, Result};
+
+/// A message on the channel.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Message {
+    /// Child: here is the terminal's master side (carried as an fd).
+    Console,
+    /// Child: set-up is done; waiting for `Start`.
+    Ready,
+    /// Parent: exec now.
+    Start,
+    /// Child: set-up or exec failed.
+    Failed { code: i32, message: String },
+}
+
+pub struct Channel {
+    fd: OwnedFd,
+}
+
+pub fn channel_pair() -> Result<(Channel, Channel)> {
+    let (a, b) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| Error::sys("creating the set-up channel", e.into()))?;
+    Ok((Channel { fd: a }, Channel { fd: b }))
+}
+
+impl Channel {
+    pub fn send(&self, msg: &Message) -> Result<()> {
+        self.send_with_fd(msg, None)
+    }
+
+    pub fn send_with_fd(&self, msg: &Message, fd: Option<RawFd>) -> Result<()> {
+        let bytes = encode(msg);
+        let fds = fd.map(|f| [f]);
+        let cmsgs: Vec<ControlMessage> = fds
+            .as_ref()
+            .map(|f| ControlMessage::ScmRights(f))
+            .into_iter()
+            .collect();
+        loop {
+            match sendmsg::<()>(
+                self.fd.as_raw_fd(),
+                &[IoSlice::new(&bytes)],
+                &cmsgs,
+                MsgFlags::MSG_NOSIGNAL,
+                None,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(Error::sys("sending on the set-up channel", e.into())),
+            }
+        }
+    }
+
+    /// The next message and any fd it carried; None when the other side has closed its end.
+    pub fn recv(&self) -> Result<Option<(Message, Option<OwnedFd>)>> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut cmsg = nix::cmsg_space!([RawFd; 1]);
+        loop {
+            let mut iov = [IoSliceMut::new(&mut buf)];
+            let received = recvmsg::<()>(
+                self.fd.as_raw_fd(),
+                &mut iov,
+                Some(&mut cmsg),
+                MsgFlags::MSG_CMSG_CLOEXEC,
+            );
+            let msg = match received {
+                Ok(m) => m,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(Error::sys("reading the set-up channel", e.into())),
+            };
+            let mut fd = None;
+            for c in msg
+                .cmsgs()
+                .map_err(|e| Error::sys("reading the set-up channel", e.into()))?
+            {
+                if let ControlMessageOwned::ScmRights(fds) = c {
+                    for f in fds {
+                        // SAFETY: the kernel just installed this fd in our table for us alone.
+                        let owned = unsafe { OwnedFd::from_raw_fd(f) };
+                        fd.get_or_insert(owned);
+                    }
+                }
+            }
+            let n = msg.bytes;
+            if n == 0 {
+                return Ok(None);
+            }
+            return Ok(Some((decode(&buf[..n])?, fd)));
+        }
+    }
+}
+
+fn encode(msg: &Message) -> Vec<u8> {
+    match msg {
+        Message::Console => vec![b'C'],
+        Message::Ready => vec![b'R'],
+        Message::Start => vec![b'S'],
+        Message::Failed { code, message } => {
+            let mut v = vec![b'F'];
+            v.extend_from_slice(&code.to_le_bytes());
+            v.extend_from_slice(message.as_bytes());
+            v
+        }
+    }
+}
+
+fn decode(bytes: &[u8]) -> Result<Message> {
+    match bytes {
+        [b'C'] => Ok(Message::Console),
+        [b'R'] => Ok(Message::Ready),
+        [b'S'] => Ok(Message::Start),
+        [b'F', a, b, c, d, rest @ ..] => Ok(Message::Failed {
+            code: i32::from_le_bytes([*a, *b, *c, *d]),
+            message: String::from_utf8_lossy(rest).into_owned(),
+        }),
+        _ => Err(Error::Spec(format!("unexpected set-up message {bytes:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip() {
+        for m in [
+            Message::Console,
+            Message::Ready,
+            Message::Start,
+            Message::Failed {
+                code: 127,
+                message: "not found".into(),
+            },
+        ] {
+            assert_eq!(decode(&encode(&m)).unwrap(), m);
+        }
+    }
+
+    #[test]
+    fn a_closed_peer_reads_as_none_and_fds_travel() {
+        let (a, b) = channel_pair().unwrap();
+        let file = std::fs::File::open("/dev/null").unwrap();
+        a.send_with_fd(&Message::Console, Some(file.as_raw_fd()))
+            .unwrap();
+        let (m, fd) = b.recv().unwrap().unwrap();
+        assert_eq!(m, Message::Console);
+        assert!(fd.is_some());
+        drop(a);
+        assert!(b.recv().unwrap().is_none());
+    }
+}
