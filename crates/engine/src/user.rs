@@ -93,14 +93,15 @@ pub fn resolve_user(
                 })?,
         },
     };
-    let additional_gids = match entry {
-        Some(e) if group_part.is_none() => groups
-            .iter()
-            .filter(|(_, g, members)| *g != gid && members.contains(&e.name))
-            .map(|(_, g, _)| *g)
-            .collect(),
-        _ => Vec::new(),
-    };
+    // The primary group is listed too, as Docker does (`id` shows groups=GID).
+    let mut additional_gids = vec![gid];
+    if let (Some(e), None) = (entry, group_part) {
+        for (_, g, members) in &groups {
+            if members.contains(&e.name) && !additional_gids.contains(g) {
+                additional_gids.push(*g);
+            }
+        }
+    }
     Ok(ResolvedUser {
         uid,
         gid,
@@ -123,7 +124,7 @@ mod tests {
         let r = resolve_user(Some("alice"), Some(PASSWD), Some(GROUP)).unwrap();
         assert_eq!(
             (r.uid, r.gid, r.additional_gids.clone()),
-            (1000, 1000, vec![10])
+            (1000, 1000, vec![1000, 10])
         );
         let r = resolve_user(Some("1000:wheel"), Some(PASSWD), Some(GROUP)).unwrap();
         assert_eq!((r.uid, r.gid), (1000, 10));

@@ -1,0 +1,153 @@
+//! Test helpers: a kist with its own root in a temporary directory, and the busybox tarball.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+pub const KIST: &str = env!("CARGO_BIN_EXE_kist");
+
+/// The busybox root filesystem tarball, built once per test binary by the repository's script.
+pub fn busybox_tar() -> &'static Path {
+    static TAR: OnceLock<PathBuf> = OnceLock::new();
+    TAR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("kist-test-busybox-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tar = dir.join("busybox.tar");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-busybox-tar");
+        let out = Command::new(script).arg(&tar).output().unwrap();
+        assert!(
+            out.status.success(),
+            "make-busybox-tar: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tar
+    })
+}
+
+/// A kist with its own root, removed when dropped.
+pub struct Kist {
+    pub root: tempfile::TempDir,
+}
+
+impl Kist {
+    pub fn new() -> Kist {
+        Kist {
+            root: tempfile::Builder::new()
+                .prefix("kist-test-")
+                .tempdir()
+                .unwrap(),
+        }
+    }
+
+    /// A kist whose store already has the busybox image.
+    pub fn with_busybox() -> Kist {
+        let k = Kist::new();
+        k.ok(&["import", busybox_tar().to_str().unwrap(), "busybox"]);
+        k
+    }
+
+    pub fn path(&self) -> &Path {
+        self.root.path()
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(KIST);
+        c.args(args)
+            .env("KIST_ROOT", self.path())
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs kist, requires success, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "kist {args:?} failed ({:?}): {}{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs kist, requires the exit code, returns stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "kist {args:?}: stdout {:?} stderr {stderr:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        stderr
+    }
+
+    /// Names of what is in a directory of the root (containers, volumes, layers...).
+    pub fn entries(&self, dir: &str) -> Vec<String> {
+        match std::fs::read_dir(self.path().join(dir)) {
+            Ok(rd) => rd
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Mounts on the host that mention this root: there must never be any.
+    pub fn host_mounts(&self) -> Vec<String> {
+        let root = self.path().to_string_lossy().into_owned();
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(&root))
+            .map(String::from)
+            .collect()
+    }
+
+    /// Asserts that no container, write layer or mount is left.
+    pub fn assert_clean(&self) {
+        assert_eq!(self.ok(&["ps", "-aq"]), "", "containers left");
+        assert!(
+            self.entries("containers").is_empty(),
+            "write layers left: {:?}",
+            self.entries("containers")
+        );
+        assert!(
+            self.entries("run/containers").is_empty(),
+            "runtime dirs left: {:?}",
+            self.entries("run/containers")
+        );
+        assert!(
+            self.host_mounts().is_empty(),
+            "mounts left: {:?}",
+            self.host_mounts()
+        );
+    }
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
