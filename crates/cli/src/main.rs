@@ -175,7 +175,8 @@ fn one_line(e: &anyhow::Error) -> String {
             parts.push(s);
         }
     }
-    parts.join(": ")
+    // One line, whatever the causes hold.
+    parts.join(": ").replace(['\n', '\r'], " ")
 }
 
 /// clap's errors as one line and exit 125, as Docker does for bad flags.

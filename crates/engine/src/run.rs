@@ -44,6 +44,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<i32> {
     let mut guard = StartGuard {
         engine,
         record: Some(record.clone()),
+        new_volumes: new_volumes.clone(),
     };
     let dirs = ContainerDirs::of(&engine.layout, &record.id);
     dirs.create()?;
@@ -124,14 +125,16 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<i32> {
 struct StartGuard<'a> {
     engine: &'a Engine,
     record: Option<ContainerRecord>,
+    new_volumes: Vec<String>,
 }
 
 impl Drop for StartGuard<'_> {
     fn drop(&mut self) {
-        if let Some(record) = self.record.take()
-            && let Ok(current) = self.engine.store.find_container(&record.id)
-        {
-            let _ = remove_container(self.engine, &current, RemoveMode::Force);
+        if let Some(record) = self.record.take() {
+            if let Ok(current) = self.engine.store.find_container(&record.id) {
+                let _ = remove_container(self.engine, &current, RemoveMode::Force);
+            }
+            drop_volumes(self.engine, &self.new_volumes);
         }
     }
 }

@@ -49,7 +49,8 @@ pub fn import_rootfs_tarball<R: Read>(
     let (diff_id, _, decoder) = decompressed.finish();
     drop(decoder);
     // Anything after the compressed stream still belongs to the blob.
-    io::copy(&mut buffered, &mut io::sink()).map_err(|e| Error::BadArchive(e.to_string()))?;
+    io::copy(&mut buffered, &mut io::sink())
+        .map_err(|e| Error::BadArchive(crate::unpack::printable(&e.to_string())))?;
     drop(buffered);
     let (blob_digest, blob_size, _) = tee.inner.finish();
 

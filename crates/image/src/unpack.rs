@@ -72,7 +72,20 @@ pub fn unpack_layer<R: Read>(reader: R, target: &Path) -> Result<UnpackStats> {
 }
 
 fn bad_archive(e: io::Error) -> Error {
-    Error::BadArchive(e.to_string())
+    Error::BadArchive(printable(&e.to_string()))
+}
+
+/// An archive's own bytes can show up in error messages: keep them short and on one line.
+pub(crate) fn printable(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(160)
+        .collect();
+    if s.chars().count() > 160 {
+        out.push('…');
+    }
+    out
 }
 
 /// The directory of the previous entry, kept open: archives list a directory's entries together.
