@@ -22,3 +22,14 @@ ensure_cargo() {
     exit 1
   fi
 }
+
+# Builds the release binary, statically linked: no dynamic loader at start, which is most of a
+# short command's fixed cost (bench/ measured 8.7 ms -> 7.5 ms for `run --rm busybox true`).
+# Prints the binary's path. An explicit --target keeps proc-macros (built for the host) dynamic.
+build_release() {
+  local host
+  host=$(rustc -vV | sed -n 's/^host: //p')
+  RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+    cargo build --release --locked -q --target "$host" >&2
+  echo "$PWD/target/$host/release/kist"
+}

@@ -2,6 +2,7 @@
 //! directory holding its root's mount point and generated /etc files.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use crate::error::{IoContext, Result};
@@ -37,6 +38,47 @@ impl ContainerDirs {
         let path = self.run.join(name);
         fs::write(&path, content).ctx("writing", &path)?;
         Ok(path)
+    }
+}
+
+/// The mount points every container needs, as a shared read-only layer placed above the
+/// image's layers: empty /etc/hostname, /etc/hosts and /etc/resolv.conf files and /proc, /sys,
+/// /dev directories. Mounting onto them then never writes to the container's own write layer
+/// (which would copy /etc up into every container, and cost a removal each time). Made once per
+/// root, atomically.
+pub fn mountpoints_layer(layout: &Layout) -> Result<PathBuf> {
+    let dir = layout.root.join("mountpoints");
+    if dir.is_dir() {
+        return Ok(dir);
+    }
+    let tmp = layout
+        .root
+        .join(format!("mountpoints.tmp-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    let build = || -> std::io::Result<()> {
+        for (d, mode) in [
+            ("etc", 0o755),
+            ("proc", 0o555),
+            ("sys", 0o555),
+            ("dev", 0o755),
+        ] {
+            fs::create_dir_all(tmp.join(d))?;
+            fs::set_permissions(tmp.join(d), fs::Permissions::from_mode(mode))?;
+        }
+        for f in ["etc/hostname", "etc/hosts", "etc/resolv.conf"] {
+            fs::write(tmp.join(f), "")?;
+        }
+        Ok(())
+    };
+    build().ctx("creating the mount points layer", &tmp)?;
+    match fs::rename(&tmp, &dir) {
+        Ok(()) => Ok(dir),
+        // Made by a concurrent command meanwhile.
+        Err(_) if dir.is_dir() => {
+            let _ = fs::remove_dir_all(&tmp);
+            Ok(dir)
+        }
+        Err(e) => Err(e).ctx("creating the mount points layer", dir),
     }
 }
 

@@ -78,16 +78,13 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<i32> {
         network: opts.network,
         binds,
     })?;
+    let mountpoints = crate::container_fs::mountpoints_layer(&engine.layout)?;
     let (stdio, io) = connect_stdio(&opts)?;
     let mut created = kist_runtime::create(Launch {
         spec: &spec,
         rootfs: Rootfs::Overlay {
-            lower: plan
-                .image
-                .layers
-                .iter()
-                .rev()
-                .map(|l| l.dir.clone())
+            lower: std::iter::once(mountpoints)
+                .chain(plan.image.layers.iter().rev().map(|l| l.dir.clone()))
                 .collect(),
             upper: dirs.upper.clone(),
             work: dirs.work.clone(),
