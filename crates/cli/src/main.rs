@@ -23,6 +23,9 @@ struct Cli {
     /// Where kist keeps images, containers and volumes
     #[arg(long, global = true, env = "KIST_ROOT", default_value = kist_engine::Layout::DEFAULT_ROOT)]
     root: PathBuf,
+    /// Where kist keeps runtime state [default: /run/kist for the default root, ROOT/run otherwise]
+    #[arg(long, global = true, env = "KIST_RUNROOT")]
+    runroot: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -199,7 +202,7 @@ fn usage_error(e: clap::Error) -> i32 {
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
-    let engine = Engine::open(&cli.root)
+    let engine = Engine::open(&cli.root, cli.runroot.as_deref())
         .with_context(|| format!("opening kist's store at {}", cli.root.display()))?;
     match cli.command {
         Command::Import { file, name } => import(&engine, &file, &name),
@@ -461,6 +464,9 @@ fn random_volume_name() -> String {
 /// Opening the engine already cleaned up after killed commands; this also removes stopped
 /// containers (and unused volumes with --volumes), as `docker system prune` does.
 fn system_prune(engine: &Engine, with_volumes: bool) -> Result<i32> {
+    for id in kist_engine::remove_orphan_dirs(engine)? {
+        println!("Deleted leftover files of container {id}");
+    }
     for c in engine.store.containers()? {
         if c.state == kist_engine::ContainerState::Exited {
             kist_engine::remove_container(engine, &c, RemoveMode::IfStopped)?;

@@ -142,3 +142,23 @@ fn system_prune_removes_stopped_containers() {
     assert_eq!(out.lines().count(), 2, "{out}");
     k.assert_clean();
 }
+
+#[test]
+fn system_prune_removes_directories_that_have_no_record() {
+    let k = Kist::with_busybox();
+    let old = k.path().join("containers").join("0".repeat(64));
+    let young = k.path().join("containers").join("1".repeat(64));
+    std::fs::create_dir_all(old.join("upper")).unwrap();
+    std::fs::create_dir_all(&young).unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::open(&old)
+        .unwrap()
+        .set_modified(an_hour_ago)
+        .unwrap();
+    k.ok(&["system", "prune", "-f"]);
+    assert!(!old.exists(), "an old orphan was kept");
+    assert!(
+        young.exists(),
+        "a young one may belong to a run in progress"
+    );
+}

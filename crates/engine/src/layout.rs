@@ -1,6 +1,9 @@
 //! Where kist keeps things. Everything derives from one root (`--root`, `KIST_ROOT`, default
-//! /var/lib/kist); state that must not survive a reboot lives in a runtime directory: /run/kist
-//! for the default root, `<root>/run` for any other, so that every root is self-contained.
+//! /var/lib/kist); state that must not survive a reboot lives in a runtime directory
+//! (`--runroot`, `KIST_RUNROOT`): by default /run/kist for the default root and `<root>/run` for
+//! any other, so that every root is self-contained. The runtime directory holds each running
+//! container's root mount point and generated /etc files: on a tmpfs, as /run is, making and
+//! removing them costs next to nothing.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,11 +21,11 @@ pub struct Layout {
 impl Layout {
     pub const DEFAULT_ROOT: &'static str = "/var/lib/kist";
 
-    pub fn new(root: &Path) -> Layout {
-        let run = if root == Path::new(Self::DEFAULT_ROOT) {
-            PathBuf::from(DEFAULT_RUN)
-        } else {
-            root.join("run")
+    pub fn new(root: &Path, runroot: Option<&Path>) -> Layout {
+        let run = match runroot {
+            Some(r) => r.to_path_buf(),
+            None if root == Path::new(Self::DEFAULT_ROOT) => PathBuf::from(DEFAULT_RUN),
+            None => root.join("run"),
         };
         Layout {
             root: root.to_path_buf(),

@@ -20,7 +20,7 @@ pub use error::{Error, Result};
 pub use kist_runtime::ExitStatus;
 pub use layout::Layout;
 pub use options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, parse_volume};
-pub use reconcile::reconcile;
+pub use reconcile::{reconcile, remove_orphan_dirs};
 pub use removal::{RemoveMode, remove_container};
 pub use run::run;
 pub use store::{ContainerRecord, ContainerState, Store, VolumeRecord};
@@ -35,9 +35,10 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the state under `root` and cleans up after any kist that was killed.
-    pub fn open(root: &std::path::Path) -> Result<Engine> {
-        let layout = Layout::new(root);
+    /// Opens the state under `root` (runtime state under `runroot`, or its default) and cleans
+    /// up after any kist that was killed.
+    pub fn open(root: &std::path::Path, runroot: Option<&std::path::Path>) -> Result<Engine> {
+        let layout = Layout::new(root, runroot);
         layout.ensure()?;
         let store = Store::open(&layout.db_path())?;
         let images = ImageStore::open(root)?;

@@ -33,3 +33,40 @@ pub fn reconcile(engine: &Engine) -> Result<()> {
     }
     Ok(())
 }
+
+/// Removes container directories that have no record: left by a kist killed between making a
+/// container's directories and recording it. Only those older than a minute, so as not to race
+/// a `run` that is between the two right now. Returns the ids removed.
+pub fn remove_orphan_dirs(engine: &Engine) -> Result<Vec<String>> {
+    let known: std::collections::HashSet<String> = engine
+        .store
+        .containers()?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let mut removed = Vec::new();
+    for parent in [
+        engine.layout.containers_dir(),
+        engine.layout.run.join("containers"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&parent) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() >= 60);
+            if !known.contains(&id) && old {
+                crate::container_fs::remove_container_dirs(&engine.layout, &id)?;
+                if !removed.contains(&id) {
+                    removed.push(id);
+                }
+            }
+        }
+    }
+    Ok(removed)
+}

@@ -36,8 +36,15 @@ pub fn remove_container(engine: &Engine, c: &ContainerRecord, mode: RemoveMode) 
     if let Some(p) = c.process {
         kill_and_wait(p);
     }
-    remove_container_dirs(&engine.layout, &c.id)?;
-    for volume in engine.store.delete_container(&c.id)? {
+    discard(engine, &c.id)
+}
+
+/// Removes the directories, then the record, then the anonymous volumes of a container whose
+/// process is gone and which the caller owns. A kist killed half-way leaves the record, which
+/// the next command's reconciliation finds and finishes.
+pub fn discard(engine: &Engine, id: &str) -> Result<()> {
+    remove_container_dirs(&engine.layout, id)?;
+    for volume in engine.store.delete_container(id)? {
         if engine.store.delete_volume_if_unused(&volume)? {
             let _ = std::fs::remove_dir_all(engine.layout.volumes_dir().join(&volume));
         }

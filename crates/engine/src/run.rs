@@ -34,19 +34,14 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<i32> {
     let signals = kist_runtime::block_forwarded_signals()?;
     let plan = Plan::new(engine, &opts)?;
     let new_volumes = plan.ensure_volumes(engine)?;
-    let record = match plan.record(engine, &opts) {
-        Ok(r) => r,
-        Err(e) => {
-            drop_volumes(engine, &new_volumes);
-            return Err(e);
-        }
-    };
     let mut guard = StartGuard {
         engine,
-        record: Some(record.clone()),
+        id: plan.id.clone(),
+        recorded: false,
         new_volumes: new_volumes.clone(),
+        armed: true,
     };
-    let dirs = ContainerDirs::of(&engine.layout, &record.id);
+    let dirs = ContainerDirs::of(&engine.layout, &plan.id);
     dirs.create()?;
     let mut binds = plan.binds(engine, &new_volumes);
     binds.push(bind_file(
@@ -93,46 +88,61 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<i32> {
         stdio,
         init: opts.init,
     })?;
+    // The container's process sets itself up (on another CPU) while it is recorded here. Were
+    // kist killed before the record exists, the process dies with it, and what remains is a
+    // directory without a record, which `system prune` removes.
+    let record = match plan.record(engine, &opts, ProcessStamp::of(created.pid())) {
+        Ok(r) => r,
+        Err(e) => {
+            created.abort();
+            return Err(e);
+        }
+    };
+    guard.recorded = true;
+    created.wait_ready()?;
     let io = ForegroundIo {
         console: created.take_console(),
         ..io
     };
-    match ProcessStamp::of(created.pid()) {
-        Some(stamp) => engine.store.set_running(&record.id, stamp)?,
-        None => {
-            created.abort();
-            return Err(Error::Invalid(
-                "the container's process vanished during start-up".into(),
-            ));
-        }
-    }
     let running = created.start()?;
     let status = kist_runtime::run_foreground(running, io, &signals)?;
     let code = status.code();
-    guard.record = None;
-    engine.store.set_exited(&record.id, code, None)?;
+    guard.armed = false;
     if opts.remove {
-        let exited = engine.store.find_container(&record.id)?;
-        remove_container(engine, &exited, RemoveMode::Force)?;
+        // This process reaped the container, so it owns the removal: no need to record the
+        // exit first. Killed half-way, it leaves an auto-remove record whose monitor is dead,
+        // which the next command removes.
+        crate::removal::discard(engine, &record.id)?;
+    } else {
+        engine.store.set_exited(&record.id, code, None)?;
     }
     Ok(code)
 }
 
-/// Undoes a container that failed to start: its process, directories, record and new volumes.
+/// Undoes a container that failed to start: its directories, record and new volumes. (Its
+/// process is gone: it failed, or was aborted, or dies with its channel to kist.)
 struct StartGuard<'a> {
     engine: &'a Engine,
-    record: Option<ContainerRecord>,
+    id: String,
+    recorded: bool,
     new_volumes: Vec<String>,
+    armed: bool,
 }
 
 impl Drop for StartGuard<'_> {
     fn drop(&mut self) {
-        if let Some(record) = self.record.take() {
-            if let Ok(current) = self.engine.store.find_container(&record.id) {
+        if !self.armed {
+            return;
+        }
+        match self.engine.store.find_container(&self.id) {
+            Ok(current) if self.recorded => {
                 let _ = remove_container(self.engine, &current, RemoveMode::Force);
             }
-            drop_volumes(self.engine, &self.new_volumes);
+            _ => {
+                let _ = crate::container_fs::remove_container_dirs(&self.engine.layout, &self.id);
+            }
         }
+        drop_volumes(self.engine, &self.new_volumes);
     }
 }
 
@@ -278,8 +288,13 @@ impl Plan {
             .collect()
     }
 
-    /// Records the container, with a generated name when none was given.
-    fn record(&self, engine: &Engine, opts: &RunOptions) -> Result<ContainerRecord> {
+    /// Records the container and its process, with a generated name when none was given.
+    fn record(
+        &self,
+        engine: &Engine,
+        opts: &RunOptions,
+        process: Option<ProcessStamp>,
+    ) -> Result<ContainerRecord> {
         let config = serde_json::json!({
             "Hostname": self.hostname,
             "User": opts.user,
@@ -301,11 +316,11 @@ impl Plan {
             image_id: self.image.id.to_string(),
             command: self.args.clone(),
             created: now(),
-            state: ContainerState::Created,
-            process: None,
+            state: ContainerState::Running,
+            process,
             monitor: Some(ProcessStamp::current()),
             exit_code: None,
-            started_at: None,
+            started_at: Some(now()),
             finished_at: None,
             error: None,
             auto_remove: opts.remove,

@@ -173,8 +173,8 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         let inserted = tx.execute(
             "INSERT INTO containers (id, name, image, image_id, command, created, state,
-                monitor_pid, monitor_start, auto_remove, config)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                monitor_pid, monitor_start, auto_remove, config, pid, pid_start, started_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 c.id,
                 c.name,
@@ -187,6 +187,9 @@ impl Store {
                 c.monitor.map(|m| m.start_time as i64),
                 c.auto_remove as i64,
                 c.config,
+                c.process.map(|p| p.pid),
+                c.process.map(|p| p.start_time as i64),
+                c.started_at,
             ],
         );
         match inserted {

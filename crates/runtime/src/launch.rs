@@ -45,12 +45,13 @@ pub struct Launch<'a> {
     pub init: bool,
 }
 
-/// A container whose first process is set up and waiting to exec.
+/// A container whose first process exists: it is setting itself up, then waits to exec.
 pub struct Created {
     pid: i32,
     pidfd: OwnedFd,
     channel: crate::sync::Channel,
     console: Option<OwnedFd>,
+    ready: bool,
 }
 
 /// A container whose program is running.
@@ -59,7 +60,9 @@ pub struct Running {
     pidfd: OwnedFd,
 }
 
-/// Clones the container's first process into its namespaces and sets it up, up to the exec.
+/// Clones the container's first process into its namespaces, where it sets itself up up to the
+/// exec. Returns at once: the caller can work (record the container) meanwhile, then
+/// [`Created::wait_ready`].
 pub fn create(launch: Launch<'_>) -> Result<Created> {
     let flags = new_namespace_flags(launch.spec)?;
     let (parent_end, child_end) = channel_pair()?;
@@ -71,39 +74,13 @@ pub fn create(launch: Launch<'_>) -> Result<Created> {
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
             drop(launch); // our copies of the stdio fds: the child has its own
-            let mut console = None;
-            loop {
-                match parent_end.recv()? {
-                    Some((Message::Console, fd)) => console = fd,
-                    Some((Message::Ready, _)) => {
-                        return Ok(Created {
-                            pid,
-                            pidfd,
-                            channel: parent_end,
-                            console,
-                        });
-                    }
-                    Some((Message::Failed { code, message }, _)) => {
-                        reap(pid);
-                        return Err(Error::Container { code, message });
-                    }
-                    Some((other, _)) => {
-                        kill_and_reap(pid);
-                        return Err(Error::Spec(format!(
-                            "unexpected {other:?} from the container"
-                        )));
-                    }
-                    None => {
-                        let status = reap(pid);
-                        return Err(Error::Container {
-                            code: 125,
-                            message: format!(
-                                "the container's process died during set-up ({status:?})"
-                            ),
-                        });
-                    }
-                }
-            }
+            Ok(Created {
+                pid,
+                pidfd,
+                channel: parent_end,
+                console: None,
+                ready: false,
+            })
         }
     }
 }
@@ -113,14 +90,45 @@ impl Created {
         self.pid
     }
 
-    /// The master side of the container's terminal, when the launch asked for one.
+    /// Waits until the process has set itself up. Fails, with the exit code Docker would give,
+    /// when the set-up failed.
+    pub fn wait_ready(&mut self) -> Result<()> {
+        while !self.ready {
+            match self.channel.recv()? {
+                Some((Message::Console, fd)) => self.console = fd,
+                Some((Message::Ready, _)) => self.ready = true,
+                Some((Message::Failed { code, message }, _)) => {
+                    reap(self.pid);
+                    return Err(Error::Container { code, message });
+                }
+                Some((other, _)) => {
+                    kill_and_reap(self.pid);
+                    return Err(Error::Spec(format!(
+                        "unexpected {other:?} from the container"
+                    )));
+                }
+                None => {
+                    let status = reap(self.pid);
+                    return Err(Error::Container {
+                        code: 125,
+                        message: format!("the container's process died during set-up ({status:?})"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The master side of the container's terminal, when the launch asked for one (available
+    /// once ready).
     pub fn take_console(&mut self) -> Option<OwnedFd> {
         self.console.take()
     }
 
     /// Lets the process exec its program. Fails, with the exit code Docker would give, when the
     /// program cannot be found (127) or executed (126).
-    pub fn start(self) -> Result<Running> {
+    pub fn start(mut self) -> Result<Running> {
+        self.wait_ready()?;
         self.channel.send(&Message::Start)?;
         match self.channel.recv()? {
             // The channel closed on exec.
