@@ -22,13 +22,13 @@ impl ContainerDirs {
         ContainerDirs {
             upper: dir.join("upper"),
             work: dir.join("work"),
-            rootfs: run.join("rootfs"),
+            rootfs: layout.rootfs_mountpoint(),
             run,
         }
     }
 
     pub fn create(&self) -> Result<()> {
-        for d in [&self.upper, &self.work, &self.rootfs] {
+        for d in [&self.upper, &self.work, &self.run] {
             fs::create_dir_all(d).ctx("creating the container directory", d)?;
         }
         Ok(())

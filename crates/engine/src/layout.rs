@@ -2,8 +2,9 @@
 //! /var/lib/kist); state that must not survive a reboot lives in a runtime directory
 //! (`--runroot`, `KIST_RUNROOT`): by default /run/kist for the default root and `<root>/run` for
 //! any other, so that every root is self-contained. The runtime directory holds each running
-//! container's root mount point and generated /etc files: on a tmpfs, as /run is, making and
-//! removing them costs next to nothing.
+//! container's generated /etc files, and the one directory on which every container mounts its
+//! root: each does so in its own mount namespace, so they do not meet, and no container needs a
+//! mount point of its own (a directory fewer to make and remove per container).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,7 @@ impl Layout {
             self.containers_dir(),
             self.run.join("containers"),
             self.volumes_dir(),
+            self.rootfs_mountpoint(),
         ] {
             if !dir.is_dir() {
                 fs::create_dir_all(&dir).ctx("creating", dir)?;
@@ -59,9 +61,14 @@ impl Layout {
         self.containers_dir().join(id)
     }
 
-    /// The container's runtime directory: its root's mount point and generated /etc files.
+    /// The container's runtime directory: its generated /etc files.
     pub fn container_run_dir(&self, id: &str) -> PathBuf {
         self.run.join("containers").join(id)
+    }
+
+    /// Where every container mounts its root, each in its own mount namespace.
+    pub fn rootfs_mountpoint(&self) -> PathBuf {
+        self.run.join("rootfs")
     }
 
     pub fn volumes_dir(&self) -> PathBuf {
