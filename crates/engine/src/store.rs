@@ -165,6 +165,17 @@ impl Store {
         }
         // Commits need not wait for the disk: WAL keeps the store consistent through a crash.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // kist commands are short-lived. By default the last connection to close checkpoints
+        // (writing and syncing the database) and deletes the WAL, which the next command makes
+        // anew. Skipping that leaves the WAL for the next opener to recover, which reads all of
+        // it: so the WAL is kept short instead, by checkpointing every 64 pages. Measured
+        // interleaved with bench/ab, each variant in its own root: 10.54 ms (default) and
+        // 10.35 ms (no checkpoint on close, 1000 pages) against 9.23 ms for `run --rm`.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )?;
+        conn.pragma_update(None, "wal_autocheckpoint", 64)?;
         Ok(Store { conn })
     }
 
