@@ -17,13 +17,24 @@ use crate::compression::Compression;
 use crate::digest::{Digest, HashingReader};
 use crate::error::{Error, IoContext, Result};
 use crate::reference::Reference;
-use crate::store::{CONFIG_MEDIA_TYPE, Descriptor, ImageStore, LayerMeta, MANIFEST_MEDIA_TYPE};
+use crate::store::{
+    CONFIG_MEDIA_TYPE, Descriptor, Image, ImageStore, LayerMeta, MANIFEST_MEDIA_TYPE,
+};
 use crate::temp::{TempDir, TempFile};
 use crate::unpack::unpack_layer;
 
 pub struct ImportOutcome {
     pub image_id: Digest,
     pub manifest_digest: Digest,
+}
+
+/// A layer stored in the blob store and unpacked.
+pub struct NewLayer {
+    pub descriptor: Descriptor,
+    pub diff_id: Digest,
+    pub chain_id: Digest,
+    /// Whether the layer has /bin/sh (for an imported image's default command).
+    pub has_sh: bool,
 }
 
 /// Imports the tarball read from `input`; `source` is how the user named it (for the history).
@@ -33,6 +44,94 @@ pub fn import_rootfs_tarball<R: Read>(
     reference: &Reference,
     source: &str,
 ) -> Result<ImportOutcome> {
+    let layer = add_layer(store, input, None)?;
+    let now = now();
+    let mut config = json!({
+        "created": now,
+        "architecture": oci_architecture(),
+        "os": "linux",
+        "config": {
+            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        },
+        "rootfs": {"type": "layers", "diff_ids": [layer.diff_id.to_string()]},
+        "history": [{"created": now, "created_by": format!("kist import {source}")}],
+    });
+    if layer.has_sh {
+        config["config"]["Cmd"] = json!(["sh"]);
+    }
+    write_image(store, &config, vec![layer.descriptor], reference)
+}
+
+/// A new image: `base` with one more layer, read from `input` (a tar stream, with OCI
+/// whiteouts for what it deletes), and one more history entry. What commit and build make.
+pub fn extend_image<R: Read>(
+    store: &ImageStore,
+    base: &Image,
+    input: R,
+    created_by: &str,
+    reference: &Reference,
+) -> Result<ImportOutcome> {
+    let layer = add_layer(store, input, base.layers.last().map(|l| &l.chain_id))?;
+    let now = now();
+    let mut config = serde_json::to_value(&base.config).map_err(|e| Error::BadImage {
+        image: base.name.clone(),
+        what: e.to_string(),
+    })?;
+    config["created"] = json!(now);
+    push(
+        &mut config["rootfs"]["diff_ids"],
+        json!(layer.diff_id.to_string()),
+    );
+    push(
+        &mut config["history"],
+        json!({"created": now, "created_by": created_by}),
+    );
+    let mut layers = store.manifest_layers(base)?;
+    layers.push(layer.descriptor);
+    write_image(store, &config, layers, reference)
+}
+
+fn push(array: &mut serde_json::Value, item: serde_json::Value) {
+    match array.as_array_mut() {
+        Some(a) => a.push(item),
+        None => *array = json!([item]),
+    }
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// Stores the config and a manifest of `layers`, and points `reference` at it.
+fn write_image(
+    store: &ImageStore,
+    config: &serde_json::Value,
+    layers: Vec<Descriptor>,
+    reference: &Reference,
+) -> Result<ImportOutcome> {
+    let config_desc = store.put_blob(&to_json(config)?, CONFIG_MEDIA_TYPE)?;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": config_desc,
+        "layers": layers,
+    });
+    let manifest_desc = store.put_blob(&to_json(&manifest)?, MANIFEST_MEDIA_TYPE)?;
+    store.tag(reference, &manifest_desc)?;
+    Ok(ImportOutcome {
+        image_id: Digest::parse(&config_desc.digest)?,
+        manifest_digest: Digest::parse(&manifest_desc.digest)?,
+    })
+}
+
+/// Reads a layer tarball (plain, gzip or zstd) once: stores it as a blob and unpacks it into
+/// `layers/<chain id>` on top of the layer `parent` (a chain id). Nothing becomes visible
+/// unless the whole archive was read and checked.
+pub fn add_layer<R: Read>(
+    store: &ImageStore,
+    input: R,
+    parent: Option<&Digest>,
+) -> Result<NewLayer> {
     let mut blob = TempFile::new(store.tmp_dir(), "blob")?;
     let layer = TempDir::new(store.tmp_dir(), "layer")?;
     let diff_dir = layer.path().join("diff");
@@ -71,46 +170,29 @@ pub fn import_rootfs_tarball<R: Read>(
     } else {
         blob.persist(&blob_dest)?;
     }
-    let layer_dest = store.layer_path(&diff_id);
+    let chain_id = match parent {
+        None => diff_id.clone(),
+        Some(p) => crate::digest::chain_ids(&[p.clone(), diff_id.clone()])
+            .pop()
+            .unwrap_or_else(|| diff_id.clone()),
+    };
+    let layer_dest = store.layer_path(&chain_id);
     match fs::rename(layer.path(), &layer_dest) {
         Ok(()) => layer.disarm(),
         // Already unpacked, by an earlier import or a concurrent one: keep that one.
         Err(e) if layer_dest.is_dir() => drop((e, layer)),
         Err(e) => return Err(e).ctx("moving the layer into place at", layer_dest),
     }
-
-    let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let mut config = json!({
-        "created": now,
-        "architecture": oci_architecture(),
-        "os": "linux",
-        "config": {
-            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+    Ok(NewLayer {
+        descriptor: Descriptor {
+            media_type: compression.layer_media_type().to_string(),
+            digest: blob_digest.to_string(),
+            size: blob_size,
+            annotations: Default::default(),
         },
-        "rootfs": {"type": "layers", "diff_ids": [diff_id.to_string()]},
-        "history": [{"created": now, "created_by": format!("kist import {source}")}],
-    });
-    if has_sh {
-        config["config"]["Cmd"] = json!(["sh"]);
-    }
-    let config_desc = store.put_blob(&to_json(&config)?, CONFIG_MEDIA_TYPE)?;
-    let layer_desc = Descriptor {
-        media_type: compression.layer_media_type().to_string(),
-        digest: blob_digest.to_string(),
-        size: blob_size,
-        annotations: Default::default(),
-    };
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": MANIFEST_MEDIA_TYPE,
-        "config": config_desc,
-        "layers": [layer_desc],
-    });
-    let manifest_desc = store.put_blob(&to_json(&manifest)?, MANIFEST_MEDIA_TYPE)?;
-    store.tag(reference, &manifest_desc)?;
-    Ok(ImportOutcome {
-        image_id: Digest::parse(&config_desc.digest)?,
-        manifest_digest: Digest::parse(&manifest_desc.digest)?,
+        diff_id,
+        chain_id,
+        has_sh,
     })
 }
 

@@ -15,7 +15,7 @@ mod unpack;
 
 pub use digest::{Digest, HashingReader, chain_ids};
 pub use error::{Error, Result};
-pub use import::{ImportOutcome, import_rootfs_tarball};
+pub use import::{ImportOutcome, NewLayer, add_layer, extend_image, import_rootfs_tarball};
 pub use reference::Reference;
-pub use store::{Image, ImageStore, ImageSummary, Layer};
+pub use store::{Descriptor, Image, ImageStore, ImageSummary, Layer};
 pub use unpack::{UnpackStats, unpack_layer};

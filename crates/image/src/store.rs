@@ -322,6 +322,20 @@ impl ImageStore {
         })
     }
 
+    /// The layer descriptors of an image's manifest, bottom first.
+    pub fn manifest_layers(&self, image: &Image) -> Result<Vec<Descriptor>> {
+        let bytes = self.read_blob(&image.manifest_digest, &image.name)?;
+        #[derive(Deserialize)]
+        struct Layers {
+            layers: Vec<Descriptor>,
+        }
+        let m: Layers = serde_json::from_slice(&bytes).map_err(|e| Error::BadImage {
+            image: image.name.clone(),
+            what: format!("manifest {} is not valid: {e}", image.manifest_digest),
+        })?;
+        Ok(m.layers)
+    }
+
     /// Every image, one row a name, nameless images once.
     pub fn list(&self) -> Result<Vec<ImageSummary>> {
         let index = self.read_index()?;
