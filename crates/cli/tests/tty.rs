@@ -71,3 +71,77 @@ fn t_without_a_terminal_still_runs_and_keeps_output() {
         "{out:?}"
     );
 }
+
+#[test]
+fn a_resized_terminal_is_passed_on() {
+    let k = Kist::with_busybox();
+    let pty = nix::pty::openpty(
+        Some(&nix::pty::Winsize {
+            ws_row: 20,
+            ws_col: 60,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        }),
+        None,
+    )
+    .unwrap();
+    let slave = || std::process::Stdio::from(pty.slave.try_clone().unwrap());
+    let mut child = k
+        .command(&["run", "--rm", "-it", "busybox", "sh"])
+        .stdin(slave())
+        .stdout(slave())
+        .stderr(slave())
+        .spawn()
+        .unwrap();
+    let mut master = std::fs::File::from(pty.master);
+    let mut seen = String::new();
+    let mut read_until = |master: &mut std::fs::File, needle: &str| {
+        let mut buf = [0u8; 4096];
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !seen.contains(needle) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let mut fds = [libc::pollfd {
+                fd: std::os::fd::AsRawFd::as_raw_fd(&*master),
+                events: libc::POLLIN,
+                revents: 0,
+            }];
+            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, left.as_millis() as i32) };
+            assert!(ready > 0, "no {needle:?} within 10 s: {seen:?}");
+            let n = master.read(&mut buf).unwrap();
+            assert!(n > 0, "terminal closed before {needle:?}: {seen:?}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    };
+    use std::io::Write;
+    master.write_all(b"stty size\n").unwrap();
+    read_until(&mut master, "20 60");
+    // Resize kist's terminal, as a terminal emulator does, and tell kist.
+    let ws = libc_winsize(33, 111);
+    unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&pty.slave),
+            libc::TIOCSWINSZ,
+            &ws,
+        )
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGWINCH,
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    master.write_all(b"stty size; exit 4\n").unwrap();
+    read_until(&mut master, "33 111");
+    assert_eq!(child.wait().unwrap().code(), Some(4));
+    drop(pty.slave);
+    k.assert_clean();
+}
+
+fn libc_winsize(rows: u16, cols: u16) -> libc::winsize {
+    libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    }
+}
