@@ -2,14 +2,15 @@
 //! container's own status, 125 when kist fails, 126/127 when the program cannot run.
 
 mod format;
+mod logs;
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use clap::{ArgAction, Args, Parser, Subcommand};
-use kist_engine::{Engine, NetworkMode, RemoveMode, RunOptions};
+use kist_engine::{Engine, NetworkMode, RemoveMode, RunOptions, lifecycle};
 use kist_image::{Reference, import_rootfs_tarball};
 
 #[derive(Parser)]
@@ -57,9 +58,67 @@ enum Command {
         #[arg(required = true)]
         containers: Vec<String>,
     },
+    /// Fetch the logs of a container
+    Logs {
+        #[arg(short, long)]
+        follow: bool,
+        /// Number of lines from the end (or "all")
+        #[arg(short = 'n', long, default_value = "all")]
+        tail: String,
+        /// Show logs since a timestamp (RFC 3339 or Unix) or a relative time (42m)
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(short, long)]
+        timestamps: bool,
+        container: String,
+    },
+    /// Stop running containers (the stop signal, then SIGKILL after a grace period)
+    Stop {
+        /// Seconds to wait before killing
+        #[arg(short = 't', long = "time", default_value_t = 10)]
+        time: u64,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Send a signal to running containers
+    Kill {
+        #[arg(short, long, default_value = "KILL")]
+        signal: String,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Block until containers stop, then print their exit codes
+    Wait {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Start stopped containers
+    Start {
+        /// Attach: print the container's output and exit with its status
+        #[arg(short, long)]
+        attach: bool,
+        #[arg(short, long)]
+        interactive: bool,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Restart containers
+    Restart {
+        #[arg(short = 't', long = "time", default_value_t = 10)]
+        time: u64,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Rename a container
+    Rename { container: String, new_name: String },
     /// Manage volumes
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// The supervisor of a detached container (internal)
+    #[command(name = "__supervise", hide = true)]
+    Supervise { id: String },
     /// Manage kist itself
     #[command(subcommand)]
     System(SystemCommand),
@@ -77,9 +136,15 @@ struct RunArgs {
     /// Give the container a terminal
     #[arg(short, long)]
     tty: bool,
-    /// Run in the background (not available yet)
+    /// Run in the background and print the container's id
     #[arg(short, long)]
     detach: bool,
+    /// no, on-failure[:N], always or unless-stopped
+    #[arg(long, default_value = "no")]
+    restart: String,
+    /// max-size=SIZE, max-file=N
+    #[arg(long = "log-opt")]
+    log_opt: Vec<String>,
     #[arg(long)]
     name: Option<String>,
     /// Set an environment variable (KEY=VALUE, or KEY to pass kist's own)
@@ -202,6 +267,13 @@ fn usage_error(e: clap::Error) -> i32 {
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
+    if let Command::Supervise { id } = &cli.command {
+        return Ok(kist_engine::supervisor::supervise(
+            &cli.root,
+            cli.runroot.as_deref(),
+            id,
+        ));
+    }
     let engine = Engine::open(&cli.root, cli.runroot.as_deref())
         .with_context(|| format!("opening kist's store at {}", cli.root.display()))?;
     match cli.command {
@@ -214,6 +286,53 @@ fn dispatch(cli: Cli) -> Result<i32> {
             no_trunc,
         } => ps(&engine, all, quiet, no_trunc),
         Command::Rm { force, containers } => rm(&engine, force, &containers),
+        Command::Logs {
+            follow,
+            tail,
+            since,
+            until,
+            timestamps,
+            container,
+        } => logs::logs(
+            &engine,
+            &container,
+            &logs::LogsOptions {
+                follow,
+                tail,
+                since,
+                until,
+                timestamps,
+            },
+        ),
+        Command::Stop { time, containers } => each(&engine, &containers, |c| {
+            lifecycle::stop(&engine, c, Duration::from_secs(time)).map(|_| None)
+        }),
+        Command::Kill { signal, containers } => {
+            let sig = lifecycle::parse_signal(&signal)?;
+            each(&engine, &containers, |c| {
+                lifecycle::kill(&engine, c, sig).map(|_| None)
+            })
+        }
+        Command::Wait { containers } => each(&engine, &containers, |c| {
+            lifecycle::wait(&engine, c).map(|code| Some(code.to_string()))
+        }),
+        Command::Start {
+            attach,
+            interactive: _,
+            containers,
+        } => start(&engine, attach, &containers),
+        Command::Restart { time, containers } => each(&engine, &containers, |c| {
+            lifecycle::restart(&engine, c, Duration::from_secs(time)).map(|_| None)
+        }),
+        Command::Rename {
+            container,
+            new_name,
+        } => {
+            let c = engine.store.find_container(&container)?;
+            lifecycle::rename(&engine, &c, &new_name)?;
+            Ok(0)
+        }
+        Command::Supervise { .. } => unreachable!("handled above"),
         Command::Volume(cmd) => volume(&engine, cmd),
         Command::System(SystemCommand::Prune { force: _, volumes }) => {
             system_prune(&engine, volumes)
@@ -282,8 +401,8 @@ fn images(engine: &Engine, quiet: bool) -> Result<i32> {
 }
 
 fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
-    if args.detach {
-        anyhow::bail!("-d (detached containers) is not available yet: run in the foreground");
+    if args.detach && args.rm && args.restart != "no" {
+        anyhow::bail!("--rm and --restart cannot be used together");
     }
     let mut rest = args.image_and_command.into_iter();
     let image = rest
@@ -311,8 +430,17 @@ fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
         read_only: args.read_only,
         init: args.init,
         network: NetworkMode::parse(&args.network)?,
+        detach: args.detach,
+        restart: kist_engine::RestartPolicy::parse(&args.restart)?,
+        log: kist_engine::LogOptions::parse(&args.log_opt)?,
     };
-    Ok(kist_engine::run(engine, opts)?)
+    match kist_engine::run(engine, opts)? {
+        kist_engine::RunOutcome::Exited(code) => Ok(code),
+        kist_engine::RunOutcome::Detached(id) => {
+            println!("{id}");
+            Ok(0)
+        }
+    }
 }
 
 fn ps(engine: &Engine, all: bool, quiet: bool, no_trunc: bool) -> Result<i32> {
@@ -379,6 +507,52 @@ fn ps(engine: &Engine, all: bool, quiet: bool, no_trunc: bool) -> Result<i32> {
         &rows,
     );
     Ok(0)
+}
+
+/// Runs `action` on each named container, printing the name (or what `action` returns);
+/// failures are reported one line each and make the exit status 1, as Docker does.
+fn each(
+    engine: &Engine,
+    names: &[String],
+    action: impl Fn(&kist_engine::ContainerRecord) -> kist_engine::Result<Option<String>>,
+) -> Result<i32> {
+    let mut code = 0;
+    for name in names {
+        match engine.store.find_container(name).and_then(|c| action(&c)) {
+            Ok(out) => println!("{}", out.unwrap_or_else(|| name.clone())),
+            Err(e) => {
+                eprintln!("kist: {e}");
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
+}
+
+fn start(engine: &Engine, attach: bool, names: &[String]) -> Result<i32> {
+    if !attach {
+        return each(engine, names, |c| lifecycle::start(engine, c).map(|_| None));
+    }
+    let [name] = names else {
+        anyhow::bail!("-a attaches to one container only");
+    };
+    let c = engine.store.find_container(name)?;
+    lifecycle::start(engine, &c)?;
+    let code = logs::logs(
+        engine,
+        &c.id,
+        &logs::LogsOptions {
+            follow: true,
+            tail: "all".into(),
+            since: Some(c.finished_at.clone().unwrap_or_else(|| c.created.clone())),
+            until: None,
+            timestamps: false,
+        },
+    )?;
+    if code != 0 {
+        return Ok(code);
+    }
+    Ok(lifecycle::wait(engine, &c)?)
 }
 
 fn rm(engine: &Engine, force: bool, containers: &[String]) -> Result<i32> {

@@ -9,6 +9,8 @@ use crate::error::{IoContext, Result};
 use crate::layout::Layout;
 
 pub struct ContainerDirs {
+    /// The container's persistent directory: write layer, launch configuration, log.
+    pub dir: PathBuf,
     pub upper: PathBuf,
     pub work: PathBuf,
     pub rootfs: PathBuf,
@@ -22,6 +24,7 @@ impl ContainerDirs {
         ContainerDirs {
             upper: dir.join("upper"),
             work: dir.join("work"),
+            dir,
             rootfs: layout.rootfs_mountpoint(),
             run,
         }

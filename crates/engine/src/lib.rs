@@ -5,7 +5,10 @@ mod container_fs;
 mod error;
 mod hostfiles;
 mod ids;
+mod launch_config;
 mod layout;
+pub mod lifecycle;
+pub mod logs;
 mod names;
 mod options;
 mod reconcile;
@@ -13,16 +16,19 @@ mod removal;
 mod run;
 mod spec;
 mod store;
+pub mod supervisor;
+mod units;
 mod user;
 pub mod volumes;
 
 pub use error::{Error, Result};
 pub use kist_runtime::ExitStatus;
+pub use launch_config::{LaunchConfig, LogOptions, RestartPolicy};
 pub use layout::Layout;
 pub use options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, parse_volume};
 pub use reconcile::{reconcile, remove_orphan_dirs};
 pub use removal::{RemoveMode, remove_container};
-pub use run::run;
+pub use run::{RunOutcome, run};
 pub use store::{ContainerRecord, ContainerState, Store, VolumeRecord};
 
 use kist_image::ImageStore;
@@ -49,5 +55,18 @@ impl Engine {
         };
         reconcile(&engine)?;
         Ok(engine)
+    }
+
+    /// Opens the state without reconciling: for a supervisor, which must not judge the others.
+    pub fn open_quietly(
+        root: &std::path::Path,
+        runroot: Option<&std::path::Path>,
+    ) -> Result<Engine> {
+        let layout = Layout::new(root, runroot);
+        Ok(Engine {
+            store: Store::open(&layout.db_path())?,
+            images: ImageStore::open(root)?,
+            layout,
+        })
     }
 }

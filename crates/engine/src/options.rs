@@ -70,6 +70,10 @@ pub struct RunOptions {
     pub read_only: bool,
     pub init: bool,
     pub network: NetworkMode,
+    /// `-d`: run under a supervisor and return once it runs.
+    pub detach: bool,
+    pub restart: crate::launch_config::RestartPolicy,
+    pub log: crate::launch_config::LogOptions,
 }
 
 /// Parses a `-v` value the way Docker does.

@@ -17,6 +17,7 @@ use crate::container_fs::ContainerDirs;
 use crate::error::{Error, Result};
 use crate::hostfiles;
 use crate::ids::new_container_id;
+use crate::launch_config::LaunchConfig;
 use crate::names;
 use crate::options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, resolve_env};
 use crate::removal::{RemoveMode, remove_container};
@@ -27,11 +28,24 @@ use crate::volumes;
 
 const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Runs a container in the foreground and returns its exit code.
-pub fn run(engine: &Engine, opts: RunOptions) -> Result<i32> {
+/// How a `run` ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// A foreground container exited with this code.
+    Exited(i32),
+    /// A detached container is running under its supervisor; its id.
+    Detached(String),
+}
+
+/// Runs a container, in the foreground or (`-d`) under a supervisor.
+pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     // Before anything else, so that a Ctrl-C from here on is passed to the container (or, before
     // it exists, simply ends the run through the clean-up below) rather than killing kist.
-    let signals = kist_runtime::block_forwarded_signals()?;
+    let signals = if opts.detach {
+        None
+    } else {
+        Some(kist_runtime::block_forwarded_signals()?)
+    };
     let plan = Plan::new(engine, &opts)?;
     let new_volumes = plan.ensure_volumes(engine)?;
     let mut guard = StartGuard {
@@ -43,44 +57,23 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<i32> {
     };
     let dirs = ContainerDirs::of(&engine.layout, &plan.id);
     dirs.create()?;
-    let mut binds = plan.binds(engine, &new_volumes);
-    binds.push(bind_file(
-        &dirs,
-        "hostname",
-        &hostfiles::hostname_file(&plan.hostname),
-        "/etc/hostname",
-    )?);
-    binds.push(bind_file(
-        &dirs,
-        "hosts",
-        &hostfiles::hosts_file(&plan.hostname, opts.network),
-        "/etc/hosts",
-    )?);
-    binds.push(bind_file(
-        &dirs,
-        "resolv.conf",
-        &hostfiles::resolv_conf(opts.network),
-        "/etc/resolv.conf",
-    )?);
-    let spec = spec::build(&SpecInput {
-        args: &plan.args,
-        env: &plan.env,
-        cwd: &plan.cwd,
-        user: &plan.user,
-        terminal: opts.tty,
-        hostname: &plan.hostname,
-        read_only: opts.read_only,
-        network: opts.network,
-        binds,
-    })?;
-    let mountpoints = crate::container_fs::mountpoints_layer(&engine.layout)?;
+    let config = plan.launch_config(engine, &opts, &dirs, &new_volumes)?;
+    // What `start` needs later; a foreground --rm container has no later.
+    if opts.detach || !opts.remove {
+        config.save(&dirs.dir)?;
+    }
+    let Some(signals) = signals else {
+        plan.record(engine, &opts, None)?;
+        guard.recorded = true;
+        crate::supervisor::launch(engine, &plan.id)?;
+        guard.armed = false;
+        return Ok(RunOutcome::Detached(plan.id.clone()));
+    };
     let (stdio, io) = connect_stdio(&opts)?;
     let mut created = kist_runtime::create(Launch {
-        spec: &spec,
+        spec: &config.spec,
         rootfs: Rootfs::Overlay {
-            lower: std::iter::once(mountpoints)
-                .chain(plan.image.layers.iter().rev().map(|l| l.dir.clone()))
-                .collect(),
+            lower: config.lower.clone(),
             upper: dirs.upper.clone(),
             work: dirs.work.clone(),
             mountpoint: dirs.rootfs.clone(),
@@ -116,7 +109,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<i32> {
     } else {
         engine.store.set_exited(&record.id, code, None)?;
     }
-    Ok(code)
+    Ok(RunOutcome::Exited(code))
 }
 
 /// Undoes a container that failed to start: its directories, record and new volumes. (Its
@@ -243,6 +236,67 @@ impl Plan {
         })
     }
 
+    /// The container's OCI spec and root layers, with its generated /etc files written.
+    fn launch_config(
+        &self,
+        engine: &Engine,
+        opts: &RunOptions,
+        dirs: &ContainerDirs,
+        new_volumes: &[String],
+    ) -> Result<LaunchConfig> {
+        let mut binds = self.binds(engine, new_volumes);
+        let files = [
+            (
+                "hostname",
+                hostfiles::hostname_file(&self.hostname),
+                "/etc/hostname",
+            ),
+            (
+                "hosts",
+                hostfiles::hosts_file(&self.hostname, opts.network),
+                "/etc/hosts",
+            ),
+            (
+                "resolv.conf",
+                hostfiles::resolv_conf(opts.network),
+                "/etc/resolv.conf",
+            ),
+        ];
+        for (name, content, target) in files {
+            binds.push(bind_file(dirs, name, &content, target)?);
+        }
+        let spec = spec::build(&SpecInput {
+            args: &self.args,
+            env: &self.env,
+            cwd: &self.cwd,
+            user: &self.user,
+            terminal: opts.tty,
+            hostname: &self.hostname,
+            read_only: opts.read_only,
+            network: opts.network,
+            binds,
+        })?;
+        let mountpoints = crate::container_fs::mountpoints_layer(&engine.layout)?;
+        let stop_signal = self
+            .image
+            .config
+            .config()
+            .as_ref()
+            .and_then(|c| c.stop_signal().clone());
+        Ok(LaunchConfig {
+            spec,
+            lower: std::iter::once(mountpoints)
+                .chain(self.image.layers.iter().rev().map(|l| l.dir.clone()))
+                .collect(),
+            init: opts.init,
+            tty: opts.tty,
+            interactive: opts.interactive,
+            restart: opts.restart,
+            log: opts.log,
+            stop_signal,
+        })
+    }
+
     /// Creates missing bind sources and named volumes; returns the names of the new volumes.
     fn ensure_volumes(&self, engine: &Engine) -> Result<Vec<String>> {
         let mut created = Vec::new();
@@ -316,15 +370,22 @@ impl Plan {
             image_id: self.image.id.to_string(),
             command: self.args.clone(),
             created: now(),
-            state: ContainerState::Running,
+            state: if process.is_some() {
+                ContainerState::Running
+            } else {
+                ContainerState::Created
+            },
             process,
             monitor: Some(ProcessStamp::current()),
             exit_code: None,
-            started_at: Some(now()),
+            started_at: process.map(|_| now()),
             finished_at: None,
             error: None,
             auto_remove: opts.remove,
             config: config.to_string(),
+            stop_requested: false,
+            restart_count: 0,
+            oom_killed: false,
         };
         let volumes = self.volume_names();
         for attempt in 1..=10 {
@@ -441,6 +502,31 @@ impl EnvList {
             .map(|k| format!("{k}={}", self.values[k]))
             .collect()
     }
+}
+
+/// Writes a container's generated /etc files again if its runtime directory lost them (after a
+/// reboot, which empties /run).
+pub(crate) fn restore_runtime_files(engine: &Engine, c: &ContainerRecord) -> Result<()> {
+    let dirs = ContainerDirs::of(&engine.layout, &c.id);
+    if dirs.run.join("hosts").exists() {
+        return Ok(());
+    }
+    let config: serde_json::Value = serde_json::from_str(&c.config).unwrap_or_default();
+    let hostname = config["Hostname"]
+        .as_str()
+        .unwrap_or(c.short_id())
+        .to_string();
+    let network: NetworkMode =
+        serde_json::from_value(config["NetworkMode"].clone()).unwrap_or_default();
+    std::fs::create_dir_all(&dirs.run).map_err(|e| Error::Io {
+        context: "creating",
+        path: dirs.run.clone(),
+        source: e,
+    })?;
+    dirs.write_file("hostname", &hostfiles::hostname_file(&hostname))?;
+    dirs.write_file("hosts", &hostfiles::hosts_file(&hostname, network))?;
+    dirs.write_file("resolv.conf", &hostfiles::resolv_conf(network))?;
+    Ok(())
 }
 
 fn bind_file(dirs: &ContainerDirs, name: &str, content: &str, target: &str) -> Result<BindMount> {

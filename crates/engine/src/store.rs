@@ -43,6 +43,25 @@ CREATE TABLE container_volumes (
 );
 ";
 
+/// Version 2: detached containers. A stop asked by a user (not a failure, for restart policies),
+/// restarts counted, OOM kills recorded.
+const SCHEMA_2: &str = "
+ALTER TABLE containers ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE containers ADD COLUMN oom_killed INTEGER NOT NULL DEFAULT 0;
+";
+
+fn migrate_to_2(conn: &Connection) -> Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    let v: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if v == 1 {
+        tx.execute_batch(SCHEMA_2)?;
+        tx.pragma_update(None, "user_version", 2)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContainerState {
     /// Recorded, its process being set up.
@@ -93,6 +112,9 @@ pub struct ContainerRecord {
     pub auto_remove: bool,
     /// The container's settings as JSON, for later commands (inspect, start).
     pub config: String,
+    pub stop_requested: bool,
+    pub restart_count: i64,
+    pub oom_killed: bool,
 }
 
 impl ContainerRecord {
@@ -138,6 +160,9 @@ fn container_from_row(row: &Row<'_>) -> rusqlite::Result<ContainerRecord> {
         error: row.get("error")?,
         auto_remove: row.get::<_, i64>("auto_remove")? != 0,
         config: row.get("config")?,
+        stop_requested: row.get::<_, i64>("stop_requested")? != 0,
+        restart_count: row.get("restart_count")?,
+        oom_killed: row.get::<_, i64>("oom_killed")? != 0,
     })
 }
 
@@ -151,6 +176,9 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version == 1 {
+            migrate_to_2(&conn)?;
+        }
         if version == 0 {
             // WAL is a property of the file: set once, when the schema is made.
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -159,7 +187,8 @@ impl Store {
             let again: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
             if again == 0 {
                 tx.execute_batch(SCHEMA)?;
-                tx.pragma_update(None, "user_version", 1)?;
+                tx.execute_batch(SCHEMA_2)?;
+                tx.pragma_update(None, "user_version", 2)?;
             }
             tx.commit()?;
         }
@@ -239,6 +268,68 @@ impl Store {
             params![id, process.pid, process.start_time as i64, now()],
         )?;
         Ok(())
+    }
+
+    /// A new process of an existing container: `start`, or a restart by its supervisor.
+    pub fn set_restarted(
+        &self,
+        id: &str,
+        process: ProcessStamp,
+        monitor: ProcessStamp,
+        restart: bool,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE containers SET state = 'running', pid = ?2, pid_start = ?3, started_at = ?4,
+                monitor_pid = ?5, monitor_start = ?6, exit_code = NULL, finished_at = NULL,
+                error = NULL, stop_requested = 0, oom_killed = 0,
+                restart_count = restart_count + ?7
+             WHERE id = ?1",
+            params![
+                id,
+                process.pid,
+                process.start_time as i64,
+                now(),
+                monitor.pid,
+                monitor.start_time as i64,
+                restart as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Makes `monitor` the process responsible for the container.
+    pub fn set_monitor(&self, id: &str, monitor: ProcessStamp) -> Result<()> {
+        self.conn.execute(
+            "UPDATE containers SET monitor_pid = ?2, monitor_start = ?3 WHERE id = ?1",
+            params![id, monitor.pid, monitor.start_time as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Records that a user asked the container to stop (so it is not restarted).
+    pub fn set_stop_requested(&self, id: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE containers SET stop_requested = 1 WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+
+    pub fn rename(&self, id: &str, name: &str) -> Result<()> {
+        match self.conn.execute(
+            "UPDATE containers SET name = ?2 WHERE id = ?1",
+            params![id, name],
+        ) {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == ErrorCode::ConstraintViolation =>
+            {
+                Err(Error::Conflict(format!(
+                    "the container name \"/{name}\" is already in use"
+                )))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub fn set_exited(&self, id: &str, exit_code: i32, error: Option<&str>) -> Result<()> {
@@ -399,6 +490,9 @@ mod tests {
             error: None,
             auto_remove: false,
             config: "{}".into(),
+            stop_requested: false,
+            restart_count: 0,
+            oom_killed: false,
         }
     }
 

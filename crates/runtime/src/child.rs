@@ -129,6 +129,17 @@ fn set_up_and_exec(launch: Launch<'_>, channel: &Channel) -> Result<Infallible> 
         _ => unsafe { libc::_exit(125) },
     }
 
+    become_program(process, launch.init, channel)
+}
+
+/// The last steps of every container process, created or exec'd: working directory, user,
+/// no_new_privs, the program looked up inside the container, no descriptor of kist's left
+/// open, and exec (under a minimal init if asked).
+pub(crate) fn become_program(
+    process: &oci_spec::runtime::Process,
+    init: bool,
+    channel: &Channel,
+) -> Result<Infallible> {
     let cwd = process.cwd();
     if std::fs::metadata(cwd).is_err() {
         std::fs::create_dir_all(cwd)
@@ -148,7 +159,7 @@ fn set_up_and_exec(launch: Launch<'_>, channel: &Channel) -> Result<Infallible> 
     unsafe { libc::umask(process.user().umask().unwrap_or(0o022) as libc::mode_t) };
     let program = crate::exec::resolve(process)?;
     close_other_fds();
-    if launch.init {
+    if init {
         crate::exec::exec_under_init(&program, channel)
     }
     Err(crate::exec::exec(&program))
@@ -181,7 +192,7 @@ fn has_new_namespace(spec: &Spec, typ: LinuxNamespaceType) -> bool {
         .is_some_and(|nss| nss.iter().any(|n| n.typ() == typ && n.path().is_none()))
 }
 
-fn connect_stdio(stdin: &OwnedFd, stdout: &OwnedFd, stderr: &OwnedFd) -> Result<()> {
+pub(crate) fn connect_stdio(stdin: &OwnedFd, stdout: &OwnedFd, stderr: &OwnedFd) -> Result<()> {
     for (fd, target) in [(stdin, 0), (stdout, 1), (stderr, 2)] {
         // SAFETY: dup2 onto the standard descriptors.
         cvt(unsafe { libc::dup2(fd.as_raw_fd(), target) })

@@ -74,18 +74,22 @@ pub fn create(launch: Launch<'_>) -> Result<Created> {
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
             drop(launch); // our copies of the stdio fds: the child has its own
-            Ok(Created {
-                pid,
-                pidfd,
-                channel: parent_end,
-                console: None,
-                ready: false,
-            })
+            Ok(Created::new(pid, pidfd, parent_end))
         }
     }
 }
 
 impl Created {
+    pub(crate) fn new(pid: i32, pidfd: OwnedFd, channel: crate::sync::Channel) -> Created {
+        Created {
+            pid,
+            pidfd,
+            channel,
+            console: None,
+            ready: false,
+        }
+    }
+
     pub fn pid(&self) -> i32 {
         self.pid
     }

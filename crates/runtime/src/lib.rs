@@ -18,6 +18,7 @@ mod devices;
 mod error;
 mod exec;
 mod foreground;
+mod join;
 mod launch;
 mod loopback;
 mod mount_options;
@@ -30,6 +31,7 @@ mod sync;
 
 pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, Pump, run_foreground};
+pub use join::{Join, join};
 pub use launch::{Created, Launch, Rootfs, Running, Stdio, create};
 pub use signals::{ForwardedSignals, block_forwarded_signals};
 

@@ -1,0 +1,96 @@
+//! `kist logs`: a container's json-file log, printed back to stdout and stderr as it was written.
+
+use std::io::Write;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result, bail};
+use kist_engine::logs::{LogEntry, log_path, read_all};
+use kist_engine::{ContainerState, Engine};
+
+pub struct LogsOptions {
+    pub follow: bool,
+    pub tail: String,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub timestamps: bool,
+}
+
+/// A time as Docker takes it: RFC 3339, Unix seconds, or a duration ago (`10m`, `1h30m`).
+fn parse_time(s: &str) -> Result<SystemTime> {
+    if let Ok(t) = humantime::parse_rfc3339_weak(s) {
+        return Ok(t);
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(secs));
+    }
+    if let Ok(d) = humantime::parse_duration(s) {
+        return Ok(SystemTime::now() - d);
+    }
+    bail!(
+        "invalid time {s:?}: use RFC 3339 (2026-11-22T10:00:00Z), Unix seconds, or a duration like 10m"
+    )
+}
+
+pub fn logs(engine: &Engine, name: &str, opts: &LogsOptions) -> Result<i32> {
+    let c = engine.store.find_container(name)?;
+    let since = opts.since.as_deref().map(parse_time).transpose()?;
+    let until = opts.until.as_deref().map(parse_time).transpose()?;
+    let tail = match opts.tail.as_str() {
+        "all" => None,
+        n => Some(
+            n.parse::<usize>()
+                .with_context(|| format!("invalid --tail {n:?}: use a number or all"))?,
+        ),
+    };
+    let path = log_path(&engine.layout.container_dir(&c.id), &c.id);
+    let in_range = |e: &LogEntry| {
+        let t = humantime::parse_rfc3339_weak(&e.time).ok();
+        since.is_none_or(|s| t.is_some_and(|t| t >= s))
+            && until.is_none_or(|u| t.is_some_and(|t| t <= u))
+    };
+    let mut entries: Vec<LogEntry> = read_all(&path).into_iter().filter(&in_range).collect();
+    let mut seen = entries.len();
+    if let Some(n) = tail {
+        entries = entries.split_off(entries.len().saturating_sub(n));
+    }
+    print_entries(&entries, opts.timestamps)?;
+    if !opts.follow {
+        return Ok(0);
+    }
+    // Until the container exits: read what was added, every 50 ms.
+    loop {
+        let running = engine
+            .store
+            .find_container(&c.id)
+            .map(|c| c.state == ContainerState::Running || c.state == ContainerState::Created)
+            .unwrap_or(false);
+        let all: Vec<LogEntry> = read_all(&path).into_iter().filter(&in_range).collect();
+        if all.len() > seen {
+            print_entries(&all[seen..], opts.timestamps)?;
+        }
+        seen = all.len();
+        if !running {
+            return Ok(0);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn print_entries(entries: &[LogEntry], timestamps: bool) -> Result<()> {
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    for e in entries {
+        let w: &mut dyn Write = if e.stream == "stderr" {
+            &mut err
+        } else {
+            &mut out
+        };
+        if timestamps {
+            write!(w, "{} ", e.time)?;
+        }
+        w.write_all(e.log.as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}

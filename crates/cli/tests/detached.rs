@@ -1,0 +1,227 @@
+//! Detached containers: run -d, ps, logs, stop, kill, wait, start, restart, rename, rm -f.
+
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn run_d_prints_the_id_and_the_container_outlives_kist() {
+    let k = Kist::with_busybox();
+    let id = k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ticker",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; trap 'exit 3' TERM; while true; do sleep 0.05; done",
+    ]);
+    let id = id.trim();
+    assert_eq!(id.len(), 64, "{id}");
+    let ps = k.ok(&["ps"]);
+    assert!(
+        ps.contains(&id[..12]) && ps.contains("Up ") && ps.contains("ticker"),
+        "{ps}"
+    );
+    wait_until("the output in the log", || {
+        k.ok(&["logs", "ticker"]) == "out\n"
+    });
+    let out = k.run(&["logs", "ticker"]);
+    assert_eq!(stdout(&out), "out\n");
+    assert_eq!(stderr(&out), "err\n");
+    let with_time = k.ok(&["logs", "-t", "ticker"]);
+    assert!(
+        with_time.starts_with("20") && with_time.contains("Z out\n"),
+        "{with_time}"
+    );
+    // stop: SIGTERM, which the trap turns into exit 3; recorded before stop returns.
+    assert_eq!(k.ok(&["stop", "ticker"]), "ticker\n");
+    let ps = k.ok(&["ps", "-a"]);
+    assert!(ps.contains("Exited (3)"), "{ps}");
+    assert_eq!(k.ok(&["ps", "-q"]), "");
+    // Logs survive the exit; the container starts again with its write layer as it was.
+    assert_eq!(k.ok(&["logs", "ticker"]), "out\n");
+    k.ok(&["rm", "ticker"]);
+    k.assert_clean();
+}
+
+#[test]
+fn the_write_layer_survives_a_restart() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "keeper",
+        "busybox",
+        "sh",
+        "-c",
+        "test -e /count || echo 0 > /count; n=$(cat /count); echo $((n+1)) > /count; cat /count",
+    ]);
+    assert_eq!(k.ok(&["wait", "keeper"]), "0\n");
+    k.ok(&["start", "keeper"]);
+    assert_eq!(k.ok(&["wait", "keeper"]), "0\n");
+    assert_eq!(k.ok(&["logs", "keeper"]), "1\n2\n");
+    // start -a prints the new output and exits with the container's status.
+    let out = k.run(&["start", "-a", "keeper"]);
+    assert_eq!(stdout(&out), "3\n");
+    assert_eq!(out.status.code(), Some(0));
+    k.ok(&["rm", "keeper"]);
+    k.assert_clean();
+}
+
+#[test]
+fn kill_wait_rename_and_rm_f() {
+    let k = Kist::with_busybox();
+    // Under --init: as PID 1 of its namespace, sleep would ignore a signal it has no handler for.
+    k.ok(&[
+        "run", "-d", "--init", "--name", "sleeper", "busybox", "sleep", "1000",
+    ]);
+    assert_eq!(k.ok(&["kill", "-s", "USR1", "sleeper"]), "sleeper\n");
+    assert_eq!(k.ok(&["wait", "sleeper"]), "138\n");
+    k.ok(&["rename", "sleeper", "dreamer"]);
+    assert!(k.ok(&["ps", "-a"]).contains("dreamer"));
+    k.ok(&["start", "dreamer"]);
+    let err = k.fails(&["rm", "dreamer"], 1);
+    assert!(err.contains("running") && err.contains("rm -f"), "{err}");
+    k.ok(&["rm", "-f", "dreamer"]);
+    k.assert_clean();
+    // Its supervisor is gone too.
+    wait_until("the supervisor to exit", || {
+        !std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+            std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
+                let c = String::from_utf8_lossy(&c);
+                c.contains("__supervise") && c.contains(&*k.path().to_string_lossy())
+            })
+        })
+    });
+}
+
+#[test]
+fn bad_input_changes_nothing() {
+    let k = Kist::with_busybox();
+    k.ok(&["run", "--name", "done", "busybox", "true"]);
+    let err = k.fails(&["stop", "done"], 1);
+    assert!(err.contains("not running"), "{err}");
+    let err = k.fails(&["kill", "done"], 1);
+    assert!(err.contains("not running"), "{err}");
+    let err = k.fails(&["kill", "-s", "NOPE", "done"], 125);
+    assert!(err.contains("invalid signal"), "{err}");
+    let err = k.fails(&["logs", "nosuch"], 125);
+    assert!(err.contains("no such container"), "{err}");
+    let err = k.fails(&["start", "nosuch"], 1);
+    assert!(err.contains("no such container"), "{err}");
+    k.ok(&["run", "-d", "--name", "up", "busybox", "sleep", "100"]);
+    let err = k.fails(&["start", "up"], 1);
+    assert!(err.contains("already running"), "{err}");
+    let err = k.fails(&["rename", "up", "done"], 125);
+    assert!(err.contains("already in use"), "{err}");
+    let err = k.fails(
+        &["run", "-d", "--restart", "sometimes", "busybox", "true"],
+        125,
+    );
+    assert!(err.contains("restart policy"), "{err}");
+    // A detached container whose program is missing fails like a foreground one.
+    let err = k.fails(&["run", "-d", "busybox", "no-such-program"], 127);
+    assert!(err.contains("executable file not found"), "{err}");
+    k.ok(&["rm", "-f", "up", "done"]);
+    k.assert_clean();
+}
+
+#[test]
+fn restart_policies_restart_failures_but_not_stops() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "flaky",
+        "--restart",
+        "on-failure:2",
+        "busybox",
+        "sh",
+        "-c",
+        "echo run; exit 1",
+    ]);
+    wait_until("two restarts", || {
+        k.ok(&["logs", "flaky"]) == "run\nrun\nrun\n"
+    });
+    wait_until("the last exit", || {
+        k.ok(&["ps", "-a"]).contains("Exited (1)")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        k.ok(&["logs", "flaky"]),
+        "run\nrun\nrun\n",
+        "on-failure:2 restarts twice"
+    );
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "always",
+        "--restart",
+        "always",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    k.ok(&["stop", "-t", "1", "always"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        k.ok(&["ps", "-q"]),
+        "",
+        "a stopped container is not restarted"
+    );
+    k.ok(&["rm", "flaky", "always"]);
+    k.assert_clean();
+}
+
+#[test]
+fn logs_follow_ends_when_the_container_exits_and_rotate() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "talker",
+        "--log-opt",
+        "max-size=1k",
+        "--log-opt",
+        "max-file=2",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 0.3; for i in $(seq 200); do echo line $i; done",
+    ]);
+    let out = k.command(&["logs", "-f", "talker"]).output().unwrap();
+    let text = stdout(&out);
+    assert!(text.ends_with("line 200\n"), "{text}");
+    let logs = k.ok(&["logs", "--tail", "2", "talker"]);
+    assert_eq!(logs, "line 199\nline 200\n");
+    let dir = k
+        .path()
+        .join("containers")
+        .join(k.ok(&["ps", "-aq", "--no-trunc"]).trim());
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("json.log"))
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    k.ok(&["rm", "talker"]);
+    k.assert_clean();
+}

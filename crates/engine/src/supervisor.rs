@@ -1,0 +1,376 @@
+//! The per-container supervisor of a detached container: kist has no daemon, so a container
+//! that outlives the command that started it needs a process of its own that holds its output,
+//! reaps it, records how it ended and restarts it when its policy says so.
+//!
+//! It is a fresh exec of kist (`kist __supervise ID`), in a session of its own, detached from
+//! the terminal that started it. It makes the container's process its own child, so it is the
+//! one to reap it, and the container dies with it (`PR_SET_PDEATHSIG`) if it is killed: the
+//! next kist command then finds the container's monitor gone and marks it exited. It reports
+//! "started" or why not over a pipe to the command that launched it, and keeps the state store
+//! closed while it waits, to stay small.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio as ProcessStdio};
+use std::time::{Duration, Instant};
+
+use kist_runtime::process::ProcessStamp;
+use kist_runtime::{Launch, Rootfs, Stdio};
+use serde::{Deserialize, Serialize};
+
+use crate::Engine;
+use crate::container_fs::ContainerDirs;
+use crate::error::{Error, Result};
+use crate::launch_config::LaunchConfig;
+use crate::logs::{LogWriter, Stream, log_path};
+
+/// The descriptor on which the supervisor reports back.
+const STATUS_FD: i32 = 3;
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Report {
+    Started { pid: i32 },
+    Failed { code: i32, message: String },
+}
+
+/// Launches the supervisor of container `id` and waits until it has started the container's
+/// process. Errors carry Docker's exit codes (126/127 when the program cannot run).
+pub fn launch(engine: &Engine, id: &str) -> Result<i32> {
+    let (read_end, write_end) = pipe()?;
+    let raw = write_end.as_raw_fd();
+    // The binary by its path, so that `ps` shows the supervisor as kist.
+    let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
+    let mut cmd = Command::new(&exe);
+    cmd.arg("--root")
+        .arg(&engine.layout.root)
+        .arg("--runroot")
+        .arg(&engine.layout.run)
+        .arg("__supervise")
+        .arg(id)
+        .stdin(ProcessStdio::null())
+        .stdout(ProcessStdio::null())
+        .stderr(ProcessStdio::null())
+        .current_dir("/");
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::setsid();
+            if libc::dup2(raw, STATUS_FD) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    cmd.spawn().map_err(|e| Error::Io {
+        context: "starting the container's supervisor",
+        path: "/proc/self/exe".into(),
+        source: e,
+    })?;
+    drop(write_end);
+    let mut report = String::new();
+    std::fs::File::from(read_end)
+        .read_to_string(&mut report)
+        .map_err(|e| Error::Io {
+            context: "reading from the supervisor",
+            path: "a pipe".into(),
+            source: e,
+        })?;
+    match serde_json::from_str::<Report>(report.trim()) {
+        Ok(Report::Started { pid }) => Ok(pid),
+        Ok(Report::Failed { code, message }) => {
+            Err(Error::Runtime(kist_runtime::Error::Container {
+                code,
+                message,
+            }))
+        }
+        Err(_) => Err(Error::Invalid(format!(
+            "the supervisor of container {id} ended without starting it"
+        ))),
+    }
+}
+
+/// The supervisor's life; returns its exit status.
+pub fn supervise(root: &std::path::Path, runroot: Option<&std::path::Path>, id: &str) -> i32 {
+    // SAFETY: the descriptor was set up by `launch` for this process alone.
+    let status = unsafe { OwnedFd::from_raw_fd(STATUS_FD) };
+    let mut status = Some(std::fs::File::from(status));
+    ignore_terminal_signals();
+    match run_container(root, runroot, id, &mut status) {
+        Ok(()) => 0,
+        Err(e) => {
+            if let Some(mut s) = status.take() {
+                let report = Report::Failed {
+                    code: e.exit_code(),
+                    message: e.to_string(),
+                };
+                let _ = writeln!(s, "{}", serde_json::to_string(&report).unwrap_or_default());
+            }
+            1
+        }
+    }
+}
+
+fn run_container(
+    root: &std::path::Path,
+    runroot: Option<&std::path::Path>,
+    id: &str,
+    status: &mut Option<std::fs::File>,
+) -> Result<()> {
+    let me = ProcessStamp::current();
+    let mut engine = Some(Engine::open_quietly(root, runroot)?);
+    let (layout, config) = {
+        let e = engine
+            .as_ref()
+            .ok_or_else(|| Error::Invalid("no engine".into()))?;
+        e.store.set_monitor(id, me)?;
+        (
+            e.layout.clone(),
+            LaunchConfig::load(&e.layout.container_dir(id))?,
+        )
+    };
+    let dirs = ContainerDirs::of(&layout, id);
+    let mut log = LogWriter::open(&log_path(&dirs.dir, id), config.log)?;
+    let mut restarts = engine
+        .as_ref()
+        .map(|e| e.store.find_container(id).map(|c| c.restart_count))
+        .transpose()?
+        .unwrap_or(0);
+    let mut first = true;
+    loop {
+        let e = match engine.take() {
+            Some(e) => e,
+            None => Engine::open_quietly(root, runroot)?,
+        };
+        let (stdio, outputs, _stdin_keeper) = container_stdio(&config)?;
+        let mut created = kist_runtime::create(Launch {
+            spec: &config.spec,
+            rootfs: Rootfs::Overlay {
+                lower: config.lower.clone(),
+                upper: dirs.upper.clone(),
+                work: dirs.work.clone(),
+                mountpoint: dirs.rootfs.clone(),
+            },
+            stdio,
+            init: config.init,
+        })?;
+        created.wait_ready()?;
+        let console = created.take_console();
+        let pid = created.pid();
+        let stamp = ProcessStamp::of(pid).ok_or_else(|| {
+            Error::Invalid("the container's process vanished during start-up".into())
+        })?;
+        e.store.set_restarted(id, stamp, me, !first)?;
+        let running = match created.start() {
+            Ok(r) => r,
+            Err(err) if first => return Err(err.into()),
+            Err(err) => {
+                let _ = e
+                    .store
+                    .set_exited(id, err.exit_code(), Some(&err.to_string()));
+                return Ok(());
+            }
+        };
+        if let Some(mut s) = status.take() {
+            let _ = writeln!(
+                s,
+                "{}",
+                serde_json::to_string(&Report::Started { pid }).unwrap_or_default()
+            );
+        }
+        // Nothing to say to the store until the container exits: let go of it meanwhile.
+        drop(e);
+        trim_memory();
+        let started = Instant::now();
+        let sources: Vec<(OwnedFd, Stream)> = match console {
+            Some(master) => vec![(master, Stream::Stdout)],
+            None => outputs,
+        };
+        pump_logs(&running, sources, &mut log)?;
+        let code = running.wait()?.code();
+        let e = Engine::open_quietly(root, runroot)?;
+        e.store.set_exited(id, code, None)?;
+        let record = e.store.find_container(id)?;
+        if !config
+            .restart
+            .restarts(code, restarts, record.stop_requested)
+        {
+            return Ok(());
+        }
+        // Docker's back-off: 100 ms, doubling, at most a minute; reset after 10 s of running.
+        if started.elapsed() > Duration::from_secs(10) {
+            restarts = 0;
+        }
+        let delay = Duration::from_millis(100u64.saturating_mul(1 << restarts.min(10) as u64))
+            .min(Duration::from_secs(60));
+        drop(e);
+        std::thread::sleep(delay);
+        let e = Engine::open_quietly(root, runroot)?;
+        // A stop or removal may have come during the back-off.
+        match e.store.find_container(id) {
+            Ok(c) if !c.stop_requested => {}
+            _ => return Ok(()),
+        }
+        restarts += 1;
+        first = false;
+        engine = Some(e);
+    }
+}
+
+/// Pipes for stdout and stderr (whose read ends the supervisor logs), and stdin: /dev/null, or
+/// with `-i` a pipe kept open (but never written, until attach exists) so reading blocks.
+#[allow(clippy::type_complexity)]
+fn container_stdio(
+    config: &LaunchConfig,
+) -> Result<(Stdio, Vec<(OwnedFd, Stream)>, Option<OwnedFd>)> {
+    if config.tty {
+        return Ok((Stdio::Terminal, Vec::new(), None));
+    }
+    let (out_r, out_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let (stdin, keeper) = if config.interactive {
+        let (r, w) = pipe()?;
+        (r, Some(w))
+    } else {
+        let null = std::fs::File::open("/dev/null").map_err(|e| Error::Io {
+            context: "opening",
+            path: "/dev/null".into(),
+            source: e,
+        })?;
+        (OwnedFd::from(null), None)
+    };
+    Ok((
+        Stdio::Fds {
+            stdin,
+            stdout: out_w,
+            stderr: err_w,
+        },
+        vec![(out_r, Stream::Stdout), (err_r, Stream::Stderr)],
+        keeper,
+    ))
+}
+
+/// Copies the container's output into its log until the container exits and its output ends.
+fn pump_logs(
+    running: &kist_runtime::Running,
+    mut sources: Vec<(OwnedFd, Stream)>,
+    log: &mut LogWriter,
+) -> Result<()> {
+    let mut buf = vec![0u8; 32 * 1024];
+    let mut exited = false;
+    loop {
+        let mut fds: Vec<libc::pollfd> = sources
+            .iter()
+            .map(|(fd, _)| libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        fds.push(libc::pollfd {
+            fd: running.pidfd().as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        });
+        // After the exit, only what is already buffered is read.
+        let timeout = if exited { 0 } else { -1 };
+        // SAFETY: a valid pollfd array for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+        if n < 0 {
+            continue;
+        }
+        if n == 0 && exited {
+            break;
+        }
+        let mut done = Vec::new();
+        for (i, (fd, stream)) in sources.iter().enumerate() {
+            if fds[i].revents == 0 {
+                continue;
+            }
+            match rustix::io::read(fd.as_fd(), &mut buf) {
+                Ok(0) | Err(_) => done.push(i),
+                Ok(n) => log.write(*stream, &buf[..n])?,
+            }
+        }
+        for i in done.into_iter().rev() {
+            sources.remove(i);
+        }
+        if fds[fds.len() - 1].revents != 0 {
+            exited = true;
+        }
+        if sources.is_empty() && exited {
+            break;
+        }
+    }
+    log.flush()
+}
+
+fn ignore_terminal_signals() {
+    // SAFETY: setting dispositions to SIG_IGN; the container's process resets its own.
+    unsafe {
+        for s in [
+            libc::SIGHUP,
+            libc::SIGINT,
+            libc::SIGQUIT,
+            libc::SIGPIPE,
+            libc::SIGTERM,
+        ] {
+            libc::signal(s, libc::SIG_IGN);
+        }
+    }
+}
+
+/// Gives the memory of set-up back: an idle supervisor should be small. Freed heap goes back to
+/// the system; and the pages of kist's own binary that set-up touched (SQLite, JSON, the
+/// runtime) leave this process's page tables: those of read-only mappings none of whose pages
+/// were ever written (`Anonymous: 0 kB` in smaps; relocated data is not so). Such pages come
+/// back from the file, unchanged, if needed again; they stay in the page cache, shared with
+/// every other kist.
+fn trim_memory() {
+    // SAFETY: malloc_trim only returns free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    let Ok(exe) = std::fs::read_link("/proc/self/exe") else {
+        return;
+    };
+    let exe = exe.to_string_lossy().into_owned();
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return;
+    };
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or_default();
+        if let Some((start, end)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
+            let perms = fields.next().unwrap_or_default();
+            let path = fields.nth(3).unwrap_or_default();
+            current = match (
+                usize::from_str_radix(start, 16),
+                usize::from_str_radix(end, 16),
+            ) {
+                (Ok(s), Ok(e)) if path == exe && !perms.contains('w') => Some((s, e)),
+                _ => None,
+            };
+        } else if first == "Anonymous:"
+            && let (Some((start, end)), Some("0")) = (current.take(), fields.next())
+        {
+            // SAFETY: a read-only private mapping of our own binary with no page of its
+            // own: dropping its pages only makes them fault in again from the file.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+            }
+        }
+    }
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::Io {
+        context: "creating",
+        path: "a pipe".into(),
+        source: e.into(),
+    })
+}
