@@ -3,6 +3,7 @@
 
 mod format;
 mod logs;
+mod template;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -57,6 +58,19 @@ enum Command {
         force: bool,
         #[arg(required = true)]
         containers: Vec<String>,
+    },
+    /// Run a command in a running container
+    Exec(ExecArgs),
+    /// Show containers or images as JSON
+    Inspect {
+        /// A template such as '{{.State.Pid}}'
+        #[arg(short, long)]
+        format: Option<String>,
+        /// container or image (default: whichever the name finds)
+        #[arg(long = "type")]
+        kind: Option<String>,
+        #[arg(required = true)]
+        names: Vec<String>,
     },
     /// Fetch the logs of a container
     Logs {
@@ -185,6 +199,28 @@ struct RunArgs {
     image_and_command: Vec<String>,
 }
 
+#[derive(Args)]
+struct ExecArgs {
+    #[arg(short, long)]
+    interactive: bool,
+    #[arg(short, long)]
+    tty: bool,
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    #[arg(short, long)]
+    workdir: Option<String>,
+    #[arg(short, long)]
+    user: Option<String>,
+    /// CONTAINER COMMAND [ARG...]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CONTAINER COMMAND [ARG...]"
+    )]
+    container_and_command: Vec<String>,
+}
+
 #[derive(Subcommand)]
 enum VolumeCommand {
     Create {
@@ -286,6 +322,27 @@ fn dispatch(cli: Cli) -> Result<i32> {
             no_trunc,
         } => ps(&engine, all, quiet, no_trunc),
         Command::Rm { force, containers } => rm(&engine, force, &containers),
+        Command::Exec(args) => {
+            let mut rest = args.container_and_command.into_iter();
+            let name = rest
+                .next()
+                .context("a container is required: kist exec CONTAINER COMMAND")?;
+            let c = engine.store.find_container(&name)?;
+            let opts = kist_engine::exec::ExecOptions {
+                command: rest.collect(),
+                interactive: args.interactive,
+                tty: args.tty,
+                env: args.env,
+                workdir: args.workdir,
+                user: args.user,
+            };
+            Ok(kist_engine::exec::exec(&engine, &c, &opts)?)
+        }
+        Command::Inspect {
+            format,
+            kind,
+            names,
+        } => inspect(&engine, format.as_deref(), kind.as_deref(), &names),
         Command::Logs {
             follow,
             tail,
@@ -553,6 +610,44 @@ fn start(engine: &Engine, attach: bool, names: &[String]) -> Result<i32> {
         return Ok(code);
     }
     Ok(lifecycle::wait(engine, &c)?)
+}
+
+fn inspect(
+    engine: &Engine,
+    format: Option<&str>,
+    kind: Option<&str>,
+    names: &[String],
+) -> Result<i32> {
+    let mut docs = Vec::new();
+    for name in names {
+        let container = || -> kist_engine::Result<serde_json::Value> {
+            let c = engine.store.find_container(name)?;
+            kist_engine::inspect::container(engine, &c)
+        };
+        let doc = match kind {
+            Some("container") => container()?,
+            Some("image") => kist_engine::inspect::image(engine, name)?,
+            Some(other) => anyhow::bail!("--type {other:?}: use container or image"),
+            None => match container() {
+                Ok(d) => d,
+                Err(kist_engine::Error::NotFound(_)) => {
+                    kist_engine::inspect::image(engine, name)
+                        .map_err(|_| anyhow::anyhow!("no such object: {name}"))?
+                }
+                Err(e) => return Err(e.into()),
+            },
+        };
+        docs.push(doc);
+    }
+    match format {
+        Some(t) => {
+            for d in &docs {
+                println!("{}", template::render(t, d)?);
+            }
+        }
+        None => println!("{}", serde_json::to_string_pretty(&docs)?),
+    }
+    Ok(0)
 }
 
 fn rm(engine: &Engine, force: bool, containers: &[String]) -> Result<i32> {

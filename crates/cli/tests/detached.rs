@@ -225,3 +225,133 @@ fn logs_follow_ends_when_the_container_exits_and_rotate() {
     k.ok(&["rm", "talker"]);
     k.assert_clean();
 }
+
+#[test]
+fn exec_enters_the_running_container() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "box",
+        "-e",
+        "FROM_RUN=1",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /tmp/mark; sleep 1000",
+    ]);
+    wait_until("the container to write its mark", || {
+        k.run(&["exec", "box", "test", "-e", "/tmp/mark"])
+            .status
+            .success()
+    });
+    // Same filesystem, PID namespace (the exec'd process shows, next to PID 1), hostname, env.
+    let out = k.ok(&[
+        "exec",
+        "box",
+        "sh",
+        "-c",
+        "cat /tmp/mark; ps -o pid,comm | grep -c .; echo $FROM_RUN; hostname",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "hi");
+    assert_eq!(lines[1], "5", "header, sleep (1), sh, ps, grep: {out}");
+    assert_eq!(lines[2], "1");
+    assert_eq!(
+        lines[3],
+        k.ok(&["inspect", "-f", "{{.Config.Hostname}}", "box"])
+            .trim()
+    );
+    assert_eq!(
+        k.ok(&[
+            "exec",
+            "-e",
+            "X=2",
+            "-w",
+            "/tmp",
+            "-u",
+            "nobody",
+            "box",
+            "sh",
+            "-c",
+            "echo $X $(pwd) $(id -u)"
+        ]),
+        "2 /tmp 65534\n"
+    );
+    let out = k.run_with_stdin(&["exec", "-i", "box", "cat"], b"piped\n");
+    assert_eq!(stdout(&out), "piped\n");
+    k.fails(&["exec", "box", "sh", "-c", "exit 7"], 7);
+    k.fails(&["exec", "box", "no-such-program"], 127);
+    let err = k.fails(&["exec", "box"], 125);
+    assert!(err.contains("needs a command"), "{err}");
+    k.ok(&["stop", "-t", "0", "box"]);
+    let err = k.fails(&["exec", "box", "true"], 125);
+    assert!(err.contains("not running"), "{err}");
+    k.ok(&["rm", "box"]);
+    k.assert_clean();
+}
+
+#[test]
+fn inspect_shows_docker_s_fields() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-v",
+        "data:/data",
+        "--restart",
+        "on-failure:3",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&k.ok(&["inspect", "web"])).unwrap();
+    let c = &v[0];
+    assert_eq!(c["Name"], "/web");
+    assert_eq!(c["State"]["Status"], "running");
+    assert_eq!(c["State"]["Running"], true);
+    assert!(c["State"]["Pid"].as_i64().unwrap() > 1);
+    assert_eq!(c["Path"], "sleep");
+    assert_eq!(c["Args"], serde_json::json!(["1000"]));
+    assert_eq!(c["HostConfig"]["RestartPolicy"]["Name"], "on-failure");
+    assert_eq!(c["Mounts"].as_array().unwrap().len(), 1, "{}", c["Mounts"]);
+    assert_eq!(c["Mounts"][0]["Name"], "data");
+    assert!(
+        c["GraphDriver"]["Data"]["UpperDir"]
+            .as_str()
+            .unwrap()
+            .ends_with("/upper")
+    );
+    assert_eq!(
+        k.ok(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{json .Config.Cmd}}",
+            "web"
+        ]),
+        "running [\"sleep\",\"1000\"]\n"
+    );
+    k.ok(&["stop", "-t", "0", "web"]);
+    assert_eq!(
+        k.ok(&[
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.ExitCode}} {{.State.Pid}}",
+            "web"
+        ]),
+        "exited 137 0\n"
+    );
+    let img: serde_json::Value = serde_json::from_str(&k.ok(&["inspect", "busybox"])).unwrap();
+    assert_eq!(img[0]["RepoTags"], serde_json::json!(["busybox:latest"]));
+    assert_eq!(img[0]["Os"], "linux");
+    let err = k.fails(&["inspect", "-f", "{{.State.Nope}}", "web"], 125);
+    assert!(err.contains("Nope"), "{err}");
+    let err = k.fails(&["inspect", "nothing"], 125);
+    assert!(err.contains("no such object"), "{err}");
+    k.ok(&["rm", "web"]);
+    k.ok(&["volume", "rm", "data"]);
+    k.assert_clean();
+}

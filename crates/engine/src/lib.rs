@@ -3,8 +3,10 @@
 
 mod container_fs;
 mod error;
+pub mod exec;
 mod hostfiles;
 mod ids;
+pub mod inspect;
 mod launch_config;
 mod layout;
 pub mod lifecycle;
@@ -15,6 +17,7 @@ mod reconcile;
 mod removal;
 mod run;
 mod spec;
+mod stdio;
 mod store;
 pub mod supervisor;
 mod units;

@@ -6,11 +6,10 @@
 //! killed, the record names this process as responsible, so the next command cleans up.
 
 use std::collections::BTreeMap;
-use std::os::fd::{AsFd, OwnedFd};
 
 use kist_image::Image;
 use kist_runtime::process::ProcessStamp;
-use kist_runtime::{ForegroundIo, Launch, Rootfs, Stdio};
+use kist_runtime::{ForegroundIo, Launch, Rootfs};
 
 use crate::Engine;
 use crate::container_fs::ContainerDirs;
@@ -69,7 +68,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         guard.armed = false;
         return Ok(RunOutcome::Detached(plan.id.clone()));
     };
-    let (stdio, io) = connect_stdio(&opts)?;
+    let (stdio, io) = crate::stdio::connect_stdio(opts.tty, opts.interactive)?;
     let mut created = kist_runtime::create(Launch {
         spec: &config.spec,
         rootfs: Rootfs::Overlay {
@@ -445,7 +444,7 @@ fn drop_volumes(engine: &Engine, names: &[String]) {
 
 /// The image's environment, then `--env-file`s, then `-e`, later ones winning; then Docker's
 /// defaults for what is still unset.
-fn merge_env(
+pub(crate) fn merge_env(
     image_env: Vec<String>,
     opts: &RunOptions,
     hostname: &str,
@@ -542,72 +541,4 @@ fn nix_hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "localhost".into())
-}
-
-/// The container's standard streams. A stream that is a terminal is never handed to the
-/// container (it could push input into the host's terminal); it is copied through a pipe.
-fn connect_stdio(opts: &RunOptions) -> Result<(Stdio, ForegroundIo)> {
-    let mut io = ForegroundIo::default();
-    if opts.tty {
-        io.stdin_to_console = opts.interactive;
-        return Ok((Stdio::Terminal, io));
-    }
-    let stdin = if opts.interactive {
-        let host = dup(&std::io::stdin().as_fd())?;
-        if is_terminal(&host) {
-            let (r, w) = pipe()?;
-            io.inputs.push(kist_runtime::Pump { from: host, to: w });
-            r
-        } else {
-            host
-        }
-    } else {
-        std::fs::File::open("/dev/null")
-            .map_err(|e| Error::Io {
-                context: "opening",
-                path: "/dev/null".into(),
-                source: e,
-            })?
-            .into()
-    };
-    let mut output = |host: OwnedFd| -> Result<OwnedFd> {
-        if is_terminal(&host) {
-            let (r, w) = pipe()?;
-            io.outputs.push(kist_runtime::Pump { from: r, to: host });
-            Ok(w)
-        } else {
-            Ok(host)
-        }
-    };
-    let stdout = output(dup(&std::io::stdout().as_fd())?)?;
-    let stderr = output(dup(&std::io::stderr().as_fd())?)?;
-    Ok((
-        Stdio::Fds {
-            stdin,
-            stdout,
-            stderr,
-        },
-        io,
-    ))
-}
-
-fn dup(fd: &impl AsFd) -> Result<OwnedFd> {
-    fd.as_fd().try_clone_to_owned().map_err(|e| Error::Io {
-        context: "duplicating",
-        path: "a standard stream".into(),
-        source: e,
-    })
-}
-
-fn is_terminal(fd: &OwnedFd) -> bool {
-    use std::io::IsTerminal;
-    fd.is_terminal()
-}
-
-fn pipe() -> Result<(OwnedFd, OwnedFd)> {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::Io {
-        context: "creating",
-        path: "a pipe".into(),
-        source: e.into(),
-    })
 }

@@ -1,0 +1,101 @@
+//! `kist exec`: another process in a running container. It enters every namespace of the
+//! container's first process, takes the container's process settings (environment, working
+//! directory, user) with the user's overrides, and appears in the container's `ps`; its exit
+//! code is passed back.
+
+use kist_runtime::{ForegroundIo, Join};
+
+use crate::Engine;
+use crate::error::{Error, Result};
+use crate::launch_config::LaunchConfig;
+use crate::options::resolve_env;
+use crate::store::{ContainerRecord, ContainerState};
+use crate::user::resolve_user;
+
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    pub command: Vec<String>,
+    pub interactive: bool,
+    pub tty: bool,
+    /// Raw `-e` values.
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+}
+
+/// Runs the command in the container and returns its exit code.
+pub fn exec(engine: &Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i32> {
+    if opts.command.is_empty() {
+        return Err(Error::Invalid(
+            "exec needs a command to run: kist exec CONTAINER COMMAND [ARG...]".into(),
+        ));
+    }
+    let pid = match (c.state, c.process) {
+        (ContainerState::Running, Some(p)) if p.is_alive() => p.pid,
+        _ => {
+            return Err(Error::Conflict(format!(
+                "container {} is not running: start it first",
+                c.name
+            )));
+        }
+    };
+    let config = LaunchConfig::load(&engine.layout.container_dir(&c.id))?;
+    let mut process =
+        config.spec.process().clone().ok_or_else(|| {
+            Error::Invalid(format!("container {} has no process settings", c.name))
+        })?;
+    process.set_args(Some(opts.command.clone()));
+    process.set_terminal(Some(opts.tty));
+    let mut env = process.env().clone().unwrap_or_default();
+    for raw in &opts.env {
+        if let Some(kv) = resolve_env(raw)? {
+            let key = kv.split('=').next().unwrap_or_default().to_string();
+            env.retain(|e| e.split('=').next() != Some(key.as_str()));
+            env.push(kv);
+        }
+    }
+    if opts.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into());
+    }
+    process.set_env(Some(env));
+    if let Some(w) = &opts.workdir {
+        if !w.starts_with('/') {
+            return Err(Error::Invalid(format!(
+                "the working directory {w:?} must be an absolute path"
+            )));
+        }
+        process.set_cwd(w.into());
+    }
+    if let Some(u) = &opts.user {
+        let image = engine.images.resolve(&c.image_id).ok();
+        let read = |p: &str| {
+            image
+                .as_ref()
+                .and_then(|i| i.read_file(p))
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        };
+        let resolved = resolve_user(
+            Some(u),
+            read("/etc/passwd").as_deref(),
+            read("/etc/group").as_deref(),
+        )?;
+        let user = process.user_mut();
+        user.set_uid(resolved.uid);
+        user.set_gid(resolved.gid);
+        user.set_additional_gids(Some(resolved.additional_gids));
+    }
+    let signals = kist_runtime::block_forwarded_signals()?;
+    let (stdio, io) = crate::stdio::connect_stdio(opts.tty, opts.interactive)?;
+    let mut created = kist_runtime::join(Join {
+        pid,
+        process: &process,
+        stdio,
+    })?;
+    created.wait_ready()?;
+    let io = ForegroundIo {
+        console: created.take_console(),
+        ..io
+    };
+    let running = created.start()?;
+    Ok(kist_runtime::run_foreground(running, io, &signals)?.code())
+}

@@ -1,0 +1,168 @@
+//! `kist inspect`: Docker-shaped JSON for containers and images.
+
+use serde_json::{Value, json};
+
+use crate::Engine;
+use crate::error::Result;
+use crate::launch_config::LaunchConfig;
+use crate::logs::log_path;
+use crate::store::{ContainerRecord, ContainerState};
+
+pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
+    let dir = engine.layout.container_dir(&c.id);
+    let run = engine.layout.container_run_dir(&c.id);
+    let launch = LaunchConfig::load(&dir).ok();
+    let config: Value = serde_json::from_str(&c.config).unwrap_or_default();
+    let alive = c.process.is_some_and(|p| p.is_alive());
+    let running = c.state == ContainerState::Running && alive;
+    let status = match c.state {
+        ContainerState::Created => "created",
+        ContainerState::Running if running => "running",
+        ContainerState::Running => "exited",
+        ContainerState::Exited => "exited",
+        ContainerState::Removing => "removing",
+    };
+    let mounts: Vec<Value> = launch
+        .as_ref()
+        .and_then(|l| l.spec.mounts().clone())
+        .unwrap_or_default()
+        .iter()
+        .filter(|m| m.typ().as_deref() == Some("bind"))
+        // The generated /etc files are kist's own, not the user's mounts.
+        .filter(|m| {
+            !["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"]
+                .iter()
+                .any(|p| m.destination() == std::path::Path::new(p))
+        })
+        .map(|m| {
+            let source = m.source().clone().unwrap_or_default();
+            let volume = source
+                .strip_prefix(engine.layout.volumes_dir())
+                .ok()
+                .and_then(|p| p.components().next())
+                .map(|n| n.as_os_str().to_string_lossy().into_owned());
+            let rw = !m
+                .options()
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .any(|o| o == "ro");
+            let mut v = json!({
+                "Type": if volume.is_some() { "volume" } else { "bind" },
+                "Source": source,
+                "Destination": m.destination(),
+                "Mode": if rw { "rw" } else { "ro" },
+                "RW": rw,
+                "Propagation": "rprivate",
+            });
+            if let Some(name) = volume {
+                v["Name"] = json!(name);
+                v["Driver"] = json!("local");
+            }
+            v
+        })
+        .collect();
+    let lower = launch.as_ref().map(|l| {
+        l.lower
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":")
+    });
+    let (path, args) = match c.command.split_first() {
+        Some((p, a)) => (p.clone(), a.to_vec()),
+        None => (String::new(), Vec::new()),
+    };
+    let restart = launch.as_ref().map(|l| l.restart).unwrap_or_default();
+    let log = launch.as_ref().map(|l| l.log).unwrap_or_default();
+    let mut log_config = json!({});
+    if let Some(s) = log.max_size {
+        log_config["max-size"] = json!(s.to_string());
+        log_config["max-file"] = json!(log.max_file.to_string());
+    }
+    Ok(json!({
+        "Id": c.id,
+        "Created": c.created,
+        "Path": path,
+        "Args": args,
+        "State": {
+            "Status": status,
+            "Running": running,
+            "Paused": false,
+            "Restarting": false,
+            "OOMKilled": c.oom_killed,
+            "Dead": false,
+            "Pid": if running { c.process.map_or(0, |p| p.pid) } else { 0 },
+            "ExitCode": c.exit_code.unwrap_or(0),
+            "Error": c.error.clone().unwrap_or_default(),
+            "StartedAt": c.started_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
+            "FinishedAt": c.finished_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
+        },
+        "Image": c.image_id,
+        "ResolvConfPath": run.join("resolv.conf"),
+        "HostnamePath": run.join("hostname"),
+        "HostsPath": run.join("hosts"),
+        "LogPath": log_path(&dir, &c.id),
+        "Name": format!("/{}", c.name),
+        "RestartCount": c.restart_count,
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "HostConfig": {
+            "AutoRemove": c.auto_remove,
+            "RestartPolicy": restart,
+            "NetworkMode": match config["NetworkMode"].as_str() { Some("Host") => "host", _ => "none" },
+            "ReadonlyRootfs": config["ReadonlyRootfs"].as_bool().unwrap_or(false),
+            "Init": config["Init"].as_bool().unwrap_or(false),
+            "LogConfig": {"Type": "json-file", "Config": log_config},
+        },
+        "GraphDriver": {
+            "Name": "overlay2",
+            "Data": {
+                "LowerDir": lower,
+                "UpperDir": dir.join("upper"),
+                "WorkDir": dir.join("work"),
+                "MergedDir": engine.layout.rootfs_mountpoint(),
+            },
+        },
+        "Mounts": mounts,
+        "Config": {
+            "Hostname": config["Hostname"],
+            "User": config["User"].as_str().unwrap_or_default(),
+            "Env": config["Env"],
+            "Cmd": config["Cmd"],
+            "Image": c.image,
+            "WorkingDir": config["WorkingDir"],
+            "Tty": config["Tty"].as_bool().unwrap_or(false),
+            "OpenStdin": config["OpenStdin"].as_bool().unwrap_or(false),
+            "StopSignal": launch.as_ref().and_then(|l| l.stop_signal.clone()),
+        },
+    }))
+}
+
+pub fn image(engine: &Engine, reference: &str) -> Result<Value> {
+    let image = engine.images.resolve(reference)?;
+    let summaries = engine.images.list()?;
+    let tags: Vec<String> = summaries
+        .iter()
+        .filter(|s| s.id == image.id)
+        .filter_map(|s| s.reference.as_ref().map(|r| r.familiar()))
+        .collect();
+    let size: u64 = summaries
+        .iter()
+        .find(|s| s.id == image.id)
+        .map_or(0, |s| s.size);
+    let config = serde_json::to_value(&image.config).unwrap_or_default();
+    Ok(json!({
+        "Id": image.id.to_string(),
+        "RepoTags": tags,
+        "RepoDigests": [],
+        "Created": config["created"],
+        "Architecture": config["architecture"],
+        "Os": config["os"],
+        "Size": size,
+        "Config": config["config"],
+        "RootFS": {"Type": "layers", "Layers": config["rootfs"]["diff_ids"]},
+        "History": config["history"],
+        "Metadata": {"ManifestDigest": image.manifest_digest.to_string()},
+    }))
+}
