@@ -3,6 +3,7 @@
 
 mod format;
 mod logs;
+mod ps;
 mod template;
 
 use std::io::Read;
@@ -51,6 +52,18 @@ enum Command {
         quiet: bool,
         #[arg(long)]
         no_trunc: bool,
+        /// Show the N most recently created containers (any state)
+        #[arg(short = 'n', long = "last")]
+        last: Option<usize>,
+        /// Show the most recently created container
+        #[arg(short, long)]
+        latest: bool,
+        /// status=, name=, id=, ancestor=, label=
+        #[arg(short, long = "filter")]
+        filter: Vec<String>,
+        /// A template per container, such as '{{.ID}} {{.Names}}'
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Remove containers
     Rm {
@@ -156,6 +169,9 @@ struct RunArgs {
     /// no, on-failure[:N], always or unless-stopped
     #[arg(long, default_value = "no")]
     restart: String,
+    /// Set metadata (KEY=VALUE)
+    #[arg(short, long = "label")]
+    label: Vec<String>,
     /// max-size=SIZE, max-file=N
     #[arg(long = "log-opt")]
     log_opt: Vec<String>,
@@ -253,6 +269,8 @@ enum SystemCommand {
         #[arg(long)]
         volumes: bool,
     },
+    /// Start the containers whose restart policy wants them running (for a unit at boot)
+    Boot,
 }
 
 fn main() {
@@ -320,7 +338,22 @@ fn dispatch(cli: Cli) -> Result<i32> {
             all,
             quiet,
             no_trunc,
-        } => ps(&engine, all, quiet, no_trunc),
+            last,
+            latest,
+            filter,
+            format,
+        } => ps::ps(
+            &engine,
+            &ps::PsOptions {
+                all,
+                quiet,
+                no_trunc,
+                last,
+                latest,
+                filters: filter,
+                format,
+            },
+        ),
         Command::Rm { force, containers } => rm(&engine, force, &containers),
         Command::Exec(args) => {
             let mut rest = args.container_and_command.into_iter();
@@ -393,6 +426,14 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Volume(cmd) => volume(&engine, cmd),
         Command::System(SystemCommand::Prune { force: _, volumes }) => {
             system_prune(&engine, volumes)
+        }
+        Command::System(SystemCommand::Boot) => {
+            let (started, failed) = lifecycle::boot(&engine)?;
+            started.iter().for_each(|n| println!("{n}"));
+            for (name, e) in &failed {
+                eprintln!("kist: starting {name}: {e}");
+            }
+            Ok(if failed.is_empty() { 0 } else { 1 })
         }
     }
 }
@@ -488,6 +529,7 @@ fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
         init: args.init,
         network: NetworkMode::parse(&args.network)?,
         detach: args.detach,
+        labels: args.label,
         restart: kist_engine::RestartPolicy::parse(&args.restart)?,
         log: kist_engine::LogOptions::parse(&args.log_opt)?,
     };
@@ -498,72 +540,6 @@ fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
             Ok(0)
         }
     }
-}
-
-fn ps(engine: &Engine, all: bool, quiet: bool, no_trunc: bool) -> Result<i32> {
-    let containers: Vec<_> = engine
-        .store
-        .containers()?
-        .into_iter()
-        .filter(|c| all || c.state == kist_engine::ContainerState::Running)
-        .collect();
-    let id = |c: &kist_engine::ContainerRecord| {
-        if no_trunc {
-            c.id.clone()
-        } else {
-            c.short_id().to_string()
-        }
-    };
-    if quiet {
-        for c in &containers {
-            println!("{}", id(c));
-        }
-        return Ok(0);
-    }
-    let rows: Vec<Vec<String>> = containers
-        .iter()
-        .map(|c| {
-            let mut command = format!("\"{}\"", c.command.join(" "));
-            if !no_trunc && command.chars().count() > 20 {
-                command = format!("{}…\"", command.chars().take(19).collect::<String>());
-            }
-            let status = match c.state {
-                kist_engine::ContainerState::Running => format!(
-                    "Up {}",
-                    format::since(c.started_at.as_deref().unwrap_or(&c.created))
-                ),
-                kist_engine::ContainerState::Exited => format!(
-                    "Exited ({}) {}",
-                    c.exit_code.unwrap_or(0),
-                    format::ago(c.finished_at.as_deref().unwrap_or(&c.created))
-                ),
-                kist_engine::ContainerState::Created => "Created".into(),
-                kist_engine::ContainerState::Removing => "Removal In Progress".into(),
-            };
-            vec![
-                id(c),
-                c.image.clone(),
-                command,
-                format::ago(&c.created),
-                status,
-                String::new(),
-                c.name.clone(),
-            ]
-        })
-        .collect();
-    format::print_table(
-        &[
-            "CONTAINER ID",
-            "IMAGE",
-            "COMMAND",
-            "CREATED",
-            "STATUS",
-            "PORTS",
-            "NAMES",
-        ],
-        &rows,
-    );
-    Ok(0)
 }
 
 /// Runs `action` on each named container, printing the name (or what `action` returns);

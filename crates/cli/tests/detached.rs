@@ -355,3 +355,201 @@ fn inspect_shows_docker_s_fields() {
     k.ok(&["volume", "rm", "data"]);
     k.assert_clean();
 }
+
+/// Pids of this kist root's supervisors.
+fn supervisors(k: &Kist) -> Vec<i32> {
+    let root = k.path().to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = String::from_utf8_lossy(&std::fs::read(e.path().join("cmdline")).ok()?)
+                .into_owned();
+            (cmd.contains("__supervise") && cmd.contains(&root)).then_some(pid)
+        })
+        .collect()
+}
+
+fn sigkill(pid: i32) {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}
+
+#[test]
+fn a_killed_supervisor_takes_its_container_and_the_next_command_records_it() {
+    let k = Kist::with_busybox();
+    k.ok(&["run", "-d", "--name", "orphan", "busybox", "sleep", "1000"]);
+    let pid: i32 = k
+        .ok(&["inspect", "-f", "{{.State.Pid}}", "orphan"])
+        .trim()
+        .parse()
+        .unwrap();
+    for s in supervisors(&k) {
+        sigkill(s);
+    }
+    wait_until("the container to die with its supervisor", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+    let ps = k.ok(&["ps", "-a"]);
+    assert!(ps.contains("Exited (137)"), "{ps}");
+    let state = k.ok(&["inspect", "-f", "{{.State.Error}}", "orphan"]);
+    assert!(state.contains("killed"), "a recorded reason: {state}");
+    // And it can be started again.
+    k.ok(&["start", "orphan"]);
+    assert!(k.ok(&["ps"]).contains("orphan"));
+    k.ok(&["rm", "-f", "orphan"]);
+    k.assert_clean();
+}
+
+#[test]
+fn after_a_reboot_containers_show_exited_and_boot_starts_the_always_ones() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "always",
+        "--restart",
+        "always",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "plain",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $(cat /etc/hostname) > /tmp/h; sleep 1000",
+    ]);
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "stopped",
+        "--restart",
+        "unless-stopped",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    k.ok(&["stop", "-t", "0", "stopped"]);
+    // The reboot: every process gone, the runtime directory emptied.
+    for s in supervisors(&k) {
+        sigkill(s);
+    }
+    wait_until("the supervisors to go", || supervisors(&k).is_empty());
+    std::fs::remove_dir_all(k.path().join("run")).unwrap();
+    let ps = k.ok(&["ps", "-a"]);
+    assert_eq!(ps.matches("Exited").count(), 3, "{ps}");
+    assert_eq!(k.ok(&["system", "boot"]), "always\n");
+    let running = k.ok(&["ps", "--format", "{{.Names}}"]);
+    assert_eq!(running, "always\n");
+    k.ok(&["start", "plain"]);
+    let h = k.ok(&["exec", "plain", "cat", "/etc/hostname"]);
+    assert_eq!(
+        h.trim().len(),
+        12,
+        "the generated files are written again: {h}"
+    );
+    k.ok(&["rm", "-f", "always", "plain", "stopped"]);
+    k.assert_clean();
+}
+
+#[test]
+fn ps_filters_formats_and_labels() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "--name",
+        "one",
+        "--label",
+        "tier=front",
+        "busybox",
+        "true",
+    ]);
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "two",
+        "--label",
+        "tier=back",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    k.fails(
+        &["run", "--name", "three", "busybox", "sh", "-c", "exit 2"],
+        2,
+    );
+    assert_eq!(k.ok(&["ps", "--format", "{{.Names}}"]), "two\n");
+    assert_eq!(
+        k.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]),
+        "three exited\ntwo running\none exited\n"
+    );
+    assert_eq!(
+        k.ok(&["ps", "-n", "2", "--format", "{{.Names}}"]),
+        "three\ntwo\n"
+    );
+    assert_eq!(k.ok(&["ps", "-l", "--format", "{{.Names}}"]), "three\n");
+    assert_eq!(
+        k.ok(&["ps", "--filter", "status=exited", "--format", "{{.Names}}"]),
+        "three\none\n"
+    );
+    assert_eq!(
+        k.ok(&[
+            "ps",
+            "-a",
+            "--filter",
+            "label=tier=front",
+            "--format",
+            "{{.Names}}"
+        ]),
+        "one\n"
+    );
+    assert_eq!(
+        k.ok(&[
+            "ps",
+            "-a",
+            "-f",
+            "label=tier",
+            "-f",
+            "name=t",
+            "--format",
+            "{{.Names}}"
+        ]),
+        "two\n"
+    );
+    assert_eq!(
+        k.ok(&["ps", "-a", "-f", "ancestor=busybox", "-q"])
+            .lines()
+            .count(),
+        3
+    );
+    let id = k.ok(&["ps", "-aq", "-f", "name=one"]);
+    assert_eq!(
+        k.ok(&[
+            "ps",
+            "-a",
+            "-f",
+            &format!("id={}", id.trim()),
+            "--format",
+            "{{.Names}}"
+        ]),
+        "one\n"
+    );
+    let err = k.fails(&["ps", "-f", "colour=red"], 125);
+    assert!(err.contains("invalid filter"), "{err}");
+    let err = k.fails(&["ps", "--format", "{{.Nope}}"], 125);
+    assert!(err.contains("Nope"), "{err}");
+    // An ambiguous id prefix names the candidates.
+    k.ok(&["rm", "-f", "one", "two", "three"]);
+    k.assert_clean();
+}

@@ -238,6 +238,34 @@ pub fn restart(engine: &Engine, c: &ContainerRecord, timeout: Duration) -> Resul
     start(engine, &c)
 }
 
+/// `kist system boot` (after a reboot, from a systemd unit): starts every container whose
+/// restart policy says it should be running (always; unless-stopped unless a user stopped
+/// it). Returns the names started, and those that failed with why.
+pub fn boot(engine: &Engine) -> Result<(Vec<String>, Vec<(String, Error)>)> {
+    let mut started = Vec::new();
+    let mut failed = Vec::new();
+    for c in engine.store.containers()? {
+        if c.state == ContainerState::Running && c.process.is_some_and(|p| p.is_alive()) {
+            continue;
+        }
+        let Ok(config) = LaunchConfig::load(&engine.layout.container_dir(&c.id)) else {
+            continue;
+        };
+        let wanted = match config.restart {
+            crate::launch_config::RestartPolicy::Always => true,
+            crate::launch_config::RestartPolicy::UnlessStopped => !c.stop_requested,
+            _ => false,
+        };
+        if wanted {
+            match start(engine, &c) {
+                Ok(()) => started.push(c.name.clone()),
+                Err(e) => failed.push((c.name.clone(), e)),
+            }
+        }
+    }
+    Ok((started, failed))
+}
+
 /// `kist rename`.
 pub fn rename(engine: &Engine, c: &ContainerRecord, name: &str) -> Result<()> {
     if !crate::names::is_valid(name) {

@@ -72,6 +72,8 @@ pub struct RunOptions {
     pub network: NetworkMode,
     /// `-d`: run under a supervisor and return once it runs.
     pub detach: bool,
+    /// `--label K=V` (or `K`, an empty value).
+    pub labels: Vec<String>,
     pub restart: crate::launch_config::RestartPolicy,
     pub log: crate::launch_config::LogOptions,
 }

@@ -361,6 +361,14 @@ impl Plan {
             "ReadonlyRootfs": opts.read_only,
             "NetworkMode": opts.network,
             "Volumes": self.volumes,
+            "Labels": opts
+                .labels
+                .iter()
+                .map(|l| match l.split_once('=') {
+                    Some((k, v)) => (k.to_string(), serde_json::Value::from(v)),
+                    None => (l.clone(), serde_json::Value::from("")),
+                })
+                .collect::<serde_json::Map<_, _>>(),
         });
         let mut record = ContainerRecord {
             id: self.id.clone(),

@@ -1,0 +1,251 @@
+//! `kist ps`: Docker's columns, filters and formats.
+
+use anyhow::{Result, bail};
+use kist_engine::{ContainerRecord, ContainerState, Engine};
+use serde_json::{Value, json};
+
+use crate::format;
+
+pub struct PsOptions {
+    pub all: bool,
+    pub quiet: bool,
+    pub no_trunc: bool,
+    pub last: Option<usize>,
+    pub latest: bool,
+    pub filters: Vec<String>,
+    pub format: Option<String>,
+}
+
+/// A `--filter key=value`; filters of one key are alternatives, of different keys all apply.
+#[derive(Debug, PartialEq)]
+struct Filter {
+    key: String,
+    value: String,
+}
+
+fn parse_filters(raw: &[String]) -> Result<Vec<Filter>> {
+    raw.iter()
+        .map(|f| match f.split_once('=') {
+            Some((k, v)) if ["status", "name", "id", "ancestor", "label"].contains(&k) => {
+                Ok(Filter {
+                    key: k.into(),
+                    value: v.into(),
+                })
+            }
+            _ => bail!("invalid filter {f:?}: use status=, name=, id=, ancestor= or label="),
+        })
+        .collect()
+}
+
+fn status_word(c: &ContainerRecord) -> &'static str {
+    match c.state {
+        ContainerState::Running if c.process.is_some_and(|p| p.is_alive()) => "running",
+        ContainerState::Running | ContainerState::Exited => "exited",
+        ContainerState::Created => "created",
+        ContainerState::Removing => "removing",
+    }
+}
+
+fn labels(c: &ContainerRecord) -> serde_json::Map<String, Value> {
+    serde_json::from_str::<Value>(&c.config)
+        .ok()
+        .and_then(|v| v["Labels"].as_object().cloned())
+        .unwrap_or_default()
+}
+
+fn matches(c: &ContainerRecord, f: &Filter) -> bool {
+    match f.key.as_str() {
+        "status" => status_word(c) == f.value,
+        "name" => c.name.contains(f.value.trim_start_matches('/')),
+        "id" => c.id.starts_with(&f.value),
+        "ancestor" => {
+            c.image == f.value
+                || c.image_id
+                    .trim_start_matches("sha256:")
+                    .starts_with(f.value.trim_start_matches("sha256:"))
+                || kist_image::Reference::parse(&f.value)
+                    .is_ok_and(|r| kist_image::Reference::parse(&c.image).is_ok_and(|own| own == r))
+        }
+        "label" => {
+            let labels = labels(c);
+            match f.value.split_once('=') {
+                Some((k, v)) => labels.get(k).and_then(Value::as_str) == Some(v),
+                None => labels.contains_key(&f.value),
+            }
+        }
+        _ => false,
+    }
+}
+
+fn keep(c: &ContainerRecord, filters: &[Filter]) -> bool {
+    let mut keys: Vec<&str> = filters.iter().map(|f| f.key.as_str()).collect();
+    keys.dedup();
+    keys.iter().all(|k| {
+        filters
+            .iter()
+            .filter(|f| f.key == *k)
+            .any(|f| matches(c, f))
+    })
+}
+
+pub fn ps(engine: &Engine, opts: &PsOptions) -> Result<i32> {
+    let filters = parse_filters(&opts.filters)?;
+    let explicit_status = filters.iter().any(|f| f.key == "status");
+    let mut containers: Vec<ContainerRecord> = engine
+        .store
+        .containers()?
+        .into_iter()
+        .filter(|c| {
+            opts.all
+                || explicit_status
+                || opts.last.is_some()
+                || opts.latest
+                || status_word(c) == "running"
+        })
+        .filter(|c| keep(c, &filters))
+        .collect();
+    if opts.latest {
+        containers.truncate(1);
+    } else if let Some(n) = opts.last {
+        containers.truncate(n);
+    }
+    let rows: Vec<Value> = containers.iter().map(|c| row(c, opts.no_trunc)).collect();
+    if opts.quiet {
+        for r in &rows {
+            println!("{}", r["ID"].as_str().unwrap_or_default());
+        }
+        return Ok(0);
+    }
+    if let Some(t) = &opts.format {
+        for r in &rows {
+            println!("{}", crate::template::render(t, r)?);
+        }
+        return Ok(0);
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            [
+                "ID",
+                "Image",
+                "Command",
+                "RunningFor",
+                "Status",
+                "Ports",
+                "Names",
+            ]
+            .iter()
+            .map(|k| r[k].as_str().unwrap_or_default().to_string())
+            .collect()
+        })
+        .collect();
+    format::print_table(
+        &[
+            "CONTAINER ID",
+            "IMAGE",
+            "COMMAND",
+            "CREATED",
+            "STATUS",
+            "PORTS",
+            "NAMES",
+        ],
+        &table,
+    );
+    Ok(0)
+}
+
+/// One container as `--format` sees it (Docker's field names).
+fn row(c: &ContainerRecord, no_trunc: bool) -> Value {
+    let mut command = format!("\"{}\"", c.command.join(" "));
+    if !no_trunc && command.chars().count() > 20 {
+        command = format!("{}…\"", command.chars().take(19).collect::<String>());
+    }
+    let status = match status_word(c) {
+        "running" => format!(
+            "Up {}",
+            format::since(c.started_at.as_deref().unwrap_or(&c.created))
+        ),
+        "exited" => format!(
+            "Exited ({}) {}",
+            c.exit_code.unwrap_or(0),
+            format::ago(c.finished_at.as_deref().unwrap_or(&c.created))
+        ),
+        "created" => "Created".into(),
+        _ => "Removal In Progress".into(),
+    };
+    let labels = labels(c)
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(",");
+    json!({
+        "ID": if no_trunc { c.id.clone() } else { c.short_id().to_string() },
+        "Image": c.image,
+        "Command": command,
+        "CreatedAt": c.created,
+        "RunningFor": format::ago(&c.created),
+        "Status": status,
+        "State": status_word(c),
+        "Ports": "",
+        "Names": c.name,
+        "Labels": labels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str, state: ContainerState, labels: &str) -> ContainerRecord {
+        ContainerRecord {
+            id: format!("{name:0<64}"),
+            name: name.into(),
+            image: "busybox".into(),
+            image_id: "sha256:abcdef".into(),
+            command: vec!["sh".into()],
+            created: "2026-01-01T00:00:00Z".into(),
+            state,
+            process: None,
+            monitor: None,
+            exit_code: Some(0),
+            started_at: None,
+            finished_at: None,
+            error: None,
+            auto_remove: false,
+            config: format!(r#"{{"Labels": {labels}}}"#),
+            stop_requested: false,
+            restart_count: 0,
+            oom_killed: false,
+        }
+    }
+
+    #[test]
+    fn filters_combine_like_docker_s() {
+        let web = record("web", ContainerState::Exited, r#"{"tier": "front"}"#);
+        let db = record("db", ContainerState::Created, r#"{"tier": "back"}"#);
+        let f = |s: &[&str]| {
+            parse_filters(&s.iter().map(|x| x.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        assert!(keep(&web, &f(&["status=exited"])));
+        assert!(!keep(&db, &f(&["status=exited"])));
+        assert!(
+            keep(&db, &f(&["status=exited", "status=created"])),
+            "same key: either"
+        );
+        assert!(
+            !keep(&web, &f(&["status=exited", "name=db"])),
+            "different keys: both"
+        );
+        assert!(keep(
+            &web,
+            &f(&["label=tier=front", "ancestor=busybox", "ancestor=other"])
+        ));
+        assert!(keep(&web, &f(&["label=tier", "id=web", "ancestor=abcd"])));
+        assert!(keep(
+            &web,
+            &f(&["ancestor=docker.io/library/busybox:latest"])
+        ));
+        assert!(!keep(&db, &f(&["label=tier=front"])));
+        assert!(parse_filters(&["colour=red".into()]).is_err());
+    }
+}
