@@ -428,12 +428,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
             system_prune(&engine, volumes)
         }
         Command::System(SystemCommand::Boot) => {
-            let (started, failed) = lifecycle::boot(&engine)?;
-            started.iter().for_each(|n| println!("{n}"));
-            for (name, e) in &failed {
+            let report = lifecycle::boot(&engine)?;
+            report.started.iter().for_each(|n| println!("{n}"));
+            for (name, e) in &report.failed {
                 eprintln!("kist: starting {name}: {e}");
             }
-            Ok(if failed.is_empty() { 0 } else { 1 })
+            Ok(if report.failed.is_empty() { 0 } else { 1 })
         }
     }
 }

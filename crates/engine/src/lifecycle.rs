@@ -238,10 +238,16 @@ pub fn restart(engine: &Engine, c: &ContainerRecord, timeout: Duration) -> Resul
     start(engine, &c)
 }
 
+/// What `system boot` did.
+pub struct BootReport {
+    pub started: Vec<String>,
+    /// Containers that would not start, and why.
+    pub failed: Vec<(String, Error)>,
+}
+
 /// `kist system boot` (after a reboot, from a systemd unit): starts every container whose
-/// restart policy says it should be running (always; unless-stopped unless a user stopped
-/// it). Returns the names started, and those that failed with why.
-pub fn boot(engine: &Engine) -> Result<(Vec<String>, Vec<(String, Error)>)> {
+/// restart policy says it should be running (always; unless-stopped unless a user stopped it).
+pub fn boot(engine: &Engine) -> Result<BootReport> {
     let mut started = Vec::new();
     let mut failed = Vec::new();
     for c in engine.store.containers()? {
@@ -263,7 +269,7 @@ pub fn boot(engine: &Engine) -> Result<(Vec<String>, Vec<(String, Error)>)> {
             }
         }
     }
-    Ok((started, failed))
+    Ok(BootReport { started, failed })
 }
 
 /// `kist rename`.
