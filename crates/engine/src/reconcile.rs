@@ -5,7 +5,7 @@
 
 use crate::Engine;
 use crate::error::Result;
-use crate::removal::{RemoveMode, kill_and_wait, remove_container};
+use crate::removal::{discard, kill_and_wait};
 use crate::store::ContainerState;
 
 pub fn reconcile(engine: &Engine) -> Result<()> {
@@ -14,22 +14,32 @@ pub fn reconcile(engine: &Engine) -> Result<()> {
         if c.monitor.is_some_and(|m| m.is_alive()) {
             continue;
         }
+        // Every step below is conditional on the record still naming the monitor found dead:
+        // between reading it and now, its command may have handed it to a supervisor.
         if c.state == ContainerState::Removing || c.auto_remove {
-            // Another command may be removing it too; removal settles who does the work.
-            match remove_container(engine, &c, RemoveMode::Force) {
-                Ok(()) | Err(crate::Error::NotFound(_)) => {}
-                Err(e) => return Err(e),
+            if engine.store.claim_orphan(&c.id, c.monitor)? {
+                if let Some(p) = c.process {
+                    kill_and_wait(p);
+                }
+                discard(engine, &c.id)?;
             }
             continue;
-        }
-        if let Some(p) = c.process {
-            kill_and_wait(p);
         }
         let (code, why) = match c.state {
             ContainerState::Running => (137, "kist, which ran the container, was killed"),
             _ => (125, "kist was killed while starting the container"),
         };
-        engine.store.set_exited(&c.id, code, Some(why))?;
+        if let Some(p) = c.process {
+            // Only ours to kill if the record has not moved on (or gone): check, then kill.
+            match engine.store.find_container(&c.id) {
+                Ok(current) if current.monitor == c.monitor => {}
+                _ => continue,
+            }
+            kill_and_wait(p);
+        }
+        engine
+            .store
+            .set_orphan_exited(&c.id, c.monitor, code, why)?;
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ ALTER TABLE containers ADD COLUMN oom_killed INTEGER NOT NULL DEFAULT 0;
 ";
 
 fn migrate_to_2(conn: &Connection) -> Result<()> {
-    let tx = conn.unchecked_transaction()?;
+    let tx = write_tx(conn)?;
     let v: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if v == 1 {
         tx.execute_batch(SCHEMA_2)?;
@@ -166,6 +166,13 @@ fn container_from_row(row: &Row<'_>) -> rusqlite::Result<ContainerRecord> {
     })
 }
 
+/// Begins a write transaction: IMMEDIATE takes the write lock at once (waiting through the busy
+/// timeout), where a deferred transaction that reads first and writes later fails at once with
+/// SQLITE_BUSY when another writer committed in between.
+fn write_tx(conn: &Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+}
+
 pub fn now() -> String {
     humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string()
 }
@@ -182,7 +189,7 @@ impl Store {
         if version == 0 {
             // WAL is a property of the file: set once, when the schema is made.
             conn.pragma_update(None, "journal_mode", "WAL")?;
-            let tx = conn.unchecked_transaction()?;
+            let tx = write_tx(&conn)?;
             // A concurrent first command may have made the schema while we waited for the lock.
             let again: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
             if again == 0 {
@@ -210,7 +217,7 @@ impl Store {
 
     /// Records a new container; fails if its name is taken.
     pub fn insert_container(&self, c: &ContainerRecord, volumes: &[String]) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = write_tx(&self.conn)?;
         let inserted = tx.execute(
             "INSERT INTO containers (id, name, image, image_id, command, created, state,
                 monitor_pid, monitor_start, auto_remove, config, pid, pid_start, started_at)
@@ -332,6 +339,47 @@ impl Store {
         }
     }
 
+    /// Marks an orphaned container exited, if the record still names `monitor` (found dead) as
+    /// responsible: another command may have handed it to a new monitor meanwhile.
+    pub fn set_orphan_exited(
+        &self,
+        id: &str,
+        monitor: Option<ProcessStamp>,
+        exit_code: i32,
+        error: &str,
+    ) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE containers SET state = 'exited', exit_code = ?2, finished_at = ?3, error = ?4,
+                pid = NULL, pid_start = NULL, monitor_pid = NULL, monitor_start = NULL
+             WHERE id = ?1 AND state IN ('created', 'running')
+               AND monitor_pid IS ?5 AND monitor_start IS ?6",
+            params![
+                id,
+                exit_code,
+                now(),
+                error,
+                monitor.map(|m| m.pid),
+                monitor.map(|m| m.start_time as i64)
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Claims an orphaned container for removal, on the same condition.
+    pub fn claim_orphan(&self, id: &str, monitor: Option<ProcessStamp>) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE containers SET state = 'removing'
+             WHERE id = ?1 AND state IN ('created', 'running', 'removing')
+               AND monitor_pid IS ?2 AND monitor_start IS ?3",
+            params![
+                id,
+                monitor.map(|m| m.pid),
+                monitor.map(|m| m.start_time as i64)
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
     pub fn set_exited(&self, id: &str, exit_code: i32, error: Option<&str>) -> Result<()> {
         self.conn.execute(
             "UPDATE containers SET state = 'exited', exit_code = ?2, finished_at = ?3, error = ?4,
@@ -354,7 +402,7 @@ impl Store {
 
     /// Deletes the container's record and returns the anonymous volumes it used.
     pub fn delete_container(&self, id: &str) -> Result<Vec<String>> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = write_tx(&self.conn)?;
         let anonymous = {
             let mut stmt = tx.prepare_cached(
                 "SELECT v.name FROM container_volumes cv JOIN volumes v ON v.name = cv.volume
