@@ -69,6 +69,9 @@ enum Command {
     Rm {
         #[arg(short, long)]
         force: bool,
+        /// Remove the anonymous volumes of the container too
+        #[arg(short, long)]
+        volumes: bool,
         #[arg(required = true)]
         containers: Vec<String>,
     },
@@ -140,6 +143,13 @@ enum Command {
     },
     /// Rename a container
     Rename { container: String, new_name: String },
+    /// List the changes of a container's filesystem: A added, C changed, D deleted
+    Diff { container: String },
+    /// List the processes of a running container
+    Top { container: String },
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerCommand),
     /// Manage volumes
     #[command(subcommand)]
     Volume(VolumeCommand),
@@ -261,7 +271,18 @@ enum VolumeCommand {
 }
 
 #[derive(Subcommand)]
+enum ContainerCommand {
+    /// Remove all stopped containers
+    Prune {
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum SystemCommand {
+    /// Disk usage of images, containers and volumes
+    Df,
     /// Clean up after killed commands, and remove stopped containers and unused volumes
     Prune {
         #[arg(short, long)]
@@ -354,7 +375,11 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 format,
             },
         ),
-        Command::Rm { force, containers } => rm(&engine, force, &containers),
+        Command::Rm {
+            force,
+            volumes,
+            containers,
+        } => rm(&engine, force, volumes, &containers),
         Command::Exec(args) => {
             let mut rest = args.container_and_command.into_iter();
             let name = rest
@@ -422,6 +447,42 @@ fn dispatch(cli: Cli) -> Result<i32> {
             lifecycle::rename(&engine, &c, &new_name)?;
             Ok(0)
         }
+        Command::Diff { container } => {
+            let c = engine.store.find_container(&container)?;
+            for (kind, path) in kist_engine::observe::diff(&engine, &c)? {
+                println!("{kind} {path}");
+            }
+            Ok(0)
+        }
+        Command::Top { container } => {
+            let c = engine.store.find_container(&container)?;
+            let rows: Vec<Vec<String>> = kist_engine::observe::top(&c)?
+                .into_iter()
+                .map(|r| r.to_vec())
+                .collect();
+            format::print_table(&["UID", "PID", "PPID", "CMD"], &rows);
+            Ok(0)
+        }
+        Command::Container(ContainerCommand::Prune { force: _ }) => {
+            let mut removed = Vec::new();
+            for c in engine.store.containers()? {
+                if matches!(
+                    c.state,
+                    kist_engine::ContainerState::Exited | kist_engine::ContainerState::Created
+                ) && !c.process.is_some_and(|p| p.is_alive())
+                    && kist_engine::remove_container(&engine, &c, RemoveMode::IfStopped, false)
+                        .is_ok()
+                {
+                    removed.push(c.id);
+                }
+            }
+            if !removed.is_empty() {
+                println!("Deleted Containers:");
+                removed.iter().for_each(|id| println!("{id}"));
+            }
+            Ok(0)
+        }
+        Command::System(SystemCommand::Df) => system_df(&engine),
         Command::Supervise { .. } => unreachable!("handled above"),
         Command::Volume(cmd) => volume(&engine, cmd),
         Command::System(SystemCommand::Prune { force: _, volumes }) => {
@@ -626,7 +687,7 @@ fn inspect(
     Ok(0)
 }
 
-fn rm(engine: &Engine, force: bool, containers: &[String]) -> Result<i32> {
+fn rm(engine: &Engine, force: bool, volumes: bool, containers: &[String]) -> Result<i32> {
     let mode = if force {
         RemoveMode::Force
     } else {
@@ -637,7 +698,7 @@ fn rm(engine: &Engine, force: bool, containers: &[String]) -> Result<i32> {
         let result = engine
             .store
             .find_container(name)
-            .and_then(|c| kist_engine::remove_container(engine, &c, mode));
+            .and_then(|c| kist_engine::remove_container(engine, &c, mode, volumes));
         match result {
             Ok(()) => println!("{name}"),
             Err(e) => {
@@ -700,6 +761,93 @@ fn volume(engine: &Engine, cmd: VolumeCommand) -> Result<i32> {
     Ok(0)
 }
 
+fn system_df(engine: &Engine) -> Result<i32> {
+    use kist_engine::observe::tree_size;
+    let images = engine.images.list()?;
+    let containers = engine.store.containers()?;
+    let used_images: Vec<&str> = containers.iter().map(|c| c.image_id.as_str()).collect();
+    let mut image_ids: Vec<String> = images.iter().map(|i| i.id.to_string()).collect();
+    image_ids.dedup();
+    let image_size: u64 = images.iter().map(|i| i.size).sum();
+    let active_images = image_ids
+        .iter()
+        .filter(|id| used_images.contains(&id.as_str()))
+        .count();
+    let reclaimable_images: u64 = images
+        .iter()
+        .filter(|i| !used_images.contains(&i.id.as_str()))
+        .map(|i| i.size)
+        .sum();
+    let upper = |c: &kist_engine::ContainerRecord| {
+        tree_size(&engine.layout.container_dir(&c.id).join("upper"))
+    };
+    let running: Vec<_> = containers
+        .iter()
+        .filter(|c| c.state == kist_engine::ContainerState::Running)
+        .collect();
+    let container_size: u64 = containers.iter().map(upper).sum();
+    let stopped_size: u64 = containers
+        .iter()
+        .filter(|c| c.state != kist_engine::ContainerState::Running)
+        .map(upper)
+        .sum();
+    let volumes = kist_engine::volumes::list(engine)?;
+    let volume_size = |n: &str| tree_size(&engine.layout.volume_data(n));
+    let used_volumes: Vec<String> = volumes
+        .iter()
+        .filter(|v| {
+            !engine
+                .store
+                .volume_users(&v.name)
+                .unwrap_or_default()
+                .is_empty()
+        })
+        .map(|v| v.name.clone())
+        .collect();
+    let all_volume_size: u64 = volumes.iter().map(|v| volume_size(&v.name)).sum();
+    let unused_volume_size: u64 = volumes
+        .iter()
+        .filter(|v| !used_volumes.contains(&v.name))
+        .map(|v| volume_size(&v.name))
+        .sum();
+    let row = |kind: &str, total: usize, active: usize, size: u64, reclaim: u64| {
+        vec![
+            kind.to_string(),
+            total.to_string(),
+            active.to_string(),
+            format::human_size(size),
+            format::human_size(reclaim),
+        ]
+    };
+    format::print_table(
+        &["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
+        &[
+            row(
+                "Images",
+                image_ids.len(),
+                active_images,
+                image_size,
+                reclaimable_images,
+            ),
+            row(
+                "Containers",
+                containers.len(),
+                running.len(),
+                container_size,
+                stopped_size,
+            ),
+            row(
+                "Local Volumes",
+                volumes.len(),
+                used_volumes.len(),
+                all_volume_size,
+                unused_volume_size,
+            ),
+        ],
+    );
+    Ok(0)
+}
+
 fn random_volume_name() -> String {
     let mut b = [0u8; 32];
     let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
@@ -714,7 +862,7 @@ fn system_prune(engine: &Engine, with_volumes: bool) -> Result<i32> {
     }
     for c in engine.store.containers()? {
         if c.state == kist_engine::ContainerState::Exited {
-            kist_engine::remove_container(engine, &c, RemoveMode::IfStopped)?;
+            kist_engine::remove_container(engine, &c, RemoveMode::IfStopped, false)?;
             println!("Deleted container {}", c.id);
         }
     }

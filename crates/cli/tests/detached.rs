@@ -553,3 +553,62 @@ fn ps_filters_formats_and_labels() {
     k.ok(&["rm", "-f", "one", "two", "three"]);
     k.assert_clean();
 }
+
+#[test]
+fn diff_top_prune_df_and_rm_v() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "--name",
+        "changer",
+        "busybox",
+        "sh",
+        "-c",
+        "echo x > /etc/added; echo y >> /etc/group; rm /bin/ls; mkdir -p /new/dir",
+    ]);
+    assert_eq!(
+        k.ok(&["diff", "changer"]),
+        "C /bin\nD /bin/ls\nC /etc\nA /etc/added\nC /etc/group\nA /new\nA /new/dir\n"
+    );
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "busy",
+        "-v",
+        "/anon",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1000 & wait",
+    ]);
+    let top = k.ok(&["top", "busy"]);
+    assert!(
+        top.starts_with("UID") && top.contains("sleep 1000") && top.contains("sh -c"),
+        "{top}"
+    );
+    let df = k.ok(&["system", "df"]);
+    let fields: Vec<Vec<&str>> = df.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(&fields[1][..3], &["Images", "1", "1"], "{df}");
+    assert_eq!(&fields[2][..3], &["Containers", "2", "1"], "{df}");
+    assert_eq!(&fields[3][..4], &["Local", "Volumes", "1", "1"], "{df}");
+    assert_eq!(
+        k.ok(&["container", "prune", "-f"]).lines().count(),
+        2,
+        "deletes changer only"
+    );
+    // rm without -v keeps the anonymous volume; with -v it goes.
+    k.ok(&["rm", "-f", "busy"]);
+    assert_eq!(k.ok(&["volume", "ls", "-q"]).lines().count(), 1);
+    k.ok(&[
+        "run", "-d", "--name", "busy2", "-v", "/anon", "busybox", "sleep", "1000",
+    ]);
+    k.ok(&["rm", "-f", "-v", "busy2"]);
+    assert_eq!(
+        k.ok(&["volume", "ls", "-q"]).lines().count(),
+        1,
+        "busy2's own anonymous volume went with it"
+    );
+    k.ok(&["volume", "prune"]);
+    k.assert_clean();
+}

@@ -12,6 +12,7 @@ mod layout;
 pub mod lifecycle;
 pub mod logs;
 mod names;
+pub mod observe;
 mod options;
 mod reconcile;
 mod removal;

@@ -21,7 +21,7 @@ pub fn reconcile(engine: &Engine) -> Result<()> {
                 if let Some(p) = c.process {
                     kill_and_wait(p);
                 }
-                discard(engine, &c.id)?;
+                discard(engine, &c.id, true)?;
             }
             continue;
         }

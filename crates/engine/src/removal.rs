@@ -16,7 +16,13 @@ pub enum RemoveMode {
     Force,
 }
 
-pub fn remove_container(engine: &Engine, c: &ContainerRecord, mode: RemoveMode) -> Result<()> {
+/// Removes a container; with `volumes`, also the anonymous volumes only it used (`rm -v`).
+pub fn remove_container(
+    engine: &Engine,
+    c: &ContainerRecord,
+    mode: RemoveMode,
+    volumes: bool,
+) -> Result<()> {
     let alive = c.process.is_some_and(|p| p.is_alive());
     if alive && mode == RemoveMode::IfStopped {
         return Err(Error::Conflict(format!(
@@ -31,20 +37,21 @@ pub fn remove_container(engine: &Engine, c: &ContainerRecord, mode: RemoveMode) 
     {
         // Another command changed it first; look again.
         let now = engine.store.find_container(&c.id)?;
-        return remove_container(engine, &now, mode);
+        return remove_container(engine, &now, mode, volumes);
     }
     if let Some(p) = c.process {
         kill_and_wait(p);
     }
-    discard(engine, &c.id)
+    discard(engine, &c.id, volumes)
 }
 
-/// Removes the directories, then the record, then the anonymous volumes of a container whose
-/// process is gone and which the caller owns. A kist killed half-way leaves the record, which
+/// Removes the directories, then the record, then (with `volumes`) the anonymous volumes of a
+/// container whose process is gone and which the caller owns. A kist killed half-way leaves the record, which
 /// the next command's reconciliation finds and finishes.
-pub fn discard(engine: &Engine, id: &str) -> Result<()> {
+pub fn discard(engine: &Engine, id: &str, volumes: bool) -> Result<()> {
     remove_container_dirs(&engine.layout, id)?;
-    for volume in engine.store.delete_container(id)? {
+    let anonymous = engine.store.delete_container(id)?;
+    for volume in anonymous.into_iter().filter(|_| volumes) {
         if engine.store.delete_volume_if_unused(&volume)? {
             let _ = std::fs::remove_dir_all(engine.layout.volumes_dir().join(&volume));
         }

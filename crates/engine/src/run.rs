@@ -104,7 +104,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         // This process reaped the container, so it owns the removal: no need to record the
         // exit first. Killed half-way, it leaves an auto-remove record whose monitor is dead,
         // which the next command removes.
-        crate::removal::discard(engine, &record.id)?;
+        crate::removal::discard(engine, &record.id, true)?;
     } else {
         engine.store.set_exited(&record.id, code, None)?;
     }
@@ -128,7 +128,7 @@ impl Drop for StartGuard<'_> {
         }
         match self.engine.store.find_container(&self.id) {
             Ok(current) if self.recorded => {
-                let _ = remove_container(self.engine, &current, RemoveMode::Force);
+                let _ = remove_container(self.engine, &current, RemoveMode::Force, true);
             }
             _ => {
                 let _ = crate::container_fs::remove_container_dirs(&self.engine.layout, &self.id);
