@@ -143,6 +143,8 @@ enum Command {
     },
     /// Rename a container
     Rename { container: String, new_name: String },
+    /// Copy files between a container and the host: CONTAINER:PATH HOSTPATH, or HOSTPATH CONTAINER:PATH
+    Cp { source: String, destination: String },
     /// List the changes of a container's filesystem: A added, C changed, D deleted
     Diff { container: String },
     /// List the processes of a running container
@@ -445,6 +447,18 @@ fn dispatch(cli: Cli) -> Result<i32> {
         } => {
             let c = engine.store.find_container(&container)?;
             lifecycle::rename(&engine, &c, &new_name)?;
+            Ok(0)
+        }
+        Command::Cp {
+            source,
+            destination,
+        } => {
+            use kist_engine::cp::{Location, copy};
+            copy(
+                &engine,
+                Location::parse(&source),
+                Location::parse(&destination),
+            )?;
             Ok(0)
         }
         Command::Diff { container } => {

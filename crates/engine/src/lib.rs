@@ -2,6 +2,7 @@
 //! options into an OCI runtime spec for the runtime core.
 
 mod container_fs;
+pub mod cp;
 mod error;
 pub mod exec;
 mod hostfiles;
