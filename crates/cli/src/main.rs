@@ -77,6 +77,8 @@ enum Command {
     },
     /// Run a command in a running container
     Exec(ExecArgs),
+    /// Follow a running container's output until it exits, and exit with its status
+    Attach { container: String },
     /// Show containers or images as JSON
     Inspect {
         /// A template such as '{{.State.Pid}}'
@@ -229,6 +231,9 @@ struct RunArgs {
 
 #[derive(Args)]
 struct ExecArgs {
+    /// Run the command in the background
+    #[arg(short, long)]
+    detach: bool,
     #[arg(short, long)]
     interactive: bool,
     #[arg(short, long)]
@@ -395,6 +400,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 env: args.env,
                 workdir: args.workdir,
                 user: args.user,
+                detach: args.detach,
             };
             Ok(kist_engine::exec::exec(&engine, &c, &opts)?)
         }
@@ -448,6 +454,28 @@ fn dispatch(cli: Cli) -> Result<i32> {
             let c = engine.store.find_container(&container)?;
             lifecycle::rename(&engine, &c, &new_name)?;
             Ok(0)
+        }
+        Command::Attach { container } => {
+            let c = engine.store.find_container(&container)?;
+            if c.state != kist_engine::ContainerState::Running {
+                anyhow::bail!(
+                    "container {} is not running: start it with 'kist start -a'",
+                    c.name
+                );
+            }
+            let now = humantime::format_rfc3339_nanos(SystemTime::now()).to_string();
+            logs::logs(
+                &engine,
+                &c.id,
+                &logs::LogsOptions {
+                    follow: true,
+                    tail: "all".into(),
+                    since: Some(now),
+                    until: None,
+                    timestamps: false,
+                },
+            )?;
+            Ok(lifecycle::wait(&engine, &c)?)
         }
         Command::Cp {
             source,

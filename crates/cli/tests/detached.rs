@@ -612,3 +612,64 @@ fn diff_top_prune_df_and_rm_v() {
     k.ok(&["volume", "prune"]);
     k.assert_clean();
 }
+
+#[test]
+fn exec_d_attach_and_logs_since() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "host",
+        "busybox",
+        "sh",
+        "-c",
+        "echo early; sleep 1000",
+    ]);
+    wait_until("early output", || k.ok(&["logs", "host"]) == "early\n");
+    // exec -d returns at once; its process runs on in the container.
+    k.ok(&[
+        "exec",
+        "-d",
+        "host",
+        "sh",
+        "-c",
+        "sleep 0.3; touch /tmp/done",
+    ]);
+    assert!(
+        !k.run(&["exec", "host", "test", "-e", "/tmp/done"])
+            .status
+            .success()
+    );
+    wait_until("the detached exec to finish", || {
+        k.run(&["exec", "host", "test", "-e", "/tmp/done"])
+            .status
+            .success()
+    });
+    // --since: nothing was logged after now.
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(k.ok(&["logs", "--since", "1s", "host"]), "");
+    assert_eq!(k.ok(&["logs", "--until", "1s", "host"]), "early\n");
+    let err = k.fails(&["logs", "--since", "whenever", "host"], 125);
+    assert!(err.contains("invalid time"), "{err}");
+    k.ok(&["rm", "-f", "host"]);
+    // attach follows the output from now on and exits with the container's status.
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "talker",
+        "busybox",
+        "sh",
+        "-c",
+        "echo before; sleep 0.5; echo after; exit 4",
+    ]);
+    wait_until("before", || k.ok(&["logs", "talker"]).contains("before"));
+    let out = k.run(&["attach", "talker"]);
+    assert_eq!(stdout(&out), "after\n");
+    assert_eq!(out.status.code(), Some(4));
+    let err = k.fails(&["attach", "talker"], 125);
+    assert!(err.contains("not running"), "{err}");
+    k.ok(&["rm", "talker"]);
+    k.assert_clean();
+}

@@ -21,6 +21,8 @@ pub struct ExecOptions {
     pub env: Vec<String>,
     pub workdir: Option<String>,
     pub user: Option<String>,
+    /// `-d`: start the command and return; it runs on in the container.
+    pub detach: bool,
 }
 
 /// Runs the command in the container and returns its exit code.
@@ -84,12 +86,39 @@ pub fn exec(engine: &Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<
         user.set_gid(resolved.gid);
         user.set_additional_gids(Some(resolved.additional_gids));
     }
+    if opts.detach {
+        let null = || -> Result<std::os::fd::OwnedFd> {
+            Ok(std::fs::File::options()
+                .read(true)
+                .write(true)
+                .open("/dev/null")
+                .map_err(|e| Error::Io {
+                    context: "opening",
+                    path: "/dev/null".into(),
+                    source: e,
+                })?
+                .into())
+        };
+        let created = kist_runtime::join(Join {
+            pid,
+            process: &process,
+            stdio: kist_runtime::Stdio::Fds {
+                stdin: null()?,
+                stdout: null()?,
+                stderr: null()?,
+            },
+            detach: true,
+        })?;
+        created.start()?;
+        return Ok(0);
+    }
     let signals = kist_runtime::block_forwarded_signals()?;
     let (stdio, io) = crate::stdio::connect_stdio(opts.tty, opts.interactive)?;
     let mut created = kist_runtime::join(Join {
         pid,
         process: &process,
         stdio,
+        detach: false,
     })?;
     created.wait_ready()?;
     let io = ForegroundIo {

@@ -25,6 +25,9 @@ pub struct Join<'a> {
     pub pid: i32,
     pub process: &'a Process,
     pub stdio: Stdio,
+    /// The process outlives kist (`exec -d`): it is not killed when kist exits, and the
+    /// container's init adopts it.
+    pub detach: bool,
 }
 
 /// Forks a process into the container of `join.pid`; like [`crate::create`], it stops before the
@@ -65,8 +68,10 @@ pub fn join(join: Join<'_>) -> Result<Created> {
 }
 
 fn set_up(join: &Join<'_>, container: &OwnedFd, channel: &Channel) -> Result<Infallible> {
-    // SAFETY: prctl with integer arguments; die with kist.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
+    if !join.detach {
+        // SAFETY: prctl with integer arguments; die with kist.
+        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
+    }
     crate::signals::reset_in_child();
     let namespaces = libc::CLONE_NEWNS
         | libc::CLONE_NEWUTS
