@@ -49,7 +49,9 @@ pub fn logs(engine: &Engine, name: &str, opts: &LogsOptions) -> Result<i32> {
             && until.is_none_or(|u| t.is_some_and(|t| t <= u))
     };
     let mut entries: Vec<LogEntry> = read_all(&path).into_iter().filter(&in_range).collect();
-    let mut seen = entries.len();
+    // Where following resumes: entries are in time order, and their timestamps (nanoseconds,
+    // fixed width) order as strings. A count would not do: rotation drops old entries.
+    let mut last = entries.last().map(|e| e.time.clone()).unwrap_or_default();
     if let Some(n) = tail {
         entries = entries.split_off(entries.len().saturating_sub(n));
     }
@@ -64,11 +66,15 @@ pub fn logs(engine: &Engine, name: &str, opts: &LogsOptions) -> Result<i32> {
             .find_container(&c.id)
             .map(|c| c.state == ContainerState::Running || c.state == ContainerState::Created)
             .unwrap_or(false);
-        let all: Vec<LogEntry> = read_all(&path).into_iter().filter(&in_range).collect();
-        if all.len() > seen {
-            print_entries(&all[seen..], opts.timestamps)?;
+        let new: Vec<LogEntry> = read_all(&path)
+            .into_iter()
+            .filter(|e| e.time > last)
+            .filter(&in_range)
+            .collect();
+        if let Some(e) = new.last() {
+            last = e.time.clone();
         }
-        seen = all.len();
+        print_entries(&new, opts.timestamps)?;
         if !running {
             return Ok(0);
         }

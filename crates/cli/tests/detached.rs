@@ -209,6 +209,9 @@ fn logs_follow_ends_when_the_container_exits_and_rotate() {
     let out = k.command(&["logs", "-f", "talker"]).output().unwrap();
     let text = stdout(&out);
     assert!(text.ends_with("line 200\n"), "{text}");
+    // In order, each line once (with 1 KiB files, lines may rotate away between two reads).
+    let numbers: Vec<u32> = text.lines().map(|l| l[5..].parse().unwrap()).collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
     let logs = k.ok(&["logs", "--tail", "2", "talker"]);
     assert_eq!(logs, "line 199\nline 200\n");
     let dir = k
