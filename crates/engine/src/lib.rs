@@ -3,6 +3,7 @@
 
 mod container_fs;
 pub mod cp;
+pub mod crash;
 mod error;
 pub mod exec;
 mod hostfiles;

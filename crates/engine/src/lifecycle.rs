@@ -226,6 +226,7 @@ pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
     }
     // Its generated /etc files live in the runtime directory, which a reboot empties.
     crate::run::restore_runtime_files(engine, c)?;
+    crate::crash::point("start:launch");
     crate::supervisor::launch(engine, &c.id).map(|_| ())
 }
 

@@ -39,6 +39,7 @@ pub fn remove_container(
         let now = engine.store.find_container(&c.id)?;
         return remove_container(engine, &now, mode, volumes);
     }
+    crate::crash::point("rm:claimed");
     if let Some(p) = c.process {
         kill_and_wait(p);
     }
@@ -50,6 +51,7 @@ pub fn remove_container(
 /// the next command's reconciliation finds and finishes.
 pub fn discard(engine: &Engine, id: &str, volumes: bool) -> Result<()> {
     remove_container_dirs(&engine.layout, id)?;
+    crate::crash::point("rm:dirs");
     let anonymous = engine.store.delete_container(id)?;
     for volume in anonymous.into_iter().filter(|_| volumes) {
         if engine.store.delete_volume_if_unused(&volume)? {

@@ -61,9 +61,11 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     if opts.detach || !opts.remove {
         config.save(&dirs.dir)?;
     }
+    crate::crash::point("run:dirs");
     let Some(signals) = signals else {
         plan.record(engine, &opts, None)?;
         guard.recorded = true;
+        crate::crash::point("run:recorded");
         crate::supervisor::launch(engine, &plan.id)?;
         guard.armed = false;
         return Ok(RunOutcome::Detached(plan.id.clone()));
