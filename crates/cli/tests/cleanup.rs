@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Pids of `sleep MARKER` processes: containers that have exec'd their program. (Before the
 /// exec, the container's process is a copy of kist, whose command line holds the marker too.)
@@ -21,24 +21,13 @@ fn processes_with(marker: &str) -> Vec<i32> {
         .collect()
 }
 
-fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Starts `kist run ... sleep MARKER`, waits until the container runs, SIGKILLs kist.
 fn kill_kist_mid_run(k: &Kist, extra: &[&str], marker: &str) {
     let mut args = vec!["run"];
     args.extend_from_slice(extra);
     args.extend_from_slice(&["busybox", "sleep", marker]);
     let mut child = k.command(&args).spawn().unwrap();
-    wait_for("the container to start", || {
+    wait_until("the container to start", || {
         !processes_with(marker)
             .iter()
             .all(|p| *p == child.id() as i32)
@@ -53,7 +42,7 @@ fn kill_9_of_kist_run_is_cleaned_by_the_next_command() {
     let marker = format!("{}.25", 4000 + std::process::id() % 1000);
     kill_kist_mid_run(&k, &["--rm"], &marker);
     // The container dies with its kist (it must not run on unsupervised).
-    wait_for("the container to die with kist", || {
+    wait_until("the container to die with kist", || {
         processes_with(&marker).is_empty()
     });
     // Any next command reconciles: the --rm container is gone entirely.
@@ -84,7 +73,7 @@ fn a_container_killed_from_outside_reports_137_and_is_removed() {
         .command(&["run", "--rm", "busybox", "sleep", &marker])
         .spawn()
         .unwrap();
-    wait_for("the container to start", || {
+    wait_until("the container to start", || {
         !processes_with(&marker).is_empty()
     });
     for pid in processes_with(&marker) {

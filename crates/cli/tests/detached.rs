@@ -2,18 +2,7 @@
 
 mod common;
 use common::*;
-use std::time::{Duration, Instant};
-
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use std::time::Duration;
 
 #[test]
 fn run_d_prints_the_id_and_the_container_outlives_kist() {
@@ -357,21 +346,6 @@ fn inspect_shows_docker_s_fields() {
     k.ok(&["rm", "web"]);
     k.ok(&["volume", "rm", "data"]);
     k.assert_clean();
-}
-
-/// Pids of this kist root's supervisors.
-fn supervisors(k: &Kist) -> Vec<i32> {
-    let root = k.path().to_string_lossy().into_owned();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
-            let cmd = String::from_utf8_lossy(&std::fs::read(e.path().join("cmdline")).ok()?)
-                .into_owned();
-            (cmd.contains("__supervise") && cmd.contains(&root)).then_some(pid)
-        })
-        .collect()
 }
 
 fn sigkill(pid: i32) {

@@ -9,7 +9,7 @@ use crate::Engine;
 use crate::error::{Error, Result};
 use crate::launch_config::LaunchConfig;
 use crate::options::resolve_env;
-use crate::store::{ContainerRecord, ContainerState};
+use crate::store::ContainerRecord;
 use crate::user::resolve_user;
 
 #[derive(Debug, Clone, Default)]
@@ -32,15 +32,7 @@ pub fn exec(engine: &Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<
             "exec needs a command to run: kist exec CONTAINER COMMAND [ARG...]".into(),
         ));
     }
-    let pid = match (c.state, c.process) {
-        (ContainerState::Running, Some(p)) if p.is_alive() => p.pid,
-        _ => {
-            return Err(Error::Conflict(format!(
-                "container {} is not running: start it first",
-                c.name
-            )));
-        }
-    };
+    let pid = crate::lifecycle::running_process(c)?.pid;
     let config = LaunchConfig::load(&engine.layout.container_dir(&c.id))?;
     let mut process =
         config.spec.process().clone().ok_or_else(|| {

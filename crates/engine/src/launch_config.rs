@@ -116,6 +116,25 @@ pub struct LaunchConfig {
 const FILE: &str = "launch.json";
 
 impl LaunchConfig {
+    /// What the runtime needs to create the container's process with these streams.
+    pub fn launch<'a>(
+        &'a self,
+        dirs: &crate::container_fs::ContainerDirs,
+        stdio: kist_runtime::Stdio,
+    ) -> kist_runtime::Launch<'a> {
+        kist_runtime::Launch {
+            spec: &self.spec,
+            rootfs: kist_runtime::Rootfs::Overlay {
+                lower: self.lower.clone(),
+                upper: dirs.upper.clone(),
+                work: dirs.work.clone(),
+                mountpoint: dirs.rootfs.clone(),
+            },
+            stdio,
+            init: self.init,
+        }
+    }
+
     pub fn save(&self, container_dir: &Path) -> Result<()> {
         let path = container_dir.join(FILE);
         let bytes = serde_json::to_vec(self)

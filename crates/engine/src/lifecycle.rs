@@ -15,7 +15,7 @@ use crate::launch_config::LaunchConfig;
 use crate::store::{ContainerRecord, ContainerState};
 
 /// The running process of a container, or an error saying it is not running.
-fn running_process(c: &ContainerRecord) -> Result<ProcessStamp> {
+pub(crate) fn running_process(c: &ContainerRecord) -> Result<ProcessStamp> {
     match (c.state, c.process) {
         (ContainerState::Running, Some(p)) if p.is_alive() => Ok(p),
         _ => Err(Error::Conflict(format!(

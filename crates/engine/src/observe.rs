@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::Engine;
 use crate::error::{Error, Result};
 use crate::launch_config::LaunchConfig;
-use crate::store::{ContainerRecord, ContainerState};
+use crate::store::ContainerRecord;
 
 /// One change of `kist diff`: 'A' added, 'C' changed, 'D' deleted, and the path.
 pub type Change = (char, String);
@@ -66,15 +66,7 @@ fn walk_upper(
 /// The processes of a running container, as rows of UID, PID, PPID, CMD (host PIDs, as
 /// Docker shows them).
 pub fn top(c: &ContainerRecord) -> Result<Vec<[String; 4]>> {
-    let pid = match (c.state, c.process) {
-        (ContainerState::Running, Some(p)) if p.is_alive() => p.pid,
-        _ => {
-            return Err(Error::Conflict(format!(
-                "container {} is not running",
-                c.name
-            )));
-        }
-    };
+    let pid = crate::lifecycle::running_process(c)?.pid;
     let ns = std::fs::read_link(format!("/proc/{pid}/ns/pid")).map_err(|e| Error::Io {
         context: "reading the PID namespace of",
         path: format!("/proc/{pid}").into(),

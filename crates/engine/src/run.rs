@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use kist_image::Image;
+use kist_runtime::ForegroundIo;
 use kist_runtime::process::ProcessStamp;
-use kist_runtime::{ForegroundIo, Launch, Rootfs};
 
 use crate::Engine;
 use crate::container_fs::ContainerDirs;
@@ -71,17 +71,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         return Ok(RunOutcome::Detached(plan.id.clone()));
     };
     let (stdio, io) = crate::stdio::connect_stdio(opts.tty, opts.interactive)?;
-    let mut created = kist_runtime::create(Launch {
-        spec: &config.spec,
-        rootfs: Rootfs::Overlay {
-            lower: config.lower.clone(),
-            upper: dirs.upper.clone(),
-            work: dirs.work.clone(),
-            mountpoint: dirs.rootfs.clone(),
-        },
-        stdio,
-        init: opts.init,
-    })?;
+    let mut created = kist_runtime::create(config.launch(&dirs, stdio))?;
     // The container's process sets itself up (on another CPU) while it is recorded here. Were
     // kist killed before the record exists, the process dies with it, and what remains is a
     // directory without a record, which `system prune` removes.

@@ -15,8 +15,8 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio as ProcessStdio};
 use std::time::{Duration, Instant};
 
+use kist_runtime::Stdio;
 use kist_runtime::process::ProcessStamp;
-use kist_runtime::{Launch, Rootfs, Stdio};
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
@@ -146,17 +146,7 @@ fn run_container(
             None => Engine::open_quietly(root, runroot)?,
         };
         let (stdio, outputs, _stdin_keeper) = container_stdio(&config)?;
-        let mut created = kist_runtime::create(Launch {
-            spec: &config.spec,
-            rootfs: Rootfs::Overlay {
-                lower: config.lower.clone(),
-                upper: dirs.upper.clone(),
-                work: dirs.work.clone(),
-                mountpoint: dirs.rootfs.clone(),
-            },
-            stdio,
-            init: config.init,
-        })?;
+        let mut created = kist_runtime::create(config.launch(&dirs, stdio))?;
         created.wait_ready()?;
         let console = created.take_console();
         let pid = created.pid();

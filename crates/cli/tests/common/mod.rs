@@ -151,3 +151,30 @@ pub fn stdout(out: &Output) -> String {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Waits (up to 15 s) for `cond`, polling.
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(15),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Pids of the supervisors of this kist's root.
+pub fn supervisors(k: &Kist) -> Vec<i32> {
+    let root = k.path().to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = String::from_utf8_lossy(&std::fs::read(e.path().join("cmdline")).ok()?)
+                .into_owned();
+            (cmd.contains("__supervise") && cmd.contains(&root)).then_some(pid)
+        })
+        .collect()
+}
