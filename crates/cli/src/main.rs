@@ -145,6 +145,16 @@ enum Command {
     },
     /// Rename a container
     Rename { container: String, new_name: String },
+    /// Freeze every process of running containers
+    Pause {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Thaw paused containers
+    Unpause {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
     /// Copy files between a container and the host: CONTAINER:PATH HOSTPATH, or HOSTPATH CONTAINER:PATH
     Cp { source: String, destination: String },
     /// List the changes of a container's filesystem: A added, C changed, D deleted
@@ -186,6 +196,34 @@ struct RunArgs {
     /// Set metadata (KEY=VALUE)
     #[arg(short, long = "label")]
     label: Vec<String>,
+    /// Memory limit (64m, 1g)
+    #[arg(short, long)]
+    memory: Option<String>,
+    /// Memory plus swap limit (-1: unlimited swap)
+    #[arg(long = "memory-swap", allow_hyphen_values = true)]
+    memory_swap: Option<String>,
+    /// Number of CPUs (1.5)
+    #[arg(long)]
+    cpus: Option<f64>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long = "cpu-shares")]
+    cpu_shares: Option<u64>,
+    /// CPUs to run on (0-2,4)
+    #[arg(long = "cpuset-cpus")]
+    cpuset_cpus: Option<String>,
+    /// Memory nodes to use (0-1)
+    #[arg(long = "cpuset-mems")]
+    cpuset_mems: Option<String>,
+    /// Most processes at once (-1: unlimited)
+    #[arg(long = "pids-limit", allow_hyphen_values = true)]
+    pids_limit: Option<i64>,
+    /// The cgroup to put the container's cgroup under: absolute, or relative to kist's own
+    #[arg(
+        long = "cgroup-parent",
+        env = "KIST_CGROUP_PARENT",
+        default_value = "/kist"
+    )]
+    cgroup_parent: String,
     /// max-size=SIZE, max-file=N
     #[arg(long = "log-opt")]
     log_opt: Vec<String>,
@@ -447,6 +485,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Restart { time, containers } => each(&engine, &containers, |c| {
             lifecycle::restart(&engine, c, Duration::from_secs(time)).map(|_| None)
         }),
+        Command::Pause { containers } => each(&engine, &containers, |c| {
+            lifecycle::pause(c, true).map(|_| None)
+        }),
+        Command::Unpause { containers } => each(&engine, &containers, |c| {
+            lifecycle::pause(c, false).map(|_| None)
+        }),
         Command::Rename {
             container,
             new_name,
@@ -633,6 +677,20 @@ fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
         network: NetworkMode::parse(&args.network)?,
         detach: args.detach,
         labels: args.label,
+        cgroup_parent: args.cgroup_parent,
+        limits: kist_engine::Limits {
+            memory: args.memory.as_deref().map(size).transpose()?,
+            memory_swap: args
+                .memory_swap
+                .as_deref()
+                .map(|s| if s == "-1" { Ok(-1) } else { size(s) })
+                .transpose()?,
+            pids: args.pids_limit,
+            cpus: args.cpus,
+            cpu_shares: args.cpu_shares,
+            cpuset_cpus: args.cpuset_cpus,
+            cpuset_mems: args.cpuset_mems,
+        },
         restart: kist_engine::RestartPolicy::parse(&args.restart)?,
         log: kist_engine::LogOptions::parse(&args.log_opt)?,
     };
@@ -888,6 +946,13 @@ fn system_df(engine: &Engine) -> Result<i32> {
         ],
     );
     Ok(0)
+}
+
+/// A size in Docker's units (`64m`).
+fn size(s: &str) -> Result<i64> {
+    kist_engine::parse_bytes(s)
+        .map(|b| b as i64)
+        .map_err(|e| anyhow::anyhow!("{e}: use a number with an optional unit, like 64m or 1g"))
 }
 
 fn random_volume_name() -> String {

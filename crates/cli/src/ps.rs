@@ -161,6 +161,10 @@ fn row(c: &ContainerRecord, no_trunc: bool) -> Value {
         command = format!("{}…\"", command.chars().take(19).collect::<String>());
     }
     let status = match status_word(c) {
+        "running" if kist_engine::lifecycle::is_paused(c) => format!(
+            "Up {} (Paused)",
+            format::since(c.started_at.as_deref().unwrap_or(&c.created))
+        ),
         "running" => format!(
             "Up {}",
             format::since(c.started_at.as_deref().unwrap_or(&c.created))

@@ -15,8 +15,10 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
     let config: Value = serde_json::from_str(&c.config).unwrap_or_default();
     let alive = c.process.is_some_and(|p| p.is_alive());
     let running = c.state == ContainerState::Running && alive;
+    let paused = running && crate::lifecycle::is_paused(c);
     let status = match c.state {
         ContainerState::Created => "created",
+        ContainerState::Running if paused => "paused",
         ContainerState::Running if running => "running",
         ContainerState::Running => "exited",
         ContainerState::Exited => "exited",
@@ -88,7 +90,7 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
         "State": {
             "Status": status,
             "Running": running,
-            "Paused": false,
+            "Paused": paused,
             "Restarting": false,
             "OOMKilled": c.oom_killed,
             "Dead": false,

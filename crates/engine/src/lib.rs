@@ -1,6 +1,7 @@
 //! kist's engine: containers, volumes and their state, and the turning of a user's `run`
 //! options into an OCI runtime spec for the runtime core.
 
+mod cgroup;
 mod container_fs;
 pub mod cp;
 pub mod crash;
@@ -24,6 +25,7 @@ mod stdio;
 mod store;
 pub mod supervisor;
 mod units;
+pub use units::parse_bytes;
 mod user;
 pub mod volumes;
 
@@ -31,7 +33,7 @@ pub use error::{Error, Result};
 pub use kist_runtime::ExitStatus;
 pub use launch_config::{LaunchConfig, LogOptions, RestartPolicy};
 pub use layout::Layout;
-pub use options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, parse_volume};
+pub use options::{Limits, NetworkMode, RunOptions, VolumeSpec, parse_env_file, parse_volume};
 pub use reconcile::{reconcile, remove_orphan_dirs};
 pub use removal::{RemoveMode, remove_container};
 pub use run::{RunOutcome, run};

@@ -273,6 +273,28 @@ pub fn boot(engine: &Engine) -> Result<BootReport> {
     Ok(BootReport { started, failed })
 }
 
+/// `kist pause` / `unpause`: freezes or thaws every process of a running container (the
+/// cgroup freezer).
+pub fn pause(c: &ContainerRecord, frozen: bool) -> Result<()> {
+    running_process(c)?;
+    let cgroup = crate::cgroup::of(c)
+        .ok_or_else(|| Error::Conflict(format!("container {} has no cgroup to freeze", c.name)))?;
+    if cgroup.is_frozen() == frozen {
+        let state = if frozen {
+            "already paused"
+        } else {
+            "not paused"
+        };
+        return Err(Error::Conflict(format!("container {} is {state}", c.name)));
+    }
+    Ok(cgroup.freeze(frozen)?)
+}
+
+/// Whether a container is paused.
+pub fn is_paused(c: &ContainerRecord) -> bool {
+    c.state == ContainerState::Running && crate::cgroup::of(c).is_some_and(|g| g.is_frozen())
+}
+
 /// `kist rename`.
 pub fn rename(engine: &Engine, c: &ContainerRecord, name: &str) -> Result<()> {
     if !crate::names::is_valid(name) {

@@ -49,6 +49,93 @@ impl VolumeSpec {
     }
 }
 
+/// Resource limits, in Docker's units.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Limits {
+    pub memory: Option<i64>,
+    /// Memory plus swap (Docker's --memory-swap); -1 for unlimited swap.
+    pub memory_swap: Option<i64>,
+    pub pids: Option<i64>,
+    /// --cpus: a fraction of CPUs.
+    pub cpus: Option<f64>,
+    pub cpu_shares: Option<u64>,
+    pub cpuset_cpus: Option<String>,
+    pub cpuset_mems: Option<String>,
+}
+
+impl Limits {
+    /// Checks the values the way Docker does, before anything is created.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(m) = self.memory
+            && m < 6 * 1024 * 1024
+        {
+            return Err(Error::Invalid("minimum memory limit allowed is 6MB".into()));
+        }
+        if let (Some(s), Some(m)) = (self.memory_swap, self.memory)
+            && s != -1
+            && s < m
+        {
+            return Err(Error::Invalid(
+                "--memory-swap must be at least --memory (or -1 for unlimited swap)".into(),
+            ));
+        }
+        if self.memory_swap.is_some() && self.memory.is_none() {
+            return Err(Error::Invalid("--memory-swap needs --memory".into()));
+        }
+        if let Some(c) = self.cpus
+            && !(c > 0.0 && c <= 1024.0)
+        {
+            return Err(Error::Invalid(format!(
+                "invalid --cpus {c}: give a positive number of CPUs"
+            )));
+        }
+        for set in [&self.cpuset_cpus, &self.cpuset_mems].into_iter().flatten() {
+            let ok = !set.is_empty()
+                && set.split(',').all(|r| {
+                    let mut ends = r.splitn(2, '-').map(|n| n.parse::<u32>());
+                    matches!(
+                        (ends.next(), ends.next()),
+                        (Some(Ok(_)), None) | (Some(Ok(_)), Some(Ok(_)))
+                    )
+                });
+            if !ok {
+                return Err(Error::Invalid(format!(
+                    "invalid cpuset {set:?}: use a list like 0-2,4"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The OCI `linux.resources` for these limits.
+    pub fn to_spec(&self) -> serde_json::Value {
+        let mut r = serde_json::json!({});
+        if let Some(m) = self.memory {
+            r["memory"]["limit"] = m.into();
+            if let Some(s) = self.memory_swap {
+                r["memory"]["swap"] = s.into();
+            }
+        }
+        if let Some(p) = self.pids {
+            r["pids"]["limit"] = p.into();
+        }
+        if let Some(c) = self.cpus {
+            r["cpu"]["period"] = 100_000.into();
+            r["cpu"]["quota"] = ((c * 100_000.0) as i64).into();
+        }
+        if let Some(s) = self.cpu_shares {
+            r["cpu"]["shares"] = s.into();
+        }
+        if let Some(c) = &self.cpuset_cpus {
+            r["cpu"]["cpus"] = c.clone().into();
+        }
+        if let Some(m) = &self.cpuset_mems {
+            r["cpu"]["mems"] = m.clone().into();
+        }
+        r
+    }
+}
+
 /// What `kist run` was asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -74,6 +161,9 @@ pub struct RunOptions {
     pub detach: bool,
     /// `--label K=V` (or `K`, an empty value).
     pub labels: Vec<String>,
+    /// The cgroup the container's cgroup goes under: absolute, or relative to kist's own.
+    pub cgroup_parent: String,
+    pub limits: Limits,
     pub restart: crate::launch_config::RestartPolicy,
     pub log: crate::launch_config::LogOptions,
 }

@@ -50,6 +50,9 @@ pub fn remove_container(
 /// container whose process is gone and which the caller owns. A kist killed half-way leaves the record, which
 /// the next command's reconciliation finds and finishes.
 pub fn discard(engine: &Engine, id: &str, volumes: bool) -> Result<()> {
+    if let Ok(c) = engine.store.find_container(id) {
+        crate::cgroup::finish(&c);
+    }
     remove_container_dirs(&engine.layout, id)?;
     crate::crash::point("rm:dirs");
     let anonymous = engine.store.delete_container(id)?;

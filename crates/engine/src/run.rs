@@ -52,6 +52,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         id: plan.id.clone(),
         recorded: false,
         new_volumes: new_volumes.clone(),
+        cgroup: cgroup_path(&opts.cgroup_parent, &plan.id),
         armed: true,
     };
     let dirs = ContainerDirs::of(&engine.layout, &plan.id);
@@ -91,6 +92,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     let running = created.start()?;
     let status = kist_runtime::run_foreground(running, io, &signals)?;
     let code = status.code();
+    let oom = crate::cgroup::finish(&record);
     guard.armed = false;
     if opts.remove {
         // This process reaped the container, so it owns the removal: no need to record the
@@ -99,6 +101,9 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         crate::removal::discard(engine, &record.id, true)?;
     } else {
         engine.store.set_exited(&record.id, code, None)?;
+        if oom {
+            engine.store.set_oom_killed(&record.id)?;
+        }
     }
     Ok(RunOutcome::Exited(code))
 }
@@ -110,6 +115,8 @@ struct StartGuard<'a> {
     id: String,
     recorded: bool,
     new_volumes: Vec<String>,
+    /// The runtime makes the cgroup with the process, before the container is recorded.
+    cgroup: String,
     armed: bool,
 }
 
@@ -127,6 +134,9 @@ impl Drop for StartGuard<'_> {
             }
         }
         drop_volumes(self.engine, &self.new_volumes);
+        if let Ok(cgroup) = kist_runtime::Cgroup::resolve(&self.cgroup) {
+            let _ = cgroup.destroy();
+        }
     }
 }
 
@@ -151,6 +161,7 @@ impl Plan {
                 "invalid container name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]+"
             )));
         }
+        opts.limits.validate()?;
         let image = engine.images.resolve(&opts.image)?;
         let config = image.config.config().clone().unwrap_or_default();
         let entrypoint: Vec<String> = match &opts.entrypoint {
@@ -266,6 +277,8 @@ impl Plan {
             read_only: opts.read_only,
             network: opts.network,
             binds,
+            cgroup_path: &cgroup_path(&opts.cgroup_parent, &self.id),
+            resources: opts.limits.to_spec(),
         })?;
         let mountpoints = crate::container_fs::mountpoints_layer(&engine.layout)?;
         let stop_signal = self
@@ -353,6 +366,7 @@ impl Plan {
             "ReadonlyRootfs": opts.read_only,
             "NetworkMode": opts.network,
             "Volumes": self.volumes,
+            "CgroupPath": cgroup_path(&opts.cgroup_parent, &self.id),
             "Labels": opts
                 .labels
                 .iter()
@@ -501,6 +515,11 @@ impl EnvList {
             .map(|k| format!("{k}={}", self.values[k]))
             .collect()
     }
+}
+
+/// The container's cgroup path: `<parent>/<id>`.
+fn cgroup_path(parent: &str, id: &str) -> String {
+    format!("{}/{id}", parent.trim_end_matches('/'))
 }
 
 /// Writes a container's generated /etc files again if its runtime directory lost them (after a

@@ -30,6 +30,9 @@ pub struct SpecInput<'a> {
     pub network: NetworkMode,
     /// /etc/hostname, /etc/hosts, /etc/resolv.conf and volumes.
     pub binds: Vec<BindMount>,
+    pub cgroup_path: &'a str,
+    /// OCI `linux.resources`.
+    pub resources: Value,
 }
 
 /// Docker's default capability set.
@@ -122,6 +125,8 @@ pub fn build(input: &SpecInput<'_>) -> Result<Spec> {
             "maskedPaths": MASKED_PATHS,
             "readonlyPaths": READONLY_PATHS,
             "rootfsPropagation": "rprivate",
+            "cgroupsPath": input.cgroup_path,
+            "resources": input.resources,
         },
     });
     serde_json::from_value(spec)
@@ -157,6 +162,8 @@ mod tests {
                 read_only: true,
                 copy_up: false,
             }],
+            cgroup_path: "kist/abc",
+            resources: serde_json::json!({"memory": {"limit": 67108864}}),
         })
         .unwrap();
         let p = spec.process().as_ref().unwrap();
@@ -179,5 +186,19 @@ mod tests {
             .find(|m| m.destination().to_str() == Some("/data"))
             .unwrap();
         assert!(data.options().as_ref().unwrap().contains(&"ro".to_string()));
+        let linux = spec.linux().as_ref().unwrap();
+        assert_eq!(
+            linux.cgroups_path().as_ref().unwrap().to_str(),
+            Some("kist/abc")
+        );
+        let limit = linux
+            .resources()
+            .as_ref()
+            .unwrap()
+            .memory()
+            .as_ref()
+            .unwrap()
+            .limit();
+        assert_eq!(limit, Some(67108864));
     }
 }

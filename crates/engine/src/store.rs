@@ -313,6 +313,12 @@ impl Store {
         Ok(())
     }
 
+    pub fn set_oom_killed(&self, id: &str) -> Result<()> {
+        self.conn
+            .execute("UPDATE containers SET oom_killed = 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
     /// Records that a user asked the container to stop (so it is not restarted).
     pub fn set_stop_requested(&self, id: &str) -> Result<()> {
         self.conn.execute(

@@ -182,8 +182,12 @@ fn run_container(
         pump_logs(&running, sources, &mut log)?;
         let code = running.wait()?.code();
         let e = Engine::open_quietly(root, runroot)?;
-        e.store.set_exited(id, code, None)?;
         let record = e.store.find_container(id)?;
+        let oom = crate::cgroup::finish(&record);
+        e.store.set_exited(id, code, None)?;
+        if oom {
+            e.store.set_oom_killed(id)?;
+        }
         if !config
             .restart
             .restarts(code, restarts, record.stop_requested)

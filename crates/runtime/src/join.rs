@@ -28,6 +28,8 @@ pub struct Join<'a> {
     /// The process outlives kist (`exec -d`): it is not killed when kist exits, and the
     /// container's init adopts it.
     pub detach: bool,
+    /// The container's cgroup (its spec's `linux.cgroupsPath`), which the process joins.
+    pub cgroup: Option<String>,
 }
 
 /// Forks a process into the container of `join.pid`; like [`crate::create`], it stops before the
@@ -61,6 +63,14 @@ pub fn join(join: Join<'_>) -> Result<Created> {
         }
         Forked::Parent { pid, pidfd: child } => {
             drop(child_end);
+            if let Some(path) = &join.cgroup {
+                let joined = crate::cgroups::Cgroup::resolve(path).and_then(|c| c.add(pid));
+                if let Err(e) = joined {
+                    // SAFETY: our own child, not yet reaped.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    return Err(e);
+                }
+            }
             drop(join);
             Ok(Created::new(pid, child, parent_end))
         }

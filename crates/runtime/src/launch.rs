@@ -73,6 +73,11 @@ pub fn create(launch: Launch<'_>) -> Result<Created> {
         }
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
+            // Into its cgroup while it sets itself up: it execs only after Start.
+            if let Err(e) = place_in_cgroup(launch.spec, pid) {
+                kill_and_reap(pid);
+                return Err(e);
+            }
             drop(launch); // our copies of the stdio fds: the child has its own
             Ok(Created::new(pid, pidfd, parent_end))
         }
@@ -194,6 +199,19 @@ impl Running {
     pub fn wait(self) -> Result<ExitStatus> {
         Ok(reap(self.pid))
     }
+}
+
+/// Creates the spec's cgroup (`linux.cgroupsPath`), applies its limits and moves `pid` in.
+fn place_in_cgroup(spec: &Spec, pid: i32) -> Result<()> {
+    let Some(linux) = spec.linux() else {
+        return Ok(());
+    };
+    let Some(path) = linux.cgroups_path() else {
+        return Ok(());
+    };
+    let cgroup = crate::cgroups::Cgroup::resolve(&path.to_string_lossy())?;
+    cgroup.create(linux.resources().as_ref())?;
+    cgroup.add(pid)
 }
 
 /// The CLONE_NEW* flags for the namespaces the spec wants created (those without a path).

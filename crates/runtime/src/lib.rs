@@ -10,6 +10,7 @@
 //! just before it execs, so the caller can record it (and, later, place it in cgroups or hand it
 //! to an OCI front end's `start`); `Created::start` lets it go.
 
+mod cgroups;
 mod child;
 mod clone;
 mod console;
@@ -29,6 +30,7 @@ pub mod process;
 mod signals;
 mod sync;
 
+pub use cgroups::Cgroup;
 pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, Pump, run_foreground};
 pub use join::{Join, join};

@@ -26,19 +26,59 @@ pub fn busybox_tar() -> &'static Path {
     })
 }
 
-/// A kist with its own root, removed when dropped.
+/// A kist with its own root, removed when dropped, and its own cgroup parent: relative, so
+/// below the test process's own cgroups (this host manages those; nothing may leave them).
 pub struct Kist {
     pub root: tempfile::TempDir,
+    pub cgroup_parent: String,
+}
+
+impl Drop for Kist {
+    fn drop(&mut self) {
+        if let Ok(cg) = kist_runtime::Cgroup::resolve(&self.cgroup_parent) {
+            let _ = cg.destroy();
+        }
+    }
 }
 
 impl Kist {
     pub fn new() -> Kist {
+        let root = tempfile::Builder::new()
+            .prefix("kist-test-")
+            .tempdir()
+            .unwrap();
+        let cgroup_parent = format!(
+            "kist-test-{}",
+            root.path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .trim_start_matches("kist-test-")
+        );
         Kist {
-            root: tempfile::Builder::new()
-                .prefix("kist-test-")
-                .tempdir()
-                .unwrap(),
+            root,
+            cgroup_parent,
         }
+    }
+
+    /// The container cgroups under this kist's parent, in the memory hierarchy.
+    pub fn container_cgroups(&self) -> Vec<String> {
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+        let mem = own
+            .lines()
+            .find_map(|l| l.split_once(":memory:").map(|x| x.1))
+            .unwrap_or("/");
+        let dir = std::path::Path::new("/sys/fs/cgroup/memory")
+            .join(mem.trim_start_matches('/'))
+            .join(&self.cgroup_parent);
+        std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// A kist whose store already has the busybox image.
@@ -56,6 +96,7 @@ impl Kist {
         let mut c = Command::new(KIST);
         c.args(args)
             .env("KIST_ROOT", self.path())
+            .env("KIST_CGROUP_PARENT", &self.cgroup_parent)
             .stdin(Stdio::null());
         c
     }
@@ -140,6 +181,11 @@ impl Kist {
             self.host_mounts().is_empty(),
             "mounts left: {:?}",
             self.host_mounts()
+        );
+        assert!(
+            self.container_cgroups().is_empty(),
+            "cgroups left: {:?}",
+            self.container_cgroups()
         );
     }
 }
