@@ -33,3 +33,24 @@ build_release() {
     cargo build --release --locked -q --target "$host" >&2
   echo "$PWD/target/$host/release/kist"
 }
+
+# A cgroup parent for kist below this shell's own cgroups (relative, so resolved per
+# hierarchy under the caller's cgroup): hosts that manage their processes' cgroups forbid
+# moving them out. Prints the name; remove_cgroup_parent NAME removes it (empty) afterwards.
+make_cgroup_parent() {
+  echo "kist-$1-$$"
+}
+
+remove_cgroup_parent() {
+  local name=$1 hier path mount
+  while IFS=: read -r _ hier path; do
+    # mountinfo: the filesystem type and its options follow " - ".
+    mount=$(awk -F' - ' -v h="$hier" '{
+      split($1, a, " "); split($2, b, " ");
+      if (h == "" && b[1] == "cgroup2") { print a[5]; exit }
+      if (h != "" && b[1] == "cgroup" && ("," b[3] ",") ~ ("," h ",")) { print a[5]; exit }
+    }' /proc/self/mountinfo)
+    [ -n "$mount" ] && [ -d "$mount$path/$name" ] && rmdir "$mount$path/$name" 2>/dev/null
+  done < /proc/self/cgroup
+  true
+}

@@ -67,8 +67,10 @@ fn hierarchies() -> Result<Vec<Hierarchy>> {
                     })
                     .map(String::from)
                     .collect();
-                // Named hierarchies (name=systemd) control nothing: left alone.
-                if controllers.is_empty() {
+                // Named hierarchies (name=systemd) control nothing, and kist has no use yet for
+                // devices, blkio or cpuacct: each hierarchy costs a mkdir, a write and an rmdir
+                // per container.
+                if !controllers.iter().any(|c| USED_V1.contains(&c.as_str())) {
                     continue;
                 }
                 let path = own
@@ -93,8 +95,16 @@ fn hierarchies() -> Result<Vec<Hierarchy>> {
             _ => {}
         }
     }
+    // On a hybrid host the v1 hierarchies carry the controllers and the freezer; the empty
+    // cgroup2 tree would only add a directory per container.
+    if out.iter().any(|h| !h.v2) {
+        out.retain(|h| !h.v2);
+    }
     Ok(out)
 }
+
+/// The v1 controllers kist uses.
+const USED_V1: [&str; 5] = ["memory", "pids", "cpu", "freezer", "cpuset"];
 
 impl Cgroup {
     /// The cgroup at `path` (see the module's rule) in every hierarchy of this host.
@@ -132,7 +142,14 @@ impl Cgroup {
 
     /// Creates the directories (and missing parents) and applies the limits.
     pub fn create(&self, resources: Option<&LinuxResources>) -> Result<()> {
+        let wants_cpuset = resources
+            .and_then(|r| r.cpu().as_ref())
+            .is_some_and(|c| c.cpus().is_some() || c.mems().is_some());
         for (h, dir) in &self.dirs {
+            let cpuset_only = h.controllers.iter().all(|c| c == "cpuset");
+            if cpuset_only && !wants_cpuset {
+                continue;
+            }
             make_dirs(h, dir)?;
         }
         if let Some(r) = resources {
@@ -195,7 +212,7 @@ impl Cgroup {
 
     /// Moves a process into the cgroup, in every hierarchy.
     pub fn add(&self, pid: i32) -> Result<()> {
-        for (_, dir) in &self.dirs {
+        for (_, dir) in self.dirs.iter().filter(|(_, d)| d.is_dir()) {
             write(dir, "cgroup.procs", &pid.to_string())?;
         }
         Ok(())
@@ -259,6 +276,16 @@ impl Cgroup {
     /// directories. Frozen cgroups are thawed first: a frozen process does not die.
     pub fn destroy(&self) -> Result<()> {
         if self.dirs.iter().all(|(_, d)| !d.exists()) {
+            return Ok(());
+        }
+        // Normally empty: every process of a PID namespace dies with its first.
+        let occupied = self.dirs.iter().flat_map(|(_, d)| tree(d)).any(|d| {
+            fs::read_to_string(d.join("cgroup.procs")).is_ok_and(|p| !p.trim().is_empty())
+        });
+        if !occupied {
+            for (_, dir) in &self.dirs {
+                remove_tree(dir)?;
+            }
             return Ok(());
         }
         for (h, dir) in &self.dirs {
