@@ -479,9 +479,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
         }),
         Command::Start {
             attach,
-            interactive: _,
+            interactive,
             containers,
-        } => start(&engine, attach, &containers),
+        } => start(&engine, attach, interactive, &containers),
         Command::Restart { time, containers } => each(&engine, &containers, |c| {
             lifecycle::restart(&engine, c, Duration::from_secs(time)).map(|_| None)
         }),
@@ -508,6 +508,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 );
             }
             let now = humantime::format_rfc3339_nanos(SystemTime::now()).to_string();
+            send_stdin(&engine, &c);
             logs::logs(
                 &engine,
                 &c.id,
@@ -723,8 +724,24 @@ fn each(
     Ok(code)
 }
 
-fn start(engine: &Engine, attach: bool, names: &[String]) -> Result<i32> {
-    if !attach {
+/// With a container started with -i: kist's stdin goes to it, through its supervisor's
+/// attach socket, from a thread of its own while the output is followed.
+fn send_stdin(engine: &Engine, c: &kist_engine::ContainerRecord) {
+    let socket = engine.layout.container_run_dir(&c.id).join("attach.sock");
+    let connected = kist_engine::supervisor::with_short_path(&socket, |p| {
+        std::os::unix::net::UnixStream::connect(p)
+    });
+    let Ok(mut stream) = connected else {
+        return; // not started with -i: output only
+    };
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut stream);
+    });
+}
+
+fn start(engine: &Engine, attach: bool, interactive: bool, names: &[String]) -> Result<i32> {
+    // -i attaches too, as Docker's start -i does.
+    if !attach && !interactive {
         return each(engine, names, |c| lifecycle::start(engine, c).map(|_| None));
     }
     let [name] = names else {
@@ -732,6 +749,9 @@ fn start(engine: &Engine, attach: bool, names: &[String]) -> Result<i32> {
     };
     let c = engine.store.find_container(name)?;
     lifecycle::start(engine, &c)?;
+    if interactive {
+        send_stdin(engine, &c);
+    }
     let code = logs::logs(
         engine,
         &c.id,

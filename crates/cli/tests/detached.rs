@@ -650,3 +650,32 @@ fn exec_d_attach_and_logs_since() {
     k.ok(&["rm", "talker"]);
     k.assert_clean();
 }
+
+#[test]
+fn attach_and_start_i_pass_stdin_to_an_interactive_container() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "-i",
+        "--name",
+        "reader",
+        "busybox",
+        "sh",
+        "-c",
+        "read line; echo got $line",
+    ]);
+    wait_until("the attach socket", || {
+        std::fs::read_dir(k.path().join("run/containers"))
+            .is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| e.path().join("attach.sock").exists())))
+    });
+    let out = k.run_with_stdin(&["attach", "reader"], b"hello\n");
+    assert_eq!(stdout(&out), "got hello\n");
+    assert_eq!(out.status.code(), Some(0));
+    // start -i: started again, fed from stdin, its output and status returned.
+    let out = k.run_with_stdin(&["start", "-a", "-i", "reader"], b"again\n");
+    assert_eq!(stdout(&out), "got again\n", "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
+    k.ok(&["rm", "reader"]);
+    k.assert_clean();
+}

@@ -175,11 +175,21 @@ fn run_container(
         drop(e);
         trim_memory();
         let started = Instant::now();
+        // With -i, attached clients' input goes to the container's stdin (or terminal).
+        let input = match (&console, &_stdin_keeper) {
+            (Some(master), _) if config.interactive => master.try_clone().ok(),
+            (None, Some(keeper)) => keeper.try_clone().ok(),
+            _ => None,
+        };
+        let attach = input
+            .map(|fd| AttachPoint::open(&dirs.run.join("attach.sock"), fd))
+            .transpose()?;
         let sources: Vec<(OwnedFd, Stream)> = match console {
             Some(master) => vec![(master, Stream::Stdout)],
             None => outputs,
         };
-        pump_logs(&running, sources, &mut log)?;
+        pump_logs(&running, sources, &mut log, attach)?;
+        let _ = std::fs::remove_file(dirs.run.join("attach.sock"));
         let code = running.wait()?.code();
         let e = Engine::open_quietly(root, runroot)?;
         let record = e.store.find_container(id)?;
@@ -248,27 +258,58 @@ fn container_stdio(
 }
 
 /// Copies the container's output into its log until the container exits and its output ends.
+/// Where attached clients' input goes: a listening socket, its clients, and the container's
+/// stdin (the write end of its stdin pipe, or its terminal).
+pub(crate) struct AttachPoint {
+    listener: std::os::unix::net::UnixListener,
+    clients: Vec<std::os::unix::net::UnixStream>,
+    stdin: OwnedFd,
+}
+
+impl AttachPoint {
+    fn open(path: &std::path::Path, stdin: OwnedFd) -> Result<AttachPoint> {
+        let _ = std::fs::remove_file(path);
+        let listener = with_short_path(path, |short| std::os::unix::net::UnixListener::bind(short))
+            .map_err(|e| Error::Io {
+                context: "listening for attach on",
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+        let _ = listener.set_nonblocking(true);
+        Ok(AttachPoint {
+            listener,
+            clients: Vec::new(),
+            stdin,
+        })
+    }
+}
+
+/// Copies the container's output into its log until the container exits and its output ends;
+/// meanwhile passes what attached clients send to the container's stdin.
 fn pump_logs(
     running: &kist_runtime::Running,
     mut sources: Vec<(OwnedFd, Stream)>,
     log: &mut LogWriter,
+    mut attach: Option<AttachPoint>,
 ) -> Result<()> {
     let mut buf = vec![0u8; 32 * 1024];
     let mut exited = false;
     loop {
-        let mut fds: Vec<libc::pollfd> = sources
-            .iter()
-            .map(|(fd, _)| libc::pollfd {
-                fd: fd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
-        fds.push(libc::pollfd {
-            fd: running.pidfd().as_raw_fd(),
+        let pollin = |fd: i32| libc::pollfd {
+            fd,
             events: libc::POLLIN,
             revents: 0,
-        });
+        };
+        let mut fds: Vec<libc::pollfd> = sources
+            .iter()
+            .map(|(fd, _)| pollin(fd.as_raw_fd()))
+            .collect();
+        fds.push(pollin(running.pidfd().as_raw_fd()));
+        let attach_base = fds.len();
+        if let Some(a) = &attach {
+            fds.push(pollin(a.listener.as_raw_fd()));
+            fds.extend(a.clients.iter().map(|c| pollin(c.as_raw_fd())));
+        }
         // After the exit, only what is already buffered is read.
         let timeout = if exited { 0 } else { -1 };
         // SAFETY: a valid pollfd array for the duration of the call.
@@ -292,14 +333,62 @@ fn pump_logs(
         for i in done.into_iter().rev() {
             sources.remove(i);
         }
-        if fds[fds.len() - 1].revents != 0 {
+        if fds[attach_base - 1].revents != 0 {
             exited = true;
+        }
+        if let Some(a) = attach.as_mut().filter(|_| !exited) {
+            pass_input(a, &fds[attach_base..], &mut buf);
         }
         if sources.is_empty() && exited {
             break;
         }
     }
     log.flush()
+}
+
+/// Calls `f` with a path to `path` short enough for a unix socket (108 bytes at most): the
+/// same file, named through a descriptor of its directory.
+pub fn with_short_path<T>(
+    path: &std::path::Path,
+    f: impl FnOnce(&std::path::Path) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let dir = std::fs::File::open(path.parent().unwrap_or(std::path::Path::new("/")))?;
+    let name = path.file_name().unwrap_or_default();
+    let short = std::path::PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd())).join(name);
+    f(&short)
+}
+
+/// Accepts new clients and copies what they sent to the container's stdin; a client that
+/// ends is dropped (the container's stdin stays open for the next).
+fn pass_input(a: &mut AttachPoint, ready: &[libc::pollfd], buf: &mut [u8]) {
+    use std::io::Read;
+    let mut gone = Vec::new();
+    for (i, client) in a.clients.iter_mut().enumerate() {
+        if ready.get(i + 1).is_none_or(|p| p.revents == 0) {
+            continue;
+        }
+        match client.read(buf) {
+            Ok(0) | Err(_) => gone.push(i),
+            Ok(n) => {
+                let mut data = &buf[..n];
+                while !data.is_empty() {
+                    match rustix::io::write(&a.stdin, data) {
+                        Ok(w) => data = &data[w..],
+                        Err(rustix::io::Errno::INTR) => {}
+                        Err(_) => break,
+                    }
+                }
+            }
+        }
+    }
+    for i in gone.into_iter().rev() {
+        a.clients.remove(i);
+    }
+    if ready.first().is_some_and(|p| p.revents != 0) {
+        while let Ok((client, _)) = a.listener.accept() {
+            a.clients.push(client);
+        }
+    }
 }
 
 fn ignore_terminal_signals() {
