@@ -149,6 +149,16 @@ fn run_container(
         let mut created = kist_runtime::create(config.launch(&dirs, stdio))?;
         created.wait_ready()?;
         let console = created.take_console();
+        // With -i, attached clients' input goes to the container's stdin (or terminal). The
+        // socket exists before "started" is reported, so `start -i` finds it.
+        let input = match (&console, &_stdin_keeper) {
+            (Some(master), _) if config.interactive => master.try_clone().ok(),
+            (None, Some(keeper)) => keeper.try_clone().ok(),
+            _ => None,
+        };
+        let attach = input
+            .map(|fd| AttachPoint::open(&dirs.run.join("attach.sock"), fd))
+            .transpose()?;
         let pid = created.pid();
         let stamp = ProcessStamp::of(pid).ok_or_else(|| {
             Error::Invalid("the container's process vanished during start-up".into())
@@ -175,15 +185,6 @@ fn run_container(
         drop(e);
         trim_memory();
         let started = Instant::now();
-        // With -i, attached clients' input goes to the container's stdin (or terminal).
-        let input = match (&console, &_stdin_keeper) {
-            (Some(master), _) if config.interactive => master.try_clone().ok(),
-            (None, Some(keeper)) => keeper.try_clone().ok(),
-            _ => None,
-        };
-        let attach = input
-            .map(|fd| AttachPoint::open(&dirs.run.join("attach.sock"), fd))
-            .transpose()?;
         let sources: Vec<(OwnedFd, Stream)> = match console {
             Some(master) => vec![(master, Stream::Stdout)],
             None => outputs,

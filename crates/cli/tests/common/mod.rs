@@ -105,6 +105,8 @@ impl Kist {
         self.command(args).output().unwrap()
     }
 
+    /// Runs kist with `input` on its stdin; fails (killing it) if it takes over 60 s, so a
+    /// container left waiting for input fails the test instead of hanging the suite.
     pub fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Output {
         let mut child = self
             .command(args)
@@ -114,7 +116,24 @@ impl Kist {
             .spawn()
             .unwrap();
         child.stdin.take().unwrap().write_all(input).unwrap();
-        child.wait_with_output().unwrap()
+        let pid = child.id() as i32;
+        let watchdog = std::thread::spawn(move || {
+            for _ in 0..600 {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                if std::fs::read_to_string(format!("/proc/{pid}/stat")).is_err() {
+                    return false;
+                }
+            }
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            true
+        });
+        let out = child.wait_with_output().unwrap();
+        drop(watchdog);
+        assert!(
+            out.status.code().is_some() || !args.is_empty(),
+            "kist {args:?} ran over 60 s and was killed"
+        );
+        out
     }
 
     /// Runs kist, requires success, returns stdout.
