@@ -14,9 +14,9 @@ use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 use crate::Engine;
 use crate::container_fs::ContainerDirs;
@@ -119,25 +119,7 @@ fn mount_privately(engine: &Engine, c: &ContainerRecord) -> Result<PathBuf> {
 
 /// Opens `path` (absolute, in the container) inside `root`.
 fn open_in(root: &OwnedFd, path: &str, flags: OFlags) -> rustix::io::Result<OwnedFd> {
-    let rel = relative(path);
-    rustix::fs::openat2(
-        root,
-        if rel.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            &rel
-        },
-        flags | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )
-}
-
-fn relative(path: &str) -> PathBuf {
-    Path::new(path)
-        .components()
-        .filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir))
-        .collect()
+    kist_runtime::paths::open_in_root_with(root, Path::new(path), flags)
 }
 
 fn base_name(path: &str) -> Result<&OsStr> {

@@ -25,7 +25,7 @@ mod loopback;
 mod mount_options;
 mod mounts;
 mod overlay;
-mod paths;
+pub mod paths;
 pub mod process;
 mod signals;
 mod sync;

@@ -10,10 +10,24 @@ use rustix::io::Errno;
 
 /// Opens `path` inside `root` as an `O_PATH` handle.
 pub fn open_in_root(root: &OwnedFd, path: &Path) -> rustix::io::Result<OwnedFd> {
+    open_in_root_with(root, path, OFlags::PATH)
+}
+
+/// Opens `path` inside `root` with `flags` (close-on-exec added); the root itself for `/`.
+pub fn open_in_root_with(
+    root: &OwnedFd,
+    path: &Path,
+    flags: OFlags,
+) -> rustix::io::Result<OwnedFd> {
+    let rel = relative(path);
     rustix::fs::openat2(
         root,
-        relative(path),
-        OFlags::PATH | OFlags::CLOEXEC,
+        if rel.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &rel
+        },
+        flags | OFlags::CLOEXEC,
         Mode::empty(),
         ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
     )
@@ -58,18 +72,7 @@ pub fn create_file_in_root(root: &OwnedFd, path: &Path) -> rustix::io::Result<Ow
 }
 
 fn open_dir(root: &OwnedFd, path: &Path) -> rustix::io::Result<OwnedFd> {
-    let rel = relative(path);
-    rustix::fs::openat2(
-        root,
-        if rel.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            &rel
-        },
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )
+    open_in_root_with(root, path, OFlags::PATH | OFlags::DIRECTORY)
 }
 
 /// The `/proc/self/fd/N` path of a handle: what mount(2) takes to act on exactly that object.
