@@ -214,6 +214,12 @@ struct RunArgs {
     /// Memory nodes to use (0-1)
     #[arg(long = "cpuset-mems")]
     cpuset_mems: Option<String>,
+    /// A process limit: NAME=SOFT[:HARD], like nofile=1024:2048
+    #[arg(long)]
+    ulimit: Vec<String>,
+    /// Tune the OOM killer's preference (-1000 to 1000)
+    #[arg(long = "oom-score-adj", allow_hyphen_values = true)]
+    oom_score_adj: Option<i32>,
     /// Most processes at once (-1: unlimited)
     #[arg(long = "pids-limit", allow_hyphen_values = true)]
     pids_limit: Option<i64>,
@@ -691,6 +697,12 @@ fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
             cpu_shares: args.cpu_shares,
             cpuset_cpus: args.cpuset_cpus,
             cpuset_mems: args.cpuset_mems,
+            ulimits: args
+                .ulimit
+                .iter()
+                .map(|u| kist_engine::parse_ulimit(u))
+                .collect::<std::result::Result<_, _>>()?,
+            oom_score_adj: args.oom_score_adj,
         },
         restart: kist_engine::RestartPolicy::parse(&args.restart)?,
         log: kist_engine::LogOptions::parse(&args.log_opt)?,

@@ -160,3 +160,37 @@ fn malformed_limits_are_refused_before_anything_is_made() {
     k.assert_clean();
     std::thread::sleep(Duration::from_millis(10));
 }
+
+#[test]
+fn ulimits_and_oom_score_adj_reach_the_program_and_exec() {
+    let k = Kist::with_busybox();
+    let out = k.ok(&[
+        "run",
+        "--rm",
+        "--ulimit",
+        "nofile=100:200",
+        "--oom-score-adj",
+        "300",
+        "busybox",
+        "sh",
+        "-c",
+        "ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj",
+    ]);
+    assert_eq!(out, "100\n200\n300\n");
+    k.ok(&[
+        "run", "-d", "--name", "lim", "--ulimit", "nproc=77", "busybox", "sleep", "1000",
+    ]);
+    assert_eq!(k.ok(&["exec", "lim", "sh", "-c", "ulimit -u"]), "77\n");
+    k.ok(&["rm", "-f", "lim"]);
+    let err = k.fails(
+        &["run", "--rm", "--ulimit", "files=1", "busybox", "true"],
+        125,
+    );
+    assert!(err.contains("unknown limit"), "{err}");
+    let err = k.fails(
+        &["run", "--rm", "--oom-score-adj", "5000", "busybox", "true"],
+        125,
+    );
+    assert!(err.contains("between -1000 and 1000"), "{err}");
+    k.assert_clean();
+}

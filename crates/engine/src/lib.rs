@@ -33,7 +33,9 @@ pub use error::{Error, Result};
 pub use kist_runtime::ExitStatus;
 pub use launch_config::{LaunchConfig, LogOptions, RestartPolicy};
 pub use layout::Layout;
-pub use options::{Limits, NetworkMode, RunOptions, VolumeSpec, parse_env_file, parse_volume};
+pub use options::{
+    Limits, NetworkMode, RunOptions, VolumeSpec, parse_env_file, parse_ulimit, parse_volume,
+};
 pub use reconcile::{reconcile, remove_orphan_dirs};
 pub use removal::{RemoveMode, remove_container};
 pub use run::{RunOutcome, run};

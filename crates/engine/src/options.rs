@@ -61,6 +61,58 @@ pub struct Limits {
     pub cpu_shares: Option<u64>,
     pub cpuset_cpus: Option<String>,
     pub cpuset_mems: Option<String>,
+    /// `--ulimit NAME=SOFT[:HARD]`, as (RLIMIT_NAME, soft, hard).
+    pub ulimits: Vec<(String, u64, u64)>,
+    /// `--oom-score-adj`, -1000 to 1000.
+    pub oom_score_adj: Option<i32>,
+}
+
+/// Parses Docker's `--ulimit nofile=1024:2048` (or `nofile=1024`: soft and hard alike).
+pub fn parse_ulimit(value: &str) -> Result<(String, u64, u64)> {
+    let bad = |why: &str| Error::Invalid(format!("invalid ulimit {value:?}: {why}"));
+    let (name, limits) = value
+        .split_once('=')
+        .ok_or_else(|| bad("use NAME=SOFT[:HARD], like nofile=1024:2048"))?;
+    const NAMES: [&str; 16] = [
+        "as",
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+    ];
+    if !NAMES.contains(&name) {
+        return Err(bad(&format!(
+            "unknown limit {name:?}; known: {}",
+            NAMES.join(", ")
+        )));
+    }
+    let number = |s: &str| {
+        s.parse::<i64>()
+            .map_err(|_| bad("limits are whole numbers (-1 for unlimited)"))
+    };
+    let to_u64 = |n: i64| if n < 0 { u64::MAX } else { n as u64 };
+    let (soft, hard) = match limits.split_once(':') {
+        Some((s, h)) => (to_u64(number(s)?), to_u64(number(h)?)),
+        None => {
+            let n = to_u64(number(limits)?);
+            (n, n)
+        }
+    };
+    if soft > hard {
+        return Err(bad("the soft limit is above the hard one"));
+    }
+    Ok((format!("RLIMIT_{}", name.to_ascii_uppercase()), soft, hard))
 }
 
 impl Limits {
@@ -78,6 +130,13 @@ impl Limits {
             return Err(Error::Invalid(
                 "--memory-swap must be at least --memory (or -1 for unlimited swap)".into(),
             ));
+        }
+        if let Some(adj) = self.oom_score_adj
+            && !(-1000..=1000).contains(&adj)
+        {
+            return Err(Error::Invalid(format!(
+                "invalid --oom-score-adj {adj}: it must be between -1000 and 1000"
+            )));
         }
         if self.memory_swap.is_some() && self.memory.is_none() {
             return Err(Error::Invalid("--memory-swap needs --memory".into()));
@@ -310,6 +369,22 @@ mod tests {
         assert_eq!(parse_env_file(&p).unwrap(), vec!["A=1", "B=two words"]);
         std::fs::write(&p, "A=1\n=bad\n").unwrap();
         assert!(parse_env_file(&p).unwrap_err().to_string().contains(":2:"));
+    }
+
+    #[test]
+    fn ulimits() {
+        assert_eq!(
+            parse_ulimit("nofile=1024:2048").unwrap(),
+            ("RLIMIT_NOFILE".into(), 1024, 2048)
+        );
+        assert_eq!(
+            parse_ulimit("nproc=50").unwrap(),
+            ("RLIMIT_NPROC".into(), 50, 50)
+        );
+        assert_eq!(parse_ulimit("core=-1").unwrap().2, u64::MAX);
+        for bad in ["nofile", "files=1", "nofile=a", "nofile=10:5"] {
+            assert!(parse_ulimit(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -279,6 +279,8 @@ impl Plan {
             binds,
             cgroup_path: &cgroup_path(&opts.cgroup_parent, &self.id),
             resources: opts.limits.to_spec(),
+            rlimits: &opts.limits.ulimits,
+            oom_score_adj: opts.limits.oom_score_adj,
         })?;
         let mountpoints = crate::container_fs::mountpoints_layer(&engine.layout)?;
         let stop_signal = self

@@ -33,6 +33,9 @@ pub struct SpecInput<'a> {
     pub cgroup_path: &'a str,
     /// OCI `linux.resources`.
     pub resources: Value,
+    /// (RLIMIT_NAME, soft, hard)
+    pub rlimits: &'a [(String, u64, u64)],
+    pub oom_score_adj: Option<i32>,
 }
 
 /// Docker's default capability set.
@@ -116,6 +119,8 @@ pub fn build(input: &SpecInput<'_>) -> Result<Spec> {
             "cwd": input.cwd,
             "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
             "noNewPrivileges": false,
+            "rlimits": input.rlimits.iter().map(|(t, soft, hard)| json!({"type": t, "soft": soft, "hard": hard})).collect::<Vec<_>>(),
+            "oomScoreAdj": input.oom_score_adj,
         },
         "root": {"path": "rootfs", "readonly": input.read_only},
         "hostname": input.hostname,
@@ -164,6 +169,8 @@ mod tests {
             }],
             cgroup_path: "kist/abc",
             resources: serde_json::json!({"memory": {"limit": 67108864}}),
+            rlimits: &[],
+            oom_score_adj: None,
         })
         .unwrap();
         let p = spec.process().as_ref().unwrap();

@@ -145,6 +145,11 @@ pub(crate) fn become_program(
         std::fs::create_dir_all(cwd)
             .sys(|| format!("creating the working directory {}", cwd.display()))?;
     }
+    set_rlimits(process)?;
+    if let Some(adj) = process.oom_score_adj() {
+        std::fs::write("/proc/self/oom_score_adj", adj.to_string())
+            .sys(|| format!("setting oom_score_adj to {adj}"))?;
+    }
     set_user(process)?;
     if process.no_new_privileges().unwrap_or(false) {
         // SAFETY: prctl with integer arguments.
@@ -197,6 +202,42 @@ pub(crate) fn connect_stdio(stdin: &OwnedFd, stdout: &OwnedFd, stderr: &OwnedFd)
         // SAFETY: dup2 onto the standard descriptors.
         cvt(unsafe { libc::dup2(fd.as_raw_fd(), target) })
             .sys(|| "connecting the standard streams".into())?;
+    }
+    Ok(())
+}
+
+/// The spec's rlimits (`--ulimit`), set while still root: raising a hard limit needs it.
+fn set_rlimits(process: &oci_spec::runtime::Process) -> Result<()> {
+    for r in process.rlimits().as_deref().unwrap_or_default() {
+        let name = serde_json::to_value(r.typ())
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let resource = match name.as_str() {
+            "RLIMIT_NOFILE" => libc::RLIMIT_NOFILE,
+            "RLIMIT_NPROC" => libc::RLIMIT_NPROC,
+            "RLIMIT_CORE" => libc::RLIMIT_CORE,
+            "RLIMIT_STACK" => libc::RLIMIT_STACK,
+            "RLIMIT_MEMLOCK" => libc::RLIMIT_MEMLOCK,
+            "RLIMIT_FSIZE" => libc::RLIMIT_FSIZE,
+            "RLIMIT_CPU" => libc::RLIMIT_CPU,
+            "RLIMIT_DATA" => libc::RLIMIT_DATA,
+            "RLIMIT_AS" => libc::RLIMIT_AS,
+            "RLIMIT_LOCKS" => libc::RLIMIT_LOCKS,
+            "RLIMIT_SIGPENDING" => libc::RLIMIT_SIGPENDING,
+            "RLIMIT_MSGQUEUE" => libc::RLIMIT_MSGQUEUE,
+            "RLIMIT_NICE" => libc::RLIMIT_NICE,
+            "RLIMIT_RTPRIO" => libc::RLIMIT_RTPRIO,
+            "RLIMIT_RTTIME" => libc::RLIMIT_RTTIME,
+            "RLIMIT_RSS" => libc::RLIMIT_RSS,
+            other => return Err(Error::Spec(format!("unknown rlimit {other:?}"))),
+        };
+        let limit = libc::rlimit {
+            rlim_cur: r.soft(),
+            rlim_max: r.hard(),
+        };
+        // SAFETY: setrlimit with a valid struct.
+        cvt(unsafe { libc::setrlimit(resource, &limit) }).sys(|| format!("setting {name}"))?;
     }
     Ok(())
 }
