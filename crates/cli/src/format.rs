@@ -25,6 +25,28 @@ pub fn human_size(bytes: u64) -> String {
     format!("{s}{}", UNITS[unit])
 }
 
+/// Docker's `BytesSize`: binary units, four significant digits ("1.5MiB", "15.63GiB").
+pub fn bytes_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    let integer_digits = if v < 1.0 {
+        1
+    } else {
+        v.log10().floor() as usize + 1
+    };
+    let decimals = 4usize.saturating_sub(integer_digits);
+    let mut s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    format!("{s}{}", UNITS[unit])
+}
+
 /// Docker's `HumanDuration`: "Less than a second", "3 minutes", "About an hour", "2 days".
 pub fn human_duration(d: Duration) -> String {
     let s = d.as_secs();
@@ -99,6 +121,16 @@ mod tests {
         assert_eq!(human_size(4_261_000), "4.26MB");
         assert_eq!(human_size(42_600_000), "42.6MB");
         assert_eq!(human_size(1_000_000), "1MB");
+    }
+
+    #[test]
+    fn binary_sizes_like_docker() {
+        assert_eq!(bytes_size(0), "0B");
+        assert_eq!(bytes_size(1536 * 1024), "1.5MiB");
+        assert_eq!(bytes_size(64 << 20), "64MiB");
+        assert_eq!(bytes_size(16_000_000_000), "14.9GiB");
+        assert_eq!(bytes_size(25_280_000_000), "23.54GiB");
+        assert_eq!(bytes_size(1023), "1023B");
     }
 
     #[test]

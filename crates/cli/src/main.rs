@@ -4,6 +4,7 @@
 mod format;
 mod logs;
 mod ps;
+mod stats;
 mod template;
 
 use std::io::Read;
@@ -161,6 +162,23 @@ enum Command {
     Diff { container: String },
     /// List the processes of a running container
     Top { container: String },
+    /// Show what running containers use: CPU, memory, network, block I/O, processes
+    Stats {
+        /// All containers, not only running ones
+        #[arg(short, long)]
+        all: bool,
+        /// Print one table and exit
+        #[arg(long)]
+        no_stream: bool,
+        #[arg(long)]
+        no_trunc: bool,
+        /// A template per container, such as '{{.Name}} {{.CPUPerc}}'
+        #[arg(long)]
+        format: Option<String>,
+        containers: Vec<String>,
+    },
+    /// Change the limits (or restart policy) of containers
+    Update(UpdateArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -196,33 +214,14 @@ struct RunArgs {
     /// Set metadata (KEY=VALUE)
     #[arg(short, long = "label")]
     label: Vec<String>,
-    /// Memory limit (64m, 1g)
-    #[arg(short, long)]
-    memory: Option<String>,
-    /// Memory plus swap limit (-1: unlimited swap)
-    #[arg(long = "memory-swap", allow_hyphen_values = true)]
-    memory_swap: Option<String>,
-    /// Number of CPUs (1.5)
-    #[arg(long)]
-    cpus: Option<f64>,
-    /// CPU shares (relative weight)
-    #[arg(short = 'c', long = "cpu-shares")]
-    cpu_shares: Option<u64>,
-    /// CPUs to run on (0-2,4)
-    #[arg(long = "cpuset-cpus")]
-    cpuset_cpus: Option<String>,
-    /// Memory nodes to use (0-1)
-    #[arg(long = "cpuset-mems")]
-    cpuset_mems: Option<String>,
+    #[command(flatten)]
+    resources: ResourceArgs,
     /// A process limit: NAME=SOFT[:HARD], like nofile=1024:2048
     #[arg(long)]
     ulimit: Vec<String>,
     /// Tune the OOM killer's preference (-1000 to 1000)
     #[arg(long = "oom-score-adj", allow_hyphen_values = true)]
     oom_score_adj: Option<i32>,
-    /// Most processes at once (-1: unlimited)
-    #[arg(long = "pids-limit", allow_hyphen_values = true)]
-    pids_limit: Option<i64>,
     /// The cgroup to put the container's cgroup under: absolute, or relative to kist's own
     #[arg(
         long = "cgroup-parent",
@@ -230,6 +229,9 @@ struct RunArgs {
         default_value = "/kist"
     )]
     cgroup_parent: String,
+    /// The container's cgroup namespace: host or private (its cgroup is the root it sees)
+    #[arg(long, default_value = "host")]
+    cgroupns: String,
     /// max-size=SIZE, max-file=N
     #[arg(long = "log-opt")]
     log_opt: Vec<String>,
@@ -271,6 +273,78 @@ struct RunArgs {
         value_name = "IMAGE [COMMAND [ARG...]]"
     )]
     image_and_command: Vec<String>,
+}
+
+#[derive(Args)]
+struct UpdateArgs {
+    #[command(flatten)]
+    resources: ResourceArgs,
+    /// no, on-failure[:N], always or unless-stopped
+    #[arg(long)]
+    restart: Option<String>,
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+/// The cgroup limits of `run` and `update`, in Docker's names and units.
+#[derive(Args)]
+struct ResourceArgs {
+    /// Memory limit (64m, 1g)
+    #[arg(short, long)]
+    memory: Option<String>,
+    /// Memory plus swap limit (-1: unlimited swap)
+    #[arg(long = "memory-swap", allow_hyphen_values = true)]
+    memory_swap: Option<String>,
+    /// Memory soft limit (32m)
+    #[arg(long = "memory-reservation")]
+    memory_reservation: Option<String>,
+    /// Number of CPUs (1.5)
+    #[arg(long)]
+    cpus: Option<f64>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long = "cpu-shares")]
+    cpu_shares: Option<u64>,
+    /// CPU CFS period in microseconds
+    #[arg(long = "cpu-period")]
+    cpu_period: Option<u64>,
+    /// CPU CFS quota in microseconds (-1: none)
+    #[arg(long = "cpu-quota", allow_hyphen_values = true)]
+    cpu_quota: Option<i64>,
+    /// CPUs to run on (0-2,4)
+    #[arg(long = "cpuset-cpus")]
+    cpuset_cpus: Option<String>,
+    /// Memory nodes to use (0-1)
+    #[arg(long = "cpuset-mems")]
+    cpuset_mems: Option<String>,
+    /// Most processes at once (-1: unlimited)
+    #[arg(long = "pids-limit", allow_hyphen_values = true)]
+    pids_limit: Option<i64>,
+    /// Relative block I/O weight (10 to 1000)
+    #[arg(long = "blkio-weight")]
+    blkio_weight: Option<u16>,
+}
+
+impl ResourceArgs {
+    fn limits(&self) -> Result<kist_engine::Limits> {
+        Ok(kist_engine::Limits {
+            memory: self.memory.as_deref().map(size).transpose()?,
+            memory_swap: self
+                .memory_swap
+                .as_deref()
+                .map(|s| if s == "-1" { Ok(-1) } else { size(s) })
+                .transpose()?,
+            memory_reservation: self.memory_reservation.as_deref().map(size).transpose()?,
+            pids: self.pids_limit,
+            cpus: self.cpus,
+            cpu_shares: self.cpu_shares,
+            cpu_period: self.cpu_period,
+            cpu_quota: self.cpu_quota,
+            cpuset_cpus: self.cpuset_cpus.clone(),
+            cpuset_mems: self.cpuset_mems.clone(),
+            blkio_weight: self.blkio_weight,
+            ..Default::default()
+        })
+    }
 }
 
 #[derive(Args)]
@@ -491,6 +565,36 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Restart { time, containers } => each(&engine, &containers, |c| {
             lifecycle::restart(&engine, c, Duration::from_secs(time)).map(|_| None)
         }),
+        Command::Stats {
+            all,
+            no_stream,
+            no_trunc,
+            format,
+            containers,
+        } => stats::stats(
+            &engine,
+            &containers,
+            &stats::StatsOptions {
+                all,
+                no_stream,
+                no_trunc,
+                format,
+            },
+        ),
+        Command::Update(args) => {
+            let limits = args.resources.limits()?;
+            let restart = args
+                .restart
+                .as_deref()
+                .map(kist_engine::RestartPolicy::parse)
+                .transpose()?;
+            if limits == kist_engine::Limits::default() && restart.is_none() {
+                anyhow::bail!("nothing to update: give a limit such as -m 64m or --cpus 1");
+            }
+            each(&engine, &args.containers, |c| {
+                kist_engine::update(&engine, c, &limits, restart).map(|_| None)
+            })
+        }
         Command::Pause { containers } => each(&engine, &containers, |c| {
             lifecycle::pause(c, true).map(|_| None)
         }),
@@ -652,6 +756,12 @@ fn images(engine: &Engine, quiet: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// `KIST_CGROUP_VERSION`: 1 or 2 to use only those hierarchies; detected when unset.
+fn cgroup_version() -> Result<kist_runtime::CgroupVersion> {
+    let value = std::env::var("KIST_CGROUP_VERSION").unwrap_or_default();
+    kist_runtime::CgroupVersion::parse(&value).context("reading KIST_CGROUP_VERSION")
+}
+
 fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
     if args.detach && args.rm && args.restart != "no" {
         anyhow::bail!("--rm and --restart cannot be used together");
@@ -685,24 +795,20 @@ fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
         detach: args.detach,
         labels: args.label,
         cgroup_parent: args.cgroup_parent,
+        cgroup_version: cgroup_version()?,
+        cgroupns_private: match args.cgroupns.as_str() {
+            "host" => false,
+            "private" => true,
+            other => anyhow::bail!("invalid --cgroupns {other:?}: use host or private"),
+        },
         limits: kist_engine::Limits {
-            memory: args.memory.as_deref().map(size).transpose()?,
-            memory_swap: args
-                .memory_swap
-                .as_deref()
-                .map(|s| if s == "-1" { Ok(-1) } else { size(s) })
-                .transpose()?,
-            pids: args.pids_limit,
-            cpus: args.cpus,
-            cpu_shares: args.cpu_shares,
-            cpuset_cpus: args.cpuset_cpus,
-            cpuset_mems: args.cpuset_mems,
             ulimits: args
                 .ulimit
                 .iter()
                 .map(|u| kist_engine::parse_ulimit(u))
                 .collect::<std::result::Result<_, _>>()?,
             oom_score_adj: args.oom_score_adj,
+            ..args.resources.limits()?
         },
         restart: kist_engine::RestartPolicy::parse(&args.restart)?,
         log: kist_engine::LogOptions::parse(&args.log_opt)?,

@@ -7,7 +7,9 @@ use crate::store::ContainerRecord;
 /// The container's cgroup, from its record.
 pub fn of(c: &ContainerRecord) -> Option<Cgroup> {
     let config: serde_json::Value = serde_json::from_str(&c.config).ok()?;
-    Cgroup::resolve(config["CgroupPath"].as_str()?).ok()
+    let version =
+        kist_runtime::CgroupVersion::parse(config["CgroupVersion"].as_str().unwrap_or("")).ok()?;
+    Cgroup::resolve_version(config["CgroupPath"].as_str()?, version).ok()
 }
 
 /// After the container's process has exited: whether the OOM killer struck, then whatever is

@@ -78,12 +78,7 @@ pub fn exec(engine: &Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<
         user.set_gid(resolved.gid);
         user.set_additional_gids(Some(resolved.additional_gids));
     }
-    let cgroup_path = config
-        .spec
-        .linux()
-        .as_ref()
-        .and_then(|l| l.cgroups_path().clone())
-        .map(|p| p.to_string_lossy().into_owned());
+    let cgroup = kist_runtime::Cgroup::of_spec(&config.spec)?;
     if opts.detach {
         let null = || -> Result<std::os::fd::OwnedFd> {
             Ok(std::fs::File::options()
@@ -106,7 +101,7 @@ pub fn exec(engine: &Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<
                 stderr: null()?,
             },
             detach: true,
-            cgroup: cgroup_path.clone(),
+            cgroup: cgroup.clone(),
         })?;
         created.start()?;
         return Ok(0);
@@ -118,7 +113,7 @@ pub fn exec(engine: &Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<
         process: &process,
         stdio,
         detach: false,
-        cgroup: cgroup_path,
+        cgroup,
     })?;
     created.wait_ready()?;
     let io = ForegroundIo {

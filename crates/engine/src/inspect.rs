@@ -77,6 +77,10 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
     };
     let restart = launch.as_ref().map(|l| l.restart).unwrap_or_default();
     let log = launch.as_ref().map(|l| l.log).unwrap_or_default();
+    let limits = launch
+        .as_ref()
+        .map(|l| l.limits.clone())
+        .unwrap_or_default();
     let mut log_config = json!({});
     if let Some(s) = log.max_size {
         log_config["max-size"] = json!(s.to_string());
@@ -116,6 +120,25 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             "ReadonlyRootfs": config["ReadonlyRootfs"].as_bool().unwrap_or(false),
             "Init": config["Init"].as_bool().unwrap_or(false),
             "LogConfig": {"Type": "json-file", "Config": log_config},
+            "CgroupParent": config["CgroupParent"].as_str().unwrap_or_default(),
+            "CgroupnsMode": config["CgroupnsMode"].as_str().unwrap_or("host"),
+            "Memory": limits.memory.unwrap_or(0),
+            "MemorySwap": limits.memory_swap.unwrap_or(0),
+            "MemoryReservation": limits.memory_reservation.unwrap_or(0),
+            "NanoCpus": limits.cpus.map_or(0, |c| (c * 1e9) as i64),
+            "CpuShares": limits.cpu_shares.unwrap_or(0),
+            "CpuPeriod": limits.cpu_period.unwrap_or(0),
+            "CpuQuota": limits.cpu_quota.unwrap_or(0),
+            "CpusetCpus": limits.cpuset_cpus.clone().unwrap_or_default(),
+            "CpusetMems": limits.cpuset_mems.clone().unwrap_or_default(),
+            "PidsLimit": limits.pids,
+            "BlkioWeight": limits.blkio_weight.unwrap_or(0),
+            "OomScoreAdj": limits.oom_score_adj.unwrap_or(0),
+            "Ulimits": limits.ulimits.iter().map(|(name, soft, hard)| json!({
+                "Name": name.trim_start_matches("RLIMIT_").to_ascii_lowercase(),
+                "Soft": soft,
+                "Hard": hard,
+            })).collect::<Vec<_>>(),
         },
         "GraphDriver": {
             "Name": "overlay2",

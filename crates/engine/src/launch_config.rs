@@ -111,6 +111,9 @@ pub struct LaunchConfig {
     pub log: LogOptions,
     /// The image's StopSignal, if any.
     pub stop_signal: Option<String>,
+    /// The limits as the user gave them; the spec's `linux.resources` is made from them.
+    #[serde(default)]
+    pub limits: crate::options::Limits,
 }
 
 const FILE: &str = "launch.json";
@@ -135,11 +138,15 @@ impl LaunchConfig {
         }
     }
 
+    /// Writes launch.json; replaced whole (a new file renamed over it), so that a reader such
+    /// as a restarting supervisor never sees half of an `update`.
     pub fn save(&self, container_dir: &Path) -> Result<()> {
         let path = container_dir.join(FILE);
+        let temp = container_dir.join(".launch.json.new");
         let bytes = serde_json::to_vec(self)
             .map_err(|e| Error::Invalid(format!("saving the launch configuration: {e}")))?;
-        std::fs::write(&path, bytes).ctx("writing", path)
+        std::fs::write(&temp, bytes).ctx("writing", &temp)?;
+        std::fs::rename(&temp, &path).ctx("replacing", path)
     }
 
     pub fn load(container_dir: &Path) -> Result<LaunchConfig> {

@@ -21,11 +21,14 @@ mod reconcile;
 mod removal;
 mod run;
 mod spec;
+pub mod stats;
 mod stdio;
 mod store;
 pub mod supervisor;
 mod units;
+mod update;
 pub use units::parse_bytes;
+pub use update::update;
 mod user;
 pub mod volumes;
 

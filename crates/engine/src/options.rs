@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, IoContext, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -49,18 +51,27 @@ impl VolumeSpec {
     }
 }
 
-/// Resource limits, in Docker's units.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Resource limits, in Docker's units. Kept with the container (launch.json) as the truth its
+/// spec's `linux.resources` is made from, so that `update` and `inspect` see what was asked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Limits {
     pub memory: Option<i64>,
     /// Memory plus swap (Docker's --memory-swap); -1 for unlimited swap.
     pub memory_swap: Option<i64>,
+    /// A soft limit, enforced when memory is short.
+    pub memory_reservation: Option<i64>,
     pub pids: Option<i64>,
     /// --cpus: a fraction of CPUs.
     pub cpus: Option<f64>,
     pub cpu_shares: Option<u64>,
+    /// CFS period and quota in microseconds (an alternative to --cpus).
+    pub cpu_period: Option<u64>,
+    pub cpu_quota: Option<i64>,
     pub cpuset_cpus: Option<String>,
     pub cpuset_mems: Option<String>,
+    /// Relative block I/O weight, 10 to 1000.
+    pub blkio_weight: Option<u16>,
     /// `--ulimit NAME=SOFT[:HARD]`, as (RLIMIT_NAME, soft, hard).
     pub ulimits: Vec<(String, u64, u64)>,
     /// `--oom-score-adj`, -1000 to 1000.
@@ -118,52 +129,116 @@ pub fn parse_ulimit(value: &str) -> Result<(String, u64, u64)> {
 impl Limits {
     /// Checks the values the way Docker does, before anything is created.
     pub fn validate(&self) -> Result<()> {
+        let invalid = |m: String| Err(Error::Invalid(m));
+        const MIN_MEMORY: i64 = 6 * 1024 * 1024;
         if let Some(m) = self.memory
-            && m < 6 * 1024 * 1024
+            && m < MIN_MEMORY
         {
-            return Err(Error::Invalid("minimum memory limit allowed is 6MB".into()));
+            return invalid("minimum memory limit allowed is 6MB".into());
+        }
+        if let Some(r) = self.memory_reservation {
+            if r < MIN_MEMORY {
+                return invalid("minimum memory reservation allowed is 6MB".into());
+            }
+            if self.memory.is_some_and(|m| m < r) {
+                return invalid(
+                    "--memory-reservation must be below --memory: the soft limit cannot pass the hard one".into(),
+                );
+            }
         }
         if let (Some(s), Some(m)) = (self.memory_swap, self.memory)
             && s != -1
             && s < m
         {
-            return Err(Error::Invalid(
+            return invalid(
                 "--memory-swap must be at least --memory (or -1 for unlimited swap)".into(),
-            ));
+            );
+        }
+        if self.memory_swap.is_some() && self.memory.is_none() {
+            return invalid("--memory-swap needs --memory".into());
         }
         if let Some(adj) = self.oom_score_adj
             && !(-1000..=1000).contains(&adj)
         {
-            return Err(Error::Invalid(format!(
+            return invalid(format!(
                 "invalid --oom-score-adj {adj}: it must be between -1000 and 1000"
-            )));
-        }
-        if self.memory_swap.is_some() && self.memory.is_none() {
-            return Err(Error::Invalid("--memory-swap needs --memory".into()));
+            ));
         }
         if let Some(c) = self.cpus
             && !(c > 0.0 && c <= 1024.0)
         {
-            return Err(Error::Invalid(format!(
+            return invalid(format!(
                 "invalid --cpus {c}: give a positive number of CPUs"
-            )));
+            ));
+        }
+        if self.cpus.is_some() && (self.cpu_period.is_some() || self.cpu_quota.is_some()) {
+            return invalid(
+                "conflicting options: --cpus and --cpu-period/--cpu-quota cannot both be set"
+                    .into(),
+            );
+        }
+        if let Some(p) = self.cpu_period
+            && !(1000..=1_000_000).contains(&p)
+        {
+            return invalid(format!(
+                "invalid --cpu-period {p}: it must be between 1000 (1ms) and 1000000 (1s) microseconds"
+            ));
+        }
+        if let Some(q) = self.cpu_quota
+            && q != -1
+            && q < 1000
+        {
+            return invalid(format!(
+                "invalid --cpu-quota {q}: it must be at least 1000 (1ms) microseconds, or -1 for none"
+            ));
+        }
+        if let Some(w) = self.blkio_weight
+            && !(10..=1000).contains(&w)
+        {
+            return invalid(format!(
+                "invalid --blkio-weight {w}: it must be between 10 and 1000"
+            ));
         }
         for set in [&self.cpuset_cpus, &self.cpuset_mems].into_iter().flatten() {
-            let ok = !set.is_empty()
-                && set.split(',').all(|r| {
-                    let mut ends = r.splitn(2, '-').map(|n| n.parse::<u32>());
-                    matches!(
-                        (ends.next(), ends.next()),
-                        (Some(Ok(_)), None) | (Some(Ok(_)), Some(Ok(_)))
-                    )
-                });
-            if !ok {
-                return Err(Error::Invalid(format!(
-                    "invalid cpuset {set:?}: use a list like 0-2,4"
-                )));
+            if !is_cpu_list(set) {
+                return invalid(format!("invalid cpuset {set:?}: use a list like 0-2,4"));
             }
         }
         Ok(())
+    }
+
+    /// These limits changed by the ones `update` sets, as `docker update` does: a given value
+    /// replaces the old one; --cpus and a CFS period or quota replace each other.
+    pub fn updated_by(&self, update: &Limits) -> Limits {
+        let mut out = self.clone();
+        macro_rules! take {
+            ($($f:ident),*) => { $( if update.$f.is_some() { out.$f = update.$f.clone(); } )* };
+        }
+        take!(
+            memory,
+            memory_swap,
+            memory_reservation,
+            pids,
+            cpu_shares,
+            cpuset_cpus,
+            cpuset_mems,
+            blkio_weight
+        );
+        if update.cpus.is_some() {
+            out.cpus = update.cpus;
+            out.cpu_period = None;
+            out.cpu_quota = None;
+        }
+        if update.cpu_period.is_some() || update.cpu_quota.is_some() {
+            out.cpus = None;
+            take!(cpu_period, cpu_quota);
+        }
+        out
+    }
+
+    /// Whether any cgroup limit is set (ulimits and oom_score_adj are not cgroup limits).
+    pub fn has_cgroup_limits(&self) -> bool {
+        self.to_spec() != serde_json::json!({})
     }
 
     /// The OCI `linux.resources` for these limits.
@@ -175,12 +250,21 @@ impl Limits {
                 r["memory"]["swap"] = s.into();
             }
         }
+        if let Some(m) = self.memory_reservation {
+            r["memory"]["reservation"] = m.into();
+        }
         if let Some(p) = self.pids {
             r["pids"]["limit"] = p.into();
         }
         if let Some(c) = self.cpus {
             r["cpu"]["period"] = 100_000.into();
             r["cpu"]["quota"] = ((c * 100_000.0) as i64).into();
+        }
+        if let Some(p) = self.cpu_period {
+            r["cpu"]["period"] = p.into();
+        }
+        if let Some(q) = self.cpu_quota {
+            r["cpu"]["quota"] = q.into();
         }
         if let Some(s) = self.cpu_shares {
             r["cpu"]["shares"] = s.into();
@@ -191,8 +275,23 @@ impl Limits {
         if let Some(m) = &self.cpuset_mems {
             r["cpu"]["mems"] = m.clone().into();
         }
+        if let Some(w) = self.blkio_weight {
+            r["blockIO"]["weight"] = w.into();
+        }
         r
     }
+}
+
+/// A list of CPUs or memory nodes: `0-2,4`.
+fn is_cpu_list(set: &str) -> bool {
+    !set.is_empty()
+        && set.split(',').all(|r| {
+            let mut ends = r.splitn(2, '-').map(|n| n.parse::<u32>());
+            matches!(
+                (ends.next(), ends.next()),
+                (Some(Ok(_)), None) | (Some(Ok(_)), Some(Ok(_)))
+            )
+        })
 }
 
 /// What `kist run` was asked to do.
@@ -222,6 +321,10 @@ pub struct RunOptions {
     pub labels: Vec<String>,
     /// The cgroup the container's cgroup goes under: absolute, or relative to kist's own.
     pub cgroup_parent: String,
+    /// Which cgroup hierarchies to use (`KIST_CGROUP_VERSION`; detected by default).
+    pub cgroup_version: kist_runtime::CgroupVersion,
+    /// `--cgroupns private`: the container sees its own cgroup as the root.
+    pub cgroupns_private: bool,
     pub limits: Limits,
     pub restart: crate::launch_config::RestartPolicy,
     pub log: crate::launch_config::LogOptions,

@@ -53,6 +53,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         recorded: false,
         new_volumes: new_volumes.clone(),
         cgroup: cgroup_path(&opts.cgroup_parent, &plan.id),
+        cgroup_version: opts.cgroup_version,
         armed: true,
     };
     let dirs = ContainerDirs::of(&engine.layout, &plan.id);
@@ -117,6 +118,7 @@ struct StartGuard<'a> {
     new_volumes: Vec<String>,
     /// The runtime makes the cgroup with the process, before the container is recorded.
     cgroup: String,
+    cgroup_version: kist_runtime::CgroupVersion,
     armed: bool,
 }
 
@@ -134,7 +136,8 @@ impl Drop for StartGuard<'_> {
             }
         }
         drop_volumes(self.engine, &self.new_volumes);
-        if let Ok(cgroup) = kist_runtime::Cgroup::resolve(&self.cgroup) {
+        if let Ok(cgroup) = kist_runtime::Cgroup::resolve_version(&self.cgroup, self.cgroup_version)
+        {
             let _ = cgroup.destroy();
         }
     }
@@ -278,6 +281,8 @@ impl Plan {
             network: opts.network,
             binds,
             cgroup_path: &cgroup_path(&opts.cgroup_parent, &self.id),
+            cgroup_version: opts.cgroup_version,
+            cgroupns_private: opts.cgroupns_private,
             resources: opts.limits.to_spec(),
             rlimits: &opts.limits.ulimits,
             oom_score_adj: opts.limits.oom_score_adj,
@@ -300,6 +305,7 @@ impl Plan {
             restart: opts.restart,
             log: opts.log,
             stop_signal,
+            limits: opts.limits.clone(),
         })
     }
 
@@ -369,6 +375,9 @@ impl Plan {
             "NetworkMode": opts.network,
             "Volumes": self.volumes,
             "CgroupPath": cgroup_path(&opts.cgroup_parent, &self.id),
+            "CgroupVersion": opts.cgroup_version.as_str(),
+            "CgroupParent": opts.cgroup_parent,
+            "CgroupnsMode": if opts.cgroupns_private { "private" } else { "host" },
             "Labels": opts
                 .labels
                 .iter()

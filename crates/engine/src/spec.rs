@@ -31,6 +31,9 @@ pub struct SpecInput<'a> {
     /// /etc/hostname, /etc/hosts, /etc/resolv.conf and volumes.
     pub binds: Vec<BindMount>,
     pub cgroup_path: &'a str,
+    pub cgroup_version: kist_runtime::CgroupVersion,
+    /// A cgroup namespace of its own, with its cgroup as the root of /sys/fs/cgroup.
+    pub cgroupns_private: bool,
     /// OCI `linux.resources`.
     pub resources: Value,
     /// (RLIMIT_NAME, soft, hard)
@@ -108,6 +111,17 @@ pub fn build(input: &SpecInput<'_>) -> Result<Spec> {
     if input.network == NetworkMode::None {
         namespaces.push(json!({"type": "network"}));
     }
+    if input.cgroupns_private {
+        namespaces.push(json!({"type": "cgroup"}));
+        mounts.push(json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "ro"]}));
+    }
+    let mut annotations = serde_json::Map::new();
+    if input.cgroup_version != kist_runtime::CgroupVersion::Auto {
+        annotations.insert(
+            kist_runtime::CGROUP_VERSION_ANNOTATION.into(),
+            input.cgroup_version.as_str().into(),
+        );
+    }
     let caps: Vec<Value> = DEFAULT_CAPABILITIES.iter().map(|c| json!(c)).collect();
     let spec = json!({
         "ociVersion": "1.2.0",
@@ -125,6 +139,7 @@ pub fn build(input: &SpecInput<'_>) -> Result<Spec> {
         "root": {"path": "rootfs", "readonly": input.read_only},
         "hostname": input.hostname,
         "mounts": mounts,
+        "annotations": annotations,
         "linux": {
             "namespaces": namespaces,
             "maskedPaths": MASKED_PATHS,
@@ -168,6 +183,8 @@ mod tests {
                 copy_up: false,
             }],
             cgroup_path: "kist/abc",
+            cgroup_version: kist_runtime::CgroupVersion::V2,
+            cgroupns_private: true,
             resources: serde_json::json!({"memory": {"limit": 67108864}}),
             rlimits: &[],
             oom_score_adj: None,
@@ -207,5 +224,15 @@ mod tests {
             .unwrap()
             .limit();
         assert_eq!(limit, Some(67108864));
+        assert!(
+            nss.iter()
+                .any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::Cgroup),
+            "--cgroupns private asks for a cgroup namespace"
+        );
+        let annotations = spec.annotations().as_ref().unwrap();
+        assert_eq!(
+            annotations.get(kist_runtime::CGROUP_VERSION_ANNOTATION),
+            Some(&"2".to_string())
+        );
     }
 }

@@ -122,7 +122,7 @@ fn run_container(
 ) -> Result<()> {
     let me = ProcessStamp::current();
     let mut engine = Some(Engine::open_quietly(root, runroot)?);
-    let (layout, config) = {
+    let (layout, mut config) = {
         let e = engine
             .as_ref()
             .ok_or_else(|| Error::Invalid("no engine".into()))?;
@@ -198,6 +198,10 @@ fn run_container(
         e.store.set_exited(id, code, None)?;
         if oom {
             e.store.set_oom_killed(id)?;
+        }
+        // `update` may have changed the restart policy or the limits meanwhile.
+        if let Ok(latest) = LaunchConfig::load(&dirs.dir) {
+            config = latest;
         }
         if !config
             .restart

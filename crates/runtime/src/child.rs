@@ -47,6 +47,16 @@ fn set_up_and_exec(launch: Launch<'_>, channel: &Channel) -> Result<Infallible> 
     unsafe { libc::umask(0) };
 
     let spec = launch.spec;
+    if crate::launch::wants_cgroup_namespace(spec) {
+        match channel.recv()? {
+            Some((Message::Placed, _)) => {}
+            // kist failed to place us, or went away: nothing to set up for.
+            _ => unsafe { libc::_exit(125) },
+        }
+        // SAFETY: a cgroup namespace changes nothing this single-threaded child relies on.
+        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }
+            .sys(|| "making the cgroup namespace".into())?;
+    }
     let process = spec
         .process()
         .as_ref()

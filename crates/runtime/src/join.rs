@@ -29,7 +29,7 @@ pub struct Join<'a> {
     /// container's init adopts it.
     pub detach: bool,
     /// The container's cgroup (its spec's `linux.cgroupsPath`), which the process joins.
-    pub cgroup: Option<String>,
+    pub cgroup: Option<crate::Cgroup>,
 }
 
 /// Forks a process into the container of `join.pid`; like [`crate::create`], it stops before the
@@ -63,13 +63,12 @@ pub fn join(join: Join<'_>) -> Result<Created> {
         }
         Forked::Parent { pid, pidfd: child } => {
             drop(child_end);
-            if let Some(path) = &join.cgroup {
-                let joined = crate::cgroups::Cgroup::resolve(path).and_then(|c| c.add(pid));
-                if let Err(e) = joined {
-                    // SAFETY: our own child, not yet reaped.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                    return Err(e);
-                }
+            if let Some(cgroup) = &join.cgroup
+                && let Err(e) = cgroup.add(pid)
+            {
+                // SAFETY: our own child, not yet reaped.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                return Err(e);
             }
             drop(join);
             Ok(Created::new(pid, child, parent_end))

@@ -74,7 +74,13 @@ pub fn create(launch: Launch<'_>) -> Result<Created> {
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
             // Into its cgroup while it sets itself up: it execs only after Start.
-            if let Err(e) = place_in_cgroup(launch.spec, pid) {
+            let placed = place_in_cgroup(launch.spec, pid).and_then(|()| {
+                if wants_cgroup_namespace(launch.spec) {
+                    parent_end.send(&Message::Placed)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = placed {
                 kill_and_reap(pid);
                 return Err(e);
             }
@@ -203,15 +209,25 @@ impl Running {
 
 /// Creates the spec's cgroup (`linux.cgroupsPath`), applies its limits and moves `pid` in.
 fn place_in_cgroup(spec: &Spec, pid: i32) -> Result<()> {
-    let Some(linux) = spec.linux() else {
+    let Some(cgroup) = crate::cgroups::Cgroup::of_spec(spec)? else {
         return Ok(());
     };
-    let Some(path) = linux.cgroups_path() else {
-        return Ok(());
-    };
-    let cgroup = crate::cgroups::Cgroup::resolve(&path.to_string_lossy())?;
-    cgroup.create(linux.resources().as_ref())?;
+    let resources = spec.linux().as_ref().and_then(|l| l.resources().as_ref());
+    cgroup.create(resources)?;
     cgroup.add(pid)
+}
+
+/// Whether the spec asks for a new cgroup namespace. Its root is the cgroup its maker is in
+/// at the time, so the child makes it (unshare) after the parent has placed it in its cgroup,
+/// not at clone.
+pub(crate) fn wants_cgroup_namespace(spec: &Spec) -> bool {
+    spec.linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .is_some_and(|n| {
+            n.iter()
+                .any(|ns| ns.typ() == LinuxNamespaceType::Cgroup && ns.path().is_none())
+        })
 }
 
 /// The CLONE_NEW* flags for the namespaces the spec wants created (those without a path).
@@ -235,7 +251,8 @@ fn new_namespace_flags(spec: &Spec) -> Result<u64> {
             LinuxNamespaceType::Network => libc::CLONE_NEWNET,
             LinuxNamespaceType::Uts => libc::CLONE_NEWUTS,
             LinuxNamespaceType::Ipc => libc::CLONE_NEWIPC,
-            LinuxNamespaceType::Cgroup => libc::CLONE_NEWCGROUP,
+            // Made by the child once it is in its cgroup: see wants_cgroup_namespace.
+            LinuxNamespaceType::Cgroup => 0,
             LinuxNamespaceType::User => {
                 return Err(Error::Spec("user namespaces are not supported yet".into()));
             }

@@ -30,7 +30,9 @@ pub mod process;
 mod signals;
 mod sync;
 
-pub use cgroups::Cgroup;
+pub use cgroups::{
+    Cgroup, Usage, VERSION_ANNOTATION as CGROUP_VERSION_ANNOTATION, Version as CgroupVersion,
+};
 pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, Pump, run_foreground};
 pub use join::{Join, join};

@@ -38,6 +38,79 @@ pub fn mount(
     .map(drop)
 }
 
+/// `/sys/fs/cgroup` for a container in its own cgroup namespace: each of the host's cgroup
+/// hierarchies mounted afresh, so that each shows the container's cgroup as its root. On a v1
+/// or hybrid host they go on a tmpfs, as the host has them; on a v2 host cgroup2 is the mount.
+fn mount_cgroups(root: &OwnedFd, dest: &Path, flags: libc::c_ulong) -> Result<()> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
+        .sys(|| "reading /proc/self/mountinfo".into())?;
+    let hierarchies = crate::cgroups::cgroup_mounts(&mountinfo);
+    let host_root = Path::new("/sys/fs/cgroup");
+    let target = mkdir_all_in_root(root, dest).sys(|| "creating the mount point".into())?;
+    if let [only] = hierarchies.as_slice()
+        && only.v2
+        && only.mount == host_root
+    {
+        return mount(
+            Some(Path::new("cgroup2")),
+            &fd_path(&target),
+            Some("cgroup2"),
+            flags,
+            None,
+        )
+        .sys(|| "mounting cgroup2".into());
+    }
+    let tree_flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    mount(
+        Some(Path::new("tmpfs")),
+        &fd_path(&target),
+        Some("tmpfs"),
+        tree_flags,
+        Some("mode=755"),
+    )
+    .sys(|| "mounting the tmpfs for the cgroup hierarchies".into())?;
+    for h in &hierarchies {
+        let Ok(name) = h.mount.strip_prefix(host_root) else {
+            continue;
+        };
+        if name.as_os_str().is_empty() {
+            continue;
+        }
+        let sub = dest.join(name);
+        let dir = mkdir_all_in_root(root, &sub).sys(|| format!("creating {}", sub.display()))?;
+        let (fstype, data) = if h.v2 {
+            ("cgroup2", String::new())
+        } else {
+            let mut options = h.controllers.clone();
+            if let Some(n) = &h.name {
+                options.push("none".into());
+                options.push(format!("name={n}"));
+            }
+            ("cgroup", options.join(","))
+        };
+        mount(
+            Some(Path::new("cgroup")),
+            &fd_path(&dir),
+            Some(fstype),
+            flags,
+            Some(&data),
+        )
+        .sys(|| format!("mounting the {} hierarchy", name.display()))?;
+    }
+    if flags & libc::MS_RDONLY != 0 {
+        let mounted = open_in_root(root, dest).sys(|| "reopening the mount point".into())?;
+        mount(
+            None,
+            &fd_path(&mounted),
+            None,
+            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | tree_flags,
+            None,
+        )
+        .sys(|| "making the cgroup tmpfs read-only".into())?;
+    }
+    Ok(())
+}
+
 /// Makes every spec mount under `root` (the container's root, not yet pivoted into).
 pub fn mount_all(spec: &Spec, root: &OwnedFd) -> Result<()> {
     for m in spec.mounts().as_deref().unwrap_or_default() {
@@ -65,7 +138,9 @@ fn mount_one(m: &Mount, root: &OwnedFd) -> Result<()> {
         m.typ().as_deref(),
     );
     let source = m.source().as_deref();
-    if opts.bind {
+    if m.typ().as_deref() == Some("cgroup") {
+        mount_cgroups(root, dest, opts.flags)?;
+    } else if opts.bind {
         let source = source.ok_or_else(|| {
             Error::Spec(format!("bind mount at {} has no source", dest.display()))
         })?;

@@ -21,6 +21,9 @@ pub enum Message {
     Ready,
     /// Parent: exec now.
     Start,
+    /// Parent: the process is in its cgroup (sent only when it makes a cgroup namespace,
+    /// whose root is the cgroup the process is in when it makes it).
+    Placed,
     /// Child: set-up or exec failed.
     Failed { code: i32, message: String },
 }
@@ -112,6 +115,7 @@ fn encode(msg: &Message) -> Vec<u8> {
         Message::Console => vec![b'C'],
         Message::Ready => vec![b'R'],
         Message::Start => vec![b'S'],
+        Message::Placed => vec![b'P'],
         Message::Failed { code, message } => {
             let mut v = vec![b'F'];
             v.extend_from_slice(&code.to_le_bytes());
@@ -126,6 +130,7 @@ fn decode(bytes: &[u8]) -> Result<Message> {
         [b'C'] => Ok(Message::Console),
         [b'R'] => Ok(Message::Ready),
         [b'S'] => Ok(Message::Start),
+        [b'P'] => Ok(Message::Placed),
         [b'F', a, b, c, d, rest @ ..] => Ok(Message::Failed {
             code: i32::from_le_bytes([*a, *b, *c, *d]),
             message: String::from_utf8_lossy(rest).into_owned(),
@@ -144,6 +149,7 @@ mod tests {
             Message::Console,
             Message::Ready,
             Message::Start,
+            Message::Placed,
             Message::Failed {
                 code: 127,
                 message: "not found".into(),

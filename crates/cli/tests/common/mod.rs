@@ -31,12 +31,19 @@ pub fn busybox_tar() -> &'static Path {
 pub struct Kist {
     pub root: tempfile::TempDir,
     pub cgroup_parent: String,
+    /// More environment for every kist command.
+    pub env: Vec<(String, String)>,
 }
 
 impl Drop for Kist {
     fn drop(&mut self) {
-        if let Ok(cg) = kist_runtime::Cgroup::resolve(&self.cgroup_parent) {
-            let _ = cg.destroy();
+        for version in [
+            kist_runtime::CgroupVersion::Auto,
+            kist_runtime::CgroupVersion::V2,
+        ] {
+            if let Ok(cg) = kist_runtime::Cgroup::resolve_version(&self.cgroup_parent, version) {
+                let _ = cg.destroy();
+            }
         }
     }
 }
@@ -58,27 +65,60 @@ impl Kist {
         Kist {
             root,
             cgroup_parent,
+            env: Vec::new(),
         }
     }
 
-    /// The container cgroups under this kist's parent, in the memory hierarchy.
-    pub fn container_cgroups(&self) -> Vec<String> {
+    /// This kist with `key=value` in the environment of its commands.
+    pub fn with_env(mut self, key: &str, value: &str) -> Kist {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// The directory of container `id`'s cgroup in a hierarchy ("memory", "cpuacct",
+    /// "unified"...), below this kist's parent.
+    pub fn cgroup_dir(&self, hierarchy: &str, id: &str) -> PathBuf {
         let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
-        let mem = own
+        let path = own
             .lines()
-            .find_map(|l| l.split_once(":memory:").map(|x| x.1))
-            .unwrap_or("/");
-        let dir = std::path::Path::new("/sys/fs/cgroup/memory")
-            .join(mem.trim_start_matches('/'))
-            .join(&self.cgroup_parent);
-        std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.flatten()
-                    .filter(|e| e.path().is_dir())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
+            .find_map(|l| {
+                let mut f = l.splitn(3, ':');
+                let (_, controllers, path) = (f.next()?, f.next()?, f.next()?);
+                let matches = if hierarchy == "unified" {
+                    controllers.is_empty()
+                } else {
+                    controllers.split(',').any(|c| c == hierarchy)
+                };
+                matches.then_some(path)
             })
-            .unwrap_or_default()
+            .unwrap_or("/");
+        Path::new("/sys/fs/cgroup")
+            .join(hierarchy)
+            .join(path.trim_start_matches('/'))
+            .join(&self.cgroup_parent)
+            .join(id)
+    }
+
+    /// A file of container `id`'s cgroup, trimmed.
+    pub fn cgroup_file(&self, hierarchy: &str, id: &str, file: &str) -> String {
+        let path = self.cgroup_dir(hierarchy, id).join(file);
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+            .trim()
+            .to_string()
+    }
+
+    /// The container cgroups under this kist's parent, in the memory and unified hierarchies.
+    pub fn container_cgroups(&self) -> Vec<String> {
+        let memory = self.cgroup_dir("memory", "");
+        let unified = self.cgroup_dir("unified", "");
+        [memory, unified]
+            .iter()
+            .flat_map(|dir| std::fs::read_dir(dir).into_iter().flatten())
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
     }
 
     /// A kist whose store already has the busybox image.
@@ -97,6 +137,7 @@ impl Kist {
         c.args(args)
             .env("KIST_ROOT", self.path())
             .env("KIST_CGROUP_PARENT", &self.cgroup_parent)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
         c
     }
