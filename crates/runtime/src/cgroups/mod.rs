@@ -426,7 +426,8 @@ impl Cgroup {
     }
 
     /// Kills whatever still runs in the cgroup (and any below it), then removes the
-    /// directories. Frozen cgroups are thawed first: a frozen process does not die.
+    /// directories: cgroup.kill on v2; on v1 freeze, kill, thaw (a frozen process dies only
+    /// once thawed).
     pub fn destroy(&self) -> Result<()> {
         if self.dirs.iter().all(|(_, d)| !d.exists()) {
             return Ok(());
@@ -440,6 +441,30 @@ impl Cgroup {
                 remove_tree(dir)?;
             }
             return Ok(());
+        }
+        // v1 has no cgroup.kill: freeze first, so that nothing forks while being killed; the
+        // kills are delivered at the thaw below.
+        if let (false, Some(dir)) = (self.is_v2(), self.has("freezer")) {
+            let _ = fs::write(dir.join("freezer.state"), "FROZEN");
+            for _ in 0..100 {
+                if fs::read_to_string(dir.join("freezer.state"))
+                    .is_ok_and(|s| s.trim() != "FREEZING")
+                {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            for d in self.dirs.iter().flat_map(|(_, d)| tree(d)) {
+                for pid in fs::read_to_string(d.join("cgroup.procs"))
+                    .unwrap_or_default()
+                    .lines()
+                {
+                    if let Ok(pid) = pid.trim().parse::<i32>() {
+                        // SAFETY: a process in the container's own cgroup.
+                        unsafe { libc::kill(pid, libc::SIGKILL) };
+                    }
+                }
+            }
         }
         for (h, dir) in &self.dirs {
             for d in tree(dir) {
@@ -741,6 +766,30 @@ mod tests {
         cgroup.add(child.id() as i32).unwrap();
         cgroup.freeze(true).unwrap();
         assert!(cgroup.is_frozen());
+        cgroup.destroy().unwrap();
+        let status = child.wait().unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+        assert!(cgroup.dirs().all(|d| !d.exists()));
+    }
+
+    /// On the real v1 hierarchies: a process that keeps forking is frozen, killed and gone,
+    /// and so is its cgroup.
+    #[test]
+    fn destroy_freezes_and_kills_a_forking_process_in_real_v1_cgroups() {
+        if !rustix::process::geteuid().is_root() || hierarchies(Version::V1).is_err() {
+            eprintln!("skipped: needs root and cgroup v1");
+            return;
+        }
+        let path = format!("kist-unit-v1-{}", std::process::id());
+        let cgroup = Cgroup::resolve_version(&path, Version::V1).unwrap();
+        cgroup.create(None).unwrap();
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "while :; do sleep 100 & sleep 0.01; done"])
+            .spawn()
+            .unwrap();
+        cgroup.add(child.id() as i32).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
         cgroup.destroy().unwrap();
         let status = child.wait().unwrap();
         use std::os::unix::process::ExitStatusExt;
