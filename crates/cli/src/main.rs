@@ -2,6 +2,7 @@
 //! container's own status, 125 when kist fails, 126/127 when the program cannot run.
 
 mod format;
+mod images;
 mod logs;
 mod ps;
 mod stats;
@@ -39,9 +40,24 @@ enum Command {
     /// Create an image from a root filesystem tarball (plain, gzip or zstd; '-' reads stdin)
     Import { file: String, name: String },
     /// List images
-    Images {
+    Images(images::ImagesArgs),
+    /// Give an image another name: kist tag SOURCE TARGET
+    Tag { source: String, target: String },
+    /// Remove images (a name at a time; never one a container uses, unless forced)
+    Rmi(images::RmiArgs),
+    /// Show the history of an image
+    History(images::HistoryArgs),
+    /// Manage images
+    #[command(subcommand)]
+    Image(images::ImageCommand),
+    /// Make an image of a container's changes
+    Commit(images::CommitArgs),
+    /// Write a container's filesystem as a tar archive
+    Export {
+        /// Write to this file instead of stdout
         #[arg(short, long)]
-        quiet: bool,
+        output: Option<PathBuf>,
+        container: String,
     },
     /// Run a command in a new container
     Run(Box<RunArgs>),
@@ -478,7 +494,24 @@ fn dispatch(cli: Cli) -> Result<i32> {
         .with_context(|| format!("opening kist's store at {}", cli.root.display()))?;
     match cli.command {
         Command::Import { file, name } => import(&engine, &file, &name),
-        Command::Images { quiet } => images(&engine, quiet),
+        Command::Images(args) => images::images(&engine, &args),
+        Command::Tag { source, target } => images::tag(&engine, &source, &target),
+        Command::Rmi(args) => images::rmi(&engine, &args),
+        Command::History(args) => images::history(&engine, &args),
+        Command::Image(command) => match command {
+            images::ImageCommand::Ls(args) => images::images(&engine, &args),
+            images::ImageCommand::Rm(args) => images::rmi(&engine, &args),
+            images::ImageCommand::Prune { all, force } => images::prune(&engine, all, force),
+            images::ImageCommand::History(args) => images::history(&engine, &args),
+            images::ImageCommand::Tag { source, target } => images::tag(&engine, &source, &target),
+            images::ImageCommand::Inspect { format, names } => {
+                inspect(&engine, format.as_deref(), Some("image"), &names)
+            }
+        },
+        Command::Commit(args) => images::commit(&engine, &args),
+        Command::Export { output, container } => {
+            images::export(&engine, &container, output.as_deref())
+        }
         Command::Run(args) => run(&engine, *args),
         Command::Ps {
             all,
@@ -706,53 +739,6 @@ fn import(engine: &Engine, file: &str, name: &str) -> Result<i32> {
     let outcome = import_rootfs_tarball(&engine.images, input, &reference, file)
         .with_context(|| format!("importing {file}"))?;
     println!("{}", outcome.image_id);
-    Ok(0)
-}
-
-fn images(engine: &Engine, quiet: bool) -> Result<i32> {
-    let mut list = engine.images.list()?;
-    list.sort_by_key(|i| std::cmp::Reverse(i.created));
-    if quiet {
-        let mut seen = Vec::new();
-        for i in list {
-            if !seen.contains(&i.id) {
-                println!("{}", i.id.short());
-                seen.push(i.id);
-            }
-        }
-        return Ok(0);
-    }
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|i| {
-            let (repo, tag) = match &i.reference {
-                Some(r) => (
-                    r.familiar_repository(),
-                    r.tag.clone().unwrap_or_else(|| "<none>".into()),
-                ),
-                None => ("<none>".into(), "<none>".into()),
-            };
-            let created = i
-                .created
-                .map(|c| {
-                    format!(
-                        "{} ago",
-                        format::human_duration(
-                            SystemTime::now().duration_since(c).unwrap_or_default()
-                        )
-                    )
-                })
-                .unwrap_or_default();
-            vec![
-                repo,
-                tag,
-                i.id.short().to_string(),
-                created,
-                format::human_size(i.size),
-            ]
-        })
-        .collect();
-    format::print_table(&["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], &rows);
     Ok(0)
 }
 

@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 
-use kist_image::{ImageStore, Reference, extend_image};
+use kist_image::{ImageStore, LayerCommit, Reference, extend_image};
 
 /// A layer tarball: files to add, paths to delete (OCI whiteouts), directories made opaque.
 fn layer(files: &[(&str, &str)], deletes: &[&str], opaque: &[&str]) -> Vec<u8> {
@@ -56,7 +56,11 @@ fn a_hundred_and_twenty_layers_with_deletions_run_as_expected() {
             100 => layer(&[("data/c", "c")], &[], &["data"]),
             _ => layer(&[(&format!("layers/{i:03}"), &i.to_string())], &[], &[]),
         };
-        extend_image(&store, &image, &tar[..], &format!("layer {i}"), &name).unwrap();
+        let commit = LayerCommit {
+            created_by: format!("layer {i}"),
+            ..Default::default()
+        };
+        extend_image(&store, &image, &tar[..], &commit, Some(&name)).unwrap();
         image = store.resolve("tall").unwrap();
     }
     assert_eq!(image.layers.len(), 121);

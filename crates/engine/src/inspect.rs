@@ -185,6 +185,8 @@ pub fn image(engine: &Engine, reference: &str) -> Result<Value> {
         "Architecture": config["architecture"],
         "Os": config["os"],
         "Size": size,
+        "Author": config["author"].as_str().unwrap_or_default(),
+        "Comment": config["history"].as_array().and_then(|h| h.last()).and_then(|h| h["comment"].as_str()).unwrap_or_default(),
         "Config": config["config"],
         "RootFS": {"Type": "layers", "Layers": config["rootfs"]["diff_ids"]},
         "History": config["history"],

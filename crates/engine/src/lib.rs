@@ -2,13 +2,16 @@
 //! options into an OCI runtime spec for the runtime core.
 
 mod cgroup;
+pub mod commit;
 mod container_fs;
 pub mod cp;
 pub mod crash;
 mod error;
 pub mod exec;
+pub mod export;
 mod hostfiles;
 mod ids;
+pub mod images;
 pub mod inspect;
 mod launch_config;
 mod layout;

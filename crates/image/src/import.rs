@@ -44,6 +44,7 @@ pub fn import_rootfs_tarball<R: Read>(
     reference: &Reference,
     source: &str,
 ) -> Result<ImportOutcome> {
+    let _writing = store.lock_for_writing()?;
     let layer = add_layer(store, input, None)?;
     let now = now();
     let mut config = json!({
@@ -59,18 +60,31 @@ pub fn import_rootfs_tarball<R: Read>(
     if layer.has_sh {
         config["config"]["Cmd"] = json!(["sh"]);
     }
-    write_image(store, &config, vec![layer.descriptor], reference)
+    write_image(store, &config, vec![layer.descriptor], Some(reference))
+}
+
+/// How a new layer on top of an image came to be: its history entry, and the image config
+/// it brings (`commit -c`, a build's instructions).
+#[derive(Debug, Default, Clone)]
+pub struct LayerCommit {
+    pub created_by: String,
+    pub comment: Option<String>,
+    pub author: Option<String>,
+    /// The new image's `config` (Cmd, Env...), replacing the base's when given.
+    pub config: Option<serde_json::Value>,
 }
 
 /// A new image: `base` with one more layer, read from `input` (a tar stream, with OCI
 /// whiteouts for what it deletes), and one more history entry. What commit and build make.
+/// Without a `reference` the image has no name (Docker's `<none>`).
 pub fn extend_image<R: Read>(
     store: &ImageStore,
     base: &Image,
     input: R,
-    created_by: &str,
-    reference: &Reference,
+    commit: &LayerCommit,
+    reference: Option<&Reference>,
 ) -> Result<ImportOutcome> {
+    let _writing = store.lock_for_writing()?;
     let layer = add_layer(store, input, base.layers.last().map(|l| &l.chain_id))?;
     let now = now();
     let mut config = serde_json::to_value(&base.config).map_err(|e| Error::BadImage {
@@ -78,14 +92,24 @@ pub fn extend_image<R: Read>(
         what: e.to_string(),
     })?;
     config["created"] = json!(now);
+    if let Some(c) = &commit.config {
+        config["config"] = c.clone();
+    }
+    if let Some(a) = &commit.author {
+        config["author"] = json!(a);
+    }
     push(
         &mut config["rootfs"]["diff_ids"],
         json!(layer.diff_id.to_string()),
     );
-    push(
-        &mut config["history"],
-        json!({"created": now, "created_by": created_by}),
-    );
+    let mut history = json!({"created": now, "created_by": commit.created_by});
+    if let Some(c) = &commit.comment {
+        history["comment"] = json!(c);
+    }
+    if let Some(a) = &commit.author {
+        history["author"] = json!(a);
+    }
+    push(&mut config["history"], history);
     let mut layers = store.manifest_layers(base)?;
     layers.push(layer.descriptor);
     write_image(store, &config, layers, reference)
@@ -102,12 +126,13 @@ fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-/// Stores the config and a manifest of `layers`, and points `reference` at it.
+/// Stores the config and a manifest of `layers`, and points `reference` at it (or lists it
+/// without a name).
 fn write_image(
     store: &ImageStore,
     config: &serde_json::Value,
     layers: Vec<Descriptor>,
-    reference: &Reference,
+    reference: Option<&Reference>,
 ) -> Result<ImportOutcome> {
     let config_desc = store.put_blob(&to_json(config)?, CONFIG_MEDIA_TYPE)?;
     let manifest = json!({
@@ -117,7 +142,10 @@ fn write_image(
         "layers": layers,
     });
     let manifest_desc = store.put_blob(&to_json(&manifest)?, MANIFEST_MEDIA_TYPE)?;
-    store.tag(reference, &manifest_desc)?;
+    match reference {
+        Some(r) => store.tag(r, &manifest_desc)?,
+        None => store.add_nameless(&manifest_desc)?,
+    }
     Ok(ImportOutcome {
         image_id: Digest::parse(&config_desc.digest)?,
         manifest_digest: Digest::parse(&manifest_desc.digest)?,

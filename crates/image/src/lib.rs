@@ -6,8 +6,10 @@
 mod compression;
 mod digest;
 mod error;
+mod gc;
 mod import;
 mod layer_file;
+mod layer_tar;
 mod reference;
 mod store;
 mod temp;
@@ -15,7 +17,11 @@ mod unpack;
 
 pub use digest::{Digest, HashingReader, chain_ids};
 pub use error::{Error, Result};
-pub use import::{ImportOutcome, NewLayer, add_layer, extend_image, import_rootfs_tarball};
+pub use gc::{Collected, StoreLock};
+pub use import::{
+    ImportOutcome, LayerCommit, NewLayer, add_layer, extend_image, import_rootfs_tarball,
+};
+pub use layer_tar::{TreeKind, write_tree};
 pub use reference::Reference;
 pub use store::{Descriptor, Image, ImageStore, ImageSummary, Layer};
 pub use unpack::{UnpackStats, unpack_layer};

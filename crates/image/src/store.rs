@@ -49,12 +49,12 @@ impl Descriptor {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Index {
+pub(crate) struct Index {
     schema_version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     media_type: Option<String>,
     #[serde(default)]
-    manifests: Vec<Descriptor>,
+    pub(crate) manifests: Vec<Descriptor>,
 }
 
 /// What kist records next to an unpacked layer.
@@ -99,7 +99,7 @@ pub struct ImageSummary {
 }
 
 pub struct ImageStore {
-    layout: PathBuf,
+    pub(crate) layout: PathBuf,
     layers: PathBuf,
     tmp: PathBuf,
 }
@@ -135,7 +135,7 @@ impl ImageStore {
         temp::remove_abandoned(&self.tmp);
     }
 
-    fn blob_dir(&self) -> PathBuf {
+    pub(crate) fn blob_dir(&self) -> PathBuf {
         self.layout.join("blobs").join("sha256")
     }
 
@@ -194,7 +194,7 @@ impl ImageStore {
     }
 
     /// Changes the index under its lock; the change lands atomically or not at all.
-    fn update_index(&self, change: impl FnOnce(&mut Index)) -> Result<()> {
+    pub(crate) fn update_index(&self, change: impl FnOnce(&mut Index)) -> Result<()> {
         let lock_path = self.layout.join("index.json.lock");
         let lock = File::create(&lock_path).ctx("creating the index lock", &lock_path)?;
         rustix::fs::flock(lock.as_fd(), FlockOperation::LockExclusive)
@@ -221,6 +221,29 @@ impl ImageStore {
             let mut named = manifest.clone();
             named.annotations.insert(REF_NAME.into(), name.clone());
             index.manifests.push(named);
+            dedup_nameless(&mut index.manifests);
+        })
+    }
+
+    /// Gives `image` the name `reference` (taken from whatever image had it).
+    pub fn tag_image(&self, image: &Image, reference: &Reference) -> Result<()> {
+        let bytes = fs::metadata(self.blob_path(&image.manifest_digest)).ctx(
+            "reading the manifest of",
+            self.blob_path(&image.manifest_digest),
+        )?;
+        let manifest = Descriptor {
+            media_type: MANIFEST_MEDIA_TYPE.into(),
+            digest: image.manifest_digest.to_string(),
+            size: bytes.len(),
+            annotations: BTreeMap::new(),
+        };
+        self.tag(reference, &manifest)
+    }
+
+    /// Lists the manifest `manifest` without a name (unless it has one already).
+    pub fn add_nameless(&self, manifest: &Descriptor) -> Result<()> {
+        self.update_index(|index| {
+            index.manifests.push(manifest.clone());
             dedup_nameless(&mut index.manifests);
         })
     }
@@ -368,11 +391,51 @@ impl ImageStore {
         Ok(out)
     }
 
-    fn layer_size(&self, chain_id: &Digest) -> u64 {
+    pub(crate) fn layer_size(&self, chain_id: &Digest) -> u64 {
         fs::read(self.layer_path(chain_id).join("meta.json"))
             .ok()
             .and_then(|b| serde_json::from_slice::<LayerMeta>(&b).ok())
             .map_or(0, |m| m.size)
+    }
+
+    /// The blobs (hex digests) and layers (chain id hex) that the index's images reach.
+    pub(crate) fn reachable(
+        &self,
+    ) -> Result<(
+        std::collections::HashSet<String>,
+        std::collections::HashSet<String>,
+    )> {
+        let mut blobs = std::collections::HashSet::new();
+        let mut layers = std::collections::HashSet::new();
+        for d in &self.read_index()?.manifests {
+            let label = d.ref_name().unwrap_or(&d.digest).to_string();
+            let manifest = self.manifest(d, &label)?;
+            blobs.insert(Digest::parse(&d.digest)?.hex().to_string());
+            let (config_digest, config) = self.config(&manifest, &label)?;
+            blobs.insert(config_digest.hex().to_string());
+            for l in manifest.layers() {
+                blobs.insert(Digest::parse(l.digest().as_ref())?.hex().to_string());
+            }
+            let diff_ids = config
+                .rootfs()
+                .diff_ids()
+                .iter()
+                .map(|s| Digest::parse(s))
+                .collect::<Result<Vec<_>>>()?;
+            for c in chain_ids(&diff_ids) {
+                layers.insert(c.hex().to_string());
+            }
+        }
+        Ok((blobs, layers))
+    }
+
+    /// The size of each of an image's layers (file content), bottom first.
+    pub fn layer_sizes(&self, image: &Image) -> Vec<u64> {
+        image
+            .layers
+            .iter()
+            .map(|l| self.layer_size(&l.chain_id))
+            .collect()
     }
 
     /// The directories of the layers, so a caller can stat them.
@@ -382,7 +445,7 @@ impl ImageStore {
 }
 
 /// Keeps one nameless entry per digest, and none for a digest that still has a name.
-fn dedup_nameless(manifests: &mut Vec<Descriptor>) {
+pub(crate) fn dedup_nameless(manifests: &mut Vec<Descriptor>) {
     let named: Vec<String> = manifests
         .iter()
         .filter(|d| d.ref_name().is_some())

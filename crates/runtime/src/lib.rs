@@ -37,7 +37,7 @@ pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, Pump, run_foreground};
 pub use join::{Join, join};
 pub use launch::{Created, Launch, Rootfs, Running, Stdio, create};
-pub use overlay::mount_overlay;
+pub use overlay::{mount_overlay, mount_overlay_read_only};
 pub use signals::{ForwardedSignals, block_forwarded_signals};
 
 /// How a container's first process ended, as Docker reports it.

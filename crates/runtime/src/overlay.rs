@@ -19,9 +19,20 @@ use crate::error::{Error, Result, cvt};
 
 /// Mounts the overlay of `lower` (top first) under `upper` at `target`.
 pub fn mount_overlay(lower: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Result<()> {
-    match mount_with_fsconfig(lower, upper, work, target) {
+    mount_layers(lower, Some((upper, work)), target)
+}
+
+/// Mounts the read-only overlay of `lower` (top first, at least two) at `target`: a merged
+/// view of layers, an overlayfs upper directory among them (its whiteouts hide what they
+/// delete, as in any layer).
+pub fn mount_overlay_read_only(lower: &[PathBuf], target: &Path) -> Result<()> {
+    mount_layers(lower, None, target)
+}
+
+fn mount_layers(lower: &[PathBuf], writable: Option<(&Path, &Path)>, target: &Path) -> Result<()> {
+    match mount_with_fsconfig(lower, writable, target) {
         Ok(()) => Ok(()),
-        Err(Attempt::Unsupported) => mount_classic(lower, upper, work, target),
+        Err(Attempt::Unsupported) => mount_classic(lower, writable, target),
         Err(Attempt::Failed(e)) => Err(e),
     }
 }
@@ -33,8 +44,7 @@ enum Attempt {
 
 fn mount_with_fsconfig(
     lower: &[PathBuf],
-    upper: &Path,
-    work: &Path,
+    writable: Option<(&Path, &Path)>,
     target: &Path,
 ) -> std::result::Result<(), Attempt> {
     let fs = match fsopen("overlay", FsOpenFlags::FSOPEN_CLOEXEC) {
@@ -69,10 +79,17 @@ fn mount_with_fsconfig(
             ))
         })
     };
-    set("upperdir", upper)?;
-    set("workdir", work)?;
+    if let Some((upper, work)) = writable {
+        set("upperdir", upper)?;
+        set("workdir", work)?;
+    }
     fsconfig_create(&fs).map_err(|e| Attempt::Failed(failure(&fs, "creating the overlay", e)))?;
-    let mnt = fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, MountAttrFlags::empty())
+    let attrs = if writable.is_some() {
+        MountAttrFlags::empty()
+    } else {
+        MountAttrFlags::MOUNT_ATTR_RDONLY
+    };
+    let mnt = fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, attrs)
         .map_err(|e| Attempt::Failed(failure(&fs, "mounting the overlay", e)))?;
     move_mount(
         &mnt,
@@ -112,14 +129,16 @@ fn failure(fs: &OwnedFd, what: &str, e: Errno) -> Error {
     Error::sys(context, e.into())
 }
 
-fn mount_classic(lower: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Result<()> {
+fn mount_classic(lower: &[PathBuf], writable: Option<(&Path, &Path)>, target: &Path) -> Result<()> {
     let lowers: Vec<String> = lower.iter().map(|p| p.display().to_string()).collect();
-    let data = format!(
-        "lowerdir={},upperdir={},workdir={}",
-        lowers.join(":"),
-        upper.display(),
-        work.display()
-    );
+    let mut data = format!("lowerdir={}", lowers.join(":"));
+    if let Some((upper, work)) = writable {
+        data.push_str(&format!(
+            ",upperdir={},workdir={}",
+            upper.display(),
+            work.display()
+        ));
+    }
     if data.len() >= 4096 {
         return Err(Error::Spec(format!(
             "the image has too many layers ({}) for this kernel's overlay mount; Linux 6.8 or later mounts any number",
@@ -137,7 +156,11 @@ fn mount_classic(lower: &[PathBuf], upper: &Path, work: &Path, target: &Path) ->
             ty.as_ptr(),
             tgt.as_ptr(),
             ty.as_ptr(),
-            0,
+            if writable.is_some() {
+                0
+            } else {
+                libc::MS_RDONLY
+            },
             dat.as_ptr().cast(),
         )
     })

@@ -1,0 +1,165 @@
+//! Removing images as Docker does: a name at a time, never an image a container needs.
+
+use std::collections::HashSet;
+
+use kist_image::{Digest, Reference};
+
+use crate::Engine;
+use crate::error::{Error, Result};
+use crate::store::ContainerState;
+
+/// What a removal did, in Docker's words: "Untagged: NAME", "Deleted: sha256:…".
+#[derive(Debug, Default)]
+pub struct Removed {
+    pub lines: Vec<String>,
+    pub reclaimed: u64,
+}
+
+/// The containers (id, running) that use the image `id`.
+fn users(engine: &Engine, id: &Digest) -> Result<Vec<(String, bool)>> {
+    Ok(engine
+        .store
+        .containers()?
+        .into_iter()
+        .filter(|c| c.image_id == id.to_string())
+        .map(|c| (c.id, c.state == ContainerState::Running))
+        .collect())
+}
+
+/// `rmi [-f] NAME|ID`.
+pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<Removed> {
+    let image = engine.images.resolve(name)?;
+    let summaries = engine.images.list()?;
+    let names: Vec<Reference> = summaries
+        .iter()
+        .filter(|s| s.id == image.id)
+        .filter_map(|s| s.reference.clone())
+        .collect();
+    let by_name = Reference::parse(name).ok().filter(|r| names.contains(r));
+    let users = users(engine, &image.id)?;
+    let short = image.id.short().to_string();
+    let mut removed = Removed::default();
+    if let Some(reference) = &by_name
+        && (names.len() > 1 || (force && !users.is_empty()))
+    {
+        // Another name keeps the image, or a container does: only this name goes.
+        engine.images.untag(reference)?;
+        removed
+            .lines
+            .push(format!("Untagged: {}", reference.familiar()));
+        return Ok(removed);
+    }
+    if by_name.is_none() && names.len() > 1 && !force {
+        return Err(Error::Conflict(format!(
+            "unable to delete {short} (must be forced): image is referenced in multiple repositories ({})",
+            names
+                .iter()
+                .map(|r| r.familiar())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if let Some((container, running)) = users.first() {
+        let state = if *running { "running" } else { "stopped" };
+        if *running && by_name.is_none() {
+            return Err(Error::Conflict(format!(
+                "unable to delete {short} (cannot be forced): image is being used by running container {}",
+                &container[..12]
+            )));
+        }
+        if !force {
+            return Err(Error::Conflict(format!(
+                "unable to remove {name} (must be forced): the {state} container {} uses image {short}",
+                &container[..12]
+            )));
+        }
+        // Forced: the names go, the image stays (nameless) while the container needs it.
+        for r in &names {
+            engine.images.untag(r)?;
+            removed.lines.push(format!("Untagged: {}", r.familiar()));
+        }
+        return Ok(removed);
+    }
+    for r in &names {
+        removed.lines.push(format!("Untagged: {}", r.familiar()));
+    }
+    engine.images.remove_image(&image.id)?;
+    removed.lines.push(format!("Deleted: {}", image.id));
+    removed.reclaimed = engine.images.collect_garbage()?.bytes;
+    Ok(removed)
+}
+
+/// `image prune [-a]`: nameless images (all images with `all`) that no container uses.
+pub fn prune(engine: &Engine, all: bool) -> Result<Removed> {
+    let in_use: HashSet<String> = engine
+        .store
+        .containers()?
+        .into_iter()
+        .map(|c| c.image_id)
+        .collect();
+    let mut removed = Removed::default();
+    let mut done: HashSet<Digest> = HashSet::new();
+    for s in engine.images.list()? {
+        if in_use.contains(&s.id.to_string()) || done.contains(&s.id) {
+            continue;
+        }
+        let named = engine
+            .images
+            .list()?
+            .iter()
+            .any(|o| o.id == s.id && o.reference.is_some());
+        if named && !all {
+            continue;
+        }
+        for o in engine.images.list()?.iter().filter(|o| o.id == s.id) {
+            if let Some(r) = &o.reference {
+                removed.lines.push(format!("untagged: {}", r.familiar()));
+            }
+        }
+        engine.images.remove_image(&s.id)?;
+        removed.lines.push(format!("deleted: {}", s.id));
+        done.insert(s.id);
+    }
+    removed.reclaimed = engine.images.collect_garbage()?.bytes;
+    Ok(removed)
+}
+
+/// A row of `history`, newest first.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    /// The image id on the newest row, None ("<missing>") below it.
+    pub id: Option<Digest>,
+    pub created: Option<String>,
+    pub created_by: String,
+    pub size: u64,
+    pub comment: String,
+}
+
+/// `history IMAGE`: the image config's history, each layer-making step with its layer's size.
+pub fn history(engine: &Engine, name: &str) -> Result<Vec<HistoryRow>> {
+    let image = engine.images.resolve(name)?;
+    let sizes = engine.images.layer_sizes(&image);
+    let mut layer = 0;
+    let mut rows: Vec<HistoryRow> = Vec::new();
+    for h in image.config.history().clone().unwrap_or_default() {
+        let empty = h.empty_layer().unwrap_or(false);
+        let size = if empty {
+            0
+        } else {
+            layer += 1;
+            sizes.get(layer - 1).copied().unwrap_or(0)
+        };
+        rows.push(HistoryRow {
+            id: None,
+            created: h.created().clone(),
+            created_by: h.created_by().clone().unwrap_or_default(),
+            size,
+            comment: h.comment().clone().unwrap_or_default(),
+        });
+    }
+    rows.reverse();
+    if let Some(first) = rows.first_mut() {
+        first.id = Some(image.id.clone());
+    }
+    Ok(rows)
+}
