@@ -374,6 +374,59 @@ pub fn write_archive(
     Ok(0)
 }
 
+pub fn save(engine: &Engine, names: &[String], output: Option<&Path>, format: &str) -> Result<i32> {
+    let format = kist_image::ArchiveFormat::parse(format)?;
+    let mut images: Vec<kist_image::SavedImage> = Vec::new();
+    for name in names {
+        let image = engine.images.resolve(name)?;
+        // Named by a name, the image is saved under it; by id, under none (as Docker does).
+        let reference = Reference::parse(name).ok().filter(|r| {
+            engine
+                .images
+                .list()
+                .is_ok_and(|l| l.iter().any(|s| s.reference.as_ref() == Some(r)))
+        });
+        match images.iter_mut().find(|s| s.image.id == image.id) {
+            Some(s) => s.names.extend(reference),
+            None => images.push(kist_image::SavedImage {
+                image,
+                names: reference.into_iter().collect(),
+            }),
+        }
+    }
+    write_archive(output, |out| {
+        Ok(kist_image::save(&engine.images, &images, format, out)?)
+    })
+}
+
+pub fn load(engine: &Engine, input: Option<&Path>, quiet: bool) -> Result<i32> {
+    let reader: Box<dyn std::io::Read> = match input {
+        Some(p) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?,
+        )),
+        None => {
+            if std::io::stdin().is_terminal() {
+                anyhow::bail!("no archive to load: use -i FILE or pipe one in");
+            }
+            Box::new(std::io::stdin().lock())
+        }
+    };
+    let what = input.map_or("standard input".into(), |p| p.display().to_string());
+    let loaded =
+        kist_image::load(&engine.images, reader).with_context(|| format!("loading {what}"))?;
+    if !quiet {
+        for image in loaded {
+            if image.names.is_empty() {
+                println!("Loaded image ID: {}", image.id);
+            }
+            for name in image.names {
+                println!("Loaded image: {}", name.familiar());
+            }
+        }
+    }
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,25 @@ enum Command {
     Image(images::ImageCommand),
     /// Make an image of a container's changes
     Commit(images::CommitArgs),
+    /// Write images to a tar archive (docker-archive or oci-archive)
+    Save {
+        /// Write to this file instead of stdout
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// docker-archive or oci-archive
+        #[arg(long, default_value = "docker-archive")]
+        format: String,
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+    /// Load images from a tar archive that save (or docker save, skopeo) wrote
+    Load {
+        /// Read from this file instead of stdin
+        #[arg(short, long)]
+        input: Option<PathBuf>,
+        #[arg(short, long)]
+        quiet: bool,
+    },
     /// Write a container's filesystem as a tar archive
     Export {
         /// Write to this file instead of stdout
@@ -509,6 +528,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
             }
         },
         Command::Commit(args) => images::commit(&engine, &args),
+        Command::Save {
+            output,
+            format,
+            images,
+        } => images::save(&engine, &images, output.as_deref(), &format),
+        Command::Load { input, quiet } => images::load(&engine, input.as_deref(), quiet),
         Command::Export { output, container } => {
             images::export(&engine, &container, output.as_deref())
         }

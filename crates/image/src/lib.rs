@@ -3,6 +3,7 @@
 //!
 //! Nothing here knows about containers or the command line.
 
+mod archive;
 mod compression;
 mod digest;
 mod error;
@@ -15,6 +16,7 @@ mod store;
 mod temp;
 mod unpack;
 
+pub use archive::{ArchiveFormat, LoadedImage, SavedImage, load, save};
 pub use digest::{Digest, HashingReader, chain_ids};
 pub use error::{Error, Result};
 pub use gc::{Collected, StoreLock};

@@ -77,6 +77,10 @@ impl TempFile {
         })
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn file(&mut self) -> &mut File {
         self.file
             .as_mut()
