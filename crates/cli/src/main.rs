@@ -4,6 +4,7 @@
 mod format;
 mod logs;
 mod ps;
+mod registry;
 mod stats;
 mod template;
 
@@ -38,6 +39,14 @@ struct Cli {
 enum Command {
     /// Create an image from a root filesystem tarball (plain, gzip or zstd; '-' reads stdin)
     Import { file: String, name: String },
+    /// Download an image from a registry
+    Pull(registry::PullArgs),
+    /// Upload an image to a registry
+    Push(registry::PushArgs),
+    /// Log in to a registry
+    Login(registry::LoginArgs),
+    /// Log out from a registry
+    Logout(registry::LogoutArgs),
     /// List images
     Images {
         #[arg(short, long)]
@@ -478,6 +487,10 @@ fn dispatch(cli: Cli) -> Result<i32> {
         .with_context(|| format!("opening kist's store at {}", cli.root.display()))?;
     match cli.command {
         Command::Import { file, name } => import(&engine, &file, &name),
+        Command::Pull(args) => registry::pull(&engine, &args),
+        Command::Push(args) => registry::push(&engine, &args),
+        Command::Login(args) => registry::login(&engine, &args),
+        Command::Logout(args) => registry::logout(&engine, &args),
         Command::Images { quiet } => images(&engine, quiet),
         Command::Run(args) => run(&engine, *args),
         Command::Ps {

@@ -9,13 +9,17 @@ mod error;
 mod import;
 mod layer_file;
 mod reference;
+pub mod registry;
 mod store;
 mod temp;
 mod unpack;
 
 pub use digest::{Digest, HashingReader, chain_ids};
 pub use error::{Error, Result};
-pub use import::{ImportOutcome, NewLayer, add_layer, extend_image, import_rootfs_tarball};
+pub use import::{
+    ExpectedLayer, ImportOutcome, NewLayer, add_layer, add_layer_expecting, extend_image,
+    import_rootfs_tarball, oci_architecture,
+};
 pub use reference::Reference;
 pub use store::{Descriptor, Image, ImageStore, ImageSummary, Layer};
 pub use unpack::{UnpackStats, unpack_layer};
