@@ -640,4 +640,14 @@ fn a_layer_that_climbs_out_of_its_root_stays_inside() {
     }
     assert!(!target.exists(), "a layer wrote outside its root");
     assert!(!escape.path().join("via-link").exists());
+    if out.status.success() {
+        // Kept inside: `..` stops at the layer's root, the symlink resolves inside it.
+        let layer = k
+            .path()
+            .join("layers")
+            .join(&k.entries("layers")[0])
+            .join("diff");
+        let inside = layer.join(target.strip_prefix("/").unwrap());
+        assert_eq!(fs::read(inside).unwrap(), b"escaped\n");
+    }
 }
