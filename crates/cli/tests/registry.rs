@@ -651,3 +651,152 @@ fn a_layer_that_climbs_out_of_its_root_stays_inside() {
         assert_eq!(fs::read(inside).unwrap(), b"escaped\n");
     }
 }
+
+/// A token-auth front for a registry, as Docker Hub's: requests without the bearer token get a
+/// challenge naming the realm; the realm gives the token to alice:s3cret (and records the
+/// scopes asked); the rest goes to the registry behind.
+struct TokenFront {
+    host: String,
+    scopes: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+const TOKEN: &str = "tok-1234";
+const ALICE_BASIC: &str = "Basic YWxpY2U6czNjcmV0";
+
+impl TokenFront {
+    fn start(backend: &Registry) -> TokenFront {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let scopes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (front, back, seen) = (host.clone(), backend.host.clone(), scopes.clone());
+        // Serves until the test process ends; each connection is one request.
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (front, back, seen) = (front.clone(), back.clone(), seen.clone());
+                std::thread::spawn(move || TokenFront::serve(conn, &front, &back, &seen));
+            }
+        });
+        TokenFront { host, scopes }
+    }
+
+    fn serve(
+        conn: TcpStream,
+        front: &str,
+        back: &str,
+        seen: &std::sync::Mutex<Vec<String>>,
+    ) -> Option<()> {
+        use std::io::BufRead;
+        let mut reader = std::io::BufReader::new(conn.try_clone().ok()?);
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            if line == "\r\n" {
+                break;
+            }
+            head.push(line.trim_end().to_string());
+        }
+        let header = |name: &str| {
+            head.iter().skip(1).find_map(|h| {
+                let (k, v) = h.split_once(':')?;
+                k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+            })
+        };
+        let path = head.first()?.split(' ').nth(1)?.to_string();
+        let mut out = conn;
+        if let Some(query) = path.strip_prefix("/token?") {
+            let scope = query
+                .split('&')
+                .find_map(|p| p.strip_prefix("scope="))
+                .unwrap_or("");
+            seen.lock().unwrap().push(
+                scope
+                    .replace("%3A", ":")
+                    .replace("%2C", ",")
+                    .replace("%2F", "/"),
+            );
+            let reply = if header("authorization").as_deref() == Some(ALICE_BASIC) {
+                let body = format!(r#"{{"token":"{TOKEN}"}}"#);
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            } else {
+                "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_string()
+            };
+            return out.write_all(reply.as_bytes()).ok();
+        }
+        if header("authorization").as_deref() != Some(&format!("Bearer {TOKEN}")) {
+            let body =
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+            let reply = format!(
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://{front}/token\",service=\"front\"\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            return out.write_all(reply.as_bytes()).ok();
+        }
+        let length: usize = header("content-length")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).ok()?;
+        let mut upstream = TcpStream::connect(back).ok()?;
+        let mut request = format!("{}\r\n", head[0]);
+        for h in head.iter().skip(1) {
+            let name = h.split(':').next().unwrap_or("").to_ascii_lowercase();
+            if !["authorization", "connection"].contains(&name.as_str()) {
+                request.push_str(&format!("{h}\r\n"));
+            }
+        }
+        request.push_str("Connection: close\r\n\r\n");
+        upstream.write_all(request.as_bytes()).ok()?;
+        upstream.write_all(&body).ok()?;
+        std::io::copy(&mut upstream, &mut out).ok()?;
+        Some(())
+    }
+}
+
+#[test]
+fn bearer_tokens_from_the_challenge_realm_for_push_and_pull() {
+    let reg = Registry::start();
+    let front = TokenFront::start(&reg);
+    let name = format!("{}/tok/busybox:v1", front.host);
+    let k = Kist::new();
+    k.ok(&["import", busybox_tar().to_str().unwrap(), &name]);
+    let err = k.fails(&["push", &name], 125);
+    assert!(one_line(&err).contains("kist login"), "{err}");
+
+    let out = k.run_with_stdin(
+        &["login", "-u", "alice", "--password-stdin", &front.host],
+        b"nope\n",
+    );
+    assert!(
+        stderr(&out).contains("wrong username or password"),
+        "{}",
+        stderr(&out)
+    );
+    let out = k.run_with_stdin(
+        &["login", "-u", "alice", "--password-stdin", &front.host],
+        b"s3cret\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    k.ok(&["push", &name]);
+
+    let fresh = Kist::new();
+    let out = fresh.run_with_stdin(
+        &["login", "-u", "alice", "--password-stdin", &front.host],
+        b"s3cret\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    fresh.ok(&["pull", &name]);
+    assert_eq!(fresh.ok(&["run", "--rm", &name, "echo", "tok"]), "tok\n");
+    let scopes = front.scopes.lock().unwrap().clone();
+    assert!(
+        scopes.contains(&"repository:tok/busybox:pull,push".to_string())
+            && scopes.contains(&"repository:tok/busybox:pull".to_string()),
+        "{scopes:?}"
+    );
+}

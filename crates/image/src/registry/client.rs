@@ -155,20 +155,29 @@ impl Client {
         }
     }
 
-    /// A transport failure: the registry is down, or does not speak TLS.
+    /// A transport failure: the registry is down, or (when an HTTPS exchange broke after
+    /// connecting) does not speak TLS.
     fn transport(&self, e: ureq::Error) -> Error {
-        let address = self.registry.clone();
-        let tls = matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
-            || (self.base.starts_with("https:")
-                && matches!(&e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData));
-        if tls {
+        use std::io::ErrorKind as K;
+        let down = matches!(
+            &e,
+            ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_)
+        ) || matches!(&e, ureq::Error::Io(io) if matches!(
+            io.kind(),
+            K::ConnectionRefused
+                | K::TimedOut
+                | K::HostUnreachable
+                | K::NetworkUnreachable
+                | K::AddrNotAvailable
+        ));
+        if !down && self.base.starts_with("https:") {
             Error::NotHttps {
-                address,
+                address: self.registry.clone(),
                 why: e.to_string(),
             }
         } else {
             Error::Unreachable {
-                address: format!("{} ({})", address, self.base),
+                address: format!("{} ({})", self.registry, self.base),
                 why: e.to_string(),
             }
         }
