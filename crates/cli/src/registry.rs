@@ -1,6 +1,5 @@
 //! `kist pull`, `push`, `login`, `logout`: flags, progress display and Docker's output.
 
-use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
 use std::sync::Mutex;
 
@@ -222,25 +221,26 @@ struct Display {
 
 struct Bars {
     multi: MultiProgress,
-    by_digest: Mutex<HashMap<Digest, ProgressBar>>,
+    /// Bottom layer first.
+    by_digest: Mutex<Vec<(Digest, ProgressBar)>>,
 }
 
 impl Display {
     fn new(quiet: bool, verb: Verb) -> Display {
         let bars = (!quiet && std::io::stdout().is_terminal()).then(|| Bars {
             multi: MultiProgress::new(),
-            by_digest: Mutex::new(HashMap::new()),
+            by_digest: Mutex::new(Vec::new()),
         });
         Display { quiet, verb, bars }
     }
 
-    /// Leaves finished bars on screen, as Docker leaves its lines, and stops the others.
+    /// Replaces the bars with one plain line per layer, as Docker's screen ends.
     fn finish(&self) {
-        if let Some(b) = &self.bars {
-            let map = b.by_digest.lock().unwrap_or_else(|p| p.into_inner());
-            map.values()
-                .filter(|bar| !bar.is_finished())
-                .for_each(ProgressBar::abandon);
+        let Some(b) = &self.bars else { return };
+        let _ = b.multi.clear();
+        let map = b.by_digest.lock().unwrap_or_else(|p| p.into_inner());
+        for (_, bar) in map.iter() {
+            println!("{}: {}", bar.prefix(), bar.message());
         }
     }
 
@@ -271,7 +271,7 @@ impl Progress for Display {
             bar.set_style(style.clone());
             bar.set_prefix(d.short().to_string());
             bar.set_message("Waiting");
-            map.insert(d, bar);
+            map.push((d, bar));
         }
     }
 
@@ -286,7 +286,9 @@ impl Progress for Display {
             return;
         };
         let map = b.by_digest.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(bar) = map.get(digest) else { return };
+        let Some((_, bar)) = map.iter().find(|(d, _)| d == digest) else {
+            return;
+        };
         match (event, self.message(event)) {
             (LayerEvent::Transferring { done, .. }, _) => {
                 bar.set_message("Downloading");
