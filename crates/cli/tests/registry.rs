@@ -502,6 +502,13 @@ fn concurrent_pulls_of_images_sharing_a_base_layer_fetch_it_once() {
         1,
         "the shared layer was fetched more than once:\n{both}"
     );
+    // The other pull waited for it, then found it in the store.
+    assert_eq!(
+        both.matches(&format!("{base_layer}: Already exists"))
+            .count(),
+        1,
+        "{both}"
+    );
     assert_eq!(k.entries("layers").len(), 2);
     assert_eq!(k.ok(&["run", "--rm", &a, "echo", "a"]), "a\n");
     assert_eq!(k.ok(&["run", "--rm", &b, "cat", "/b-was-here"]), "b\n");
