@@ -5,6 +5,7 @@ mod format;
 mod images;
 mod logs;
 mod ps;
+mod registry;
 mod stats;
 mod template;
 
@@ -39,6 +40,14 @@ struct Cli {
 enum Command {
     /// Create an image from a root filesystem tarball (plain, gzip or zstd; '-' reads stdin)
     Import { file: String, name: String },
+    /// Download an image from a registry
+    Pull(registry::PullArgs),
+    /// Upload an image to a registry
+    Push(registry::PushArgs),
+    /// Log in to a registry
+    Login(registry::LoginArgs),
+    /// Log out from a registry
+    Logout(registry::LogoutArgs),
     /// List images
     Images(images::ImagesArgs),
     /// Give an image another name: kist tag SOURCE TARGET
@@ -513,6 +522,10 @@ fn dispatch(cli: Cli) -> Result<i32> {
         .with_context(|| format!("opening kist's store at {}", cli.root.display()))?;
     match cli.command {
         Command::Import { file, name } => import(&engine, &file, &name),
+        Command::Pull(args) => registry::pull(&engine, &args),
+        Command::Push(args) => registry::push(&engine, &args),
+        Command::Login(args) => registry::login(&engine, &args),
+        Command::Logout(args) => registry::logout(&engine, &args),
         Command::Images(args) => images::images(&engine, &args),
         Command::Tag { source, target } => images::tag(&engine, &source, &target),
         Command::Rmi(args) => images::rmi(&engine, &args),

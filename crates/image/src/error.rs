@@ -28,6 +28,12 @@ pub enum Error {
     BadImage { image: String, what: String },
     #[error("invalid digest {0:?}")]
     BadDigest(String),
+    #[error("{what} does not match its digest: expected {expected}, got {actual}")]
+    DigestMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -160,6 +160,33 @@ pub fn add_layer<R: Read>(
     input: R,
     parent: Option<&Digest>,
 ) -> Result<NewLayer> {
+    add_layer_checked(store, input, parent, None)
+}
+
+/// What a layer from elsewhere (a registry) must be: the digest of its blob, as the manifest
+/// says, and of its uncompressed tar, as the image config's `rootfs.diff_ids` says.
+pub struct ExpectedLayer<'a> {
+    pub blob: &'a Digest,
+    pub diff_id: &'a Digest,
+}
+
+/// `add_layer` for a layer whose digests are known in advance: one that does not match them is
+/// refused, and nothing of it is stored.
+pub fn add_layer_expecting<R: Read>(
+    store: &ImageStore,
+    input: R,
+    parent: Option<&Digest>,
+    expected: &ExpectedLayer,
+) -> Result<NewLayer> {
+    add_layer_checked(store, input, parent, Some(expected))
+}
+
+fn add_layer_checked<R: Read>(
+    store: &ImageStore,
+    input: R,
+    parent: Option<&Digest>,
+    expected: Option<&ExpectedLayer>,
+) -> Result<NewLayer> {
     let mut blob = TempFile::new(store.tmp_dir(), "blob")?;
     let layer = TempDir::new(store.tmp_dir(), "layer")?;
     let diff_dir = layer.path().join("diff");
@@ -180,6 +207,14 @@ pub fn add_layer<R: Read>(
         .map_err(|e| Error::BadArchive(crate::unpack::printable(&e.to_string())))?;
     drop(buffered);
     let (blob_digest, blob_size, _) = tee.inner.finish();
+    if let Some(expected) = expected {
+        check_digest("a layer", expected.blob, &blob_digest)?;
+        check_digest(
+            &format!("the uncompressed content of layer {}", expected.blob),
+            expected.diff_id,
+            &diff_id,
+        )?;
+    }
 
     let has_sh = exists_in_root(&diff_dir, "bin/sh");
     let meta = serde_json::to_vec(&LayerMeta {
@@ -221,6 +256,17 @@ pub fn add_layer<R: Read>(
         diff_id,
         chain_id,
         has_sh,
+    })
+}
+
+fn check_digest(what: &str, expected: &Digest, actual: &Digest) -> Result<()> {
+    if expected == actual {
+        return Ok(());
+    }
+    Err(Error::DigestMismatch {
+        what: what.to_string(),
+        expected: expected.to_string(),
+        actual: actual.to_string(),
     })
 }
 

@@ -12,6 +12,7 @@ mod import;
 mod layer_file;
 mod layer_tar;
 mod reference;
+pub mod registry;
 mod store;
 mod temp;
 mod unpack;
@@ -21,7 +22,8 @@ pub use digest::{Digest, HashingReader, chain_ids};
 pub use error::{Error, Result};
 pub use gc::{Collected, StoreLock};
 pub use import::{
-    ImportOutcome, LayerCommit, NewLayer, add_layer, extend_image, import_rootfs_tarball,
+    ExpectedLayer, ImportOutcome, LayerCommit, NewLayer, add_layer, add_layer_expecting,
+    extend_image, import_rootfs_tarball, oci_architecture,
 };
 pub use layer_tar::{TreeKind, write_tree};
 pub use reference::Reference;
