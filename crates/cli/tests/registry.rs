@@ -807,3 +807,148 @@ fn bearer_tokens_from_the_challenge_realm_for_push_and_pull() {
         "{scopes:?}"
     );
 }
+
+/// A TCP relay to `upstream` that can slow its answers down to a trickle (64 KiB per 50 ms),
+/// so that a pull can be killed half-way.
+struct SlowRelay {
+    host: String,
+    slow: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SlowRelay {
+    fn to(upstream: &str) -> SlowRelay {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let slow = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let upstream = upstream.to_string();
+        let flag = slow.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                let (mut c_in, mut s_out) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c_in, &mut s_out);
+                    let _ = s_out.shutdown(std::net::Shutdown::Write);
+                });
+                let (mut s_in, mut c_out) = (server, client);
+                let flag = flag.clone();
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = match s_in.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if c_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                    }
+                    let _ = c_out.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        SlowRelay { host, slow }
+    }
+}
+
+#[test]
+fn a_pull_killed_half_way_leaves_no_image_and_the_next_reuses_what_was_whole() {
+    let reg = Registry::start();
+    let k = Kist::with_busybox();
+    // Two layers: busybox's (2 MB) and 8 MB of noise on top.
+    k.ok(&[
+        "run",
+        "--name",
+        "noisy",
+        "busybox",
+        "dd",
+        "if=/dev/urandom",
+        "of=/noise",
+        "bs=1M",
+        "count=8",
+    ]);
+    let pushed = format!("{}/noisy:v1", reg.host);
+    k.ok(&["commit", "noisy", &pushed]);
+    k.ok(&["rm", "noisy"]);
+    k.ok(&["push", &pushed]);
+
+    let relay = SlowRelay::to(&reg.host);
+    let name = format!("{}/noisy:v1", relay.host);
+    let fresh = Kist::new();
+    let mut pull = fresh
+        .command(&["pull", &name])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once the small layer is whole and the big one is still coming.
+    wait_until("the first layer to land", || {
+        fresh.entries("layers").len() == 1
+    });
+    unsafe { libc::kill(pull.id() as i32, libc::SIGKILL) };
+    let _ = pull.wait();
+    assert_eq!(fresh.ok(&["images", "-q"]), "", "no half image");
+    // The next command clears what the killed one left in tmp.
+    let left: Vec<String> = fresh
+        .entries("tmp")
+        .into_iter()
+        .filter(|e| !e.ends_with(".lock"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    relay
+        .slow
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    let out = fresh.ok(&["pull", &name]);
+    assert_eq!(out.matches("Already exists").count(), 1, "{out}");
+    assert_eq!(out.matches("Pull complete").count(), 1, "{out}");
+    assert_eq!(
+        fresh.ok(&["run", "--rm", &name, "wc", "-c", "/noise"]),
+        "8388608 /noise\n"
+    );
+    fresh.assert_clean();
+    k.assert_clean();
+}
+
+#[test]
+fn a_corrupt_blob_in_the_store_is_named_not_pushed() {
+    let reg = Registry::start();
+    let name = format!("{}/busybox:v1", reg.host);
+    let k = Kist::new();
+    k.ok(&["import", busybox_tar().to_str().unwrap(), &name]);
+    // The layer is the largest blob (the others are the config and the manifest).
+    let blob = fs::read_dir(k.path().join("images/blobs/sha256"))
+        .unwrap()
+        .flatten()
+        .max_by_key(|e| e.metadata().unwrap().len())
+        .unwrap()
+        .path();
+    let hex = blob.file_name().unwrap().to_string_lossy().into_owned();
+    let mut bytes = fs::read(&blob).unwrap();
+    bytes[600] ^= 0xff;
+    fs::write(&blob, bytes).unwrap();
+    let err = k.fails(&["push", &name], 125);
+    assert!(
+        one_line(&err).contains("does not match its digest") && err.contains(&hex),
+        "{err}"
+    );
+    let err = k.fails(
+        &[
+            "save",
+            "-o",
+            k.path().join("x.tar").to_str().unwrap(),
+            &name,
+        ],
+        125,
+    );
+    assert!(
+        err.contains("does not match its digest") && err.contains("busybox"),
+        "{err}"
+    );
+    assert!(!k.path().join("x.tar").exists());
+}

@@ -110,6 +110,7 @@ fn save_docker<W: Write>(
         for (layer, descriptor) in image.layers.iter().zip(store.manifest_layers(image)?) {
             let path = format!("{}/layer.tar", layer.diff_id.hex());
             if !written.contains(&path) {
+                store.verify_blob(&Digest::parse(&descriptor.digest)?, &image.name)?;
                 // Docker's archive holds layers uncompressed: their digests are the diff ids.
                 let blob = store.blob_path(&Digest::parse(&descriptor.digest)?);
                 let plain = uncompressed(store, &blob)?;
@@ -148,9 +149,10 @@ fn save_oci<W: Write>(
     append_bytes(tar, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
     let mut index = Vec::new();
     let mut written: Vec<String> = Vec::new();
-    let mut blob = |tar: &mut tar::Builder<W>, digest: &Digest| -> Result<()> {
+    let mut blob = |tar: &mut tar::Builder<W>, digest: &Digest, image: &str| -> Result<()> {
         let path = format!("blobs/sha256/{}", digest.hex());
         if !written.contains(&path) {
+            store.verify_blob(digest, image)?;
             append_file(tar, &path, &store.blob_path(digest))?;
             written.push(path);
         }
@@ -158,13 +160,11 @@ fn save_oci<W: Write>(
     };
     for saved in images {
         let image = &saved.image;
-        // Checked, so that a corrupt store never leaves in an archive.
         let manifest = store.read_blob(&image.manifest_digest, &image.name)?;
-        store.read_blob(&image.id, &image.name)?;
-        blob(tar, &image.manifest_digest)?;
-        blob(tar, &image.id)?;
+        blob(tar, &image.manifest_digest, &image.name)?;
+        blob(tar, &image.id, &image.name)?;
         for l in store.manifest_layers(image)? {
-            blob(tar, &Digest::parse(&l.digest)?)?;
+            blob(tar, &Digest::parse(&l.digest)?, &image.name)?;
         }
         let descriptor = |annotations: BTreeMap<String, String>| {
             json!({

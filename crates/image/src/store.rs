@@ -177,6 +177,22 @@ impl ImageStore {
         Ok(bytes)
     }
 
+    /// Checks a blob, read in a stream, against its digest; `image` names the image for the
+    /// error.
+    pub fn verify_blob(&self, digest: &Digest, image: &str) -> Result<()> {
+        let path = self.blob_path(digest);
+        let file = File::open(&path).ctx("reading the blob", &path)?;
+        let mut hashing = crate::digest::HashingReader::new(file);
+        std::io::copy(&mut hashing, &mut std::io::sink()).ctx("reading the blob", &path)?;
+        if hashing.finish().0 != *digest {
+            return Err(Error::CorruptBlob {
+                image: image.to_string(),
+                digest: digest.to_string(),
+            });
+        }
+        Ok(())
+    }
+
     fn read_index(&self) -> Result<Index> {
         let path = self.layout.join("index.json");
         match fs::read(&path) {

@@ -62,11 +62,11 @@ pub fn push(
     progress.layers(&manifest.layers);
     for layer in &manifest.layers {
         let digest = descriptor_digest(layer, &image.name)?;
-        let event = push_blob(&client, store, layer, &digest)?;
+        let event = push_blob(&client, store, &image.name, layer, &digest)?;
         progress.layer(&digest, event);
     }
     let config = descriptor_digest(&manifest.config, &image.name)?;
-    push_blob(&client, store, &manifest.config, &config)?;
+    push_blob(&client, store, &image.name, &manifest.config, &config)?;
     put_manifest(&client, &tag, &bytes, &media_type)?;
     Ok(PushOutcome {
         tag,
@@ -79,6 +79,7 @@ pub fn push(
 fn push_blob(
     client: &Client,
     store: &ImageStore,
+    image: &str,
     desc: &Descriptor,
     digest: &Digest,
 ) -> Result<LayerEvent> {
@@ -97,6 +98,8 @@ fn push_blob(
             what: format!("blob {} is missing from the store", path.display()),
         }));
     }
+    // A corrupt blob is this store's fault: say so, rather than let the registry refuse it.
+    store.verify_blob(digest, image)?;
     let upload = start_upload(client)?;
     let sep = if upload.contains('?') { '&' } else { '?' };
     let put_url = format!("{upload}{sep}digest={digest}");
