@@ -27,10 +27,23 @@ pub struct RegistryFlags {
 }
 
 impl RegistryFlags {
-    fn options(&self) -> RegistryOptions {
-        RegistryOptions {
-            insecure: self.insecure.clone(),
+    /// The flags' registries and those of the store's config file, ROOT/config.json
+    /// (`{"insecure-registries": ["HOST[:PORT]"]}`, as in Docker's daemon.json).
+    fn options(&self, engine: &Engine) -> Result<RegistryOptions> {
+        let mut insecure = self.insecure.clone();
+        let path = engine.layout.root.join("config.json");
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let config: serde_json::Value = serde_json::from_slice(&bytes)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                if let Some(list) = config["insecure-registries"].as_array() {
+                    insecure.extend(list.iter().filter_map(|v| v.as_str().map(String::from)));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         }
+        Ok(RegistryOptions { insecure })
     }
 }
 
@@ -108,7 +121,7 @@ pub fn pull(engine: &Engine, args: &PullArgs) -> Result<i32> {
             reference: &reference,
             platform: platform.as_ref(),
             credential,
-            options: &args.registry.options(),
+            options: &args.registry.options(engine)?,
         },
         &display,
     );
@@ -152,7 +165,7 @@ pub fn push(engine: &Engine, args: &PushArgs) -> Result<i32> {
             image: &image,
             reference: &reference,
             credential,
-            options: &args.registry.options(),
+            options: &args.registry.options(engine)?,
         },
         &display,
     );
@@ -189,7 +202,7 @@ pub fn login(engine: &Engine, args: &LoginArgs) -> Result<i32> {
         bail!("the password is empty");
     }
     let credential = Credential { username, password };
-    registry::check_login(&server, &credential, &args.registry.options())
+    registry::check_login(&server, &credential, &args.registry.options(engine)?)
         .with_context(|| format!("logging in to {server}"))?;
     credentials(engine).store(&server, &credential)?;
     println!("Login Succeeded");
