@@ -59,6 +59,26 @@ pub enum ImageCommand {
         #[arg(required = true)]
         names: Vec<String>,
     },
+    /// Download an image from a registry
+    Pull(crate::registry::PullArgs),
+    /// Upload an image to a registry
+    Push(crate::registry::PushArgs),
+    /// Write images to a tar archive (docker-archive or oci-archive)
+    Save {
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+        #[arg(long, default_value = "docker-archive")]
+        format: String,
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+    /// Load images from a tar archive
+    Load {
+        #[arg(short, long)]
+        input: Option<std::path::PathBuf>,
+        #[arg(short, long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Args)]

@@ -539,6 +539,16 @@ fn dispatch(cli: Cli) -> Result<i32> {
             images::ImageCommand::Inspect { format, names } => {
                 inspect(&engine, format.as_deref(), Some("image"), &names)
             }
+            images::ImageCommand::Pull(args) => registry::pull(&engine, &args),
+            images::ImageCommand::Push(args) => registry::push(&engine, &args),
+            images::ImageCommand::Save {
+                output,
+                format,
+                images,
+            } => images::save(&engine, &images, output.as_deref(), &format),
+            images::ImageCommand::Load { input, quiet } => {
+                images::load(&engine, input.as_deref(), quiet)
+            }
         },
         Command::Commit(args) => images::commit(&engine, &args),
         Command::Save {

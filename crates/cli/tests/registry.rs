@@ -324,7 +324,12 @@ fn push_then_pull_into_a_fresh_root_runs() {
             .map(|d| d.split(' ').next().unwrap().to_string())
     };
     let pushed = digest(&k.ok(&["push", &name])).unwrap();
-    let again = fresh.ok(&["pull", &name]);
+    let repo_digests = fresh.ok(&["image", "inspect", "-f", "{{.RepoDigests}}", &name]);
+    assert!(
+        repo_digests.contains(&format!("{}/busybox@{pushed}", reg.host)),
+        "{repo_digests}"
+    );
+    let again = fresh.ok(&["image", "pull", &name]);
     assert!(again.contains("Status: Image is up to date"), "{again}");
     assert!(again.contains(&format!("Digest: {pushed}")), "{again}");
     assert_eq!(fresh.ok(&["pull", "-q", &name]), format!("{name}\n"));

@@ -172,6 +172,17 @@ pub fn image(engine: &Engine, reference: &str) -> Result<Value> {
         .filter(|s| s.id == image.id)
         .filter_map(|s| s.reference.as_ref().map(|r| r.familiar()))
         .collect();
+    // REPOSITORY@MANIFEST-DIGEST for each repository the image is named in.
+    let mut digests: Vec<String> = summaries
+        .iter()
+        .filter(|s| s.id == image.id)
+        .filter_map(|s| {
+            s.reference
+                .as_ref()
+                .map(|r| format!("{}@{}", r.familiar_repository(), s.manifest_digest))
+        })
+        .collect();
+    digests.dedup();
     let size: u64 = summaries
         .iter()
         .find(|s| s.id == image.id)
@@ -180,7 +191,7 @@ pub fn image(engine: &Engine, reference: &str) -> Result<Value> {
     Ok(json!({
         "Id": image.id.to_string(),
         "RepoTags": tags,
-        "RepoDigests": [],
+        "RepoDigests": digests,
         "Created": config["created"],
         "Architecture": config["architecture"],
         "Os": config["os"],
