@@ -64,21 +64,30 @@ pub enum ImageCommand {
     /// Upload an image to a registry
     Push(crate::registry::PushArgs),
     /// Write images to a tar archive (docker-archive or oci-archive)
-    Save {
-        #[arg(short, long)]
-        output: Option<std::path::PathBuf>,
-        #[arg(long, default_value = "docker-archive")]
-        format: String,
-        #[arg(required = true)]
-        images: Vec<String>,
-    },
+    Save(SaveArgs),
     /// Load images from a tar archive
-    Load {
-        #[arg(short, long)]
-        input: Option<std::path::PathBuf>,
-        #[arg(short, long)]
-        quiet: bool,
-    },
+    Load(LoadArgs),
+}
+
+#[derive(Args)]
+pub struct SaveArgs {
+    /// Write to this file instead of stdout
+    #[arg(short, long)]
+    pub output: Option<std::path::PathBuf>,
+    /// docker-archive or oci-archive
+    #[arg(long, default_value = "docker-archive")]
+    pub format: String,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct LoadArgs {
+    /// Read from this file instead of stdin
+    #[arg(short, long)]
+    pub input: Option<std::path::PathBuf>,
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Args)]
@@ -394,8 +403,9 @@ pub fn write_archive(
     Ok(0)
 }
 
-pub fn save(engine: &Engine, names: &[String], output: Option<&Path>, format: &str) -> Result<i32> {
-    let format = kist_image::ArchiveFormat::parse(format)?;
+pub fn save(engine: &Engine, args: &SaveArgs) -> Result<i32> {
+    let (names, output) = (&args.images, args.output.as_deref());
+    let format = kist_image::ArchiveFormat::parse(&args.format)?;
     let mut images: Vec<kist_image::SavedImage> = Vec::new();
     for name in names {
         let image = engine.images.resolve(name)?;
@@ -419,7 +429,8 @@ pub fn save(engine: &Engine, names: &[String], output: Option<&Path>, format: &s
     })
 }
 
-pub fn load(engine: &Engine, input: Option<&Path>, quiet: bool) -> Result<i32> {
+pub fn load(engine: &Engine, args: &LoadArgs) -> Result<i32> {
+    let (input, quiet) = (args.input.as_deref(), args.quiet);
     let reader: Box<dyn std::io::Read> = match input {
         Some(p) => Box::new(std::io::BufReader::new(
             std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?,

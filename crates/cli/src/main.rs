@@ -62,24 +62,9 @@ enum Command {
     /// Make an image of a container's changes
     Commit(images::CommitArgs),
     /// Write images to a tar archive (docker-archive or oci-archive)
-    Save {
-        /// Write to this file instead of stdout
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// docker-archive or oci-archive
-        #[arg(long, default_value = "docker-archive")]
-        format: String,
-        #[arg(required = true)]
-        images: Vec<String>,
-    },
+    Save(images::SaveArgs),
     /// Load images from a tar archive that save (or docker save, skopeo) wrote
-    Load {
-        /// Read from this file instead of stdin
-        #[arg(short, long)]
-        input: Option<PathBuf>,
-        #[arg(short, long)]
-        quiet: bool,
-    },
+    Load(images::LoadArgs),
     /// Write a container's filesystem as a tar archive
     Export {
         /// Write to this file instead of stdout
@@ -541,22 +526,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
             }
             images::ImageCommand::Pull(args) => registry::pull(&engine, &args),
             images::ImageCommand::Push(args) => registry::push(&engine, &args),
-            images::ImageCommand::Save {
-                output,
-                format,
-                images,
-            } => images::save(&engine, &images, output.as_deref(), &format),
-            images::ImageCommand::Load { input, quiet } => {
-                images::load(&engine, input.as_deref(), quiet)
-            }
+            images::ImageCommand::Save(args) => images::save(&engine, &args),
+            images::ImageCommand::Load(args) => images::load(&engine, &args),
         },
         Command::Commit(args) => images::commit(&engine, &args),
-        Command::Save {
-            output,
-            format,
-            images,
-        } => images::save(&engine, &images, output.as_deref(), &format),
-        Command::Load { input, quiet } => images::load(&engine, input.as_deref(), quiet),
+        Command::Save(args) => images::save(&engine, &args),
+        Command::Load(args) => images::load(&engine, &args),
         Command::Export { output, container } => {
             images::export(&engine, &container, output.as_deref())
         }

@@ -356,7 +356,7 @@ fn load_docker(store: &ImageStore, root: &Path) -> Result<Vec<LoadedImage>> {
             .map_err(|e| {
                 Error::BadArchive(format!("{} is not an image config: {e}", entry.config))
             })?;
-        let diff_ids = diff_ids(&config)?;
+        let diff_ids = crate::store::diff_ids_of(&config)?;
         if diff_ids.len() != entry.layers.len() {
             return Err(Error::BadArchive(format!(
                 "{} lists {} layers but its config {}",
@@ -400,15 +400,6 @@ fn load_docker(store: &ImageStore, root: &Path) -> Result<Vec<LoadedImage>> {
         });
     }
     Ok(out)
-}
-
-fn diff_ids(config: &oci_spec::image::ImageConfiguration) -> Result<Vec<Digest>> {
-    config
-        .rootfs()
-        .diff_ids()
-        .iter()
-        .map(|d| Digest::parse(d))
-        .collect()
 }
 
 fn record(store: &ImageStore, manifest: &Descriptor, names: &[Reference]) -> Result<()> {
@@ -456,7 +447,7 @@ fn load_oci(store: &ImageStore, root: &Path) -> Result<Vec<LoadedImage>> {
         let config_bytes = verified(&config_digest)?;
         let config: oci_spec::image::ImageConfiguration = serde_json::from_slice(&config_bytes)
             .map_err(|e| Error::BadArchive(format!("config {config_digest} is not valid: {e}")))?;
-        let expected = diff_ids(&config)?;
+        let expected = crate::store::diff_ids_of(&config)?;
         let mut parent: Option<Digest> = None;
         for (l, diff_id) in manifest.layers().iter().zip(&expected) {
             let digest = l.digest().to_string();

@@ -329,12 +329,7 @@ impl ImageStore {
     fn load(&self, d: &Descriptor, name: String) -> Result<Image> {
         let manifest = self.manifest(d, &name)?;
         let (id, config) = self.config(&manifest, &name)?;
-        let diff_ids = config
-            .rootfs()
-            .diff_ids()
-            .iter()
-            .map(|s| Digest::parse(s))
-            .collect::<Result<Vec<_>>>()?;
+        let diff_ids = diff_ids_of(&config)?;
         let mut layers = Vec::with_capacity(diff_ids.len());
         for (chain_id, diff_id) in chain_ids(&diff_ids).into_iter().zip(diff_ids) {
             let dir = self.layer_path(&chain_id).join("diff");
@@ -383,12 +378,7 @@ impl ImageStore {
             let label = d.ref_name().unwrap_or(&d.digest).to_string();
             let manifest = self.manifest(d, &label)?;
             let (id, config) = self.config(&manifest, &label)?;
-            let diff_ids = config
-                .rootfs()
-                .diff_ids()
-                .iter()
-                .map(|s| Digest::parse(s))
-                .collect::<Result<Vec<_>>>()?;
+            let diff_ids = diff_ids_of(&config)?;
             let size = chain_ids(&diff_ids)
                 .iter()
                 .map(|c| self.layer_size(c))
@@ -432,12 +422,7 @@ impl ImageStore {
             for l in manifest.layers() {
                 blobs.insert(Digest::parse(l.digest().as_ref())?.hex().to_string());
             }
-            let diff_ids = config
-                .rootfs()
-                .diff_ids()
-                .iter()
-                .map(|s| Digest::parse(s))
-                .collect::<Result<Vec<_>>>()?;
+            let diff_ids = diff_ids_of(&config)?;
             for c in chain_ids(&diff_ids) {
                 layers.insert(c.hex().to_string());
             }
@@ -458,6 +443,16 @@ impl ImageStore {
     pub fn layers_root(&self) -> &Path {
         &self.layers
     }
+}
+
+/// The diff ids of an image config's layers, bottom first.
+pub(crate) fn diff_ids_of(config: &ImageConfiguration) -> Result<Vec<Digest>> {
+    config
+        .rootfs()
+        .diff_ids()
+        .iter()
+        .map(|s| Digest::parse(s))
+        .collect()
 }
 
 /// Keeps one nameless entry per digest, and none for a digest that still has a name.
