@@ -222,3 +222,46 @@ fn shared_layers_stay_while_an_image_uses_them() {
     assert!(k.entries("layers").is_empty());
     k.assert_clean();
 }
+
+#[test]
+fn a_commit_killed_while_the_container_is_frozen_leaves_it_running() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "busy",
+        "busybox",
+        "sh",
+        "-c",
+        "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.01; done",
+    ]);
+    let count = || {
+        k.ok(&["exec", "busy", "cat", "/tmp/n"])
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0)
+    };
+    wait_until("the counter to run", || count() > 2);
+    let out = k
+        .command(&["commit", "busy", "snap"])
+        .env("KIST_CRASH_AT", "commit:frozen")
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        Some(9),
+        "killed while the container was frozen"
+    );
+    // The next command thaws it: not paused, and counting again.
+    assert_eq!(
+        k.ok(&["inspect", "-f", "{{.State.Status}}", "busy"]),
+        "running\n"
+    );
+    let before = count();
+    wait_until("the counter to move again", || count() > before + 2);
+    assert_eq!(k.ok(&["images", "-q", "snap"]), "", "no half image");
+    k.ok(&["rm", "-f", "busy"]);
+    k.assert_clean();
+}
