@@ -537,6 +537,12 @@ fn bad_pulls_say_why_and_store_nothing() {
         "{err}"
     );
     assert_unchanged(&k, &before, "registry down");
+    // A name that does not resolve (.invalid never does) is unreachable, not "not HTTPS".
+    let err = k.fails(&["pull", "nosuchhost.invalid/x:v1"], 125);
+    assert!(
+        one_line(&err).contains("cannot reach the registry at nosuchhost.invalid"),
+        "{err}"
+    );
 
     // An unknown tag, and an unknown repository.
     let pusher = Kist::new();

@@ -169,7 +169,7 @@ impl Client {
                 | K::HostUnreachable
                 | K::NetworkUnreachable
                 | K::AddrNotAvailable
-        ));
+        ) || io.to_string().contains("lookup address"));
         if !down && self.base.starts_with("https:") {
             Error::NotHttps {
                 address: self.registry.clone(),
