@@ -3,7 +3,7 @@
 //! directory, user) with the user's overrides, and appears in the container's `ps`; its exit
 //! code is passed back.
 
-use kist_runtime::{ForegroundIo, Join};
+use kist_runtime::Join;
 
 use crate::Engine;
 use crate::error::{Error, Result};
@@ -116,10 +116,7 @@ pub fn exec(engine: &Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<
         cgroup,
     })?;
     created.wait_ready()?;
-    let io = ForegroundIo {
-        console: created.take_console(),
-        ..io
-    };
+    let io = io.with_console(created.take_console());
     let running = created.start()?;
     Ok(kist_runtime::run_foreground(running, io, &signals)?.code())
 }

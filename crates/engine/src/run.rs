@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 
 use kist_image::Image;
-use kist_runtime::ForegroundIo;
 use kist_runtime::process::ProcessStamp;
 
 use crate::Engine;
@@ -86,10 +85,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     };
     guard.recorded = true;
     created.wait_ready()?;
-    let io = ForegroundIo {
-        console: created.take_console(),
-        ..io
-    };
+    let io = io.with_console(created.take_console());
     let running = created.start()?;
     let status = kist_runtime::run_foreground(running, io, &signals)?;
     let code = status.code();

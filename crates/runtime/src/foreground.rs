@@ -29,6 +29,17 @@ pub struct ForegroundIo {
     pub inputs: Vec<Pump>,
 }
 
+impl ForegroundIo {
+    /// These streams with the container's terminal, sized like kist's own now: before the
+    /// program starts, so that the first thing it reads is the right size.
+    pub fn with_console(self, console: Option<OwnedFd>) -> ForegroundIo {
+        if let Some(master) = &console {
+            resize(master);
+        }
+        ForegroundIo { console, ..self }
+    }
+}
+
 /// Runs the I/O of a started container until its process exits, and returns how it ended.
 pub fn run_foreground(
     running: Running,
@@ -39,7 +50,6 @@ pub fn run_foreground(
     let mut output_pumps = std::mem::take(&mut io.outputs);
     let mut input_pumps = std::mem::take(&mut io.inputs);
     if let Some(master) = io.console.take() {
-        resize(&master);
         let host_out = dup(&std::io::stdout().as_fd())?;
         output_pumps.push(Pump {
             from: dup(&master.as_fd())?,
