@@ -224,7 +224,7 @@ fn shared_layers_stay_while_an_image_uses_them() {
 }
 
 #[test]
-fn a_commit_killed_while_the_container_is_frozen_leaves_it_running() {
+fn a_commit_or_export_killed_while_the_container_is_frozen_leaves_it_running() {
     let k = Kist::with_busybox();
     k.ok(&[
         "run",
@@ -262,6 +262,19 @@ fn a_commit_killed_while_the_container_is_frozen_leaves_it_running() {
     let before = count();
     wait_until("the counter to move again", || count() > before + 2);
     assert_eq!(k.ok(&["images", "-q", "snap"]), "", "no half image");
+    // export freezes a running container too, and is thawed after the same way.
+    let out = k.run(&["export", "busy"]);
+    assert!(out.status.success() && out.stdout.len() > 1_000_000);
+    let out = k
+        .command(&["export", "busy"])
+        .env("KIST_CRASH_AT", "export:frozen")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(9));
+    assert_eq!(
+        k.ok(&["inspect", "-f", "{{.State.Status}}", "busy"]),
+        "running\n"
+    );
     k.ok(&["rm", "-f", "busy"]);
     k.assert_clean();
 }

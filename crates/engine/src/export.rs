@@ -4,6 +4,7 @@
 //! The layers are merged by the kernel: a read-only overlay of the write layer over the image's
 //! layers (a write layer's whiteouts hide what they delete, as in any layer), mounted in a
 //! mount namespace of a thread's own, so the host never sees it and it goes with the thread.
+//! A running container is frozen meanwhile.
 
 use std::io::Write;
 use std::path::Path;
@@ -13,13 +14,21 @@ use kist_image::TreeKind;
 use crate::Engine;
 use crate::container_fs::ContainerDirs;
 use crate::error::{Error, Result};
+use crate::freeze::Freeze;
 use crate::launch_config::LaunchConfig;
-use crate::store::ContainerRecord;
+use crate::store::{ContainerRecord, ContainerState};
 
 /// Writes `c`'s filesystem to `out` as a tar archive.
 pub fn export<W: Write + Send>(engine: &Engine, c: &ContainerRecord, out: W) -> Result<W> {
     let dirs = ContainerDirs::of(&engine.layout, &c.id);
     let launch = LaunchConfig::load(&dirs.dir)?;
+    // A running container's write layer must not change while the overlay below reads it
+    // as a lower layer (overlayfs leaves that undefined): it is frozen meanwhile.
+    let _frozen = if c.state == ContainerState::Running {
+        Freeze::of(engine, c, "export:frozen")?
+    } else {
+        None
+    };
     let mut layers = vec![dirs.upper.clone()];
     layers.extend(launch.lower.iter().cloned());
     let mountpoint = engine

@@ -9,6 +9,7 @@ pub mod crash;
 mod error;
 pub mod exec;
 pub mod export;
+mod freeze;
 mod hostfiles;
 mod ids;
 pub mod images;

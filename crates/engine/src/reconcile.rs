@@ -10,7 +10,7 @@ use crate::store::ContainerState;
 
 pub fn reconcile(engine: &Engine) -> Result<()> {
     engine.images.remove_abandoned_work();
-    crate::commit::thaw_orphans(engine);
+    crate::freeze::thaw_orphans(engine);
     for c in engine.store.active_containers()? {
         if c.monitor.is_some_and(|m| m.is_alive()) {
             continue;
