@@ -97,28 +97,26 @@ pub fn prune(engine: &Engine, all: bool) -> Result<Removed> {
         .into_iter()
         .map(|c| c.image_id)
         .collect();
+    let summaries = engine.images.list()?;
     let mut removed = Removed::default();
-    let mut done: HashSet<Digest> = HashSet::new();
-    for s in engine.images.list()? {
-        if in_use.contains(&s.id.to_string()) || done.contains(&s.id) {
+    let mut done: HashSet<&Digest> = HashSet::new();
+    for s in &summaries {
+        if in_use.contains(&s.id.to_string()) || !done.insert(&s.id) {
             continue;
         }
-        let named = engine
-            .images
-            .list()?
+        let names: Vec<&Reference> = summaries
             .iter()
-            .any(|o| o.id == s.id && o.reference.is_some());
-        if named && !all {
+            .filter(|o| o.id == s.id)
+            .filter_map(|o| o.reference.as_ref())
+            .collect();
+        if !names.is_empty() && !all {
             continue;
         }
-        for o in engine.images.list()?.iter().filter(|o| o.id == s.id) {
-            if let Some(r) = &o.reference {
-                removed.lines.push(format!("untagged: {}", r.familiar()));
-            }
+        for r in names {
+            removed.lines.push(format!("untagged: {}", r.familiar()));
         }
         engine.images.remove_image(&s.id)?;
         removed.lines.push(format!("deleted: {}", s.id));
-        done.insert(s.id);
     }
     removed.reclaimed = engine.images.collect_garbage()?.bytes;
     Ok(removed)
