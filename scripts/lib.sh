@@ -54,3 +54,67 @@ remove_cgroup_parent() {
   done < /proc/self/cgroup
   true
 }
+
+# Writes DIR/containers.conf for Podman on this host (see shared PEERS.md: its default rlimits
+# fail without CAP_SYS_RESOURCE; no systemd, no journald) and prints its path.
+write_podman_conf() {
+  local dir=$1 nofile
+  nofile=$(ulimit -Hn)
+  mkdir -p "$dir"
+  cat > "$dir/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+  echo "$dir/containers.conf"
+}
+
+# A free TCP port on loopback.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts docker-registry on 127.0.0.1:PORT with its storage in DIR/registry; prints its PID.
+# Waits until it answers.
+start_registry() {
+  local dir=$1 port=$2
+  mkdir -p "$dir/registry"
+  cat > "$dir/registry.yml" <<YML
+version: 0.1
+log: { level: error }
+storage: { filesystem: { rootdirectory: $dir/registry }, delete: { enabled: true } }
+http: { addr: 127.0.0.1:$port }
+YML
+  docker-registry serve "$dir/registry.yml" >"$dir/registry.log" 2>&1 &
+  local pid=$! i
+  for i in $(seq 100); do
+    if python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/v2/')" 2>/dev/null; then
+      echo "$pid"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "docker-registry did not start: $(tail -n 5 "$dir/registry.log")" >&2
+  return 1
+}
+
+# Prints "median" lines and ratios from a file of "NAME MILLISECONDS" lines. REFERENCE is the
+# name the others are compared with.
+report_medians() {
+  python3 - "$@" <<'PY'
+import statistics, sys
+path, ref = sys.argv[1], sys.argv[2]
+times = {}
+for line in open(path):
+    name, ms = line.split()
+    times.setdefault(name, []).append(float(ms))
+med = {n: statistics.median(t) for n, t in times.items()}
+print(f"| command | runs | median | min | max | it ÷ {ref} |")
+print("|---|---|---|---|---|---|")
+for n, t in sorted(times.items(), key=lambda kv: kv[0] != ref):
+    print(f"| {n} | {len(t)} | {med[n] / 1000:.2f} s | {min(t) / 1000:.2f} s | "
+          f"{max(t) / 1000:.2f} s | {med[n] / med[ref]:.2f} |")
+PY
+}
