@@ -55,6 +55,23 @@ remove_cgroup_parent() {
   true
 }
 
+# For tools that take one absolute cgroup path for every hierarchy (Podman's --cgroup-parent):
+# the deepest of this shell's own cgroups, which must contain the others (on this host memory
+# is at /process_api/..., the rest at /). A parent below it stays below this shell everywhere.
+own_cgroup_path() {
+  local deepest=/ path
+  while IFS=: read -r _ _ path; do
+    [ "${#path}" -gt "${#deepest}" ] && deepest=$path
+  done < /proc/self/cgroup
+  while IFS=: read -r _ _ path; do
+    case "$deepest/" in
+      "${path%/}/"*) ;;
+      *) echo "own_cgroup_path: this shell's cgroups $path and $deepest diverge" >&2; return 1 ;;
+    esac
+  done < /proc/self/cgroup
+  echo "${deepest%/}"
+}
+
 # Writes DIR/containers.conf for Podman on this host (see shared PEERS.md: its default rlimits
 # fail without CAP_SYS_RESOURCE; no systemd, no journald) and prints its path.
 write_podman_conf() {
