@@ -1,6 +1,6 @@
 //! `clone3`: a fork that starts the child in new namespaces and hands back a pidfd.
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use crate::error::{Error, Result};
 
@@ -25,9 +25,17 @@ pub enum Forked {
     Child,
 }
 
-/// Forks with `namespace_flags` (CLONE_NEW*). Like fork(2), the child continues from here on a
-/// copy of the caller's memory; the caller must be single-threaded, which kist is.
-pub fn fork_into_namespaces(namespace_flags: u64) -> Result<Forked> {
+/// clone3's flag to start the child in the cgroup v2 directory `CloneArgs::cgroup` names.
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// Forks with `namespace_flags` (CLONE_NEW*), in the cgroup v2 directory `cgroup` if given (the
+/// child is born there: no migration, which would wait for an RCU grace period). Like fork(2),
+/// the child continues from here on a copy of the caller's memory; the caller must be
+/// single-threaded, which kist is.
+pub fn fork_into_namespaces(
+    namespace_flags: u64,
+    cgroup: Option<BorrowedFd<'_>>,
+) -> Result<Forked> {
     let mut pidfd: libc::c_int = -1;
     let mut args = CloneArgs {
         flags: namespace_flags | libc::CLONE_PIDFD as u64,
@@ -35,6 +43,10 @@ pub fn fork_into_namespaces(namespace_flags: u64) -> Result<Forked> {
         exit_signal: libc::SIGCHLD as u64,
         ..Default::default()
     };
+    if let Some(fd) = cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = fd.as_raw_fd() as u64;
+    }
     // SAFETY: clone3 with no stack behaves like fork; args lives across the call.
     let ret = unsafe {
         libc::syscall(

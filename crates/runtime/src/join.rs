@@ -44,7 +44,7 @@ pub fn join(join: Join<'_>) -> Result<Created> {
     cvt(unsafe { libc::setns(pidfd.as_raw_fd(), libc::CLONE_NEWPID) })
         .sys(|| "joining the container's PID namespace".into())?;
     let (parent_end, child_end) = channel_pair()?;
-    match fork_into_namespaces(0)? {
+    match fork_into_namespaces(0, None)? {
         Forked::Child => {
             drop(parent_end);
             let code = match set_up(&join, &pidfd, &child_end) {

@@ -4,6 +4,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use rustix::fs::{Mode, OFlags};
 
 use crate::ExitStatus;
 use crate::clone::{Forked, fork_into_namespaces};
@@ -66,15 +67,40 @@ pub struct Running {
 pub fn create(launch: Launch<'_>) -> Result<Created> {
     let flags = new_namespace_flags(launch.spec)?;
     let (parent_end, child_end) = channel_pair()?;
-    match fork_into_namespaces(flags)? {
+    // On cgroup v2 the cgroup is made first and the child born in it; on v1 the child is
+    // moved in while it sets itself up (it execs only after Start), as v1 allows no better.
+    let cgroup = crate::cgroups::Cgroup::of_spec(launch.spec)?;
+    let born_in = match cgroup
+        .as_ref()
+        .and_then(|c| c.v2_only_dir().map(|d| (c, d)))
+    {
+        Some((c, dir)) => {
+            c.create(resources(launch.spec))?;
+            Some(
+                rustix::fs::open(
+                    dir,
+                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| {
+                    Error::sys(format!("opening the cgroup {}", dir.display()), e.into())
+                })?,
+            )
+        }
+        None => None,
+    };
+    match fork_into_namespaces(flags, born_in.as_ref().map(|fd| fd.as_fd()))? {
         Forked::Child => {
             drop(parent_end);
             crate::child::run(launch, child_end)
         }
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
-            // Into its cgroup while it sets itself up: it execs only after Start.
-            let placed = place_in_cgroup(launch.spec, pid).and_then(|()| {
+            let placed = match (&cgroup, &born_in) {
+                (Some(c), None) => c.create(resources(launch.spec)).and_then(|()| c.add(pid)),
+                _ => Ok(()),
+            }
+            .and_then(|()| {
                 if wants_cgroup_namespace(launch.spec) {
                     parent_end.send(&Message::Placed)?;
                 }
@@ -88,6 +114,10 @@ pub fn create(launch: Launch<'_>) -> Result<Created> {
             Ok(Created::new(pid, pidfd, parent_end))
         }
     }
+}
+
+fn resources(spec: &Spec) -> Option<&oci_spec::runtime::LinuxResources> {
+    spec.linux().as_ref().and_then(|l| l.resources().as_ref())
 }
 
 impl Created {
@@ -205,16 +235,6 @@ impl Running {
     pub fn wait(self) -> Result<ExitStatus> {
         Ok(reap(self.pid))
     }
-}
-
-/// Creates the spec's cgroup (`linux.cgroupsPath`), applies its limits and moves `pid` in.
-fn place_in_cgroup(spec: &Spec, pid: i32) -> Result<()> {
-    let Some(cgroup) = crate::cgroups::Cgroup::of_spec(spec)? else {
-        return Ok(());
-    };
-    let resources = spec.linux().as_ref().and_then(|l| l.resources().as_ref());
-    cgroup.create(resources)?;
-    cgroup.add(pid)
 }
 
 /// Whether the spec asks for a new cgroup namespace. Its root is the cgroup its maker is in

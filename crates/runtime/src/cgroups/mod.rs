@@ -277,6 +277,12 @@ impl Cgroup {
             .map(|(_, d)| d.as_path())
     }
 
+    /// The one directory of a cgroup that lives in the unified hierarchy alone: a child can be
+    /// born in it (clone3's CLONE_INTO_CGROUP).
+    pub(crate) fn v2_only_dir(&self) -> Option<&Path> {
+        if self.is_v2() { self.v2_dir() } else { None }
+    }
+
     fn is_v2(&self) -> bool {
         self.dirs.iter().all(|(h, _)| h.v2)
     }
