@@ -69,3 +69,25 @@ fn fifty_parallel_runs_with_colliding_names_then_fifty_parallel_removals() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn first_commands_on_a_new_store_all_open_it() {
+    // Eight commands at once on a root that has no store yet: they all make it, or wait for
+    // the one that does; none says "database is locked".
+    for _ in 0..5 {
+        let k = Kist::new();
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                k.command(&["images", "-q"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+    }
+}

@@ -177,6 +177,25 @@ pub fn now() -> String {
     humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string()
 }
 
+/// Runs `op` again while SQLite says the database is busy or locked, for up to 30 s (what the
+/// busy timeout gives other statements).
+fn retry_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match op() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let conn = Connection::open(path)?;
@@ -187,8 +206,10 @@ impl Store {
             migrate_to_2(&conn)?;
         }
         if version == 0 {
-            // WAL is a property of the file: set once, when the schema is made.
-            conn.pragma_update(None, "journal_mode", "WAL")?;
+            // WAL is a property of the file: set once, when the schema is made. Switching
+            // needs the file to itself, and SQLite answers "busy" at once rather than wait
+            // when another first command holds it: so wait here.
+            retry_busy(|| conn.pragma_update(None, "journal_mode", "WAL"))?;
             let tx = write_tx(&conn)?;
             // A concurrent first command may have made the schema while we waited for the lock.
             let again: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;

@@ -4,6 +4,7 @@
 
 use std::fs::{self, File};
 use std::os::fd::AsFd;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::FlockOperation;
@@ -21,14 +22,19 @@ pub struct TempDir {
 
 impl TempDir {
     pub fn new(tmp_root: &Path, purpose: &str) -> Result<TempDir> {
-        let path = tmp_root.join(format!("{purpose}-{}", random_hex()));
-        fs::create_dir(&path).ctx("creating a temporary directory", &path)?;
-        let lock = lock_file(&path.join(LOCK_FILE))?;
-        Ok(TempDir {
-            path,
-            _lock: lock,
-            keep: false,
-        })
+        loop {
+            let path = tmp_root.join(format!("{purpose}-{}", random_hex()));
+            fs::create_dir(&path).ctx("creating a temporary directory", &path)?;
+            // Another command's clean-up may take the directory between its making and its
+            // lock (it looked abandoned): then start again under a new name.
+            if let Some(lock) = lock_file(&path.join(LOCK_FILE))? {
+                return Ok(TempDir {
+                    path,
+                    _lock: lock,
+                    keep: false,
+                });
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -49,10 +55,22 @@ impl Drop for TempDir {
     }
 }
 
-fn lock_file(path: &Path) -> Result<File> {
-    let f = File::create(path).ctx("creating a lock file", path)?;
+/// Creates `path` and locks it; None when the file was removed before the lock held (a
+/// clean-up took it for abandoned), since a lock on a file no longer there protects nothing.
+fn lock_file(path: &Path) -> Result<Option<File>> {
+    let f = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .ctx("creating a lock file", path)?;
     rustix::fs::flock(f.as_fd(), FlockOperation::LockExclusive).ctx("locking", path)?;
-    Ok(f)
+    let held = f.metadata().ctx("inspecting", path)?;
+    match fs::symlink_metadata(path) {
+        Ok(now) if now.ino() == held.ino() && now.dev() == held.dev() => Ok(Some(f)),
+        _ => Ok(None),
+    }
 }
 
 /// A temporary file under the store's temporary area, removed on drop unless persisted.
@@ -63,18 +81,21 @@ pub struct TempFile {
 
 impl TempFile {
     pub fn new(tmp_root: &Path, purpose: &str) -> Result<TempFile> {
-        let path = tmp_root.join(format!("{purpose}-{}", random_hex()));
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .ctx("creating a temporary file", &path)?;
-        rustix::fs::flock(file.as_fd(), FlockOperation::LockExclusive).ctx("locking", &path)?;
-        Ok(TempFile {
-            path,
-            file: Some(file),
-        })
+        loop {
+            let path = tmp_root.join(format!("{purpose}-{}", random_hex()));
+            File::options()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .ctx("creating a temporary file", &path)?;
+            // As for TempDir: a clean-up may remove it before it is locked.
+            if let Some(file) = lock_file(&path)? {
+                return Ok(TempFile {
+                    path,
+                    file: Some(file),
+                });
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {
