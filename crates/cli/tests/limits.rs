@@ -490,3 +490,33 @@ fn the_v2_path_joins_freezes_and_kills_in_the_unified_hierarchy() {
     assert!(!k.cgroup_dir("unified", id).exists());
     k.assert_clean();
 }
+
+#[test]
+fn the_containers_own_cgroups_are_read_only_at_sys_fs_cgroup() {
+    // As Docker gives them on a v1 host, in the host's cgroup namespace: runtimes such as the
+    // JVM read their limits there.
+    let k = Kist::with_busybox();
+    let script = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; \
+                  wc -l < /sys/fs/cgroup/pids/cgroup.procs; \
+                  mkdir /sys/fs/cgroup/memory/x 2>/dev/null || echo read-only";
+    let out = k.ok(&[
+        "run",
+        "--rm",
+        "-m",
+        "64m",
+        "--pids-limit",
+        "30",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ]);
+    // Its own cgroup, not the host's: the limits are the container's and it lists only the
+    // container's processes (sh, and wc or cat).
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    assert_eq!(lines[..2], ["67108864", "30"], "{out}");
+    let procs: u32 = lines[2].parse().unwrap();
+    assert!((1..=3).contains(&procs), "{out}");
+    assert_eq!(lines[3], "read-only", "{out}");
+    k.assert_clean();
+}

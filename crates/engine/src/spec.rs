@@ -111,9 +111,15 @@ pub fn build(input: &SpecInput<'_>) -> Result<Spec> {
     if input.network == NetworkMode::None {
         namespaces.push(json!({"type": "network"}));
     }
+    // Docker's /sys/fs/cgroup: the container's own cgroups, read-only (where runtimes such as
+    // the JVM read their limits). With a cgroup namespace of its own they are the hierarchies'
+    // roots there; in the host's, its directories are bound in.
+    mounts.insert(
+        4,
+        json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "ro"]}),
+    );
     if input.cgroupns_private {
         namespaces.push(json!({"type": "cgroup"}));
-        mounts.push(json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "ro"]}));
     }
     let mut annotations = serde_json::Map::new();
     if input.cgroup_version != kist_runtime::CgroupVersion::Auto {

@@ -19,8 +19,8 @@ use crate::mounts::{mount, mount_all};
 use crate::sync::{Channel, Message};
 
 /// Runs in the cloned process; never returns.
-pub fn run(launch: Launch<'_>, channel: Channel) -> ! {
-    let code = match set_up_and_exec(launch, &channel) {
+pub fn run(launch: Launch<'_>, channel: Channel, cgroup: Option<&crate::Cgroup>) -> ! {
+    let code = match set_up_and_exec(launch, &channel, cgroup) {
         Ok(never) => match never {},
         Err(e) => {
             let code = e.exit_code();
@@ -36,7 +36,11 @@ pub fn run(launch: Launch<'_>, channel: Channel) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-fn set_up_and_exec(launch: Launch<'_>, channel: &Channel) -> Result<Infallible> {
+fn set_up_and_exec(
+    launch: Launch<'_>,
+    channel: &Channel,
+    cgroup: Option<&crate::Cgroup>,
+) -> Result<Infallible> {
     // Die with kist: a container whose kist was killed during set-up must not linger. After
     // `start`, whoever supervises the container is its parent and the same holds.
     // SAFETY: prctl with integer arguments.
@@ -73,7 +77,11 @@ fn set_up_and_exec(launch: Launch<'_>, channel: &Channel) -> Result<Infallible> 
         Mode::empty(),
     )
     .sys(|| format!("opening the container's root {}", root_path.display()))?;
-    mount_all(spec, &root)?;
+    mount_all(
+        spec,
+        &root,
+        &crate::mounts::CgroupSource { cgroup, channel },
+    )?;
     if crate::devices::spec_mounts_dev(spec) {
         crate::devices::populate_dev(spec, &root)?;
     }

@@ -92,13 +92,26 @@ pub fn create(launch: Launch<'_>) -> Result<Created> {
     match fork_into_namespaces(flags, born_in.as_ref().map(|fd| fd.as_fd()))? {
         Forked::Child => {
             drop(parent_end);
-            crate::child::run(launch, child_end)
+            crate::child::run(launch, child_end, cgroup.as_ref())
         }
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
+            // The child binds the cgroup's directories once they exist; moving it in (v1) can
+            // take a while longer, and the child need not wait for that.
+            let binds = crate::mounts::binds_host_cgroups(launch.spec);
+            let ready = || -> Result<()> {
+                if binds {
+                    parent_end.send(&Message::CgroupReady)?;
+                }
+                Ok(())
+            };
             let placed = match (&cgroup, &born_in) {
-                (Some(c), None) => c.create(resources(launch.spec)).and_then(|()| c.add(pid)),
-                _ => Ok(()),
+                (Some(c), None) => c
+                    .create(resources(launch.spec))
+                    .and_then(|()| ready())
+                    .and_then(|()| c.add(pid)),
+                (Some(_), Some(_)) => ready(),
+                (None, _) => Ok(()),
             }
             .and_then(|()| {
                 if wants_cgroup_namespace(launch.spec) {

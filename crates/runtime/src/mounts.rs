@@ -111,10 +111,112 @@ fn mount_cgroups(root: &OwnedFd, dest: &Path, flags: libc::c_ulong) -> Result<()
     Ok(())
 }
 
+/// Where a `cgroup` mount in the host's cgroup namespace gets the container's directories.
+pub struct CgroupSource<'a> {
+    pub cgroup: Option<&'a crate::Cgroup>,
+    /// The parent says on it when the directories exist.
+    pub channel: &'a crate::sync::Channel,
+}
+
+/// Whether the spec mounts cgroups in the host's cgroup namespace: the container's own
+/// directories are bound there (what runc does on v1), once the parent has made them.
+pub(crate) fn binds_host_cgroups(spec: &Spec) -> bool {
+    !crate::launch::wants_cgroup_namespace(spec)
+        && spec
+            .mounts()
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .any(|m| m.typ().as_deref() == Some("cgroup"))
+}
+
+/// `/sys/fs/cgroup` in the host's cgroup namespace: the container's own cgroup directories,
+/// read-only, each where its hierarchy is on the host (on a tmpfs; a v2 host's one directory
+/// is the mount itself). Hierarchies kist does not use are left out.
+fn bind_own_cgroups(
+    root: &OwnedFd,
+    dest: &Path,
+    flags: libc::c_ulong,
+    source: &CgroupSource<'_>,
+) -> Result<()> {
+    let Some(cgroup) = source.cgroup else {
+        return Ok(());
+    };
+    match source.channel.recv()? {
+        Some((crate::sync::Message::CgroupReady, _)) => {}
+        // kist failed to make the cgroup, or went away: nothing to set up for.
+        _ => unsafe { libc::_exit(125) },
+    }
+    let host_root = Path::new("/sys/fs/cgroup");
+    let target = mkdir_all_in_root(root, dest).sys(|| "creating the mount point".into())?;
+    let read_only = |path: &Path| -> Result<()> {
+        let mounted = open_in_root(root, path).sys(|| "reopening the mount point".into())?;
+        mount(
+            None,
+            &fd_path(&mounted),
+            None,
+            libc::MS_BIND
+                | libc::MS_REMOUNT
+                | libc::MS_NOSUID
+                | libc::MS_NODEV
+                | libc::MS_NOEXEC
+                | (flags & libc::MS_RDONLY),
+            None,
+        )
+        .sys(|| format!("making {} read-only", path.display()))
+    };
+    let mut on_tmpfs = false;
+    for (mount_point, dir) in cgroup.mounts_and_dirs() {
+        if !dir.is_dir() {
+            continue; // cpuset, made only when asked for
+        }
+        let Ok(name) = mount_point.strip_prefix(host_root) else {
+            continue;
+        };
+        let at = if name.as_os_str().is_empty() {
+            dest.to_path_buf()
+        } else {
+            if !on_tmpfs {
+                mount(
+                    Some(Path::new("tmpfs")),
+                    &fd_path(&target),
+                    Some("tmpfs"),
+                    libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                    Some("mode=755"),
+                )
+                .sys(|| "mounting the tmpfs for the cgroup hierarchies".into())?;
+                on_tmpfs = true;
+            }
+            dest.join(name)
+        };
+        let point = mkdir_all_in_root(root, &at).sys(|| format!("creating {}", at.display()))?;
+        mount(Some(dir), &fd_path(&point), None, libc::MS_BIND, None)
+            .sys(|| format!("binding the cgroup {}", dir.display()))?;
+        read_only(&at)?;
+    }
+    if on_tmpfs {
+        read_only(dest)?;
+    }
+    Ok(())
+}
+
 /// Makes every spec mount under `root` (the container's root, not yet pivoted into).
-pub fn mount_all(spec: &Spec, root: &OwnedFd) -> Result<()> {
+pub fn mount_all(spec: &Spec, root: &OwnedFd, cgroups: &CgroupSource<'_>) -> Result<()> {
+    let private_cgroups = crate::launch::wants_cgroup_namespace(spec);
     for m in spec.mounts().as_deref().unwrap_or_default() {
-        mount_one(m, root).map_err(|e| match e {
+        let made = if m.typ().as_deref() == Some("cgroup") {
+            let flags =
+                MountOptions::parse(m.options().as_deref().unwrap_or_default(), Some("cgroup"))
+                    .flags;
+            if private_cgroups {
+                mount_cgroups(root, m.destination(), flags)
+            } else {
+                bind_own_cgroups(root, m.destination(), flags, cgroups)
+            }
+        } else {
+            mount_one(m, root)
+        };
+        made.map_err(|e| match e {
             Error::Sys { context, source } => Error::sys(
                 format!("mounting {}: {context}", m.destination().display()),
                 source,
@@ -138,9 +240,7 @@ fn mount_one(m: &Mount, root: &OwnedFd) -> Result<()> {
         m.typ().as_deref(),
     );
     let source = m.source().as_deref();
-    if m.typ().as_deref() == Some("cgroup") {
-        mount_cgroups(root, dest, opts.flags)?;
-    } else if opts.bind {
+    if opts.bind {
         let source = source.ok_or_else(|| {
             Error::Spec(format!("bind mount at {} has no source", dest.display()))
         })?;

@@ -21,6 +21,9 @@ pub enum Message {
     Ready,
     /// Parent: exec now.
     Start,
+    /// Parent: the container's cgroup directories exist (sent only when the child binds them
+    /// at /sys/fs/cgroup in the host's cgroup namespace).
+    CgroupReady,
     /// Parent: the process is in its cgroup (sent only when it makes a cgroup namespace,
     /// whose root is the cgroup the process is in when it makes it).
     Placed,
@@ -116,6 +119,7 @@ fn encode(msg: &Message) -> Vec<u8> {
         Message::Ready => vec![b'R'],
         Message::Start => vec![b'S'],
         Message::Placed => vec![b'P'],
+        Message::CgroupReady => vec![b'G'],
         Message::Failed { code, message } => {
             let mut v = vec![b'F'];
             v.extend_from_slice(&code.to_le_bytes());
@@ -131,6 +135,7 @@ fn decode(bytes: &[u8]) -> Result<Message> {
         [b'R'] => Ok(Message::Ready),
         [b'S'] => Ok(Message::Start),
         [b'P'] => Ok(Message::Placed),
+        [b'G'] => Ok(Message::CgroupReady),
         [b'F', a, b, c, d, rest @ ..] => Ok(Message::Failed {
             code: i32::from_le_bytes([*a, *b, *c, *d]),
             message: String::from_utf8_lossy(rest).into_owned(),
@@ -150,6 +155,7 @@ mod tests {
             Message::Ready,
             Message::Start,
             Message::Placed,
+            Message::CgroupReady,
             Message::Failed {
                 code: 127,
                 message: "not found".into(),

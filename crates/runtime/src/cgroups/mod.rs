@@ -258,6 +258,13 @@ impl Cgroup {
         Cgroup::place(path, vec![h])
     }
 
+    /// Where each hierarchy is mounted, with the container's directory in it.
+    pub(crate) fn mounts_and_dirs(&self) -> impl Iterator<Item = (&Path, &Path)> {
+        self.dirs
+            .iter()
+            .map(|(h, d)| (h.mount.as_path(), d.as_path()))
+    }
+
     /// The container's directory in each hierarchy.
     pub fn dirs(&self) -> impl Iterator<Item = &Path> {
         self.dirs.iter().map(|(_, d)| d.as_path())
