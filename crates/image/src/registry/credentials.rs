@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Credential;
-use super::error::{Error, IoContext, Result};
+use super::error::{Error, Result};
+use crate::error::IoContext;
 
 #[derive(Default, Serialize, Deserialize)]
 struct AuthFile {
@@ -83,7 +84,7 @@ impl CredentialStore {
                 what: e.to_string(),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AuthFile::default()),
-            Err(e) => Err(e).ctx("reading", &self.path),
+            Err(e) => Ok(Err(e).ctx("reading", &self.path)?),
         }
     }
 
@@ -110,7 +111,7 @@ impl CredentialStore {
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
         }
-        result.ctx("writing", &self.path)
+        Ok(result.ctx("writing", &self.path)?)
     }
 }
 

@@ -63,13 +63,6 @@ pub enum Error {
         url: String,
         why: String,
     },
-    #[error("{context} {path}: {source}")]
-    Io {
-        context: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("credentials file {path}: {what}")]
     BadCredentials { path: PathBuf, what: String },
     #[error(transparent)]
@@ -77,17 +70,3 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
-
-pub(crate) trait IoContext<T> {
-    fn ctx(self, context: &'static str, path: impl Into<PathBuf>) -> Result<T>;
-}
-
-impl<T> IoContext<T> for std::io::Result<T> {
-    fn ctx(self, context: &'static str, path: impl Into<PathBuf>) -> Result<T> {
-        self.map_err(|source| Error::Io {
-            context,
-            path: path.into(),
-            source,
-        })
-    }
-}

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::FlockOperation;
 
-use super::error::{IoContext, Result};
+use super::error::Result;
 use crate::digest::Digest;
+use crate::error::IoContext;
 
 pub struct BlobLock {
     path: PathBuf,

@@ -317,10 +317,12 @@ impl LayerJob<'_> {
             diff_id: &self.diff_ids[i],
         };
         if blob.exists() {
-            let file = File::open(&blob).map_err(|e| Error::Io {
-                context: "opening",
-                path: blob.clone(),
-                source: e,
+            let file = File::open(&blob).map_err(|e| {
+                Error::Store(crate::Error::Io {
+                    context: "opening",
+                    path: blob.clone(),
+                    source: e,
+                })
             })?;
             add_layer_expecting(self.store, file, parent, &expected)?;
         } else {

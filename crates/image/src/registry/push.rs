@@ -111,10 +111,12 @@ fn push_blob(
                 .header(http::header::CONTENT_TYPE, "application/octet-stream"))
         },
         || {
-            File::open(&path).map_err(|e| Error::Io {
-                context: "opening the blob",
-                path: path.clone(),
-                source: e,
+            File::open(&path).map_err(|e| {
+                Error::Store(crate::Error::Io {
+                    context: "opening the blob",
+                    path: path.clone(),
+                    source: e,
+                })
             })
         },
     )?;
