@@ -8,7 +8,7 @@
 //! to the container's root.
 
 use std::convert::Infallible;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 
 use oci_spec::runtime::Process;
@@ -44,7 +44,12 @@ pub fn join(join: Join<'_>) -> Result<Created> {
     cvt(unsafe { libc::setns(pidfd.as_raw_fd(), libc::CLONE_NEWPID) })
         .sys(|| "joining the container's PID namespace".into())?;
     let (parent_end, child_end) = channel_pair()?;
-    match fork_into_namespaces(0, None)? {
+    // Born in the container's cgroup on v2; moved in after the fork on v1.
+    let born_in = match &join.cgroup {
+        Some(c) => c.open_for_clone()?,
+        None => None,
+    };
+    match fork_into_namespaces(0, born_in.as_ref().map(|fd| fd.as_fd()))? {
         Forked::Child => {
             drop(parent_end);
             let code = match set_up(&join, &pidfd, &child_end) {
@@ -63,7 +68,7 @@ pub fn join(join: Join<'_>) -> Result<Created> {
         }
         Forked::Parent { pid, pidfd: child } => {
             drop(child_end);
-            if let Some(cgroup) = &join.cgroup
+            if let Some(cgroup) = join.cgroup.as_ref().filter(|_| born_in.is_none())
                 && let Err(e) = cgroup.add(pid)
             {
                 // SAFETY: our own child, not yet reaped.

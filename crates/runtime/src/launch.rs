@@ -4,7 +4,6 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
-use rustix::fs::{Mode, OFlags};
 
 use crate::ExitStatus;
 use crate::clone::{Forked, fork_into_namespaces};
@@ -70,22 +69,10 @@ pub fn create(launch: Launch<'_>) -> Result<Created> {
     // On cgroup v2 the cgroup is made first and the child born in it; on v1 the child is
     // moved in while it sets itself up (it execs only after Start), as v1 allows no better.
     let cgroup = crate::cgroups::Cgroup::of_spec(launch.spec)?;
-    let born_in = match cgroup
-        .as_ref()
-        .and_then(|c| c.v2_only_dir().map(|d| (c, d)))
-    {
-        Some((c, dir)) => {
+    let born_in = match cgroup.as_ref().filter(|c| c.is_born_in()) {
+        Some(c) => {
             c.create(resources(launch.spec))?;
-            Some(
-                rustix::fs::open(
-                    dir,
-                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                    Mode::empty(),
-                )
-                .map_err(|e| {
-                    Error::sys(format!("opening the cgroup {}", dir.display()), e.into())
-                })?,
-            )
+            c.open_for_clone()?
         }
         None => None,
     };

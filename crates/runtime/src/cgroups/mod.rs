@@ -284,10 +284,24 @@ impl Cgroup {
             .map(|(_, d)| d.as_path())
     }
 
-    /// The one directory of a cgroup that lives in the unified hierarchy alone: a child can be
-    /// born in it (clone3's CLONE_INTO_CGROUP).
-    pub(crate) fn v2_only_dir(&self) -> Option<&Path> {
-        if self.is_v2() { self.v2_dir() } else { None }
+    /// For a cgroup that lives in the unified hierarchy alone, its directory opened for
+    /// clone3's CLONE_INTO_CGROUP, so that a child is born in it; None on v1.
+    pub(crate) fn open_for_clone(&self) -> Result<Option<std::os::fd::OwnedFd>> {
+        let Some(dir) = self.v2_dir().filter(|_| self.is_v2()) else {
+            return Ok(None);
+        };
+        rustix::fs::open(
+            dir,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map(Some)
+        .map_err(|e| io_err("opening the cgroup", dir, e.into()))
+    }
+
+    /// Whether processes are born in this cgroup (v2) rather than moved in (v1).
+    pub(crate) fn is_born_in(&self) -> bool {
+        self.is_v2() && self.v2_dir().is_some()
     }
 
     fn is_v2(&self) -> bool {
