@@ -278,3 +278,31 @@ fn a_commit_or_export_killed_while_the_container_is_frozen_leaves_it_running() {
     k.ok(&["rm", "-f", "busy"]);
     k.assert_clean();
 }
+
+#[test]
+fn rmi_waits_for_a_run_that_has_resolved_its_image() {
+    // A run holds the store lock shared from resolving its image until its container is
+    // recorded; rmi holds it exclusively from its check of who uses the image. The test holds
+    // the lock as a run half-way would: rmi waits; the container gets recorded (by a real run
+    // meanwhile); then rmi finds it and refuses, where it used to delete the image first.
+    let k = Kist::with_busybox();
+    let lock = std::fs::File::open(k.path().join("images/store.lock")).unwrap();
+    use std::os::fd::AsRawFd;
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_SH) }, 0);
+    let mut rmi = k
+        .command(&["rmi", "busybox"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(rmi.try_wait().unwrap().is_none(), "rmi did not wait");
+    k.ok(&["run", "--name", "late", "busybox", "true"]);
+    drop(lock);
+    let out = rmi.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("must be forced"), "{}", stderr(&out));
+    k.ok(&["start", "-a", "late"]);
+    k.ok(&["rm", "late"]);
+    k.assert_clean();
+}

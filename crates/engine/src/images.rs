@@ -28,6 +28,8 @@ fn users(engine: &Engine, id: &Digest) -> Result<Vec<(String, bool)>> {
 
 /// `rmi [-f] NAME|ID`.
 pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<Removed> {
+    // From the check of who uses the image to the end: no run may take it meanwhile.
+    let lock = engine.images.lock_for_removal()?;
     let image = engine.images.resolve(name)?;
     let summaries = engine.images.list()?;
     let names: Vec<Reference> = summaries
@@ -85,12 +87,13 @@ pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<Removed> {
     }
     engine.images.remove_image(&image.id)?;
     removed.lines.push(format!("Deleted: {}", image.id));
-    removed.reclaimed = engine.images.collect_garbage()?.bytes;
+    removed.reclaimed = engine.images.collect_garbage_locked(&lock)?.bytes;
     Ok(removed)
 }
 
 /// `image prune [-a]`: nameless images (all images with `all`) that no container uses.
 pub fn prune(engine: &Engine, all: bool) -> Result<Removed> {
+    let lock = engine.images.lock_for_removal()?;
     let in_use: HashSet<String> = engine
         .store
         .containers()?
@@ -118,7 +121,7 @@ pub fn prune(engine: &Engine, all: bool) -> Result<Removed> {
         engine.images.remove_image(&s.id)?;
         removed.lines.push(format!("deleted: {}", s.id));
     }
-    removed.reclaimed = engine.images.collect_garbage()?.bytes;
+    removed.reclaimed = engine.images.collect_garbage_locked(&lock)?.bytes;
     Ok(removed)
 }
 

@@ -44,6 +44,8 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     } else {
         Some(kist_runtime::block_forwarded_signals()?)
     };
+    // Until the container is recorded, its image must not be removed from under it.
+    let image_in_use = engine.images.lock_for_writing()?;
     let plan = Plan::new(engine, &opts)?;
     let new_volumes = plan.ensure_volumes(engine)?;
     let mut guard = StartGuard {
@@ -65,6 +67,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     crate::crash::point("run:dirs");
     let Some(signals) = signals else {
         plan.record(engine, &opts, None)?;
+        drop(image_in_use);
         guard.recorded = true;
         crate::crash::point("run:recorded");
         crate::supervisor::launch(engine, &plan.id)?;
@@ -83,6 +86,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
             return Err(e);
         }
     };
+    drop(image_in_use);
     guard.recorded = true;
     created.wait_ready()?;
     let io = io.with_console(created.take_console());

@@ -6,8 +6,9 @@
 //! collecting is reachability from the index alone.
 //!
 //! Writers (import, commit, pull, load) store blobs and layers before the entry that reaches
-//! them: they hold the store's lock shared for the whole write, and collection holds it
-//! exclusively, so it never sees their work half-done.
+//! them, and `run` resolves an image before its container is recorded: they hold the store's
+//! lock shared meanwhile. Removal holds it exclusively from its check of which containers use
+//! an image to the end of collection, so it never sees their work half-done.
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -35,14 +36,27 @@ pub struct Collected {
 impl ImageStore {
     fn lock(&self, operation: FlockOperation) -> Result<StoreLock> {
         let path = self.layout.join("store.lock");
-        let file = File::create(&path).ctx("creating the store lock", &path)?;
+        // Not File::create: truncating, even an empty file, dirties its inode on every run.
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .ctx("creating the store lock", &path)?;
         rustix::fs::flock(file.as_fd(), operation).ctx("locking the image store", &path)?;
         Ok(StoreLock(file))
     }
 
-    /// Taken by anything that adds blobs or layers, until their image is in the index.
+    /// Taken by anything that adds blobs or layers, until their image is in the index, and by
+    /// `run` from resolving its image until its container is recorded.
     pub fn lock_for_writing(&self) -> Result<StoreLock> {
         self.lock(FlockOperation::LockShared)
+    }
+
+    /// Taken by removal: no writer or run is half-way while it is held.
+    pub fn lock_for_removal(&self) -> Result<StoreLock> {
+        self.lock(FlockOperation::LockExclusive)
     }
 
     /// Removes the name `reference`; whether it existed.
@@ -74,7 +88,12 @@ impl ImageStore {
 
     /// Removes the blobs and layers that no image of the index reaches.
     pub fn collect_garbage(&self) -> Result<Collected> {
-        let _lock = self.lock(FlockOperation::LockExclusive)?;
+        let lock = self.lock_for_removal()?;
+        self.collect_garbage_locked(&lock)
+    }
+
+    /// [`Self::collect_garbage`] for a caller that holds [`Self::lock_for_removal`] already.
+    pub fn collect_garbage_locked(&self, _held: &StoreLock) -> Result<Collected> {
         let (blobs, layers) = self.reachable()?;
         let mut collected = Collected::default();
         let blob_dir = self.blob_dir();
