@@ -27,6 +27,7 @@ mod mounts;
 mod overlay;
 pub mod paths;
 pub mod process;
+pub mod seccomp;
 mod signals;
 mod sync;
 
