@@ -22,7 +22,7 @@ pub fn filter_for(layout: &Layout, profile: &LinuxSeccomp) -> Result<Filter> {
     {
         return Ok(filter);
     }
-    let filter = Filter::compile(profile)
+    let filter = Filter::for_spec(profile)
         .map_err(|e| Error::Invalid(format!("compiling the seccomp profile: {e}")))?;
     // A cache: a failure to keep it costs only the next compilation.
     let _ = store(&dir, &path, &filter.to_bytes());

@@ -194,7 +194,7 @@ impl Security {
             ("seccomp", Some(path)) if !path.is_empty() => {
                 let content = std::fs::read_to_string(path)
                     .map_err(|e| Error::Invalid(format!("opening seccomp profile {path}: {e}")))?;
-                kist_runtime::seccomp::Profile::parse(&content)
+                kist_runtime::seccomp::Profile::from_json(&content)
                     .map_err(|e| Error::Invalid(format!("invalid seccomp profile {path}: {e}")))?;
                 self.seccomp = SeccompChoice::Profile {
                     path: PathBuf::from(path),
@@ -326,18 +326,20 @@ impl Security {
 /// The seccomp profile for a container with `security`'s capabilities, resolved into the OCI
 /// form the runtime compiles (None: unconfined).
 pub fn resolve_seccomp(security: &Security) -> Result<Option<oci_spec::runtime::LinuxSeccomp>> {
+    use kist_runtime::seccomp::{Profile, native_arch};
     let caps = security.capabilities();
-    let resolve = |p: &kist_runtime::seccomp::Profile| p.resolve_for_host(&caps);
+    let resolve = |p: &Profile| {
+        p.resolve(&caps, native_arch())
+            .map_err(|e| Error::Invalid(format!("resolving the seccomp profile: {e}")))
+    };
     match &security.seccomp {
         SeccompChoice::Unconfined => Ok(None),
-        SeccompChoice::Default => Ok(Some(resolve(
-            kist_runtime::seccomp::Profile::docker_default(),
-        ))),
+        SeccompChoice::Default => resolve(Profile::docker_default()).map(Some),
         SeccompChoice::Profile { path, content } => {
-            let profile = kist_runtime::seccomp::Profile::parse(content).map_err(|e| {
+            let profile = Profile::from_json(content).map_err(|e| {
                 Error::Invalid(format!("invalid seccomp profile {}: {e}", path.display()))
             })?;
-            Ok(Some(resolve(&profile)))
+            resolve(&profile).map(Some)
         }
     }
 }

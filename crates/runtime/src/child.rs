@@ -184,7 +184,7 @@ pub(crate) fn become_program(
     let no_new_privileges = process.no_new_privileges().unwrap_or(false);
     let capabilities = Capabilities::of(process)?;
     if let (Some(filter), false) = (seccomp, no_new_privileges) {
-        filter.install()?;
+        install(filter)?;
     }
     if let Some(c) = &capabilities {
         c.limit_bounding()?;
@@ -215,12 +215,18 @@ pub(crate) fn become_program(
         pass_channel_to_init(channel)?;
     }
     if let (Some(filter), true) = (seccomp, no_new_privileges) {
-        filter.install()?;
+        install(filter)?;
     }
     match exec {
         Exec::Program(program) => Err(crate::exec::exec(&program)),
         Exec::Init(sealed, (argv, envp)) => Err(sealed.exec(&argv, &envp)),
     }
+}
+
+fn install(filter: &crate::seccomp::Filter) -> Result<()> {
+    filter
+        .install()
+        .sys(|| "installing the seccomp filter".into())
 }
 
 enum Exec<'a> {
