@@ -149,12 +149,7 @@ impl LaunchConfig {
         &self,
         layout: &crate::layout::Layout,
     ) -> Result<Option<kist_runtime::seccomp::Filter>> {
-        self.spec
-            .linux()
-            .as_ref()
-            .and_then(|l| l.seccomp().as_ref())
-            .map(|s| crate::seccomp_cache::filter_for(layout, s))
-            .transpose()
+        crate::seccomp_cache::filter_for(layout, &self.security)
     }
 
     /// Writes launch.json; replaced whole (a new file renamed over it), so that a reader such

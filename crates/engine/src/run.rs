@@ -75,8 +75,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         return Ok(RunOutcome::Detached(plan.id.clone()));
     };
     let (stdio, io) = crate::stdio::connect_stdio(opts.tty, opts.interactive)?;
-    let seccomp = config.seccomp_filter(&engine.layout)?;
-    let mut created = kist_runtime::create(config.launch(&dirs, stdio, seccomp.as_ref()))?;
+    let mut created = kist_runtime::create(config.launch(&dirs, stdio, plan.seccomp.as_ref()))?;
     // The container's process sets itself up (on another CPU) while it is recorded here. Were
     // kist killed before the record exists, the process dies with it, and what remains is a
     // directory without a record, which `system prune` removes.
@@ -154,7 +153,7 @@ struct Plan {
     hostname: String,
     id: String,
     volumes: Vec<VolumeSpec>,
-    seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
+    seccomp: Option<kist_runtime::seccomp::Filter>,
 }
 
 impl Plan {
@@ -201,7 +200,8 @@ impl Plan {
                 user.additional_gids.push(gid);
             }
         }
-        let seccomp = crate::security::resolve_seccomp(&opts.security)?;
+        // Compiled (or found compiled) before anything exists: a bad profile creates nothing.
+        let seccomp = crate::seccomp_cache::filter_for(&engine.layout, &opts.security)?;
         let cwd = opts
             .workdir
             .clone()
@@ -296,7 +296,6 @@ impl Plan {
             rlimits: &opts.limits.ulimits,
             oom_score_adj: opts.limits.oom_score_adj,
             security: &opts.security,
-            seccomp: self.seccomp.clone(),
         })?;
         let mountpoints = crate::container_fs::mountpoints_layer(&engine.layout)?;
         let stop_signal = self

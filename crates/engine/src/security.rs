@@ -221,8 +221,8 @@ impl Security {
     /// adds and without the drops.
     pub fn capabilities(&self) -> Vec<String> {
         // "All" is all that kist itself holds: a host may withhold some (CAP_SYS_RESOURCE).
-        let held = own_bounding_set();
         let all = || {
+            let held = own_bounding_set();
             ALL_CAPABILITIES
                 .iter()
                 .enumerate()
@@ -323,27 +323,6 @@ impl Security {
     }
 }
 
-/// The seccomp profile for a container with `security`'s capabilities, resolved into the OCI
-/// form the runtime compiles (None: unconfined).
-pub fn resolve_seccomp(security: &Security) -> Result<Option<oci_spec::runtime::LinuxSeccomp>> {
-    use kist_runtime::seccomp::{Profile, native_arch};
-    let caps = security.capabilities();
-    let resolve = |p: &Profile| {
-        p.resolve(&caps, native_arch())
-            .map_err(|e| Error::Invalid(format!("resolving the seccomp profile: {e}")))
-    };
-    match &security.seccomp {
-        SeccompChoice::Unconfined => Ok(None),
-        SeccompChoice::Default => resolve(Profile::docker_default()).map(Some),
-        SeccompChoice::Profile { path, content } => {
-            let profile = Profile::from_json(content).map_err(|e| {
-                Error::Invalid(format!("invalid seccomp profile {}: {e}", path.display()))
-            })?;
-            resolve(&profile).map(Some)
-        }
-    }
-}
-
 /// kist's own bounding set, as a bit mask by capability number (ALL_CAPABILITIES's order).
 fn own_bounding_set() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -358,6 +337,9 @@ fn own_bounding_set() -> u64 {
 
 /// An added capability kist does not hold itself cannot be given: say so before anything.
 fn check_held(added: &[String]) -> Result<()> {
+    if added.is_empty() {
+        return Ok(());
+    }
     let held = own_bounding_set();
     for c in added.iter().filter(|c| *c != "ALL") {
         let index = ALL_CAPABILITIES.iter().position(|a| a == c).unwrap_or(0);

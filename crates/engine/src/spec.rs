@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use oci_spec::runtime::{
     Capability, Linux, LinuxCapabilities, LinuxNamespace, LinuxNamespaceType, LinuxResources,
-    LinuxSeccomp, Mount, PosixRlimit, PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec,
+    Mount, PosixRlimit, PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec,
     User,
 };
 use serde_json::Value;
@@ -46,9 +46,9 @@ pub struct SpecInput<'a> {
     /// (RLIMIT_NAME, soft, hard)
     pub rlimits: &'a [(String, u64, u64)],
     pub oom_score_adj: Option<i32>,
+    /// Capabilities, devices, masks, sysctls. Its seccomp filter is compiled and cached by
+    /// the engine and handed to the runtime beside the spec.
     pub security: &'a Security,
-    /// The seccomp profile resolved for the container's capabilities (None: unconfined).
-    pub seccomp: Option<LinuxSeccomp>,
 }
 
 const MASKED_PATHS: [&str; 11] = [
@@ -250,7 +250,6 @@ fn linux(input: &SpecInput<'_>) -> Result<Linux> {
     linux.set_cgroups_path(Some(input.cgroup_path.into()));
     linux.set_resources(Some(resources));
     linux.set_devices(Some(input.security.linux_devices()?));
-    linux.set_seccomp(input.seccomp.clone());
     linux.set_sysctl(Some(
         input
             .security
@@ -320,7 +319,6 @@ mod tests {
             rlimits: &[],
             oom_score_adj: None,
             security: &Security::default(),
-            seccomp: None,
         })
         .unwrap();
         let p = spec.process().as_ref().unwrap();
