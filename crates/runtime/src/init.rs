@@ -66,9 +66,16 @@ fn open_channel() -> Option<Channel> {
         let mut st: libc::stat = std::mem::zeroed();
         libc::fstat(CHANNEL_FD, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFSOCK
     };
+    if !is_socket {
+        return None;
+    }
+    // Close-on-exec again, so that the program does not inherit it: kist learns that the
+    // program runs when the channel closes.
+    // SAFETY: fcntl on a descriptor this process has.
+    unsafe { libc::fcntl(CHANNEL_FD, libc::F_SETFD, libc::FD_CLOEXEC) };
     // SAFETY: descriptor 3 was left open for this process by the container's set-up, and
     // nothing else in it owns it.
-    is_socket.then(|| Channel::from_fd(unsafe { OwnedFd::from_raw_fd(CHANNEL_FD) }))
+    Some(Channel::from_fd(unsafe { OwnedFd::from_raw_fd(CHANNEL_FD) }))
 }
 
 /// Forwards signals to the program and reaps; exits with the program's status.
