@@ -32,6 +32,7 @@ mod sync;
 
 pub use cgroups::{
     Cgroup, Usage, VERSION_ANNOTATION as CGROUP_VERSION_ANNOTATION, Version as CgroupVersion,
+    docker_default_devices,
 };
 pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, Pump, run_foreground};
