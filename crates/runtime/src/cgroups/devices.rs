@@ -1,21 +1,23 @@
 //! A container's device rules (`linux.resources.devices`) applied to its cgroup as it is made,
 //! before any process is in it: on v1 as lines in the devices hierarchy's `devices.allow` and
-//! `devices.deny`, in the spec's order as runc writes them; on v2 they are refused for now.
-//! `update` leaves them alone.
+//! `devices.deny`, in the spec's order as runc writes them; on v2 as an eBPF program attached to
+//! the cgroup's directory (v2 has no devices controller). `update` leaves them alone.
 
+use std::os::fd::AsFd;
 use std::path::Path;
 
 use oci_spec::runtime::LinuxResources;
 
 use super::device_policy::Policy;
 use super::device_rules::{self, Rule};
-use super::write;
-use crate::error::Result;
+use super::{bpf, device_program, io_err, write};
+use crate::error::{Error, Result};
 
 /// Checked rules that restrict something.
 #[derive(Debug)]
 pub(crate) struct DeviceRules {
     rules: Vec<Rule>,
+    policy: Policy,
 }
 
 impl DeviceRules {
@@ -28,7 +30,7 @@ impl DeviceRules {
             .unwrap_or_default();
         let rules = device_rules::parse(spec)?;
         let policy = Policy::of(&rules)?;
-        Ok((!policy.allows_all()).then_some(DeviceRules { rules }))
+        Ok((!policy.allows_all()).then_some(DeviceRules { rules, policy }))
     }
 
     /// Writes the rules into a new cgroup directory of the v1 devices hierarchy. It starts
@@ -38,6 +40,42 @@ impl DeviceRules {
             write(dir, file, &line)?;
         }
         Ok(())
+    }
+
+    /// Loads the policy's program and attaches it to the v2 cgroup directory `dir`. The
+    /// cgroup keeps it (and frees it when removed); the descriptors are closed here.
+    pub fn attach_v2(&self, dir: &Path) -> Result<()> {
+        let program = device_program::program(&self.policy);
+        let loaded = bpf::load_device_program(&program).map_err(|r| {
+            let verifier = r
+                .verifier
+                .map(|v| format!(" (the verifier: {v})"))
+                .unwrap_or_default();
+            Error::sys(
+                format!(
+                    "loading the device rules' eBPF program for the cgroup {}{verifier}",
+                    dir.display()
+                ),
+                r.error,
+            )
+        })?;
+        let cgroup = rustix::fs::open(
+            dir,
+            rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| io_err("opening the cgroup", dir, e.into()))?;
+        bpf::attach_device_program(loaded.as_fd(), cgroup.as_fd()).map_err(|e| {
+            Error::sys(
+                format!(
+                    "attaching the device rules' eBPF program to the cgroup {}",
+                    dir.display()
+                ),
+                e,
+            )
+        })
     }
 }
 
@@ -245,6 +283,15 @@ mod tests {
         );
         check_dockers_defaults(&scratch.0);
         let scratch = Scratch::new("v1-nomknod", Version::V1, &null_only());
+        check_no_mknod(&scratch.0);
+    }
+
+    #[test]
+    fn v2_device_program_enforces_dockers_defaults() {
+        assert_root();
+        let scratch = Scratch::new("v2", Version::V2, &docker_resources());
+        check_dockers_defaults(&scratch.0);
+        let scratch = Scratch::new("v2-nomknod", Version::V2, &null_only());
         check_no_mknod(&scratch.0);
     }
 

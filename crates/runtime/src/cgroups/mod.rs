@@ -6,7 +6,9 @@
 //! process's own cgroup in each hierarchy (runc's rule), so that a parent can always be put
 //! below the caller's cgroup, as a host that manages its processes' cgroups requires.
 
+mod bpf;
 mod device_policy;
+mod device_program;
 mod device_rules;
 mod devices;
 mod settings;
@@ -330,12 +332,8 @@ impl Cgroup {
             }
             make_dirs(h, dir, true)?;
             match &devices {
-                Some(_) if h.v2 => {
-                    return Err(Error::Spec(format!(
-                        "device rules are not supported on cgroup v2 yet (cgroup {})",
-                        dir.display()
-                    )));
-                }
+                // v2: before any process can be born in it.
+                Some(d) if h.v2 => d.attach_v2(dir)?,
                 Some(d) if h.controllers.iter().any(|c| c == "devices") => d.write_v1(dir)?,
                 _ => {}
             }
