@@ -3,6 +3,7 @@
 //! `devices.deny`, in the spec's order as runc writes them; on v2 as an eBPF program attached to
 //! the cgroup's directory (v2 has no devices controller). `update` leaves them alone.
 
+use std::io::Write;
 use std::os::fd::AsFd;
 use std::path::Path;
 
@@ -10,7 +11,7 @@ use oci_spec::runtime::LinuxResources;
 
 use super::device_policy::Policy;
 use super::device_rules::{self, Rule};
-use super::{bpf, device_program, io_err, write};
+use super::{bpf, device_program, io_err};
 use crate::error::{Error, Result};
 
 /// Checked rules that restrict something.
@@ -36,8 +37,26 @@ impl DeviceRules {
     /// Writes the rules into a new cgroup directory of the v1 devices hierarchy. It starts
     /// with its parent's rules; the spec's first rule is normally the reset (`a` denied).
     pub fn write_v1(&self, dir: &Path) -> Result<()> {
-        for (file, line) in self.rules.iter().filter_map(Rule::v1_line) {
-            write(dir, file, &line)?;
+        // The kernel takes one rule per write(2): each file is opened once, not once a rule
+        // (cgroup files are slow to open; Docker's rules are 12 lines).
+        let mut open: Vec<(&str, std::fs::File)> = Vec::with_capacity(2);
+        for (name, line) in self.rules.iter().filter_map(Rule::v1_line) {
+            let path = dir.join(name);
+            let i = match open.iter().position(|(n, _)| *n == name) {
+                Some(i) => i,
+                None => {
+                    let f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(&path)
+                        .map_err(|e| io_err("opening", &path, e))?;
+                    open.push((name, f));
+                    open.len() - 1
+                }
+            };
+            open[i]
+                .1
+                .write_all(line.as_bytes())
+                .map_err(|e| io_err(&format!("writing {line:?} to"), &path, e))?;
         }
         Ok(())
     }
