@@ -38,6 +38,7 @@ mod sysctl;
 
 pub use cgroups::{
     Cgroup, Usage, VERSION_ANNOTATION as CGROUP_VERSION_ANNOTATION, Version as CgroupVersion,
+    docker_default_devices,
 };
 pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, Pump, run_foreground};
