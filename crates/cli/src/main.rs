@@ -498,7 +498,7 @@ fn main() {
         kist_runtime::init::main();
     }
     let code = match Cli::try_parse() {
-        Ok(cli) => match seal_if_joining(&cli).and_then(|()| dispatch(cli)) {
+        Ok(cli) => match dispatch(cli) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("kist: {}", one_line(&e));
@@ -509,16 +509,6 @@ fn main() {
         Err(e) => usage_error(e),
     };
     std::process::exit(code)
-}
-
-/// A command that forks into a running container's namespaces runs from kist's sealed binary,
-/// so that no host file is ever a container process's `/proc/PID/exe`: it re-executes itself
-/// there first (returning only if it already is).
-fn seal_if_joining(cli: &Cli) -> Result<()> {
-    if matches!(cli.command, Command::Exec(_)) {
-        kist_runtime::sealed::reexec_sealed().context("sealing kist's binary for exec")?;
-    }
-    Ok(())
 }
 
 /// The error and its causes on one line.

@@ -460,3 +460,25 @@ fn another_user_of_the_host_reads_no_store_file() {
     }
     k.ok(&["rm", "-f", id]);
 }
+
+#[test]
+fn devices_are_confined_by_the_cgroup_on_v1_and_by_a_program_on_v2() {
+    needs_root();
+    let k = Kist::with_busybox();
+    let id = k.ok(&["run", "-d", "busybox", "sleep", "60"]);
+    let id = id.trim();
+    let list = k.cgroup_file("devices", id, "devices.list");
+    assert!(!list.contains("a *:* rwm"), "deny all first: {list}");
+    assert!(list.lines().any(|l| l == "c 1:3 rwm"), "{list}");
+    assert!(list.lines().any(|l| l == "c *:* m"), "{list}");
+    k.ok(&["rm", "-f", id]);
+
+    let k2 = Kist::with_busybox().with_env("KIST_CGROUP_VERSION", "2");
+    let script = "mknod /tmp/loop b 7 0 && echo \"loop $(/probe/probe open /tmp/loop)\"\n\
+                  mknod /tmp/kmsg c 1 11 && echo \"kmsg $(/probe/probe open /tmp/kmsg)\"\n\
+                  echo \"null $(/probe/probe open /dev/null)\"";
+    let out = probe(&k2, &[], script);
+    assert_eq!(result(&out, "loop"), "EPERM", "{out}");
+    assert_eq!(result(&out, "kmsg"), "EPERM", "{out}");
+    assert_eq!(result(&out, "null"), "ok", "{out}");
+}

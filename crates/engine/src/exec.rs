@@ -81,6 +81,10 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
         user.set_gid(resolved.gid);
         user.set_additional_gids(Some(resolved.additional_gids));
     }
+    if kist_runtime::sealed::needs_sealed_exe(&process) {
+        // Starts this command again from kist's sealed binary; returns only if it already is.
+        kist_runtime::sealed::reexec_sealed()?;
+    }
     let cgroup = kist_runtime::Cgroup::of_spec(&config.spec)?;
     let seccomp = config.seccomp_filter(&engine.layout)?;
     drop(owned);

@@ -19,7 +19,9 @@ pub fn filter_for(layout: &Layout, security: &Security) -> Result<Option<Filter>
     let (profile_hash, custom) = match &security.seccomp {
         SeccompChoice::Unconfined => return Ok(None),
         SeccompChoice::Default => (DEFAULT_PROFILE_HASH, None),
-        SeccompChoice::Profile { path, content } => (fnv1a(content.as_bytes()), Some((path, content))),
+        SeccompChoice::Profile { path, content } => {
+            (fnv1a(content.as_bytes()), Some((path, content)))
+        }
     };
     let caps = security.capabilities();
     let arch = native_arch();
@@ -90,4 +92,3 @@ fn store(dir: &std::path::Path, path: &std::path::Path, bytes: &[u8]) -> Result<
         .ctx("writing", &temp)?;
     std::fs::rename(&temp, path).ctx("renaming", path)
 }
-

@@ -271,26 +271,7 @@ impl Security {
         if self.privileged {
             return vec![rule(true, Some(LinuxDeviceType::A), None, None, "rwm")];
         }
-        let c = Some(LinuxDeviceType::C);
-        let mut rules = vec![
-            rule(false, Some(LinuxDeviceType::A), None, None, "rwm"),
-            // mknod of any device is allowed; opening one needs a rule of its own.
-            rule(true, c, None, None, "m"),
-            rule(true, Some(LinuxDeviceType::B), None, None, "m"),
-        ];
-        for (major, minor) in [
-            (1, 3),
-            (1, 5),
-            (1, 7),
-            (1, 8),
-            (1, 9),
-            (5, 0),
-            (5, 1),
-            (5, 2),
-        ] {
-            rules.push(rule(true, c, Some(major), Some(minor), "rwm"));
-        }
-        rules.push(rule(true, c, Some(136), None, "rwm")); // /dev/pts/*
+        let mut rules = kist_runtime::docker_default_devices();
         for d in &self.devices {
             let typ = if d.kind == 'b' {
                 LinuxDeviceType::B

@@ -7,8 +7,7 @@ use std::path::PathBuf;
 
 use oci_spec::runtime::{
     Capability, Linux, LinuxCapabilities, LinuxNamespace, LinuxNamespaceType, LinuxResources,
-    Mount, PosixRlimit, PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec,
-    User,
+    Mount, PosixRlimit, PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec, User,
 };
 use serde_json::Value;
 

@@ -75,7 +75,9 @@ fn open_channel() -> Option<Channel> {
     unsafe { libc::fcntl(CHANNEL_FD, libc::F_SETFD, libc::FD_CLOEXEC) };
     // SAFETY: descriptor 3 was left open for this process by the container's set-up, and
     // nothing else in it owns it.
-    Some(Channel::from_fd(unsafe { OwnedFd::from_raw_fd(CHANNEL_FD) }))
+    Some(Channel::from_fd(unsafe {
+        OwnedFd::from_raw_fd(CHANNEL_FD)
+    }))
 }
 
 /// Forwards signals to the program and reaps; exits with the program's status.

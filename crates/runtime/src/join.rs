@@ -39,13 +39,15 @@ pub struct Join<'a> {
 ///
 /// The child is in the container's PID namespace from its first instruction, so whatever it
 /// exposes there before its exec is seen by the container's processes (CVE-2016-9962): the
-/// caller must run from kist's sealed binary ([`crate::sealed::reexec_sealed`]), the child is
-/// non-dumpable (its `/proc/PID` is closed to them) until the exec, and it closes every
-/// descriptor of kist's but its stdio and set-up channel before it joins the other namespaces.
+/// child is non-dumpable (its `/proc/PID` is closed to them) until the exec, it holds no
+/// descriptor of kist's but its stdio, set-up channel and the namespaces it joins, and for a
+/// container that may look anyway (CAP_SYS_PTRACE) the caller must run from kist's sealed
+/// binary ([`crate::sealed::needs_sealed_exe`], [`crate::sealed::reexec_sealed`]).
 pub fn join(join: Join<'_>) -> Result<Created> {
-    if !crate::sealed::running_sealed() {
+    if crate::sealed::needs_sealed_exe(join.process) && !crate::sealed::running_sealed() {
         return Err(Error::Spec(
-            "joining a container needs kist to run from its sealed binary".into(),
+            "joining a container that holds CAP_SYS_PTRACE needs kist to run from its sealed binary"
+                .into(),
         ));
     }
     // SAFETY: prctl with integer arguments; inherited by the child, reset by its exec.
