@@ -292,6 +292,8 @@ struct RunArgs {
     /// none (the default: only lo) or host
     #[arg(long, alias = "net", default_value = "none")]
     network: String,
+    #[command(flatten)]
+    security: SecurityArgs,
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
     /// IMAGE [COMMAND [ARG...]]
@@ -302,6 +304,49 @@ struct RunArgs {
         value_name = "IMAGE [COMMAND [ARG...]]"
     )]
     image_and_command: Vec<String>,
+}
+
+/// What confines the container: capabilities, seccomp, devices, sysctls.
+#[derive(Args)]
+struct SecurityArgs {
+    /// Add a Linux capability (NET_ADMIN, CAP_SYS_PTRACE, ALL)
+    #[arg(long = "cap-add", value_name = "CAP")]
+    cap_add: Vec<String>,
+    /// Drop a Linux capability (CHOWN, ALL)
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    cap_drop: Vec<String>,
+    /// Give the container every capability, every host device, no seccomp, no masked paths
+    #[arg(long)]
+    privileged: bool,
+    /// seccomp=unconfined|PROFILE.json, no-new-privileges[=true], systempaths=unconfined
+    #[arg(long = "security-opt", value_name = "OPTION")]
+    security_opt: Vec<String>,
+    /// Add a host device: HOST[:CONTAINER][:rwm]
+    #[arg(long, value_name = "DEVICE")]
+    device: Vec<String>,
+    /// Add the process to another group (name or id)
+    #[arg(long = "group-add", value_name = "GROUP")]
+    group_add: Vec<String>,
+    /// Set a namespaced kernel parameter (net.*, kernel.shm*, kernel.msg*, fs.mqueue.*)
+    #[arg(long, value_name = "KEY=VALUE")]
+    sysctl: Vec<String>,
+}
+
+impl SecurityArgs {
+    fn security(&self, network: NetworkMode) -> Result<kist_engine::security::Security> {
+        Ok(kist_engine::security::Security::parse(
+            &kist_engine::security::SecurityFlags {
+                cap_add: self.cap_add.clone(),
+                cap_drop: self.cap_drop.clone(),
+                privileged: self.privileged,
+                security_opt: self.security_opt.clone(),
+                devices: self.device.clone(),
+                group_add: self.group_add.clone(),
+                sysctls: self.sysctl.clone(),
+            },
+            network,
+        )?)
+    }
 }
 
 #[derive(Args)]
@@ -449,6 +494,9 @@ enum SystemCommand {
 }
 
 fn main() {
+    if kist_runtime::sealed::is_init_invocation() {
+        kist_runtime::init::main();
+    }
     let code = match Cli::try_parse() {
         Ok(cli) => match dispatch(cli) {
             Ok(code) => code,
@@ -576,7 +624,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 user: args.user,
                 detach: args.detach,
             };
-            Ok(kist_engine::exec::exec(&engine, &c, &opts)?)
+            Ok(kist_engine::exec::exec(engine, &c, &opts)?)
         }
         Command::Inspect {
             format,
@@ -784,6 +832,8 @@ fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
         .iter()
         .map(|v| kist_engine::parse_volume(v))
         .collect::<std::result::Result<Vec<_>, _>>()?;
+    let network = NetworkMode::parse(&args.network)?;
+    let security = args.security.security(network)?;
     let opts = RunOptions {
         image,
         command: rest.collect(),
@@ -800,7 +850,7 @@ fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
         entrypoint: args.entrypoint,
         read_only: args.read_only,
         init: args.init,
-        network: NetworkMode::parse(&args.network)?,
+        network,
         detach: args.detach,
         labels: args.label,
         cgroup_parent: args.cgroup_parent,
@@ -821,6 +871,7 @@ fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
         },
         restart: kist_engine::RestartPolicy::parse(&args.restart)?,
         log: kist_engine::LogOptions::parse(&args.log_opt)?,
+        security,
     };
     match kist_engine::run(engine, opts)? {
         kist_engine::RunOutcome::Exited(code) => Ok(code),

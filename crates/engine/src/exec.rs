@@ -25,8 +25,11 @@ pub struct ExecOptions {
     pub detach: bool,
 }
 
-/// Runs the command in the container and returns its exit code.
-pub fn exec(engine: &Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i32> {
+/// Runs the command in the container and returns its exit code. Takes the engine to close
+/// the state store before forking into the container: the child, visible in the container's
+/// PID namespace from its first instruction, must hold no descriptor of kist's.
+pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i32> {
+    let engine = &owned;
     if opts.command.is_empty() {
         return Err(Error::Invalid(
             "exec needs a command to run: kist exec CONTAINER COMMAND [ARG...]".into(),
@@ -78,7 +81,13 @@ pub fn exec(engine: &Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<
         user.set_gid(resolved.gid);
         user.set_additional_gids(Some(resolved.additional_gids));
     }
+    if kist_runtime::sealed::needs_sealed_exe(&process) {
+        // Starts this command again from kist's sealed binary; returns only if it already is.
+        kist_runtime::sealed::reexec_sealed()?;
+    }
     let cgroup = kist_runtime::Cgroup::of_spec(&config.spec)?;
+    let seccomp = config.seccomp_filter(&engine.layout)?;
+    drop(owned);
     if opts.detach {
         let null = || -> Result<std::os::fd::OwnedFd> {
             Ok(std::fs::File::options()
@@ -102,11 +111,11 @@ pub fn exec(engine: &Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<
             },
             detach: true,
             cgroup: cgroup.clone(),
+            seccomp: seccomp.as_ref(),
         })?;
         created.start()?;
         return Ok(0);
     }
-    let signals = kist_runtime::block_forwarded_signals()?;
     let (stdio, io) = crate::stdio::connect_stdio(opts.tty, opts.interactive)?;
     let mut created = kist_runtime::join(Join {
         pid,
@@ -114,7 +123,11 @@ pub fn exec(engine: &Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<
         stdio,
         detach: false,
         cgroup,
+        seccomp: seccomp.as_ref(),
     })?;
+    // Only now: the signalfd is a descriptor of kist's that the child must not have. A
+    // signal sent before this ends kist, and the child with it, before the program started.
+    let signals = kist_runtime::block_forwarded_signals()?;
     created.wait_ready()?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;

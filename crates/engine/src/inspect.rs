@@ -81,6 +81,12 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
         .as_ref()
         .map(|l| l.limits.clone())
         .unwrap_or_default();
+    let security = launch
+        .as_ref()
+        .map(|l| l.security.clone())
+        .unwrap_or_default();
+    // Docker shows an empty list as null.
+    let list = |v: &[String]| if v.is_empty() { Value::Null } else { json!(v) };
     let mut log_config = json!({});
     if let Some(s) = log.max_size {
         log_config["max-size"] = json!(s.to_string());
@@ -139,6 +145,13 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
                 "Soft": soft,
                 "Hard": hard,
             })).collect::<Vec<_>>(),
+            "CapAdd": list(&security.cap_add),
+            "CapDrop": list(&security.cap_drop),
+            "Privileged": security.privileged,
+            "SecurityOpt": list(&security.security_opt),
+            "Devices": security.inspect_devices(),
+            "GroupAdd": list(&security.group_add),
+            "Sysctls": if security.sysctls.is_empty() { Value::Null } else { json!(security.sysctls) },
         },
         "GraphDriver": {
             "Name": "overlay2",

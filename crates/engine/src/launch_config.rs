@@ -2,6 +2,7 @@
 //! next to its write layer: the OCI runtime spec and the root's layers, much as an OCI bundle
 //! keeps `config.json` next to `rootfs`. `start`, `restart` and the supervisor read it back.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::Spec;
@@ -114,6 +115,9 @@ pub struct LaunchConfig {
     /// The limits as the user gave them; the spec's `linux.resources` is made from them.
     #[serde(default)]
     pub limits: crate::options::Limits,
+    /// The security flags as the user gave them; the spec is made from them.
+    #[serde(default)]
+    pub security: crate::security::Security,
 }
 
 const FILE: &str = "launch.json";
@@ -124,6 +128,7 @@ impl LaunchConfig {
         &'a self,
         dirs: &crate::container_fs::ContainerDirs,
         stdio: kist_runtime::Stdio,
+        seccomp: Option<&'a kist_runtime::seccomp::Filter>,
     ) -> kist_runtime::Launch<'a> {
         kist_runtime::Launch {
             spec: &self.spec,
@@ -135,7 +140,16 @@ impl LaunchConfig {
             },
             stdio,
             init: self.init,
+            seccomp,
         }
+    }
+
+    /// The compiled seccomp filter of the spec, if it has one (compiled once per store).
+    pub fn seccomp_filter(
+        &self,
+        layout: &crate::layout::Layout,
+    ) -> Result<Option<kist_runtime::seccomp::Filter>> {
+        crate::seccomp_cache::filter_for(layout, &self.security)
     }
 
     /// Writes launch.json; replaced whole (a new file renamed over it), so that a reader such
@@ -145,7 +159,15 @@ impl LaunchConfig {
         let temp = container_dir.join(".launch.json.new");
         let bytes = serde_json::to_vec(self)
             .map_err(|e| Error::Invalid(format!("saving the launch configuration: {e}")))?;
-        std::fs::write(&temp, bytes).ctx("writing", &temp)?;
+        // It holds the container's environment: root's alone.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
+            .ctx("writing", &temp)?;
         std::fs::rename(&temp, &path).ctx("replacing", path)
     }
 

@@ -1,5 +1,7 @@
 //! kist's engine: containers, volumes and their state, and the turning of a user's `run`
 //! options into an OCI runtime spec for the runtime core.
+// inspect's Docker-shaped JSON is one large json! literal.
+#![recursion_limit = "256"]
 
 mod cgroup;
 pub mod commit;
@@ -24,6 +26,8 @@ mod options;
 mod reconcile;
 mod removal;
 mod run;
+mod seccomp_cache;
+pub mod security;
 mod spec;
 pub mod stats;
 mod stdio;

@@ -4,6 +4,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -56,6 +57,7 @@ impl LogWriter {
         let file = OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(path)
             .ctx("opening the log", path)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -129,6 +131,7 @@ impl LogWriter {
             self.file = OpenOptions::new()
                 .create(true)
                 .append(true)
+                .mode(0o600)
                 .open(&self.path)
                 .ctx("opening the log", &self.path)?;
         }

@@ -328,6 +328,8 @@ pub struct RunOptions {
     pub limits: Limits,
     pub restart: crate::launch_config::RestartPolicy,
     pub log: crate::launch_config::LogOptions,
+    /// Capabilities, seccomp, devices, sysctls, `--privileged`.
+    pub security: crate::security::Security,
 }
 
 /// Parses a `-v` value the way Docker does.

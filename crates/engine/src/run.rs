@@ -21,7 +21,7 @@ use crate::options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, resolv
 use crate::removal::{RemoveMode, remove_container};
 use crate::spec::{self, BindMount, SpecInput};
 use crate::store::{ContainerRecord, ContainerState, now};
-use crate::user::{ResolvedUser, resolve_user};
+use crate::user::{ResolvedUser, resolve_groups, resolve_user};
 use crate::volumes;
 
 const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -75,7 +75,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         return Ok(RunOutcome::Detached(plan.id.clone()));
     };
     let (stdio, io) = crate::stdio::connect_stdio(opts.tty, opts.interactive)?;
-    let mut created = kist_runtime::create(config.launch(&dirs, stdio))?;
+    let mut created = kist_runtime::create(config.launch(&dirs, stdio, plan.seccomp.as_ref()))?;
     // The container's process sets itself up (on another CPU) while it is recorded here. Were
     // kist killed before the record exists, the process dies with it, and what remains is a
     // directory without a record, which `system prune` removes.
@@ -153,6 +153,7 @@ struct Plan {
     hostname: String,
     id: String,
     volumes: Vec<VolumeSpec>,
+    seccomp: Option<kist_runtime::seccomp::Filter>,
 }
 
 impl Plan {
@@ -193,7 +194,14 @@ impl Plan {
         let group = image
             .read_file("/etc/group")
             .map(|b| String::from_utf8_lossy(&b).into_owned());
-        let user = resolve_user(user_spec.as_deref(), passwd.as_deref(), group.as_deref())?;
+        let mut user = resolve_user(user_spec.as_deref(), passwd.as_deref(), group.as_deref())?;
+        for gid in resolve_groups(&opts.security.group_add, group.as_deref())? {
+            if !user.additional_gids.contains(&gid) {
+                user.additional_gids.push(gid);
+            }
+        }
+        // Compiled (or found compiled) before anything exists: a bad profile creates nothing.
+        let seccomp = crate::seccomp_cache::filter_for(&engine.layout, &opts.security)?;
         let cwd = opts
             .workdir
             .clone()
@@ -238,6 +246,7 @@ impl Plan {
             hostname,
             id,
             volumes: opts.volumes.clone(),
+            seccomp,
         })
     }
 
@@ -286,6 +295,7 @@ impl Plan {
             resources: opts.limits.to_spec(),
             rlimits: &opts.limits.ulimits,
             oom_score_adj: opts.limits.oom_score_adj,
+            security: &opts.security,
         })?;
         let mountpoints = crate::container_fs::mountpoints_layer(&engine.layout)?;
         let stop_signal = self
@@ -306,6 +316,7 @@ impl Plan {
             log: opts.log,
             stop_signal,
             limits: opts.limits.clone(),
+            security: opts.security.clone(),
         })
     }
 

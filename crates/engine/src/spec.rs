@@ -1,13 +1,19 @@
 //! The OCI runtime spec of a container, from its resolved settings: Docker's defaults for
-//! mounts, namespaces, masked and read-only paths and capabilities, plus the user's choices.
+//! mounts, namespaces, masked and read-only paths, capabilities, seccomp and devices, plus the
+//! user's choices. Built with oci-spec's types, so that a misspelt field does not compile.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
-use oci_spec::runtime::Spec;
-use serde_json::{Value, json};
+use oci_spec::runtime::{
+    Capability, Linux, LinuxCapabilities, LinuxNamespace, LinuxNamespaceType, LinuxResources,
+    Mount, PosixRlimit, PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec, User,
+};
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::options::NetworkMode;
+use crate::security::Security;
 use crate::user::ResolvedUser;
 
 /// A bind mount into the container.
@@ -39,25 +45,10 @@ pub struct SpecInput<'a> {
     /// (RLIMIT_NAME, soft, hard)
     pub rlimits: &'a [(String, u64, u64)],
     pub oom_score_adj: Option<i32>,
+    /// Capabilities, devices, masks, sysctls. Its seccomp filter is compiled and cached by
+    /// the engine and handed to the runtime beside the spec.
+    pub security: &'a Security,
 }
-
-/// Docker's default capability set.
-const DEFAULT_CAPABILITIES: [&str; 14] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
 
 const MASKED_PATHS: [&str; 11] = [
     "/proc/asound",
@@ -81,14 +72,61 @@ const READONLY_PATHS: [&str; 5] = [
     "/proc/sysrq-trigger",
 ];
 
-pub fn build(input: &SpecInput<'_>) -> Result<Spec> {
+fn mount(destination: &str, typ: &str, source: &str, options: &[&str]) -> Mount {
+    let mut m = Mount::default();
+    m.set_destination(destination.into());
+    m.set_typ(Some(typ.into()));
+    m.set_source(Some(source.into()));
+    m.set_options(Some(options.iter().map(|o| o.to_string()).collect()));
+    m
+}
+
+fn mounts(input: &SpecInput<'_>) -> Vec<Mount> {
+    let privileged = input.security.privileged;
+    // Docker's /sys (and the cgroups below it) is read-only but with --privileged.
+    let sys_options: &[&str] = if privileged {
+        &["nosuid", "noexec", "nodev", "rw"]
+    } else {
+        &["nosuid", "noexec", "nodev", "ro"]
+    };
     let mut mounts = vec![
-        json!({"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]}),
-        json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}),
-        json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}),
-        json!({"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}),
-        json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]}),
-        json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]}),
+        mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"]),
+        mount(
+            "/dev",
+            "tmpfs",
+            "tmpfs",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        ),
+        mount(
+            "/dev/pts",
+            "devpts",
+            "devpts",
+            &[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+                "gid=5",
+            ],
+        ),
+        mount("/sys", "sysfs", "sysfs", sys_options),
+        // Docker's /sys/fs/cgroup: the container's own cgroups (where runtimes such as the
+        // JVM read their limits). With a cgroup namespace of its own they are the
+        // hierarchies' roots there; in the host's, its directories are bound in.
+        mount("/sys/fs/cgroup", "cgroup", "cgroup", sys_options),
+        mount(
+            "/dev/mqueue",
+            "mqueue",
+            "mqueue",
+            &["nosuid", "noexec", "nodev"],
+        ),
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        ),
     ];
     for b in &input.binds {
         // No "rprivate": the root is made rprivate first, and mounts made under a private
@@ -100,63 +138,148 @@ pub fn build(input: &SpecInput<'_>) -> Result<Spec> {
         if b.copy_up {
             options.push(kist_runtime::COPY_UP_OPTION);
         }
-        mounts.push(json!({"destination": b.target, "type": "bind", "source": b.source, "options": options}));
+        let mut m = mount(&b.target, "bind", "", &options);
+        m.set_source(Some(b.source.clone()));
+        mounts.push(m);
     }
-    let mut namespaces = vec![
-        json!({"type": "pid"}),
-        json!({"type": "ipc"}),
-        json!({"type": "uts"}),
-        json!({"type": "mount"}),
+    mounts
+}
+
+fn namespaces(input: &SpecInput<'_>) -> Vec<LinuxNamespace> {
+    let mut types = vec![
+        LinuxNamespaceType::Pid,
+        LinuxNamespaceType::Ipc,
+        LinuxNamespaceType::Uts,
+        LinuxNamespaceType::Mount,
     ];
     if input.network == NetworkMode::None {
-        namespaces.push(json!({"type": "network"}));
+        types.push(LinuxNamespaceType::Network);
     }
-    // Docker's /sys/fs/cgroup: the container's own cgroups, read-only (where runtimes such as
-    // the JVM read their limits). With a cgroup namespace of its own they are the hierarchies'
-    // roots there; in the host's, its directories are bound in.
-    mounts.insert(
-        4,
-        json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "ro"]}),
-    );
     if input.cgroupns_private {
-        namespaces.push(json!({"type": "cgroup"}));
+        types.push(LinuxNamespaceType::Cgroup);
     }
-    let mut annotations = serde_json::Map::new();
+    types
+        .into_iter()
+        .map(|t| {
+            let mut ns = LinuxNamespace::default();
+            ns.set_typ(t);
+            ns
+        })
+        .collect()
+}
+
+/// Docker's sets: the bounding set is the container's capabilities; root has them all in
+/// effect, another user none (a setuid-root program it runs regains at most the bounding set).
+fn capabilities(input: &SpecInput<'_>) -> Result<LinuxCapabilities> {
+    let set: oci_spec::runtime::Capabilities = input
+        .security
+        .capabilities()
+        .iter()
+        .map(|c| {
+            serde_json::from_value::<Capability>(Value::from(c.as_str()))
+                .map_err(|_| Error::Invalid(format!("unknown capability {c}")))
+        })
+        .collect::<Result<_>>()?;
+    let in_effect = if input.user.uid == 0 {
+        set.clone()
+    } else {
+        Default::default()
+    };
+    let mut caps = LinuxCapabilities::default();
+    caps.set_bounding(Some(set));
+    caps.set_effective(Some(in_effect.clone()));
+    caps.set_permitted(Some(in_effect));
+    caps.set_inheritable(Some(Default::default()));
+    caps.set_ambient(Some(Default::default()));
+    Ok(caps)
+}
+
+fn rlimits(input: &SpecInput<'_>) -> Result<Vec<PosixRlimit>> {
+    input
+        .rlimits
+        .iter()
+        .map(|(name, soft, hard)| {
+            let typ: PosixRlimitType = serde_json::from_value(Value::from(name.as_str()))
+                .map_err(|_| Error::Invalid(format!("unknown rlimit {name}")))?;
+            PosixRlimitBuilder::default()
+                .typ(typ)
+                .soft(*soft)
+                .hard(*hard)
+                .build()
+                .map_err(|e| Error::Invalid(format!("building the runtime spec (rlimits): {e}")))
+        })
+        .collect()
+}
+
+fn process(input: &SpecInput<'_>) -> Result<Process> {
+    let mut user = User::default();
+    user.set_uid(input.user.uid);
+    user.set_gid(input.user.gid);
+    user.set_additional_gids(Some(input.user.additional_gids.clone()));
+    let mut p = Process::default();
+    p.set_terminal(Some(input.terminal));
+    p.set_user(user);
+    p.set_args(Some(input.args.to_vec()));
+    p.set_env(Some(input.env.to_vec()));
+    p.set_cwd(input.cwd.into());
+    p.set_capabilities(Some(capabilities(input)?));
+    p.set_no_new_privileges(Some(input.security.no_new_privileges));
+    p.set_rlimits(Some(rlimits(input)?));
+    p.set_oom_score_adj(input.oom_score_adj);
+    Ok(p)
+}
+
+fn linux(input: &SpecInput<'_>) -> Result<Linux> {
+    let mut resources: LinuxResources = serde_json::from_value(input.resources.clone())
+        .map_err(|e| Error::Invalid(format!("building the runtime spec (resources): {e}")))?;
+    resources.set_devices(Some(input.security.device_rules()));
+    let confined_paths = !input.security.privileged && !input.security.unconfined_paths;
+    let paths = |list: &[&str]| -> Option<Vec<String>> {
+        Some(if confined_paths {
+            list.iter().map(|p| p.to_string()).collect()
+        } else {
+            Vec::new()
+        })
+    };
+    let mut linux = Linux::default();
+    linux.set_namespaces(Some(namespaces(input)));
+    linux.set_masked_paths(paths(&MASKED_PATHS));
+    linux.set_readonly_paths(paths(&READONLY_PATHS));
+    linux.set_rootfs_propagation(Some("rprivate".into()));
+    linux.set_cgroups_path(Some(input.cgroup_path.into()));
+    linux.set_resources(Some(resources));
+    linux.set_devices(Some(input.security.linux_devices()?));
+    linux.set_sysctl(Some(
+        input
+            .security
+            .sysctls
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<HashMap<_, _>>(),
+    ));
+    Ok(linux)
+}
+
+pub fn build(input: &SpecInput<'_>) -> Result<Spec> {
+    let mut annotations = HashMap::new();
     if input.cgroup_version != kist_runtime::CgroupVersion::Auto {
         annotations.insert(
-            kist_runtime::CGROUP_VERSION_ANNOTATION.into(),
-            input.cgroup_version.as_str().into(),
+            kist_runtime::CGROUP_VERSION_ANNOTATION.to_string(),
+            input.cgroup_version.as_str().to_string(),
         );
     }
-    let caps: Vec<Value> = DEFAULT_CAPABILITIES.iter().map(|c| json!(c)).collect();
-    let spec = json!({
-        "ociVersion": "1.2.0",
-        "process": {
-            "terminal": input.terminal,
-            "user": {"uid": input.user.uid, "gid": input.user.gid, "additionalGids": input.user.additional_gids},
-            "args": input.args,
-            "env": input.env,
-            "cwd": input.cwd,
-            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
-            "noNewPrivileges": false,
-            "rlimits": input.rlimits.iter().map(|(t, soft, hard)| json!({"type": t, "soft": soft, "hard": hard})).collect::<Vec<_>>(),
-            "oomScoreAdj": input.oom_score_adj,
-        },
-        "root": {"path": "rootfs", "readonly": input.read_only},
-        "hostname": input.hostname,
-        "mounts": mounts,
-        "annotations": annotations,
-        "linux": {
-            "namespaces": namespaces,
-            "maskedPaths": MASKED_PATHS,
-            "readonlyPaths": READONLY_PATHS,
-            "rootfsPropagation": "rprivate",
-            "cgroupsPath": input.cgroup_path,
-            "resources": input.resources,
-        },
-    });
-    serde_json::from_value(spec)
-        .map_err(|e| Error::Invalid(format!("building the runtime spec: {e}")))
+    let mut root = Root::default();
+    root.set_path("rootfs".into());
+    root.set_readonly(Some(input.read_only));
+    let mut spec = Spec::default();
+    spec.set_version("1.2.0".into());
+    spec.set_process(Some(process(input)?));
+    spec.set_root(Some(root));
+    spec.set_hostname(Some(input.hostname.into()));
+    spec.set_mounts(Some(mounts(input)));
+    spec.set_annotations(Some(annotations));
+    spec.set_linux(Some(linux(input)?));
+    Ok(spec)
 }
 
 #[cfg(test)]
@@ -194,6 +317,7 @@ mod tests {
             resources: serde_json::json!({"memory": {"limit": 67108864}}),
             rlimits: &[],
             oom_score_adj: None,
+            security: &Security::default(),
         })
         .unwrap();
         let p = spec.process().as_ref().unwrap();

@@ -146,7 +146,8 @@ fn run_container(
             None => Engine::open_quietly(root, runroot)?,
         };
         let (stdio, outputs, _stdin_keeper) = container_stdio(&config)?;
-        let mut created = kist_runtime::create(config.launch(&dirs, stdio))?;
+        let seccomp = config.seccomp_filter(&layout)?;
+        let mut created = kist_runtime::create(config.launch(&dirs, stdio, seccomp.as_ref()))?;
         created.wait_ready()?;
         let console = created.take_console();
         // With -i, attached clients' input goes to the container's stdin (or terminal). The

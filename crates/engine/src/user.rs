@@ -110,6 +110,26 @@ pub fn resolve_user(
     })
 }
 
+/// `--group-add` values (numbers, or names in the image's /etc/group) as gids.
+pub fn resolve_groups(names: &[String], group: Option<&str>) -> Result<Vec<u32>> {
+    let groups = parse_group(group.unwrap_or(""));
+    names
+        .iter()
+        .map(|g| match g.parse::<u32>() {
+            Ok(gid) => Ok(gid),
+            Err(_) => groups
+                .iter()
+                .find(|(name, _, _)| name == g)
+                .map(|(_, gid, _)| *gid)
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "unable to find group {g}: no matching entries in the image's /etc/group"
+                    ))
+                }),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,16 +6,19 @@
 //! user last, once nothing needs root's powers any more.
 
 use std::convert::Infallible;
+use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 use rustix::fs::{Mode, OFlags};
 
+use crate::capabilities::Capabilities;
 use crate::error::{Error, Result, SysContext, cvt};
 use crate::launch::{Launch, Rootfs, Stdio};
 use crate::mount_options::rootfs_propagation;
 use crate::mounts::{mount, mount_all};
+use crate::sealed::SealedExe;
 use crate::sync::{Channel, Message};
 
 /// Runs in the cloned process; never returns.
@@ -94,13 +97,19 @@ fn set_up_and_exec(
         }
         Stdio::Fds { .. } => None,
     };
+    if let Some(linux) = linux {
+        crate::sysctl::apply(&root, linux.sysctl().as_ref())?;
+        crate::masks::Masks::prepare()?.apply(
+            &root,
+            linux.readonly_paths().as_deref().unwrap_or_default(),
+            linux.masked_paths().as_deref().unwrap_or_default(),
+        )?;
+    }
     drop(root);
+    // Opened while the host's paths are still reachable: the binary kist-init runs from.
+    let init = launch.init.then(SealedExe::open).transpose()?;
     crate::mounts::pivot_into(&root_path)?;
 
-    if let Some(linux) = linux {
-        crate::mounts::mask_paths(linux.masked_paths().as_deref().unwrap_or_default())?;
-        crate::mounts::make_read_only(linux.readonly_paths().as_deref().unwrap_or_default())?;
-    }
     if spec
         .root()
         .as_ref()
@@ -147,16 +156,20 @@ fn set_up_and_exec(
         _ => unsafe { libc::_exit(125) },
     }
 
-    become_program(process, launch.init, channel)
+    become_program(process, init.as_ref(), channel, launch.seccomp)
 }
 
-/// The last steps of every container process, created or exec'd: working directory, user,
-/// no_new_privs, the program looked up inside the container, no descriptor of kist's left
-/// open, and exec (under a minimal init if asked).
+/// The last steps of every container process, created or exec'd, in the order the runtime
+/// spec and runc give them: working directory, rlimits; the seccomp filter while the process
+/// still holds CAP_SYS_ADMIN (when no_new_privs is off, installing one needs it); the bounding
+/// set; the user, keeping the permitted set across the switch; the other capability sets;
+/// no_new_privs; the program looked up inside the container; no descriptor of kist's left open;
+/// the filter last when no_new_privs is on; exec (under `kist-init` when given its sealed binary).
 pub(crate) fn become_program(
     process: &oci_spec::runtime::Process,
-    init: bool,
+    init: Option<&SealedExe>,
     channel: &Channel,
+    seccomp: Option<&crate::seccomp::Filter>,
 ) -> Result<Infallible> {
     let cwd = process.cwd();
     if std::fs::metadata(cwd).is_err() {
@@ -168,8 +181,21 @@ pub(crate) fn become_program(
         std::fs::write("/proc/self/oom_score_adj", adj.to_string())
             .sys(|| format!("setting oom_score_adj to {adj}"))?;
     }
+    let no_new_privileges = process.no_new_privileges().unwrap_or(false);
+    let capabilities = Capabilities::of(process)?;
+    if let (Some(filter), false) = (seccomp, no_new_privileges) {
+        install(filter)?;
+    }
+    if let Some(c) = &capabilities {
+        c.limit_bounding()?;
+        crate::capabilities::keep_across_user_change(true)?;
+    }
     set_user(process)?;
-    if process.no_new_privileges().unwrap_or(false) {
+    if let Some(c) = &capabilities {
+        crate::capabilities::keep_across_user_change(false)?;
+        c.apply()?;
+    }
+    if no_new_privileges {
         // SAFETY: prctl with integer arguments.
         cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })
             .sys(|| "setting no_new_privs".into())?;
@@ -180,12 +206,68 @@ pub(crate) fn become_program(
     })?;
     // SAFETY: umask cannot fail.
     unsafe { libc::umask(process.user().umask().unwrap_or(0o022) as libc::mode_t) };
-    let program = crate::exec::resolve(process)?;
+    let exec = match init {
+        Some(sealed) => Exec::Init(sealed, init_command(process)?),
+        None => Exec::Program(crate::exec::resolve(process)?),
+    };
     close_other_fds();
-    if init {
-        crate::exec::exec_under_init(&program, channel)
+    if let Exec::Init(..) = exec {
+        pass_channel_to_init(channel)?;
     }
-    Err(crate::exec::exec(&program))
+    if let (Some(filter), true) = (seccomp, no_new_privileges) {
+        install(filter)?;
+    }
+    match exec {
+        Exec::Program(program) => Err(crate::exec::exec(&program)),
+        Exec::Init(sealed, (argv, envp)) => Err(sealed.exec(&argv, &envp)),
+    }
+}
+
+fn install(filter: &crate::seccomp::Filter) -> Result<()> {
+    filter
+        .install()
+        .sys(|| "installing the seccomp filter".into())
+}
+
+enum Exec<'a> {
+    Program(crate::exec::Program),
+    Init(&'a SealedExe, (Vec<CString>, Vec<CString>)),
+}
+
+/// `kist-init -- ARGS...` and the program's environment.
+fn init_command(process: &oci_spec::runtime::Process) -> Result<(Vec<CString>, Vec<CString>)> {
+    let cstring =
+        |s: &str| CString::new(s).map_err(|_| Error::Spec(format!("{s:?} holds a NUL byte")));
+    let mut argv = vec![cstring(crate::sealed::INIT_NAME)?, cstring("--")?];
+    for a in process.args().as_deref().unwrap_or_default() {
+        argv.push(cstring(a)?);
+    }
+    let envp = process
+        .env()
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| cstring(e))
+        .collect::<Result<_>>()?;
+    Ok((argv, envp))
+}
+
+/// Init finds the set-up channel at descriptor 3, open across its exec.
+fn pass_channel_to_init(channel: &Channel) -> Result<()> {
+    let fd = channel.raw_fd();
+    let target = crate::init::CHANNEL_FD;
+    // SAFETY: descriptor-table syscalls on descriptors this process owns; dup2 onto another
+    // number clears close-on-exec, and fcntl clears it when the channel already is there.
+    let r = unsafe {
+        if fd == target {
+            libc::fcntl(fd, libc::F_SETFD, 0)
+        } else {
+            libc::dup2(fd, target)
+        }
+    };
+    cvt(r)
+        .map(drop)
+        .sys(|| "passing the set-up channel to init".into())
 }
 
 fn mount_rootfs(rootfs: &Rootfs) -> Result<std::path::PathBuf> {

@@ -21,6 +21,8 @@ pub enum Error {
     Container { code: i32, message: String },
     #[error("invalid runtime spec: {0}")]
     Spec(String),
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::SeccompError),
 }
 
 impl Error {

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::Process;
 
 use crate::error::{Error, Result};
-use crate::sync::{Channel, Message};
 
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -34,13 +33,19 @@ fn cstring(s: &[u8]) -> Result<CString> {
 
 /// Looks the program up inside the container (after `pivot_root`), as the container's user.
 pub fn resolve(process: &Process) -> Result<Program> {
-    let args = process.args().as_deref().unwrap_or_default();
+    resolve_command(
+        process.args().as_deref().unwrap_or_default(),
+        process.env().as_deref().unwrap_or_default(),
+    )
+}
+
+/// Looks `args[0]` up on the `PATH` of `env` (or the default one).
+pub fn resolve_command(args: &[String], env: &[String]) -> Result<Program> {
     let name = args.first().ok_or_else(|| {
         Error::Spec(
             "no command to run: the image has no Cmd or Entrypoint, and none was given".into(),
         )
     })?;
-    let env = process.env().as_deref().unwrap_or_default();
     let search = env
         .iter()
         .find_map(|e| e.strip_prefix("PATH="))
@@ -141,68 +146,6 @@ pub fn exec(program: &Program) -> Error {
     match e.raw_os_error() {
         Some(libc::ENOENT) => not_found(message),
         _ => cannot_execute(message),
-    }
-}
-
-/// Runs the program as the child of a minimal init that stays PID 1: it forwards every signal
-/// it gets to the program, reaps every orphan, and exits as the program does.
-pub fn exec_under_init(program: &Program, channel: &Channel) -> ! {
-    // SAFETY: signal masks, fork, waitpid and _exit in a single-threaded process.
-    unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::sigprocmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
-        let child = libc::fork();
-        if child < 0 {
-            let e = Error::sys(
-                "forking the program under init",
-                std::io::Error::last_os_error(),
-            );
-            let _ = channel.send(&Message::Failed {
-                code: 125,
-                message: e.to_string(),
-            });
-            libc::_exit(125);
-        }
-        if child == 0 {
-            let mut empty: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut empty);
-            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-            let e = exec(program);
-            let code = e.exit_code();
-            let _ = channel.send(&Message::Failed {
-                code,
-                message: e.to_string(),
-            });
-            libc::_exit(code);
-        }
-        // The channel must close when the program execs, and init needs no descriptor at all.
-        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
-        loop {
-            let signal = libc::sigwaitinfo(&all, std::ptr::null_mut());
-            if signal < 0 {
-                continue;
-            }
-            if signal != libc::SIGCHLD {
-                libc::kill(child, signal);
-                continue;
-            }
-            loop {
-                let mut status = 0;
-                let pid = libc::waitpid(-1, &mut status, libc::WNOHANG);
-                if pid <= 0 {
-                    break;
-                }
-                if pid == child {
-                    let code = if libc::WIFSIGNALED(status) {
-                        128 + libc::WTERMSIG(status)
-                    } else {
-                        libc::WEXITSTATUS(status)
-                    };
-                    libc::_exit(code);
-                }
-            }
-        }
     }
 }
 

@@ -30,11 +30,29 @@ pub struct Join<'a> {
     pub detach: bool,
     /// The container's cgroup (its spec's `linux.cgroupsPath`), which the process joins.
     pub cgroup: Option<crate::Cgroup>,
+    /// The container's seccomp filter, compiled.
+    pub seccomp: Option<&'a crate::seccomp::Filter>,
 }
 
 /// Forks a process into the container of `join.pid`; like [`crate::create`], it stops before the
 /// exec until started.
+///
+/// The child is in the container's PID namespace from its first instruction, so whatever it
+/// exposes there before its exec is seen by the container's processes (CVE-2016-9962): the
+/// child is non-dumpable (its `/proc/PID` is closed to them) until the exec, it holds no
+/// descriptor of kist's but its stdio, set-up channel and the namespaces it joins, and for a
+/// container that may look anyway (CAP_SYS_PTRACE) the caller must run from kist's sealed
+/// binary ([`crate::sealed::needs_sealed_exe`], [`crate::sealed::reexec_sealed`]).
 pub fn join(join: Join<'_>) -> Result<Created> {
+    if crate::sealed::needs_sealed_exe(join.process) && !crate::sealed::running_sealed() {
+        return Err(Error::Spec(
+            "joining a container that holds CAP_SYS_PTRACE needs kist to run from its sealed binary"
+                .into(),
+        ));
+    }
+    // SAFETY: prctl with integer arguments; inherited by the child, reset by its exec.
+    cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) })
+        .sys(|| "making kist non-dumpable".into())?;
     // SAFETY: pidfd_open on a pid; the descriptor is owned below.
     let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, join.pid, 0) } as libc::c_int;
     let pidfd = cvt(raw).sys(|| format!("finding the container's process {}", join.pid))?;
@@ -43,6 +61,10 @@ pub fn join(join: Join<'_>) -> Result<Created> {
     // SAFETY: setns on a valid pidfd.
     cvt(unsafe { libc::setns(pidfd.as_raw_fd(), libc::CLONE_NEWPID) })
         .sys(|| "joining the container's PID namespace".into())?;
+    // The child joins the other namespaces through their own descriptors, opened here so
+    // that it holds no pidfd of kist's while it is visible in the container.
+    let namespaces = namespace_fds(join.pid, &pidfd)?;
+    drop(pidfd);
     let (parent_end, child_end) = channel_pair()?;
     // Born in the container's cgroup on v2; moved in after the fork on v1.
     let born_in = match &join.cgroup {
@@ -52,7 +74,7 @@ pub fn join(join: Join<'_>) -> Result<Created> {
     match fork_into_namespaces(0, born_in.as_ref().map(|fd| fd.as_fd()))? {
         Forked::Child => {
             drop(parent_end);
-            let code = match set_up(&join, &pidfd, &child_end) {
+            let code = match set_up(&join, namespaces, &child_end) {
                 Ok(never) => match never {},
                 Err(e) => {
                     let code = e.exit_code();
@@ -81,20 +103,68 @@ pub fn join(join: Join<'_>) -> Result<Created> {
     }
 }
 
-fn set_up(join: &Join<'_>, container: &OwnedFd, channel: &Channel) -> Result<Infallible> {
+/// The namespaces a joining process enters besides the PID one, in the order it enters them
+/// (the mount namespace last: entering it moves the root and working directory).
+const JOINED: [(&str, libc::c_int); 5] = [
+    ("uts", libc::CLONE_NEWUTS),
+    ("ipc", libc::CLONE_NEWIPC),
+    ("net", libc::CLONE_NEWNET),
+    ("cgroup", libc::CLONE_NEWCGROUP),
+    ("mnt", libc::CLONE_NEWNS),
+];
+
+/// Descriptors of the namespaces of `pid`, checked to be that process's (still alive behind
+/// `pidfd` once they are open, so not a recycled pid's).
+fn namespace_fds(pid: i32, pidfd: &OwnedFd) -> Result<Vec<(OwnedFd, libc::c_int)>> {
+    let mut fds = Vec::with_capacity(JOINED.len());
+    for (name, flag) in JOINED {
+        let path = format!("/proc/{pid}/ns/{name}");
+        let fd = rustix::fs::open(
+            path.as_str(),
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .sys(|| format!("opening {path}"))?;
+        fds.push((fd, flag));
+    }
+    // SAFETY: signal 0 through a valid pidfd only checks that the process is alive.
+    let alive = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            0,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if alive < 0 {
+        return Err(Error::sys(
+            "the container's process exited",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(fds)
+}
+
+fn set_up(
+    join: &Join<'_>,
+    namespaces: Vec<(OwnedFd, libc::c_int)>,
+    channel: &Channel,
+) -> Result<Infallible> {
     if !join.detach {
         // SAFETY: prctl with integer arguments; die with kist.
         unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
     }
+    let mut keep: Vec<i32> = namespaces.iter().map(|(fd, _)| fd.as_raw_fd()).collect();
+    keep.push(channel.raw_fd());
+    keep.extend(stdio_fds(&join.stdio));
+    close_all_but(&keep);
     crate::signals::reset_in_child();
-    let namespaces = libc::CLONE_NEWNS
-        | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWNET
-        | libc::CLONE_NEWCGROUP;
-    // SAFETY: setns on a valid pidfd.
-    cvt(unsafe { libc::setns(container.as_raw_fd(), namespaces) })
-        .sys(|| "joining the container's namespaces".into())?;
+    for (fd, flag) in namespaces {
+        // SAFETY: setns on a namespace descriptor, closed right after.
+        cvt(unsafe { libc::setns(fd.as_raw_fd(), flag) })
+            .sys(|| "joining the container's namespaces".into())?;
+    }
     match &join.stdio {
         Stdio::Terminal => {
             let root = rustix::fs::open(
@@ -122,5 +192,37 @@ fn set_up(join: &Join<'_>, container: &OwnedFd, channel: &Channel) -> Result<Inf
             ));
         }
     }
-    crate::child::become_program(join.process, false, channel)
+    crate::child::become_program(join.process, None, channel, join.seccomp)
+}
+
+fn stdio_fds(stdio: &Stdio) -> Vec<i32> {
+    match stdio {
+        Stdio::Fds {
+            stdin,
+            stdout,
+            stderr,
+        } => vec![stdin.as_raw_fd(), stdout.as_raw_fd(), stderr.as_raw_fd()],
+        Stdio::Terminal => Vec::new(),
+    }
+}
+
+/// Closes every descriptor above stderr except `keep` (the store, signalfds and pidfds of
+/// kist's must not enter the container).
+fn close_all_but(keep: &[i32]) {
+    let mut keep: Vec<u32> = keep
+        .iter()
+        .filter(|&&fd| fd > 2)
+        .map(|&fd| fd as u32)
+        .collect();
+    keep.sort_unstable();
+    let mut from = 3u32;
+    for fd in keep {
+        if fd > from {
+            // SAFETY: closing descriptors this forked child does not use.
+            unsafe { libc::syscall(libc::SYS_close_range, from, fd - 1, 0u32) };
+        }
+        from = fd + 1;
+    }
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
 }

@@ -43,6 +43,8 @@ pub struct Launch<'a> {
     pub stdio: Stdio,
     /// Run a minimal init as PID 1 that forwards signals to the program and reaps zombies.
     pub init: bool,
+    /// The spec's `linux.seccomp`, compiled (the caller may keep compiled filters).
+    pub seccomp: Option<&'a crate::seccomp::Filter>,
 }
 
 /// A container whose first process exists: it is setting itself up, then waits to exec.

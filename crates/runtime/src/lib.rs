@@ -10,6 +10,7 @@
 //! just before it execs, so the caller can record it (and, later, place it in cgroups or hand it
 //! to an OCI front end's `start`); `Created::start` lets it go.
 
+mod capabilities;
 mod cgroups;
 mod child;
 mod clone;
@@ -19,19 +20,25 @@ mod devices;
 mod error;
 mod exec;
 mod foreground;
+pub mod init;
 mod join;
 mod launch;
 mod loopback;
+mod masks;
 mod mount_options;
 mod mounts;
 mod overlay;
 pub mod paths;
 pub mod process;
+pub mod sealed;
+pub mod seccomp;
 mod signals;
 mod sync;
+mod sysctl;
 
 pub use cgroups::{
     Cgroup, Usage, VERSION_ANNOTATION as CGROUP_VERSION_ANNOTATION, Version as CgroupVersion,
+    docker_default_devices,
 };
 pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, Pump, run_foreground};

@@ -1,5 +1,4 @@
-//! The spec's mounts, made inside the container's root before `pivot_root`, and the masked and
-//! read-only paths made after it.
+//! The spec's mounts, made inside the container's root before `pivot_root`, and the pivot.
 
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
@@ -292,65 +291,6 @@ fn mount_one(m: &Mount, root: &OwnedFd) -> Result<()> {
         let mounted = open_in_root(root, dest).sys(|| "reopening the mount point".into())?;
         mount(None, &fd_path(&mounted), None, opts.propagation, None)
             .sys(|| "setting propagation".into())?;
-    }
-    Ok(())
-}
-
-/// Hides the masked paths: /dev/null over files, an empty read-only tmpfs over directories.
-/// Runs after `pivot_root`, so the paths are the container's.
-pub fn mask_paths(paths: &[String]) -> Result<()> {
-    for p in paths {
-        let path = Path::new(p);
-        let meta = match std::fs::symlink_metadata(path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Error::sys(format!("masking {p}"), e)),
-        };
-        if meta.is_dir() {
-            mount(
-                Some(Path::new("tmpfs")),
-                path,
-                Some("tmpfs"),
-                libc::MS_RDONLY,
-                None,
-            )
-        } else {
-            mount(
-                Some(Path::new("/dev/null")),
-                path,
-                None,
-                libc::MS_BIND,
-                None,
-            )
-        }
-        .sys(|| format!("masking {p}"))?;
-    }
-    Ok(())
-}
-
-/// Makes the read-only paths read-only. Runs after `pivot_root`.
-pub fn make_read_only(paths: &[String]) -> Result<()> {
-    for p in paths {
-        let path = Path::new(p);
-        match mount(Some(path), path, None, libc::MS_BIND | libc::MS_REC, None) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
-            Err(e) => return Err(Error::sys(format!("making {p} read-only"), e)),
-        }
-        mount(
-            None,
-            path,
-            None,
-            libc::MS_BIND
-                | libc::MS_REMOUNT
-                | libc::MS_RDONLY
-                | libc::MS_REC
-                | libc::MS_NOSUID
-                | libc::MS_NODEV
-                | libc::MS_NOEXEC,
-            None,
-        )
-        .sys(|| format!("making {p} read-only"))?;
     }
     Ok(())
 }

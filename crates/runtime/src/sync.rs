@@ -47,6 +47,15 @@ pub fn channel_pair() -> Result<(Channel, Channel)> {
 }
 
 impl Channel {
+    /// A channel over a descriptor inherited across exec (init's descriptor 3).
+    pub(crate) fn from_fd(fd: OwnedFd) -> Channel {
+        Channel { fd }
+    }
+
+    pub(crate) fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
     pub fn send(&self, msg: &Message) -> Result<()> {
         self.send_with_fd(msg, None)
     }

@@ -281,3 +281,41 @@ pub fn supervisors(k: &Kist) -> Vec<i32> {
         })
         .collect()
 }
+
+/// Fails the test (never skips it) when not run as root: these tests run real containers.
+pub fn needs_root() {
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    assert_eq!(
+        uid, 0,
+        "this test runs real containers and needs root (run scripts/test as root)"
+    );
+}
+
+/// The probe program (tests/probe/probe.c), built once per test binary as a static binary,
+/// in a directory of its own to bind into containers at /probe.
+pub fn probe_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("kist-test-probe-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/probe.c");
+        let out = Command::new("cc")
+            .args(["-static", "-O2", "-o"])
+            .arg(dir.join("probe"))
+            .arg(&source)
+            .output()
+            .expect("running cc (scripts/test installs gcc)");
+        assert!(
+            out.status.success(),
+            "building the probe: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+}
+
+/// `-v PROBE_DIR:/probe:ro`, for `kist run` arguments.
+pub fn probe_volume() -> String {
+    format!("{}:/probe:ro", probe_dir().display())
+}

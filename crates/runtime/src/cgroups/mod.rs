@@ -6,6 +6,11 @@
 //! process's own cgroup in each hierarchy (runc's rule), so that a parent can always be put
 //! below the caller's cgroup, as a host that manages its processes' cgroups requires.
 
+mod bpf;
+mod device_policy;
+mod device_program;
+mod device_rules;
+mod devices;
 mod settings;
 mod usage;
 
@@ -15,6 +20,8 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::{LinuxResources, Spec};
 
 use crate::error::{Error, Result};
+pub use device_rules::docker_default_devices;
+use devices::DeviceRules;
 use settings::Setting;
 pub use usage::Usage;
 
@@ -178,8 +185,8 @@ pub(crate) fn cgroup_mounts(mountinfo: &str) -> Vec<CgroupMount> {
 /// The hierarchies a container of `version` uses.
 fn hierarchies(version: Version) -> Result<Vec<Hierarchy>> {
     let mut all = mounted_hierarchies()?;
-    // Named hierarchies (name=systemd) control nothing, and v1 devices, hugetlb, net_cls and
-    // the like are unused: each hierarchy costs a mkdir, a write and an rmdir per container.
+    // Named hierarchies (name=systemd) control nothing, and v1 hugetlb, net_cls and the like
+    // are unused: each hierarchy costs a mkdir, a write and an rmdir per container.
     all.retain(|h| h.v2 || h.controllers.iter().any(|c| USED_V1.contains(&c.as_str())));
     let has_v1 = all.iter().any(|h| !h.v2);
     match version {
@@ -199,9 +206,10 @@ fn hierarchies(version: Version) -> Result<Vec<Hierarchy>> {
     Ok(all)
 }
 
-/// The v1 controllers kist uses: limits, the freezer, and the counters of `stats`.
-const USED_V1: [&str; 7] = [
-    "memory", "pids", "cpu", "cpuacct", "freezer", "cpuset", "blkio",
+/// The v1 controllers kist uses: limits, the freezer, the counters of `stats`, and the device
+/// rules.
+const USED_V1: [&str; 8] = [
+    "memory", "pids", "cpu", "cpuacct", "freezer", "cpuset", "blkio", "devices",
 ];
 
 impl Cgroup {
@@ -308,17 +316,27 @@ impl Cgroup {
         self.dirs.iter().all(|(h, _)| h.v2)
     }
 
-    /// Creates the directories (and missing parents) and applies the limits.
+    /// Creates the directories (and missing parents) and applies the limits and the device
+    /// rules, which are checked before anything is made. The v1 cpuset and devices hierarchies
+    /// get a directory only when the container has a cpuset or device rules: each costs a
+    /// migration when a process joins.
     pub fn create(&self, resources: Option<&LinuxResources>) -> Result<()> {
+        let devices = DeviceRules::of(resources)?;
         let wants_cpuset = resources
             .and_then(|r| r.cpu().as_ref())
             .is_some_and(|c| c.cpus().is_some() || c.mems().is_some());
         for (h, dir) in &self.dirs {
-            let cpuset_only = h.controllers.iter().all(|c| c == "cpuset");
-            if cpuset_only && !h.v2 && !wants_cpuset {
+            let only = |c: &str| !h.v2 && h.controllers.iter().all(|x| x == c);
+            if (only("cpuset") && !wants_cpuset) || (only("devices") && devices.is_none()) {
                 continue;
             }
             make_dirs(h, dir, true)?;
+            match &devices {
+                // v2: before any process can be born in it.
+                Some(d) if h.v2 => d.attach_v2(dir)?,
+                Some(d) if h.controllers.iter().any(|c| c == "devices") => d.write_v1(dir)?,
+                _ => {}
+            }
         }
         if let Some(r) = resources {
             self.update(r)?;
@@ -326,7 +344,8 @@ impl Cgroup {
         Ok(())
     }
 
-    /// Writes the limits of `r` (those it sets; the others stay as they are).
+    /// Writes the limits of `r` (those it sets; the others stay as they are). Device rules are
+    /// not limits: they are set once, by `create`, as runc does.
     pub fn update(&self, r: &LinuxResources) -> Result<()> {
         if self.is_v2() {
             let Some(dir) = self.v2_dir() else {
