@@ -1,0 +1,2 @@
+//! kist's Dockerfile frontend: it reads a Dockerfile as BuildKit's frontend does, into typed
+//! instructions that `kist build` executes.
