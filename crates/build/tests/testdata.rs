@@ -1,0 +1,115 @@
+//! BuildKit's own parser and shell-lexer test files (tests/data, see its README.md), run against
+//! this crate: every file, with a count of what passes and the reason of each failure.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The test data kept in the repository; it must be there, in a clean clone as here.
+fn data_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    assert!(
+        dir.join("README.md").is_file(),
+        "BuildKit's Dockerfile test data is missing: expected it in {} (a copy of \
+         shared/testdata/dockerfile)",
+        dir.display()
+    );
+    dir
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Prints how many of `total` passed and panics with every failure, if any.
+fn report(what: &str, total: usize, failures: &[String]) {
+    println!(
+        "{what}: {} passed, {} failed",
+        total - failures.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{what}:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn env_var_expansion() {
+    let env: HashMap<String, String> = [
+        ("PWD", "/home"),
+        ("SHELL", "bash"),
+        ("KOREAN", "한국어"),
+        ("NULL", ""),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let mut total = 0;
+    let mut failures = Vec::new();
+    for (number, line) in read(&data_dir().join("envVarTest")).lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split('|').collect();
+        assert_eq!(
+            fields.len(),
+            3,
+            "envVarTest:{}: not PLATFORM|input|expected",
+            number + 1
+        );
+        let (platform, input, expected) = (fields[0].trim(), fields[1].trim(), fields[2].trim());
+        // Windows-only lines describe a platform kist does not build for.
+        if platform == "W" {
+            continue;
+        }
+        total += 1;
+        let got = kist_build::expand(input, &env);
+        let ok = match (&got, expected) {
+            (Err(_), "error") => true,
+            (Ok(value), expected) => value == expected,
+            (Err(_), _) => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "envVarTest:{}: {input:?} gave {got:?}, expected {expected:?}",
+                number + 1
+            ));
+        }
+    }
+    report("envVarTest", total, &failures);
+}
+
+#[test]
+fn word_splitting() {
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut total = 0;
+    let mut failures = Vec::new();
+    for (number, line) in read(&data_dir().join("wordsTest")).lines().enumerate() {
+        if line.starts_with('#') {
+            continue;
+        }
+        if let Some(assignment) = line.strip_prefix("ENV ") {
+            let (name, value) = assignment
+                .trim_start_matches(' ')
+                .split_once('=')
+                .unwrap_or((assignment, ""));
+            env.push((name.to_string(), value.to_string()));
+            continue;
+        }
+        let (input, expected) = line
+            .split_once('|')
+            .unwrap_or_else(|| panic!("wordsTest:{}: no |", number + 1));
+        let input = input.trim();
+        let expected: Vec<&str> = expected.trim_start_matches(' ').split(',').collect();
+        total += 1;
+        let got = match kist_build::expand_words(input, &env) {
+            Ok(words) => words,
+            Err(_) => vec!["error".to_string()],
+        };
+        if got != expected {
+            failures.push(format!(
+                "wordsTest:{}: {input:?} gave {got:?}, expected {expected:?}",
+                number + 1
+            ));
+        }
+    }
+    report("wordsTest", total, &failures);
+}
