@@ -21,6 +21,17 @@ fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
+/// The names of the directories in `dir`, sorted.
+fn cases(dir: &Path) -> Vec<String> {
+    let entries = fs::read_dir(dir).unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()));
+    let mut names: Vec<String> = entries
+        .map(|entry| entry.expect("a directory entry").file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Prints how many of `total` passed and panics with every failure, if any.
 fn report(what: &str, total: usize, failures: &[String]) {
     println!(
@@ -112,4 +123,51 @@ fn word_splitting() {
         }
     }
     report("wordsTest", total, &failures);
+}
+
+#[test]
+fn testfiles_parse_as_buildkit_dumps_them() {
+    let dir = data_dir().join("testfiles");
+    let names = cases(&dir);
+    let mut failures = Vec::new();
+    for name in &names {
+        let text = read(&dir.join(name).join("Dockerfile"));
+        let expected = read(&dir.join(name).join("result"));
+        match kist_build::parse_ast("Dockerfile", &text) {
+            Ok(ast) if ast.dump() + "\n" == expected => {}
+            Ok(ast) => failures.push(format!(
+                "{name}: dumped\n{}\nexpected\n{expected}",
+                ast.dump()
+            )),
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    report("testfiles", names.len(), &failures);
+}
+
+#[test]
+fn negative_testfiles_are_refused() {
+    let dir = data_dir().join("testfiles-negative");
+    let names = cases(&dir);
+    let mut failures = Vec::new();
+    for name in &names {
+        let text = read(&dir.join(name).join("Dockerfile"));
+        match kist_build::parse_ast("Dockerfile", &text) {
+            Err(e) => println!("{name}: refused: {e}"),
+            Ok(ast) => failures.push(format!("{name}: accepted as\n{}", ast.dump())),
+        }
+    }
+    report("testfiles-negative", names.len(), &failures);
+}
+
+#[test]
+fn line_numbers_span_continuations() {
+    let text = read(&data_dir().join("testfile-line/Dockerfile"));
+    let ast = kist_build::parse_ast("Dockerfile", &text).unwrap_or_else(|e| panic!("{e}"));
+    let spans: Vec<(usize, usize)> = ast
+        .nodes
+        .iter()
+        .map(|n| (n.start_line, n.end_line))
+        .collect();
+    assert_eq!(spans, [(5, 5), (11, 12), (17, 31)]);
 }
