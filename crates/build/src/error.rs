@@ -2,6 +2,7 @@
 //! in `Dockerfile:7: unknown instruction: FORM`.
 
 use crate::expand::ExpandError;
+use crate::mount::MountError;
 
 /// A Dockerfile that cannot be read: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +80,10 @@ pub enum ErrorKind {
     HealthcheckNoCommand,
     #[error("Unknown type {0:?} in HEALTHCHECK (try CMD)")]
     HealthcheckType(String),
+    #[error("Interval {0:?} cannot be less than 1ms")]
+    IntervalTooShort(String),
+    #[error("--retries cannot be negative ({0})")]
+    NegativeRetries(i64),
     #[error("invalid value {value:?} for --{flag}: {why}")]
     BadFlagValue {
         flag: String,
@@ -91,6 +96,8 @@ pub enum ErrorKind {
     BadSecurity(String),
     #[error("VOLUME specified can not be an empty string")]
     EmptyVolume,
+    #[error("{0}")]
+    Mount(MountError),
     #[error("no build stage in current context: {0} before the first FROM")]
     NoStage(String),
 }

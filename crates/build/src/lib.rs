@@ -7,22 +7,37 @@
 //! [`expand`] and [`expand_words`] and the ARG and ENV values in scope at that point.
 
 mod arguments;
+mod csv;
 mod directives;
+mod dockerfile;
+mod duration;
 mod error;
 mod expand;
+mod flags;
 mod heredoc;
+mod instructions;
 mod json;
 mod lines;
+mod mount;
 mod node;
 mod parser;
 mod pattern;
 mod quote;
+mod size;
 mod split;
+mod suggest;
 mod words;
 
 pub use directives::{Directive, Directives};
+pub use dockerfile::{Dockerfile, Stage, parse};
 pub use error::{ErrorKind, ParseError};
 pub use expand::{Env, ExpandError, ExpandErrorKind, Lexer, expand, expand_words};
 pub use heredoc::{Heredoc, parse_marker};
+pub use instructions::{
+    AddInstruction, ArgDecl, CommandLine, CopyInstruction, CopySource, FromInstruction,
+    Healthcheck, HealthcheckCommand, Instruction, InstructionKind, KeyValue, Network,
+    OnbuildInstruction, RunInstruction, Security, Source,
+};
+pub use mount::{Mount, MountError, MountSpec, MountType, Sharing};
 pub use node::{Args, Ast, Node, Pair, Warning};
 pub use parser::parse_ast;

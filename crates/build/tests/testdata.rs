@@ -171,3 +171,60 @@ fn line_numbers_span_continuations() {
         .collect();
     assert_eq!(spans, [(5, 5), (11, 12), (17, 31)]);
 }
+
+/// The testfiles that BuildKit's parser accepts but its instruction layer refuses, and why: the
+/// typed parse must refuse exactly these, with these errors, and type all the others.
+const REFUSED_WHEN_TYPED: &[(&str, &str)] = &[
+    ("flags", "Dockerfile:3: unknown flag: --user"),
+    (
+        "health",
+        "Dockerfile:4: HEALTHCHECK requires at least one argument",
+    ),
+    (
+        "jeztah-invalid-json-json-inside-string",
+        "Dockerfile:1: no build stage in current context: CMD before the first FROM",
+    ),
+    (
+        "jeztah-invalid-json-json-inside-string-double",
+        "Dockerfile:1: no build stage in current context: CMD before the first FROM",
+    ),
+    (
+        "jeztah-invalid-json-single-quotes",
+        "Dockerfile:1: no build stage in current context: CMD before the first FROM",
+    ),
+    (
+        "jeztah-invalid-json-unterminated-bracket",
+        "Dockerfile:1: no build stage in current context: CMD before the first FROM",
+    ),
+    (
+        "jeztah-invalid-json-unterminated-string",
+        "Dockerfile:1: no build stage in current context: CMD before the first FROM",
+    ),
+    (
+        "json",
+        "Dockerfile:1: no build stage in current context: CMD before the first FROM",
+    ),
+];
+
+#[test]
+fn testfiles_type_or_are_refused_as_buildkit_refuses_them() {
+    let dir = data_dir().join("testfiles");
+    let names = cases(&dir);
+    let mut failures = Vec::new();
+    for name in &names {
+        let text = read(&dir.join(name).join("Dockerfile"));
+        let expected = REFUSED_WHEN_TYPED
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| *e);
+        match (kist_build::parse("Dockerfile", &text), expected) {
+            (Ok(_), None) => {}
+            (Err(e), Some(expected)) if e.to_string() == expected => {}
+            (got, expected) => failures.push(format!(
+                "{name}: got {:?}, expected {expected:?}",
+                got.map(|_| "typed")
+            )),
+        }
+    }
+    report("testfiles typed", names.len(), &failures);
+}
