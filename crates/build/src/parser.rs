@@ -171,7 +171,7 @@ fn takes_heredocs(node: &Node) -> bool {
 
 /// Adds a comment line's text to `comments`; an empty comment starts them over.
 fn note_comment(comments: &mut Vec<String>, line: &str) {
-    let text = line.trim_start().trim_start_matches('#').trim();
+    let text = line.trim_start().strip_prefix('#').unwrap_or(line).trim();
     if text.is_empty() {
         comments.clear();
     } else {

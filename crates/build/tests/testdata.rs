@@ -228,3 +228,39 @@ fn testfiles_type_or_are_refused_as_buildkit_refuses_them() {
     }
     report("testfiles typed", names.len(), &failures);
 }
+
+/// The repository's copy of the data against the shared one it was taken from, when that is
+/// beside the repository (as on a developer's machine); a clean clone alone skips this.
+#[test]
+fn the_copy_matches_the_shared_data() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/dockerfile");
+    if !shared.join("README.md").is_file() {
+        println!(
+            "no shared test data at {}: nothing to compare",
+            shared.display()
+        );
+        return;
+    }
+    let mut differences = Vec::new();
+    compare_trees(&shared, &data_dir(), &mut differences);
+    assert!(
+        differences.is_empty(),
+        "tests/data differs from {}:\n{}",
+        shared.display(),
+        differences.join("\n")
+    );
+}
+
+/// Adds to `differences` every file of `a` that `b` lacks or holds otherwise.
+fn compare_trees(a: &Path, b: &Path, differences: &mut Vec<String>) {
+    let entries = fs::read_dir(a).unwrap_or_else(|e| panic!("listing {}: {e}", a.display()));
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        let other = b.join(path.file_name().expect("a file name"));
+        if path.is_dir() {
+            compare_trees(&path, &other, differences);
+        } else if fs::read(&path).ok() != fs::read(&other).ok() {
+            differences.push(format!("{} differs or is missing", other.display()));
+        }
+    }
+}
