@@ -230,6 +230,20 @@ mod tests {
     }
 
     #[test]
+    fn only_blank_continuation_lines_warn() {
+        let text = "FROM a\nRUN valid \\\n  continuation\nRUN something \\\n\n  following \\\n\n  more\n\
+                    RUN non-indented \\\n# a comment\n  after-comment\n\
+                    RUN indented \\\n    # an indented comment\n    comment\n";
+        let ast = parse(text);
+        let warnings: Vec<&str> = ast.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            warnings,
+            ["Empty continuation line found in: RUN something   following   more"]
+        );
+        assert_eq!(ast.nodes[4].original, "RUN indented     comment");
+    }
+
+    #[test]
     fn comments_and_empty_continuation_lines() {
         let ast = parse("# one\n\n# two\n# three\nFROM a\nRUN a \\\n\n  b\n");
         assert_eq!(ast.nodes[0].comments, ["one", "two", "three"]);
