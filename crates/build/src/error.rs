@@ -98,8 +98,23 @@ pub enum ErrorKind {
     EmptyVolume,
     #[error("{0}")]
     Mount(MountError),
+    /// A word that does not expand: the executor's, at the instruction that holds it.
+    #[error("{0}")]
+    Expand(ExpandError),
     #[error("no build stage in current context: {0} before the first FROM")]
     NoStage(String),
+}
+
+impl From<ExpandError> for ErrorKind {
+    fn from(error: ExpandError) -> ErrorKind {
+        ErrorKind::Expand(error)
+    }
+}
+
+impl From<MountError> for ErrorKind {
+    fn from(error: MountError) -> ErrorKind {
+        ErrorKind::Mount(error)
+    }
 }
 
 /// The ` (did you mean X?)` that follows an unknown name, when one is close.

@@ -3,8 +3,22 @@
 //!
 //! Parsing is in two steps, as in BuildKit: [`parse_ast`] splits the text into raw [`Node`]s
 //! (what BuildKit's parser test results dump), and [`parse`] types them into [`Instruction`]s.
-//! Nothing is expanded while parsing: the executor expands each instruction's words with
-//! [`expand`] and [`expand_words`] and the ARG and ENV values in scope at that point.
+//! Nothing is expanded while parsing: the executor expands the words BuildKit expands (paths,
+//! ENV, LABEL and ARG values, flag values, mount fields; not shell-form commands, which the
+//! shell sees as written) with [`expand`] or [`expand_words`] and the ARG and ENV values in
+//! scope at that instruction.
+//!
+//! ```
+//! use kist_build::{InstructionKind, parse};
+//!
+//! let file = parse("Dockerfile", "FROM alpine AS base\nWORKDIR \"/srv/$APP\"\n")?;
+//! let stage = &file.stages[0];
+//! assert_eq!(stage.from.name.as_deref(), Some("base"));
+//! let InstructionKind::Workdir(path) = &stage.instructions[0].kind else { unreachable!() };
+//! let env = vec![("APP".to_string(), "web".to_string())];
+//! assert_eq!(kist_build::expand(path, &env)?, "/srv/web");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod arguments;
 mod csv;
