@@ -89,7 +89,7 @@ impl Parser<'_> {
             }
             let mut text = first.to_string();
             if continues {
-                self.continuation(&mut text)?;
+                self.continuation(&mut text);
             }
             return Ok(Some(Logical {
                 text,
@@ -100,15 +100,12 @@ impl Parser<'_> {
         Ok(None)
     }
 
-    /// Appends the lines that continue an instruction to `text`.
-    fn continuation(&mut self, text: &mut String) -> Result<(), ParseError> {
+    /// Appends the lines that continue an instruction to `text`. (Directives are over by
+    /// now: the instruction's first line ended them.)
+    fn continuation(&mut self, text: &mut String) {
         let mut empty_line = false;
-        while let Some(raw) = self.lines.next() {
-            let number = self.lines.number();
+        for raw in self.lines.by_ref() {
             let line = trim_newline(raw);
-            self.directives
-                .scan(line, number)
-                .map_err(|k| self.error(k, number))?;
             if is_comment(line) {
                 continue;
             }
@@ -128,7 +125,6 @@ impl Parser<'_> {
                 message: format!("Empty continuation line found in: {text}"),
             });
         }
-        Ok(())
     }
 
     /// Reads the bodies of the heredocs `node` opens, if its instruction takes heredocs (for
