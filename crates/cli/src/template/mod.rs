@@ -3,7 +3,7 @@
 //! The whole language (pipelines, variables, `if`/`with`/`range` with `else`, `break` and
 //! `continue`, `define`/`template`/`block`, trim markers, comments), Go's functions with its
 //! fmt verbs, Docker's functions (`json`, `join`, `split`, `upper`, `pad`, ...), and Docker's
-//! `--format` conventions. Values print as Go prints decoded
+//! `table` directive with a header row and aligned columns. Values print as Go prints decoded
 //! JSON: `[a b]`, `map[k:v]`, `<no value>`, floats in Go's shortest form.
 
 mod ast;
@@ -19,16 +19,24 @@ mod json;
 mod lex;
 mod parse;
 mod quote;
+// Tables and Docker-format parsing wait for ps, images and stats to move over from `render`;
+// until then only the tests use them.
+#[cfg_attr(not(test), allow(dead_code))]
+mod table;
 mod value;
 
 #[cfg(test)]
 mod tests;
+
+use std::collections::HashMap;
 
 use anyhow::Result;
 use serde_json::Value;
 
 pub use error::TemplateError;
 pub use exec::MissingKey;
+#[cfg_attr(not(test), allow(unused_imports))]
+pub use table::{render_table, resolve_table_default};
 
 use exec::Exec;
 use parse::Tree;
@@ -94,6 +102,27 @@ impl Template {
         let mut exec = Exec::new(&self.tree, &self.src, self.missing, None);
         exec.run(Val::Ref(data))?;
         Ok(exec.out)
+    }
+
+    #[cfg_attr(not(test), allow(dead_code))]
+    /// The header row of a table: the template run with each field standing for its column
+    /// name from `headers` (keyed by field path, `ID` or `.ID`; unknown ones are blank) and
+    /// Docker's string functions leaving names alone. As in Docker, a header that fails part
+    /// way keeps what it printed.
+    pub fn execute_header(&self, headers: &HashMap<&str, &str>) -> String {
+        let names: HashMap<String, String> = headers
+            .iter()
+            .map(|(k, v)| (k.trim_start_matches('.').to_string(), v.to_string()))
+            .collect();
+        let root = Value::Object(
+            names
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        );
+        let mut exec = Exec::new(&self.tree, &self.src, self.missing, Some(&names));
+        let _partial_is_fine = exec.run(Val::Ref(&root));
+        exec.out
     }
 }
 

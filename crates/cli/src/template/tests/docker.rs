@@ -1,9 +1,11 @@
-//! Docker's side: its functions, its `--format` preprocessing, and the `render`
+//! Docker's side: its functions, its `--format` preprocessing, tables, and the `render`
 //! entry point today's callers use.
+
+use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::super::{Template, render};
+use super::super::{Template, render, render_table, resolve_table_default};
 use super::{check, data};
 
 #[test]
@@ -115,4 +117,94 @@ fn docker_format_preprocessing() {
     assert_eq!(run(r"{{`x\ty`}}"), "x\ty");
     assert!(Template::parse("table {{.Name}}").unwrap().is_table());
     assert!(!Template::parse("{{.Name}} table").unwrap().is_table());
+    assert_eq!(
+        resolve_table_default("table", "table {{.ID}}"),
+        "table {{.ID}}"
+    );
+    assert_eq!(
+        resolve_table_default("table {{.X}}", "table {{.ID}}"),
+        "table {{.X}}"
+    );
+}
+
+fn headers() -> HashMap<&'static str, &'static str> {
+    HashMap::from([
+        (".ID", "CONTAINER ID"),
+        (".Names", "NAMES"),
+        ("Image", "IMAGE"),
+        ("Labels", "LABELS"),
+    ])
+}
+
+fn rows() -> Vec<serde_json::Value> {
+    vec![
+        json!({"ID": "3f4e1a2b", "Names": "a-much-longer-name", "Image": "busybox", "Labels": {"x": "1"}}),
+        json!({"ID": "9c", "Names": "web", "Image": "nginx:latest", "Labels": {}}),
+    ]
+}
+
+#[test]
+fn tables_align_as_docker_does() {
+    // Columns at least 10 wide, padded by 3; the last column is not padded.
+    let out = render_table(
+        r"table {{.ID}}\t{{.Names}}\t{{.Image}}",
+        &rows(),
+        &headers(),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        "CONTAINER ID   NAMES                IMAGE\n\
+         3f4e1a2b       a-much-longer-name   busybox\n\
+         9c             web                  nginx:latest\n"
+    );
+    // Docker's string functions leave the column name alone; printf and pad do not.
+    let out = render_table(
+        r#"table {{upper .Names}}\t{{json .Labels}}\t{{printf "%.3s" .Image}}\t{{pad .ID 1 1}}|"#,
+        &rows(),
+        &headers(),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        "NAMES                LABELS      IMA        CONTAINER ID |\n\
+         A-MUCH-LONGER-NAME   {\"x\":\"1\"}   bus        3f4e1a2b |\n\
+         WEB                  {}          ngi        9c |\n"
+    );
+    // A field with no header name gets a blank one; no rows still prints the header.
+    let out = render_table(r"table {{.Names}}\t{{.Size}}", &[], &headers()).unwrap();
+    assert_eq!(out, "NAMES     \n");
+}
+
+#[test]
+fn plain_formats_print_a_row_per_line() {
+    let out = render_table(r"{{.ID}}\t{{.Names}}", &rows(), &headers()).unwrap();
+    assert_eq!(out, "3f4e1a2b\ta-much-longer-name\n9c\tweb\n");
+    let out = render_table("json", &rows()[1..], &headers()).unwrap();
+    assert_eq!(
+        out,
+        "{\"ID\":\"9c\",\"Image\":\"nginx:latest\",\"Labels\":{},\"Names\":\"web\"}\n"
+    );
+    let err = render_table("table {{.Nope}}", &rows(), &headers()).unwrap_err();
+    assert!(err.to_string().contains("Nope"), "{err}");
+}
+
+#[test]
+fn ragged_tables_align_as_go_tabwriter_does() {
+    // Rows with more or fewer cells, and an empty cell: Go aligns each run of lines that has a
+    // given column as one block. (The expected text is the docker client's own output.)
+    let rows = [
+        json!({"Name": "a-much-longer-context-name", "Description": "x"}),
+        json!({"Name": "default", "Description": "Current DOCKER_HOST based configuration"}),
+        json!({"Name": "oracle", "Description": "d"}),
+    ];
+    let headers = HashMap::from([("Name", "NAME"), ("Description", "DESCRIPTION")]);
+    let format = r#"table {{.Name}}{{if eq .Name "oracle"}}\tX{{end}}\t{{.Description}}\t\tEND{{if eq .Name "default"}}\tlast{{end}}"#;
+    assert_eq!(
+        render_table(format, &rows, &headers).unwrap(),
+        "NAME                         DESCRIPTION                                         END\n\
+         a-much-longer-context-name   x                                                   END\n\
+         default                      Current DOCKER_HOST based configuration             END       last\n\
+         oracle                       X                                         d                   END\n"
+    );
 }
