@@ -51,6 +51,7 @@ fn store_contents(k: &Kist) -> (String, usize, usize) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn saved_archives_load_back_in_both_formats() {
     let k = with_committed_image();
     for format in ["docker-archive", "oci-archive"] {
@@ -89,6 +90,7 @@ fn saved_archives_load_back_in_both_formats() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn skopeo_reads_what_save_writes_and_kist_loads_what_skopeo_writes() {
     let k = with_committed_image();
     let dir = k.path();
@@ -146,6 +148,7 @@ fn skopeo_reads_what_save_writes_and_kist_loads_what_skopeo_writes() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn bad_archives_are_refused_and_store_nothing() {
     let k = with_committed_image();
     let good = k.path().join("good.tar");

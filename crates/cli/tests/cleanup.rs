@@ -37,6 +37,7 @@ fn kill_kist_mid_run(k: &Kist, extra: &[&str], marker: &str) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn kill_9_of_kist_run_is_cleaned_by_the_next_command() {
     let k = Kist::with_busybox();
     let marker = format!("{}.25", 4000 + std::process::id() % 1000);
@@ -51,6 +52,7 @@ fn kill_9_of_kist_run_is_cleaned_by_the_next_command() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn kill_9_of_kist_run_marks_a_kept_container_exited() {
     let k = Kist::with_busybox();
     let marker = format!("{}.5", 5000 + std::process::id() % 1000);
@@ -66,6 +68,7 @@ fn kill_9_of_kist_run_marks_a_kept_container_exited() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_container_killed_from_outside_reports_137_and_is_removed() {
     let k = Kist::with_busybox();
     let marker = format!("{}.75", 6000 + std::process::id() % 1000);
@@ -91,6 +94,7 @@ fn a_container_killed_from_outside_reports_137_and_is_removed() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_failed_start_leaves_nothing() {
     let k = Kist::with_busybox();
     k.fails(
@@ -122,6 +126,7 @@ fn a_failed_start_leaves_nothing() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn system_prune_removes_stopped_containers() {
     let k = Kist::with_busybox();
     k.ok(&["run", "busybox", "true"]);
@@ -133,6 +138,7 @@ fn system_prune_removes_stopped_containers() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn system_prune_removes_directories_that_have_no_record() {
     let k = Kist::with_busybox();
     let old = k.path().join("containers").join("0".repeat(64));

@@ -6,6 +6,7 @@ use common::*;
 use std::sync::Arc;
 
 #[test]
+#[ignore = "needs root"]
 fn fifty_parallel_runs_with_colliding_names_then_fifty_parallel_removals() {
     let k = Arc::new(Kist::with_busybox());
     let runs: Vec<_> = (0..50)
@@ -71,6 +72,7 @@ fn fifty_parallel_runs_with_colliding_names_then_fifty_parallel_removals() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn first_commands_on_a_new_store_all_open_it() {
     // Eight commands at once on a root that has no store yet: they all make it, or wait for
     // the one that does; none says "database is locked".

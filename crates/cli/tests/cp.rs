@@ -4,6 +4,7 @@ mod common;
 use common::*;
 
 #[test]
+#[ignore = "needs root"]
 fn copies_both_ways_into_running_and_stopped_containers() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -67,6 +68,7 @@ fn copies_both_ways_into_running_and_stopped_containers() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn symlinks_in_the_container_never_reach_the_host() {
     let k = Kist::with_busybox();
     let marker = format!("kist-cp-escape-{}", std::process::id());

@@ -21,6 +21,7 @@ fn crash_at(k: &Kist, point: &str, args: &[&str]) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn killed_after_making_directories_before_recording() {
     let k = Kist::with_busybox();
     crash_at(
@@ -45,6 +46,7 @@ fn killed_after_making_directories_before_recording() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn killed_after_recording_before_the_supervisor() {
     let k = Kist::with_busybox();
     crash_at(
@@ -67,6 +69,7 @@ fn killed_after_recording_before_the_supervisor() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn killed_while_removing_a_running_container() {
     let k = Kist::with_busybox();
     k.ok(&["run", "-d", "--name", "victim", "busybox", "sleep", "1000"]);
@@ -78,6 +81,7 @@ fn killed_while_removing_a_running_container() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn killed_between_removing_files_and_the_record() {
     let k = Kist::with_busybox();
     k.ok(&["run", "--name", "gone", "busybox", "true"]);
@@ -87,6 +91,7 @@ fn killed_between_removing_files_and_the_record() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn killed_before_start_launches() {
     let k = Kist::with_busybox();
     k.ok(&["run", "--name", "again", "busybox", "true"]);

@@ -5,6 +5,7 @@ use common::*;
 use std::time::Duration;
 
 #[test]
+#[ignore = "needs root"]
 fn run_d_prints_the_id_and_the_container_outlives_kist() {
     let k = Kist::with_busybox();
     let id = k.ok(&[
@@ -47,6 +48,7 @@ fn run_d_prints_the_id_and_the_container_outlives_kist() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_write_layer_survives_a_restart() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -72,6 +74,7 @@ fn the_write_layer_survives_a_restart() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn kill_wait_rename_and_rm_f() {
     let k = Kist::with_busybox();
     // Under --init: as PID 1 of its namespace, sleep would ignore a signal it has no handler for.
@@ -99,6 +102,7 @@ fn kill_wait_rename_and_rm_f() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn bad_input_changes_nothing() {
     let k = Kist::with_busybox();
     k.ok(&["run", "--name", "done", "busybox", "true"]);
@@ -130,6 +134,7 @@ fn bad_input_changes_nothing() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn restart_policies_restart_failures_but_not_stops() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -179,6 +184,7 @@ fn restart_policies_restart_failures_but_not_stops() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn logs_follow_ends_when_the_container_exits_and_rotate() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -219,6 +225,7 @@ fn logs_follow_ends_when_the_container_exits_and_rotate() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn exec_enters_the_running_container() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -285,6 +292,7 @@ fn exec_enters_the_running_container() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn inspect_shows_docker_s_fields() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -356,6 +364,7 @@ fn sigkill(pid: i32) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_killed_supervisor_takes_its_container_and_the_next_command_records_it() {
     let k = Kist::with_busybox();
     k.ok(&["run", "-d", "--name", "orphan", "busybox", "sleep", "1000"]);
@@ -382,6 +391,7 @@ fn a_killed_supervisor_takes_its_container_and_the_next_command_records_it() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn after_a_reboot_containers_show_exited_and_boot_starts_the_always_ones() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -440,6 +450,7 @@ fn after_a_reboot_containers_show_exited_and_boot_starts_the_always_ones() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn ps_filters_formats_and_labels() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -532,6 +543,7 @@ fn ps_filters_formats_and_labels() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn diff_top_prune_df_and_rm_v() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -591,6 +603,7 @@ fn diff_top_prune_df_and_rm_v() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn exec_d_attach_and_logs_since() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -652,6 +665,7 @@ fn exec_d_attach_and_logs_since() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn attach_and_start_i_pass_stdin_to_an_interactive_container() {
     let k = Kist::with_busybox();
     k.ok(&[

@@ -8,6 +8,7 @@ use common::*;
 const CHANGES: &str = "echo hi > /hello && rm /etc/group && rm -r /usr/sbin && mkdir /usr/sbin && touch /usr/sbin/new";
 
 #[test]
+#[ignore = "needs root"]
 fn commit_makes_a_layer_of_the_changes_and_the_image_runs_with_them() {
     let k = Kist::with_busybox();
     k.ok(&["run", "--name", "changed", "busybox", "sh", "-c", CHANGES]);
@@ -74,6 +75,7 @@ fn commit_makes_a_layer_of_the_changes_and_the_image_runs_with_them() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_running_container_is_committed_frozen_and_keeps_running() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -113,6 +115,7 @@ fn a_running_container_is_committed_frozen_and_keeps_running() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn export_writes_the_whole_filesystem_that_import_reads_back() {
     let k = Kist::with_busybox();
     k.ok(&["run", "--name", "changed", "busybox", "sh", "-c", CHANGES]);
@@ -157,6 +160,7 @@ fn export_writes_the_whole_filesystem_that_import_reads_back() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn tag_rmi_and_prune_never_take_what_a_container_uses() {
     let k = Kist::with_busybox();
     k.ok(&["tag", "busybox", "other:1"]);
@@ -203,6 +207,7 @@ fn tag_rmi_and_prune_never_take_what_a_container_uses() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn shared_layers_stay_while_an_image_uses_them() {
     let k = Kist::with_busybox();
     k.ok(&["run", "--name", "cc", "busybox", "touch", "/x"]);
@@ -224,6 +229,7 @@ fn shared_layers_stay_while_an_image_uses_them() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_commit_or_export_killed_while_the_container_is_frozen_leaves_it_running() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -280,6 +286,7 @@ fn a_commit_or_export_killed_while_the_container_is_frozen_leaves_it_running() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn rmi_waits_for_a_run_that_has_resolved_its_image() {
     // A run holds the store lock shared from resolving its image until its container is
     // recorded; rmi holds it exclusively from its check of who uses the image. The test holds

@@ -18,6 +18,7 @@ fn compressed(kind: &str) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn plain_gzip_and_zstd_tarballs_become_runnable_images() {
     let k = Kist::new();
     for kind in ["plain", "gzip", "zstd"] {
@@ -49,6 +50,7 @@ fn plain_gzip_and_zstd_tarballs_become_runnable_images() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn import_reads_stdin_and_defaults_to_sh() {
     let k = Kist::new();
     let out = k.run_with_stdin(&["import", "-", "fromstdin"], &compressed("gzip"));
@@ -59,6 +61,7 @@ fn import_reads_stdin_and_defaults_to_sh() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn corrupt_and_truncated_tarballs_leave_nothing_behind() {
     let k = Kist::with_busybox();
     let before_blobs = k.entries("images/blobs/sha256").len();
@@ -102,6 +105,7 @@ fn corrupt_and_truncated_tarballs_leave_nothing_behind() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_hostile_tarball_cannot_write_on_the_host() {
     let k = Kist::new();
     let marker = format!("kist-import-escape-{}", std::process::id());

@@ -37,6 +37,7 @@ fn layer(files: &[(&str, &str)], deletes: &[&str], opaque: &[&str]) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_hundred_and_twenty_layers_with_deletions_run_as_expected() {
     let k = Kist::with_busybox();
     let store = ImageStore::open(k.path()).unwrap();

@@ -5,6 +5,7 @@ use common::*;
 use std::time::Duration;
 
 #[test]
+#[ignore = "needs root"]
 fn a_container_past_its_memory_limit_is_oom_killed() {
     let k = Kist::with_busybox();
     // dd's 64 MiB buffer does not fit in 32 MiB.
@@ -51,6 +52,7 @@ fn a_container_past_its_memory_limit_is_oom_killed() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn pids_limit_stops_a_fork_loop_and_cpuset_pins() {
     let k = Kist::with_busybox();
     // The fork loop is stopped: busybox's sh gives up with status 2 when fork fails.
@@ -84,6 +86,7 @@ fn pids_limit_stops_a_fork_loop_and_cpuset_pins() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn pause_freezes_and_unpause_thaws() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -134,6 +137,7 @@ fn pause_freezes_and_unpause_thaws() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn malformed_limits_are_refused_before_anything_is_made() {
     let k = Kist::with_busybox();
     for (args, why) in [
@@ -171,6 +175,7 @@ fn malformed_limits_are_refused_before_anything_is_made() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn ulimits_and_oom_score_adj_reach_the_program_and_exec() {
     let k = Kist::with_busybox();
     let out = k.ok(&[
@@ -205,6 +210,7 @@ fn ulimits_and_oom_score_adj_reach_the_program_and_exec() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn every_limit_lands_in_its_cgroup_file() {
     let k = Kist::with_busybox();
     let id = k.ok(&[
@@ -256,6 +262,7 @@ fn every_limit_lands_in_its_cgroup_file() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn cpus_holds_a_busy_loop_near_its_share() {
     let k = Kist::with_busybox();
     let id = k.ok(&[
@@ -302,6 +309,7 @@ fn cpus_holds_a_busy_loop_near_its_share() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn stats_shows_dockers_columns_for_running_containers() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -343,6 +351,7 @@ fn stats_shows_dockers_columns_for_running_containers() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn update_changes_the_limits_of_a_running_container() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -410,6 +419,7 @@ fn update_changes_the_limits_of_a_running_container() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn cgroupns_private_shows_the_containers_cgroup_as_the_root() {
     let k = Kist::with_busybox();
     let script = "grep :memory: /proc/self/cgroup | cut -d: -f3; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; ls /sys/fs/cgroup";
@@ -458,6 +468,7 @@ fn cgroupns_private_shows_the_containers_cgroup_as_the_root() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_v2_path_joins_freezes_and_kills_in_the_unified_hierarchy() {
     // This host's cgroup2 tree has no controllers, but cgroup.procs, cgroup.freeze and
     // cgroup.kill work: KIST_CGROUP_VERSION=2 puts containers there alone.
@@ -492,6 +503,7 @@ fn the_v2_path_joins_freezes_and_kills_in_the_unified_hierarchy() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_containers_own_cgroups_are_read_only_at_sys_fs_cgroup() {
     // As Docker gives them on a v1 host, in the host's cgroup namespace: runtimes such as the
     // JVM read their limits there.

@@ -292,6 +292,7 @@ fn one_line(stderr: &str) -> &str {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn push_then_pull_into_a_fresh_root_runs() {
     let reg = Registry::start();
     let name = format!("{}/busybox:v1", reg.host);
@@ -340,6 +341,7 @@ fn push_then_pull_into_a_fresh_root_runs() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn basic_auth_needs_a_login_that_is_checked_and_kept_private() {
     let reg = Registry::with_login("alice", "s3cret");
     let name = format!("{}/busybox:v1", reg.host);
@@ -401,6 +403,7 @@ fn basic_auth_needs_a_login_that_is_checked_and_kept_private() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn skopeo_layers_plain_gzip_and_zstd_with_a_whiteout() {
     let reg = Registry::start();
     let layout = tempfile::tempdir().unwrap();
@@ -439,6 +442,7 @@ fn skopeo_layers_plain_gzip_and_zstd_with_a_whiteout() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn docker_schema2_manifests_pull_and_run() {
     let reg = Registry::start();
     let layout = tempfile::tempdir().unwrap();
@@ -462,6 +466,7 @@ fn docker_schema2_manifests_pull_and_run() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn concurrent_pulls_of_images_sharing_a_base_layer_fetch_it_once() {
     let reg = Registry::start();
     let base = tempfile::tempdir().unwrap();
@@ -520,6 +525,7 @@ fn concurrent_pulls_of_images_sharing_a_base_layer_fetch_it_once() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn bad_pulls_say_why_and_store_nothing() {
     let reg = Registry::start();
     let k = Kist::new();
@@ -617,6 +623,7 @@ fn bad_pulls_say_why_and_store_nothing() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_layer_that_climbs_out_of_its_root_stays_inside() {
     let reg = Registry::start();
     let escape = tempfile::tempdir().unwrap();
@@ -778,6 +785,7 @@ impl TokenFront {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn bearer_tokens_from_the_challenge_realm_for_push_and_pull() {
     let reg = Registry::start();
     let front = TokenFront::start(&reg);
@@ -869,6 +877,7 @@ impl SlowRelay {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_pull_killed_half_way_leaves_no_image_and_the_next_reuses_what_was_whole() {
     let reg = Registry::start();
     let k = Kist::with_busybox();
@@ -927,6 +936,7 @@ fn a_pull_killed_half_way_leaves_no_image_and_the_next_reuses_what_was_whole() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_corrupt_blob_in_the_store_is_named_not_pushed() {
     let reg = Registry::start();
     let name = format!("{}/busybox:v1", reg.host);

@@ -4,6 +4,7 @@ mod common;
 use common::*;
 
 #[test]
+#[ignore = "needs root"]
 fn the_program_is_pid_1_with_its_own_hostname_and_processes() {
     let k = Kist::with_busybox();
     let out = k.ok(&[
@@ -31,6 +32,7 @@ fn the_program_is_pid_1_with_its_own_hostname_and_processes() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn exit_codes_follow_docker() {
     let k = Kist::with_busybox();
     k.fails(&["run", "--rm", "busybox", "sh", "-c", "exit 3"], 3);
@@ -69,6 +71,7 @@ fn exit_codes_follow_docker() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn environment_workdir_and_user_are_docker_s() {
     let k = Kist::with_busybox();
     let env_file = k.path().join("env");
@@ -105,6 +108,7 @@ fn environment_workdir_and_user_are_docker_s() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn writes_never_reach_the_image() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -134,6 +138,7 @@ fn writes_never_reach_the_image() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_container_sees_docker_s_devices_mounts_and_masks() {
     let k = Kist::with_busybox();
     let out = k.ok(&["run", "--rm", "busybox", "ls", "/dev"]);
@@ -165,6 +170,7 @@ fn the_container_sees_docker_s_devices_mounts_and_masks() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn networks_none_and_host() {
     let k = Kist::with_busybox();
     let out = k.ok(&["run", "--rm", "busybox", "ls", "/sys/class/net"]);
@@ -215,6 +221,7 @@ fn networks_none_and_host() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn read_only_root() {
     let k = Kist::with_busybox();
     let out = k.run(&["run", "--rm", "--read-only", "busybox", "touch", "/x"]);
@@ -228,6 +235,7 @@ fn read_only_root() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn stdin_reaches_the_program_only_with_i() {
     let k = Kist::with_busybox();
     let out = k.run_with_stdin(
@@ -244,6 +252,7 @@ fn stdin_reaches_the_program_only_with_i() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn stdout_and_stderr_stay_apart() {
     let k = Kist::with_busybox();
     let out = k.run(&[
@@ -259,6 +268,7 @@ fn stdout_and_stderr_stay_apart() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn signals_sent_to_kist_reach_the_container() {
     let k = Kist::with_busybox();
     let mut child = k
@@ -292,6 +302,7 @@ fn signals_sent_to_kist_reach_the_container() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn init_is_pid_1_and_reaps_orphans() {
     let k = Kist::with_busybox();
     let out = k.ok(&[
@@ -310,6 +321,7 @@ fn init_is_pid_1_and_reaps_orphans() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn names_are_unique() {
     let k = Kist::with_busybox();
     k.ok(&["run", "--name", "web", "busybox", "true"]);

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::os::fd::AsFd;
 
 #[test]
+#[ignore = "needs root"]
 fn a_terminal_with_the_size_passed_on_and_restored_after() {
     let k = Kist::with_busybox();
     let pty = nix::pty::openpty(
@@ -63,6 +64,7 @@ fn a_terminal_with_the_size_passed_on_and_restored_after() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn t_without_a_terminal_still_runs_and_keeps_output() {
     let k = Kist::with_busybox();
     let out = k.ok(&["run", "--rm", "-t", "busybox", "sh", "-c", "tty; echo done"]);
@@ -73,6 +75,7 @@ fn t_without_a_terminal_still_runs_and_keeps_output() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_resized_terminal_is_passed_on() {
     let k = Kist::with_busybox();
     let pty = nix::pty::openpty(

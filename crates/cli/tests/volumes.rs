@@ -4,6 +4,7 @@ mod common;
 use common::*;
 
 #[test]
+#[ignore = "needs root"]
 fn bind_mounts_share_files_with_the_host() {
     let k = Kist::with_busybox();
     let host = k.path().join("data");
@@ -57,6 +58,7 @@ fn bind_mounts_share_files_with_the_host() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn malformed_volumes_are_refused_and_change_nothing() {
     let k = Kist::with_busybox();
     for bad in [
@@ -75,6 +77,7 @@ fn malformed_volumes_are_refused_and_change_nothing() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn named_volumes_persist_and_are_seeded_from_the_image() {
     let k = Kist::with_busybox();
     k.ok(&[
@@ -128,6 +131,7 @@ fn named_volumes_persist_and_are_seeded_from_the_image() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_volume_in_use_is_not_removed() {
     let k = Kist::with_busybox();
     k.ok(&["volume", "create", "shared"]);

@@ -49,7 +49,9 @@ impl Drop for Kist {
 }
 
 impl Kist {
+    /// Every test here runs real containers: it needs root, and fails (never passes) without.
     pub fn new() -> Kist {
+        needs_root();
         let root = tempfile::Builder::new()
             .prefix("kist-test-")
             .tempdir()
@@ -282,7 +284,9 @@ pub fn supervisors(k: &Kist) -> Vec<i32> {
         .collect()
 }
 
-/// Fails the test (never skips it) when not run as root: these tests run real containers.
+/// Fails the test (never skips it) when not run as root. The tests that need root are marked
+/// `#[ignore = "needs root"]`, so that a plain `cargo test` reports them as skipped;
+/// `scripts/test` runs them (`--include-ignored`) as root.
 pub fn needs_root() {
     // SAFETY: getuid cannot fail.
     let uid = unsafe { libc::getuid() };
