@@ -6,7 +6,7 @@ use kist_image::{Digest, Reference};
 
 use crate::Engine;
 use crate::error::{Error, Result};
-use crate::store::ContainerState;
+use crate::state::store::ContainerState;
 
 /// What a removal did, in Docker's words: "Untagged: NAME", "Deleted: sha256:…".
 #[derive(Debug, Default)]

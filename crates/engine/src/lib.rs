@@ -3,54 +3,34 @@
 // inspect's Docker-shaped JSON is one large json! literal.
 #![recursion_limit = "256"]
 
-mod cgroup;
-pub mod commit;
-mod container_fs;
-pub mod cp;
-pub mod crash;
+mod container;
 mod error;
-pub mod exec;
-pub mod export;
-mod freeze;
-mod hostfiles;
-mod ids;
+mod filesystem;
 pub mod images;
-pub mod inspect;
-mod launch_config;
-mod layout;
-pub mod lifecycle;
-pub mod logs;
-mod names;
 pub mod observe;
 mod options;
-mod reconcile;
-mod removal;
-mod run;
-mod seccomp_cache;
-pub mod security;
-mod spec;
-pub mod stats;
-mod stdio;
-mod store;
-pub mod supervisor;
-mod units;
-mod update;
-pub use units::parse_bytes;
-pub use update::update;
-mod user;
-pub mod volumes;
+mod state;
 
+// The public modules at the paths they have always had.
+pub use container::{exec, lifecycle, supervisor};
+pub use filesystem::{commit, cp, export, volumes};
+pub use observe::{inspect, logs, stats};
+pub use options::security;
+pub use state::crash;
+
+pub use container::removal::{RemoveMode, remove_container};
+pub use container::run::{RunOutcome, run};
+pub use container::update::update;
 pub use error::{Error, Result};
 pub use kist_runtime::ExitStatus;
-pub use launch_config::{LaunchConfig, LogOptions, RestartPolicy};
-pub use layout::Layout;
+pub use options::units::parse_bytes;
 pub use options::{
     Limits, NetworkMode, RunOptions, VolumeSpec, parse_env_file, parse_ulimit, parse_volume,
 };
-pub use reconcile::{reconcile, remove_orphan_dirs};
-pub use removal::{RemoveMode, remove_container};
-pub use run::{RunOutcome, run};
-pub use store::{ContainerRecord, ContainerState, Store, VolumeRecord};
+pub use state::launch_config::{LaunchConfig, LogOptions, RestartPolicy};
+pub use state::layout::Layout;
+pub use state::reconcile::{reconcile, remove_orphan_dirs};
+pub use state::store::{ContainerRecord, ContainerState, Store, VolumeRecord};
 
 use kist_image::ImageStore;
 

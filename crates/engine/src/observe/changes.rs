@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::Engine;
 use crate::error::{Error, Result};
-use crate::launch_config::LaunchConfig;
-use crate::store::ContainerRecord;
+use crate::state::launch_config::LaunchConfig;
+use crate::state::store::ContainerRecord;
 
 /// One change of `kist diff`: 'A' added, 'C' changed, 'D' deleted, and the path.
 pub type Change = (char, String);
@@ -66,7 +66,7 @@ fn walk_upper(
 /// The processes of a running container, as rows of UID, PID, PPID, CMD (host PIDs, as
 /// Docker shows them).
 pub fn top(c: &ContainerRecord) -> Result<Vec<[String; 4]>> {
-    let pid = crate::lifecycle::running_process(c)?.pid;
+    let pid = crate::container::lifecycle::running_process(c)?.pid;
     let ns = std::fs::read_link(format!("/proc/{pid}/ns/pid")).map_err(|e| Error::Io {
         context: "reading the PID namespace of",
         path: format!("/proc/{pid}").into(),

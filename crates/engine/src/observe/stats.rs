@@ -5,7 +5,7 @@ use std::time::Instant;
 use kist_runtime::Usage;
 
 use crate::options::NetworkMode;
-use crate::store::{ContainerRecord, ContainerState};
+use crate::state::store::{ContainerRecord, ContainerState};
 
 /// The counters of one container at one moment.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ pub fn sample(c: &ContainerRecord) -> Option<Sample> {
     if c.state != ContainerState::Running {
         return None;
     }
-    let cgroup = crate::cgroup::of(c)?;
+    let cgroup = crate::container::cgroup::of(c)?;
     let usage = cgroup.usage();
     let config: serde_json::Value = serde_json::from_str(&c.config).unwrap_or_default();
     let own_network = serde_json::from_value::<NetworkMode>(config["NetworkMode"].clone())

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
 
+pub mod security;
+pub(crate) mod units;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum NetworkMode {
     /// Its own network namespace with only `lo` (until bridge networking lands).
@@ -326,10 +329,10 @@ pub struct RunOptions {
     /// `--cgroupns private`: the container sees its own cgroup as the root.
     pub cgroupns_private: bool,
     pub limits: Limits,
-    pub restart: crate::launch_config::RestartPolicy,
-    pub log: crate::launch_config::LogOptions,
+    pub restart: crate::state::launch_config::RestartPolicy,
+    pub log: crate::state::launch_config::LogOptions,
     /// Capabilities, seccomp, devices, sysctls, `--privileged`.
-    pub security: crate::security::Security,
+    pub security: crate::options::security::Security,
 }
 
 /// Parses a `-v` value the way Docker does.
@@ -369,7 +372,7 @@ pub fn parse_volume(value: &str) -> Result<VolumeSpec> {
         Some(s) if s.contains('/') || s.starts_with('.') || s.starts_with('~') => Err(bad(
             "a host path must be absolute (like /srv/data); a volume name has no '/'",
         )),
-        Some(s) if crate::volumes::is_valid_name(s) => Ok(VolumeSpec::Named {
+        Some(s) if crate::filesystem::volumes::is_valid_name(s) => Ok(VolumeSpec::Named {
             name: Some(s.to_string()),
             target,
             read_only,

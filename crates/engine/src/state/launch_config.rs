@@ -88,7 +88,7 @@ impl LogOptions {
             };
             match o.split_once('=') {
                 Some(("max-size", v)) => {
-                    out.max_size = Some(crate::units::parse_bytes(v).map_err(|_| bad())?)
+                    out.max_size = Some(crate::options::units::parse_bytes(v).map_err(|_| bad())?)
                 }
                 Some(("max-file", v)) => {
                     out.max_file = v.parse().ok().filter(|n| *n >= 1).ok_or_else(bad)?;
@@ -117,7 +117,7 @@ pub struct LaunchConfig {
     pub limits: crate::options::Limits,
     /// The security flags as the user gave them; the spec is made from them.
     #[serde(default)]
-    pub security: crate::security::Security,
+    pub security: crate::options::security::Security,
 }
 
 const FILE: &str = "launch.json";
@@ -126,7 +126,7 @@ impl LaunchConfig {
     /// What the runtime needs to create the container's process with these streams.
     pub fn launch<'a>(
         &'a self,
-        dirs: &crate::container_fs::ContainerDirs,
+        dirs: &crate::state::container_dirs::ContainerDirs,
         stdio: kist_runtime::Stdio,
         seccomp: Option<&'a kist_runtime::seccomp::Filter>,
     ) -> kist_runtime::Launch<'a> {
@@ -147,9 +147,9 @@ impl LaunchConfig {
     /// The compiled seccomp filter of the spec, if it has one (compiled once per store).
     pub fn seccomp_filter(
         &self,
-        layout: &crate::layout::Layout,
+        layout: &crate::state::layout::Layout,
     ) -> Result<Option<kist_runtime::seccomp::Filter>> {
-        crate::seccomp_cache::filter_for(layout, &self.security)
+        crate::container::seccomp_cache::filter_for(layout, &self.security)
     }
 
     /// Writes launch.json; replaced whole (a new file renamed over it), so that a reader such

@@ -8,10 +8,10 @@ use kist_image::{Digest, LayerCommit, Reference, TreeKind};
 use serde_json::{Value, json};
 
 use crate::Engine;
-use crate::container_fs::ContainerDirs;
+use crate::container::freeze::Freeze;
 use crate::error::{Error, Result};
-use crate::freeze::Freeze;
-use crate::store::{ContainerRecord, ContainerState};
+use crate::state::container_dirs::ContainerDirs;
+use crate::state::store::{ContainerRecord, ContainerState};
 
 #[derive(Debug, Default, Clone)]
 pub struct CommitOptions {

@@ -2,7 +2,7 @@
 
 use kist_runtime::Cgroup;
 
-use crate::store::ContainerRecord;
+use crate::state::store::ContainerRecord;
 
 /// The container's cgroup, from its record.
 pub fn of(c: &ContainerRecord) -> Option<Cgroup> {

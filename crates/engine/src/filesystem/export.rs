@@ -12,11 +12,11 @@ use std::path::Path;
 use kist_image::TreeKind;
 
 use crate::Engine;
-use crate::container_fs::ContainerDirs;
+use crate::container::freeze::Freeze;
 use crate::error::{Error, Result};
-use crate::freeze::Freeze;
-use crate::launch_config::LaunchConfig;
-use crate::store::{ContainerRecord, ContainerState};
+use crate::state::container_dirs::ContainerDirs;
+use crate::state::launch_config::LaunchConfig;
+use crate::state::store::{ContainerRecord, ContainerState};
 
 /// Writes `c`'s filesystem to `out` as a tar archive.
 pub fn export<W: Write + Send>(engine: &Engine, c: &ContainerRecord, out: W) -> Result<W> {

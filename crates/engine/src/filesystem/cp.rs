@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 use crate::Engine;
-use crate::container_fs::ContainerDirs;
 use crate::error::{Error, Result};
-use crate::launch_config::LaunchConfig;
-use crate::store::{ContainerRecord, ContainerState};
+use crate::state::container_dirs::ContainerDirs;
+use crate::state::launch_config::LaunchConfig;
+use crate::state::store::{ContainerRecord, ContainerState};
 
 /// One side of a copy.
 pub enum Location {

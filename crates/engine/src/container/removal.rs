@@ -4,9 +4,9 @@
 use kist_runtime::process::ProcessStamp;
 
 use crate::Engine;
-use crate::container_fs::remove_container_dirs;
 use crate::error::{Error, Result};
-use crate::store::{ContainerRecord, ContainerState};
+use crate::state::container_dirs::remove_container_dirs;
+use crate::state::store::{ContainerRecord, ContainerState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RemoveMode {
@@ -39,7 +39,7 @@ pub fn remove_container(
         let now = engine.store.find_container(&c.id)?;
         return remove_container(engine, &now, mode, volumes);
     }
-    crate::crash::point("rm:claimed");
+    crate::state::crash::point("rm:claimed");
     if let Some(p) = c.process {
         kill_and_wait(p);
     }
@@ -51,10 +51,10 @@ pub fn remove_container(
 /// the next command's reconciliation finds and finishes.
 pub fn discard(engine: &Engine, id: &str, volumes: bool) -> Result<()> {
     if let Ok(c) = engine.store.find_container(id) {
-        crate::cgroup::finish(&c);
+        crate::container::cgroup::finish(&c);
     }
     remove_container_dirs(&engine.layout, id)?;
-    crate::crash::point("rm:dirs");
+    crate::state::crash::point("rm:dirs");
     let anonymous = engine.store.delete_container(id)?;
     for volume in anonymous.into_iter().filter(|_| volumes) {
         if engine.store.delete_volume_if_unused(&volume)? {

@@ -20,10 +20,10 @@ use kist_runtime::process::ProcessStamp;
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
-use crate::container_fs::ContainerDirs;
 use crate::error::{Error, Result};
-use crate::launch_config::LaunchConfig;
-use crate::logs::{LogWriter, Stream, log_path};
+use crate::observe::logs::{LogWriter, Stream, log_path};
+use crate::state::container_dirs::ContainerDirs;
+use crate::state::launch_config::LaunchConfig;
 
 /// The descriptor on which the supervisor reports back.
 const STATUS_FD: i32 = 3;
@@ -195,7 +195,7 @@ fn run_container(
         let code = running.wait()?.code();
         let e = Engine::open_quietly(root, runroot)?;
         let record = e.store.find_container(id)?;
-        let oom = crate::cgroup::finish(&record);
+        let oom = crate::container::cgroup::finish(&record);
         e.store.set_exited(id, code, None)?;
         if oom {
             e.store.set_oom_killed(id)?;

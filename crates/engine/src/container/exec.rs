@@ -6,11 +6,11 @@
 use kist_runtime::Join;
 
 use crate::Engine;
+use crate::container::user::resolve_user;
 use crate::error::{Error, Result};
-use crate::launch_config::LaunchConfig;
 use crate::options::resolve_env;
-use crate::store::ContainerRecord;
-use crate::user::resolve_user;
+use crate::state::launch_config::LaunchConfig;
+use crate::state::store::ContainerRecord;
 
 #[derive(Debug, Clone, Default)]
 pub struct ExecOptions {
@@ -35,7 +35,7 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
             "exec needs a command to run: kist exec CONTAINER COMMAND [ARG...]".into(),
         ));
     }
-    let pid = crate::lifecycle::running_process(c)?.pid;
+    let pid = crate::container::lifecycle::running_process(c)?.pid;
     let config = LaunchConfig::load(&engine.layout.container_dir(&c.id))?;
     let mut process =
         config.spec.process().clone().ok_or_else(|| {
@@ -116,7 +116,7 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
         created.start()?;
         return Ok(0);
     }
-    let (stdio, io) = crate::stdio::connect_stdio(opts.tty, opts.interactive)?;
+    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
     let mut created = kist_runtime::join(Join {
         pid,
         process: &process,

@@ -4,13 +4,13 @@
 //! be removed, removed. Runs at the start of every command, so the next command cleans up.
 
 use crate::Engine;
+use crate::container::removal::{discard, kill_and_wait};
 use crate::error::Result;
-use crate::removal::{discard, kill_and_wait};
-use crate::store::ContainerState;
+use crate::state::store::ContainerState;
 
 pub fn reconcile(engine: &Engine) -> Result<()> {
     engine.images.remove_abandoned_work();
-    crate::freeze::thaw_orphans(engine);
+    crate::container::freeze::thaw_orphans(engine);
     for c in engine.store.active_containers()? {
         if c.monitor.is_some_and(|m| m.is_alive()) {
             continue;
@@ -72,7 +72,7 @@ pub fn remove_orphan_dirs(engine: &Engine) -> Result<Vec<String>> {
                 .and_then(|t| t.elapsed().ok())
                 .is_some_and(|age| age.as_secs() >= 60);
             if !known.contains(&id) && old {
-                crate::container_fs::remove_container_dirs(&engine.layout, &id)?;
+                crate::state::container_dirs::remove_container_dirs(&engine.layout, &id)?;
                 if !removed.contains(&id) {
                     removed.push(id);
                 }

@@ -11,18 +11,18 @@ use kist_image::Image;
 use kist_runtime::process::ProcessStamp;
 
 use crate::Engine;
-use crate::container_fs::ContainerDirs;
+use crate::container::hostfiles;
+use crate::container::removal::{RemoveMode, remove_container};
+use crate::container::spec::{self, BindMount, SpecInput};
+use crate::container::user::{ResolvedUser, resolve_groups, resolve_user};
 use crate::error::{Error, Result};
-use crate::hostfiles;
-use crate::ids::new_container_id;
-use crate::launch_config::LaunchConfig;
-use crate::names;
+use crate::filesystem::volumes;
 use crate::options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, resolve_env};
-use crate::removal::{RemoveMode, remove_container};
-use crate::spec::{self, BindMount, SpecInput};
-use crate::store::{ContainerRecord, ContainerState, now};
-use crate::user::{ResolvedUser, resolve_groups, resolve_user};
-use crate::volumes;
+use crate::state::container_dirs::ContainerDirs;
+use crate::state::ids::new_container_id;
+use crate::state::launch_config::LaunchConfig;
+use crate::state::names;
+use crate::state::store::{ContainerRecord, ContainerState, now};
 
 const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -64,17 +64,17 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     if opts.detach || !opts.remove {
         config.save(&dirs.dir)?;
     }
-    crate::crash::point("run:dirs");
+    crate::state::crash::point("run:dirs");
     let Some(signals) = signals else {
         plan.record(engine, &opts, None)?;
         drop(image_in_use);
         guard.recorded = true;
-        crate::crash::point("run:recorded");
-        crate::supervisor::launch(engine, &plan.id)?;
+        crate::state::crash::point("run:recorded");
+        crate::container::supervisor::launch(engine, &plan.id)?;
         guard.armed = false;
         return Ok(RunOutcome::Detached(plan.id.clone()));
     };
-    let (stdio, io) = crate::stdio::connect_stdio(opts.tty, opts.interactive)?;
+    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
     let mut created = kist_runtime::create(config.launch(&dirs, stdio, plan.seccomp.as_ref()))?;
     // The container's process sets itself up (on another CPU) while it is recorded here. Were
     // kist killed before the record exists, the process dies with it, and what remains is a
@@ -93,13 +93,13 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     let running = created.start()?;
     let status = kist_runtime::run_foreground(running, io, &signals)?;
     let code = status.code();
-    let oom = crate::cgroup::finish(&record);
+    let oom = crate::container::cgroup::finish(&record);
     guard.armed = false;
     if opts.remove {
         // This process reaped the container, so it owns the removal: no need to record the
         // exit first. Killed half-way, it leaves an auto-remove record whose monitor is dead,
         // which the next command removes.
-        crate::removal::discard(engine, &record.id, true)?;
+        crate::container::removal::discard(engine, &record.id, true)?;
     } else {
         engine.store.set_exited(&record.id, code, None)?;
         if oom {
@@ -132,7 +132,10 @@ impl Drop for StartGuard<'_> {
                 let _ = remove_container(self.engine, &current, RemoveMode::Force, true);
             }
             _ => {
-                let _ = crate::container_fs::remove_container_dirs(&self.engine.layout, &self.id);
+                let _ = crate::state::container_dirs::remove_container_dirs(
+                    &self.engine.layout,
+                    &self.id,
+                );
             }
         }
         drop_volumes(self.engine, &self.new_volumes);
@@ -201,7 +204,7 @@ impl Plan {
             }
         }
         // Compiled (or found compiled) before anything exists: a bad profile creates nothing.
-        let seccomp = crate::seccomp_cache::filter_for(&engine.layout, &opts.security)?;
+        let seccomp = crate::container::seccomp_cache::filter_for(&engine.layout, &opts.security)?;
         let cwd = opts
             .workdir
             .clone()
@@ -297,7 +300,7 @@ impl Plan {
             oom_score_adj: opts.limits.oom_score_adj,
             security: &opts.security,
         })?;
-        let mountpoints = crate::container_fs::mountpoints_layer(&engine.layout)?;
+        let mountpoints = crate::state::container_dirs::mountpoints_layer(&engine.layout)?;
         let stop_signal = self
             .image
             .config

@@ -7,8 +7,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use kist_runtime::seccomp::{DEFAULT_PROFILE_JSON, Filter, Profile, native_arch};
 
 use crate::error::{Error, IoContext, Result};
-use crate::layout::Layout;
-use crate::security::{SeccompChoice, Security};
+use crate::options::security::{SeccompChoice, Security};
+use crate::state::layout::Layout;
 
 /// The compiled filter for a container with these security settings (None: unconfined).
 ///

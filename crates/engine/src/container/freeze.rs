@@ -3,7 +3,7 @@
 
 use crate::Engine;
 use crate::error::{Error, Result};
-use crate::store::ContainerRecord;
+use crate::state::store::ContainerRecord;
 
 /// Freezes a running container's cgroup until dropped (unless it was paused already). The
 /// freeze is recorded first (run/freezes/ID: this process's pid and start time), so that if
@@ -20,7 +20,7 @@ impl Freeze {
         c: &ContainerRecord,
         crash_point: &str,
     ) -> Result<Option<Freeze>> {
-        let Some(cgroup) = crate::cgroup::of(c) else {
+        let Some(cgroup) = crate::container::cgroup::of(c) else {
             return Ok(None);
         };
         if cgroup.is_frozen() {
@@ -38,7 +38,7 @@ impl Freeze {
             })?;
         let freeze = Freeze { cgroup, record };
         freeze.cgroup.freeze(true)?;
-        crate::crash::point(crash_point);
+        crate::state::crash::point(crash_point);
         Ok(Some(freeze))
     }
 }
@@ -75,7 +75,7 @@ pub(crate) fn thaw_orphans(engine: &Engine) {
         }
         let id = entry.file_name().to_string_lossy().into_owned();
         if let Ok(c) = engine.store.find_container(&id)
-            && let Some(cgroup) = crate::cgroup::of(&c)
+            && let Some(cgroup) = crate::container::cgroup::of(&c)
         {
             let _ = cgroup.freeze(false);
         }

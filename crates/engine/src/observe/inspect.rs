@@ -4,9 +4,9 @@ use serde_json::{Value, json};
 
 use crate::Engine;
 use crate::error::Result;
-use crate::launch_config::LaunchConfig;
-use crate::logs::log_path;
-use crate::store::{ContainerRecord, ContainerState};
+use crate::observe::logs::log_path;
+use crate::state::launch_config::LaunchConfig;
+use crate::state::store::{ContainerRecord, ContainerState};
 
 pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
     let dir = engine.layout.container_dir(&c.id);
@@ -15,7 +15,7 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
     let config: Value = serde_json::from_str(&c.config).unwrap_or_default();
     let alive = c.process.is_some_and(|p| p.is_alive());
     let running = c.state == ContainerState::Running && alive;
-    let paused = running && crate::lifecycle::is_paused(c);
+    let paused = running && crate::container::lifecycle::is_paused(c);
     let status = match c.state {
         ContainerState::Created => "created",
         ContainerState::Running if paused => "paused",

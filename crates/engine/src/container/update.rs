@@ -4,11 +4,11 @@
 use oci_spec::runtime::LinuxResources;
 
 use crate::Engine;
-use crate::container_fs::ContainerDirs;
 use crate::error::{Error, Result};
-use crate::launch_config::{LaunchConfig, RestartPolicy};
 use crate::options::Limits;
-use crate::store::{ContainerRecord, ContainerState};
+use crate::state::container_dirs::ContainerDirs;
+use crate::state::launch_config::{LaunchConfig, RestartPolicy};
+use crate::state::store::{ContainerRecord, ContainerState};
 
 /// Changes `c`'s limits by those `limits` sets (and its restart policy, if given).
 pub fn update(
@@ -30,7 +30,7 @@ pub fn update(
     let resources: LinuxResources = serde_json::from_value(merged.to_spec())
         .map_err(|e| Error::Invalid(format!("the new limits: {e}")))?;
     if c.state == ContainerState::Running
-        && let Some(cgroup) = crate::cgroup::of(c)
+        && let Some(cgroup) = crate::container::cgroup::of(c)
     {
         // Only what this update sets is written: a running container keeps the rest.
         let changed: LinuxResources = serde_json::from_value(limits.to_spec()).unwrap_or_default();

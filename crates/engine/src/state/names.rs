@@ -1,6 +1,6 @@
 //! Generated container names in Docker's adjective_surname style.
 
-use crate::ids::random_u32;
+use crate::state::ids::random_u32;
 
 const ADJECTIVES: [&str; 32] = [
     "admiring",

@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use crate::error::{IoContext, Result};
-use crate::layout::Layout;
+use crate::state::layout::Layout;
 
 pub struct ContainerDirs {
     /// The container's persistent directory: write layer, launch configuration, log.

@@ -5,11 +5,11 @@ use std::fs;
 
 use crate::Engine;
 use crate::error::{Error, IoContext, Result};
-use crate::store::VolumeRecord;
+use crate::state::store::VolumeRecord;
 
 /// Docker's rule for volume names.
 pub fn is_valid_name(name: &str) -> bool {
-    crate::names::is_valid(name)
+    crate::state::names::is_valid(name)
 }
 
 /// Creates the volume if it does not exist; true if it is new (and so may be seeded).

@@ -11,8 +11,8 @@ use kist_runtime::process::ProcessStamp;
 
 use crate::Engine;
 use crate::error::{Error, Result};
-use crate::launch_config::LaunchConfig;
-use crate::store::{ContainerRecord, ContainerState};
+use crate::state::launch_config::LaunchConfig;
+use crate::state::store::{ContainerRecord, ContainerState};
 
 /// The running process of a container, or an error saying it is not running.
 pub(crate) fn running_process(c: &ContainerRecord) -> Result<ProcessStamp> {
@@ -178,7 +178,7 @@ pub fn wait_recorded(engine: &Engine, id: &str, timeout: Duration) -> Result<i32
             ContainerState::Exited => return Ok(c.exit_code.unwrap_or(0)),
             _ if !c.monitor.is_some_and(|m| m.is_alive()) => {
                 // Its monitor died: reconciliation records it.
-                crate::reconcile::reconcile(engine)?;
+                crate::state::reconcile::reconcile(engine)?;
             }
             _ => {}
         }
@@ -225,9 +225,9 @@ pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
         )));
     }
     // Its generated /etc files live in the runtime directory, which a reboot empties.
-    crate::run::restore_runtime_files(engine, c)?;
-    crate::crash::point("start:launch");
-    crate::supervisor::launch(engine, &c.id).map(|_| ())
+    crate::container::run::restore_runtime_files(engine, c)?;
+    crate::state::crash::point("start:launch");
+    crate::container::supervisor::launch(engine, &c.id).map(|_| ())
 }
 
 /// `kist restart`: stop (if running), then start.
@@ -259,8 +259,8 @@ pub fn boot(engine: &Engine) -> Result<BootReport> {
             continue;
         };
         let wanted = match config.restart {
-            crate::launch_config::RestartPolicy::Always => true,
-            crate::launch_config::RestartPolicy::UnlessStopped => !c.stop_requested,
+            crate::state::launch_config::RestartPolicy::Always => true,
+            crate::state::launch_config::RestartPolicy::UnlessStopped => !c.stop_requested,
             _ => false,
         };
         if wanted {
@@ -277,7 +277,7 @@ pub fn boot(engine: &Engine) -> Result<BootReport> {
 /// cgroup freezer).
 pub fn pause(c: &ContainerRecord, frozen: bool) -> Result<()> {
     running_process(c)?;
-    let cgroup = crate::cgroup::of(c)
+    let cgroup = crate::container::cgroup::of(c)
         .ok_or_else(|| Error::Conflict(format!("container {} has no cgroup to freeze", c.name)))?;
     if cgroup.is_frozen() == frozen {
         let state = if frozen {
@@ -292,12 +292,13 @@ pub fn pause(c: &ContainerRecord, frozen: bool) -> Result<()> {
 
 /// Whether a container is paused.
 pub fn is_paused(c: &ContainerRecord) -> bool {
-    c.state == ContainerState::Running && crate::cgroup::of(c).is_some_and(|g| g.is_frozen())
+    c.state == ContainerState::Running
+        && crate::container::cgroup::of(c).is_some_and(|g| g.is_frozen())
 }
 
 /// `kist rename`.
 pub fn rename(engine: &Engine, c: &ContainerRecord, name: &str) -> Result<()> {
-    if !crate::names::is_valid(name) {
+    if !crate::state::names::is_valid(name) {
         return Err(Error::Invalid(format!(
             "invalid container name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]+"
         )));

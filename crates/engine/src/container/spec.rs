@@ -11,10 +11,10 @@ use oci_spec::runtime::{
 };
 use serde_json::Value;
 
+use crate::container::user::ResolvedUser;
 use crate::error::{Error, Result};
 use crate::options::NetworkMode;
-use crate::security::Security;
-use crate::user::ResolvedUser;
+use crate::options::security::Security;
 
 /// A bind mount into the container.
 pub struct BindMount {
