@@ -18,6 +18,7 @@ pub use observe::{inspect, logs, stats};
 pub use options::security;
 pub use state::crash;
 
+pub use container::reconcile::{reconcile, remove_orphan_dirs};
 pub use container::removal::{RemoveMode, remove_container};
 pub use container::run::{RunOutcome, run};
 pub use container::update::update;
@@ -25,11 +26,11 @@ pub use error::{Error, Result};
 pub use kist_runtime::ExitStatus;
 pub use options::units::parse_bytes;
 pub use options::{
-    Limits, NetworkMode, RunOptions, VolumeSpec, parse_env_file, parse_ulimit, parse_volume,
+    Limits, LogOptions, NetworkMode, RestartPolicy, RunOptions, VolumeSpec, parse_env_file,
+    parse_ulimit, parse_volume,
 };
-pub use state::launch_config::{LaunchConfig, LogOptions, RestartPolicy};
+pub use state::launch_config::LaunchConfig;
 pub use state::layout::Layout;
-pub use state::reconcile::{reconcile, remove_orphan_dirs};
 pub use state::store::{ContainerRecord, ContainerState, Store, VolumeRecord};
 
 use kist_image::ImageStore;

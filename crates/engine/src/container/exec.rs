@@ -86,7 +86,7 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
         kist_runtime::sealed::reexec_sealed()?;
     }
     let cgroup = kist_runtime::Cgroup::of_spec(&config.spec)?;
-    let seccomp = config.seccomp_filter(&engine.layout)?;
+    let seccomp = crate::container::seccomp_cache::filter_for(&engine.layout, &config.security)?;
     drop(owned);
     if opts.detach {
         let null = || -> Result<std::os::fd::OwnedFd> {

@@ -178,7 +178,7 @@ pub fn wait_recorded(engine: &Engine, id: &str, timeout: Duration) -> Result<i32
             ContainerState::Exited => return Ok(c.exit_code.unwrap_or(0)),
             _ if !c.monitor.is_some_and(|m| m.is_alive()) => {
                 // Its monitor died: reconciliation records it.
-                crate::state::reconcile::reconcile(engine)?;
+                crate::container::reconcile::reconcile(engine)?;
             }
             _ => {}
         }
@@ -259,8 +259,8 @@ pub fn boot(engine: &Engine) -> Result<BootReport> {
             continue;
         };
         let wanted = match config.restart {
-            crate::state::launch_config::RestartPolicy::Always => true,
-            crate::state::launch_config::RestartPolicy::UnlessStopped => !c.stop_requested,
+            crate::options::RestartPolicy::Always => true,
+            crate::options::RestartPolicy::UnlessStopped => !c.stop_requested,
             _ => false,
         };
         if wanted {
@@ -298,7 +298,7 @@ pub fn is_paused(c: &ContainerRecord) -> bool {
 
 /// `kist rename`.
 pub fn rename(engine: &Engine, c: &ContainerRecord, name: &str) -> Result<()> {
-    if !crate::state::names::is_valid(name) {
+    if !crate::options::names::is_valid(name) {
         return Err(Error::Invalid(format!(
             "invalid container name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]+"
         )));

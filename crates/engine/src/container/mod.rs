@@ -7,6 +7,7 @@ pub mod exec;
 pub(crate) mod freeze;
 pub(crate) mod hostfiles;
 pub mod lifecycle;
+pub(crate) mod reconcile;
 pub(crate) mod removal;
 pub(crate) mod run;
 pub(crate) mod seccomp_cache;

@@ -162,7 +162,7 @@ struct Plan {
 impl Plan {
     fn new(engine: &Engine, opts: &RunOptions) -> Result<Plan> {
         if let Some(name) = &opts.name
-            && !names::is_valid(name)
+            && !crate::options::names::is_valid(name)
         {
             return Err(Error::Invalid(format!(
                 "invalid container name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]+"

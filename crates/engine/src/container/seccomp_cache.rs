@@ -1,9 +1,6 @@
 //! Compiled seccomp filters, kept in the store (`ROOT/seccomp/<digest>.bpf`, keyed by the
 //! digest of the resolved profile): a profile is compiled once, not at every start.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-
 use kist_runtime::seccomp::{DEFAULT_PROFILE_JSON, Filter, Profile, native_arch};
 
 use crate::error::{Error, IoContext, Result};
@@ -82,13 +79,5 @@ fn kernel_release() -> String {
 fn store(dir: &std::path::Path, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     std::fs::create_dir_all(dir).ctx("creating", dir)?;
     let temp = dir.join(format!(".{}.tmp", std::process::id()));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&temp)
-        .and_then(|mut f| f.write_all(bytes))
-        .ctx("writing", &temp)?;
-    std::fs::rename(&temp, path).ctx("renaming", path)
+    crate::state::private_file::replace(path, &temp, bytes)
 }

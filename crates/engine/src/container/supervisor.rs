@@ -146,7 +146,7 @@ fn run_container(
             None => Engine::open_quietly(root, runroot)?,
         };
         let (stdio, outputs, _stdin_keeper) = container_stdio(&config)?;
-        let seccomp = config.seccomp_filter(&layout)?;
+        let seccomp = crate::container::seccomp_cache::filter_for(&layout, &config.security)?;
         let mut created = kist_runtime::create(config.launch(&dirs, stdio, seccomp.as_ref()))?;
         created.wait_ready()?;
         let console = created.take_console();

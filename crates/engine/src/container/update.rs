@@ -5,9 +5,9 @@ use oci_spec::runtime::LinuxResources;
 
 use crate::Engine;
 use crate::error::{Error, Result};
-use crate::options::Limits;
+use crate::options::{Limits, RestartPolicy};
 use crate::state::container_dirs::ContainerDirs;
-use crate::state::launch_config::{LaunchConfig, RestartPolicy};
+use crate::state::launch_config::LaunchConfig;
 use crate::state::store::{ContainerRecord, ContainerState};
 
 /// Changes `c`'s limits by those `limits` sets (and its restart policy, if given).

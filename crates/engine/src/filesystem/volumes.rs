@@ -9,7 +9,7 @@ use crate::state::store::VolumeRecord;
 
 /// Docker's rule for volume names.
 pub fn is_valid_name(name: &str) -> bool {
-    crate::state::names::is_valid(name)
+    crate::options::names::is_valid(name)
 }
 
 /// Creates the volume if it does not exist; true if it is new (and so may be seeded).

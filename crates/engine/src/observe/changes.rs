@@ -1,5 +1,5 @@
-//! Looking into containers: `diff` (what its write layer changed), `top` (its processes),
-//! and the sizes `system df` reports.
+//! `kist diff`: what a container's write layer changed against its image, read from the
+//! overlayfs upper directory (whiteouts are deletions, an opaque directory hides the image's).
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -61,77 +61,4 @@ fn walk_upper(
         }
     }
     Ok(())
-}
-
-/// The processes of a running container, as rows of UID, PID, PPID, CMD (host PIDs, as
-/// Docker shows them).
-pub fn top(c: &ContainerRecord) -> Result<Vec<[String; 4]>> {
-    let pid = crate::container::lifecycle::running_process(c)?.pid;
-    let ns = std::fs::read_link(format!("/proc/{pid}/ns/pid")).map_err(|e| Error::Io {
-        context: "reading the PID namespace of",
-        path: format!("/proc/{pid}").into(),
-        source: e,
-    })?;
-    let mut rows = Vec::new();
-    for entry in std::fs::read_dir("/proc")
-        .map_err(|e| Error::Io {
-            context: "listing",
-            path: "/proc".into(),
-            source: e,
-        })?
-        .flatten()
-    {
-        let Some(p) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if std::fs::read_link(format!("/proc/{p}/ns/pid"))
-            .ok()
-            .as_ref()
-            != Some(&ns)
-        {
-            continue;
-        }
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
-            continue;
-        };
-        let after = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
-        let ppid = after.split_whitespace().nth(1).unwrap_or("0").to_string();
-        let uid = std::fs::read_to_string(format!("/proc/{p}/status"))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("Uid:"))
-                    .and_then(|l| l.split_whitespace().nth(1).map(String::from))
-            })
-            .unwrap_or_default();
-        let cmd = std::fs::read(format!("/proc/{p}/cmdline"))
-            .map(|c| {
-                String::from_utf8_lossy(&c)
-                    .split('\0')
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_default();
-        rows.push([uid, p.to_string(), ppid, cmd]);
-    }
-    rows.sort_by_key(|r| r[1].parse::<i32>().unwrap_or(0));
-    Ok(rows)
-}
-
-/// Bytes of file content below `path` (not following symlinks), as `du --apparent-size`.
-pub fn tree_size(path: &Path) -> u64 {
-    let Ok(meta) = path.symlink_metadata() else {
-        return 0;
-    };
-    if !meta.is_dir() {
-        return if meta.is_file() { meta.len() } else { 0 };
-    }
-    std::fs::read_dir(path)
-        .map(|rd| rd.flatten().map(|e| tree_size(&e.path())).sum())
-        .unwrap_or(0)
 }

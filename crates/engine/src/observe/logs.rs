@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{IoContext, Result};
-use crate::state::launch_config::LogOptions;
+use crate::options::LogOptions;
 
 /// A partial line is written out once it reaches this size, as Docker does.
 const MAX_LINE: usize = 16 * 1024;

@@ -2,8 +2,12 @@
 //! the sizes `system df` reports.
 
 mod changes;
+mod disk_usage;
 pub mod inspect;
 pub mod logs;
+mod processes;
 pub mod stats;
 
-pub use changes::{Change, diff, top, tree_size};
+pub use changes::{Change, diff};
+pub use disk_usage::tree_size;
+pub use processes::top;

@@ -7,41 +7,12 @@
 //! mount point of its own (a directory fewer to make and remove per container).
 
 use std::fs;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{IoContext, Result};
+use crate::state::private_file::restrict_dir;
 
 const DEFAULT_RUN: &str = "/run/kist";
-
-/// Makes `dir` root's alone (0700) unless it already is.
-fn restrict_dir(dir: &Path) -> Result<()> {
-    restrict(dir, 0o700)
-}
-
-/// Makes `file` root's alone (0600), creating it empty if it does not exist.
-pub(crate) fn restrict_file(file: &Path) -> Result<()> {
-    let created = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(file);
-    match created {
-        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-            return Err(e).ctx("creating", file);
-        }
-        _ => {}
-    }
-    restrict(file, 0o600)
-}
-
-fn restrict(path: &Path, mode: u32) -> Result<()> {
-    let meta = fs::metadata(path).ctx("reading", path)?;
-    if meta.permissions().mode() & 0o777 != mode {
-        fs::set_permissions(path, fs::Permissions::from_mode(mode)).ctx("restricting", path)?;
-    }
-    Ok(())
-}
 
 #[derive(Debug, Clone)]
 pub struct Layout {

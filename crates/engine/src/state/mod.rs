@@ -1,5 +1,5 @@
 //! What kist remembers and where: the SQLite store, the directories under ROOT and RUNROOT,
-//! each container's `launch.json`, and the clean-up after a kist that was killed.
+//! and each container's `launch.json`. It uses nothing of the engine but the options it keeps.
 
 pub(crate) mod container_dirs;
 pub mod crash;
@@ -7,5 +7,5 @@ pub(crate) mod ids;
 pub(crate) mod launch_config;
 pub(crate) mod layout;
 pub(crate) mod names;
-pub(crate) mod reconcile;
+pub(crate) mod private_file;
 pub(crate) mod store;

@@ -200,7 +200,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         // The store holds every container's environment (secrets passed with -e): root's alone.
         // SQLite gives its WAL and shared-memory files the database file's mode.
-        crate::state::layout::restrict_file(path)?;
+        crate::state::private_file::restrict_file(path)?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
