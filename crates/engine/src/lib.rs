@@ -22,7 +22,7 @@ pub use container::reconcile::{reconcile, remove_orphan_dirs};
 pub use container::removal::{RemoveMode, remove_container};
 pub use container::run::{RunOutcome, run};
 pub use container::update::update;
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use kist_runtime::ExitStatus;
 pub use options::units::parse_bytes;
 pub use options::{

@@ -7,7 +7,7 @@ use kist_runtime::Join;
 
 use crate::Engine;
 use crate::container::user::resolve_user;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::options::resolve_env;
 use crate::state::launch_config::LaunchConfig;
 use crate::state::store::ContainerRecord;
@@ -31,15 +31,19 @@ pub struct ExecOptions {
 pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i32> {
     let engine = &owned;
     if opts.command.is_empty() {
-        return Err(Error::Invalid(
-            "exec needs a command to run: kist exec CONTAINER COMMAND [ARG...]".into(),
-        ));
+        return Err(Error::InvalidArgument {
+            argument: "COMMAND",
+            reason: "exec needs a command to run: kist exec CONTAINER COMMAND [ARG...]".into(),
+        });
     }
     let pid = crate::container::lifecycle::running_process(c)?.pid;
     let config = LaunchConfig::load(&engine.layout.container_dir(&c.id))?;
-    let mut process =
-        config.spec.process().clone().ok_or_else(|| {
-            Error::Invalid(format!("container {} has no process settings", c.name))
+    let mut process = config
+        .spec
+        .process()
+        .clone()
+        .ok_or_else(|| Error::NoProcessSettings {
+            name: c.name.clone(),
         })?;
     process.set_args(Some(opts.command.clone()));
     process.set_terminal(Some(opts.tty));
@@ -57,9 +61,7 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
     process.set_env(Some(env));
     if let Some(w) = &opts.workdir {
         if !w.starts_with('/') {
-            return Err(Error::Invalid(format!(
-                "the working directory {w:?} must be an absolute path"
-            )));
+            return Err(Error::RelativeWorkdir { path: w.clone() });
         }
         process.set_cwd(w.into());
     }
@@ -94,11 +96,7 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
                 .read(true)
                 .write(true)
                 .open("/dev/null")
-                .map_err(|e| Error::Io {
-                    context: "opening",
-                    path: "/dev/null".into(),
-                    source: e,
-                })?
+                .ctx("opening", "/dev/null")?
                 .into())
         };
         let created = kist_runtime::join(Join {

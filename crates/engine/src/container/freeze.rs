@@ -2,7 +2,7 @@
 //! read is one moment of it, without ever leaving it frozen when kist is killed meanwhile.
 
 use crate::Engine;
-use crate::error::{Error, Result};
+use crate::error::{IoContext, Result};
 use crate::state::store::ContainerRecord;
 
 /// Freezes a running container's cgroup until dropped (unless it was paused already). The
@@ -31,11 +31,7 @@ impl Freeze {
         let me = kist_runtime::process::ProcessStamp::current();
         std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(&record, format!("{} {}", me.pid, me.start_time)))
-            .map_err(|e| Error::Io {
-                context: "recording the freeze in",
-                path: record.clone(),
-                source: e,
-            })?;
+            .ctx("recording the freeze in", &record)?;
         let freeze = Freeze { cgroup, record };
         freeze.cgroup.freeze(true)?;
         crate::state::crash::point(crash_point);

@@ -18,10 +18,9 @@ use crate::state::store::{ContainerRecord, ContainerState};
 pub(crate) fn running_process(c: &ContainerRecord) -> Result<ProcessStamp> {
     match (c.state, c.process) {
         (ContainerState::Running, Some(p)) if p.is_alive() => Ok(p),
-        _ => Err(Error::Conflict(format!(
-            "container {} is not running",
-            c.name
-        ))),
+        _ => Err(Error::ContainerNotRunning {
+            name: c.name.clone(),
+        }),
     }
 }
 
@@ -66,9 +65,11 @@ pub fn parse_signal(s: &str) -> Result<i32> {
         "PWR" => libc::SIGPWR,
         "SYS" => libc::SIGSYS,
         _ => {
-            return Err(Error::Invalid(format!(
-                "invalid signal {s:?}: use a name like TERM or a number"
-            )));
+            return Err(Error::invalid_value(
+                "signal",
+                s,
+                "use a name like TERM or a number",
+            ));
         }
     };
     Ok(n)
@@ -183,10 +184,7 @@ pub fn wait_recorded(engine: &Engine, id: &str, timeout: Duration) -> Result<i32
             _ => {}
         }
         if start.elapsed() > timeout {
-            return Err(Error::Conflict(format!(
-                "container {} did not stop in time",
-                c.name
-            )));
+            return Err(Error::StopTimedOut { name: c.name });
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -202,16 +200,14 @@ pub fn wait(engine: &Engine, c: &ContainerRecord) -> Result<i32> {
 /// it left it, under a supervisor.
 pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
     if c.state == ContainerState::Running && c.process.is_some_and(|p| p.is_alive()) {
-        return Err(Error::Conflict(format!(
-            "container {} is already running",
-            c.name
-        )));
+        return Err(Error::AlreadyRunning {
+            name: c.name.clone(),
+        });
     }
     if c.state == ContainerState::Removing {
-        return Err(Error::Conflict(format!(
-            "container {} is being removed",
-            c.name
-        )));
+        return Err(Error::BeingRemoved {
+            name: c.name.clone(),
+        });
     }
     if !engine
         .layout
@@ -219,10 +215,9 @@ pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
         .join("launch.json")
         .exists()
     {
-        return Err(Error::Conflict(format!(
-            "container {} cannot be started again: it was made to be removed when it exited",
-            c.name
-        )));
+        return Err(Error::NotRestartable {
+            name: c.name.clone(),
+        });
     }
     // Its generated /etc files live in the runtime directory, which a reboot empties.
     crate::container::run::restore_runtime_files(engine, c)?;
@@ -277,15 +272,16 @@ pub fn boot(engine: &Engine) -> Result<BootReport> {
 /// cgroup freezer).
 pub fn pause(c: &ContainerRecord, frozen: bool) -> Result<()> {
     running_process(c)?;
-    let cgroup = crate::container::cgroup::of(c)
-        .ok_or_else(|| Error::Conflict(format!("container {} has no cgroup to freeze", c.name)))?;
+    let cgroup = crate::container::cgroup::of(c).ok_or_else(|| Error::NoCgroup {
+        name: c.name.clone(),
+    })?;
     if cgroup.is_frozen() == frozen {
-        let state = if frozen {
-            "already paused"
+        let name = c.name.clone();
+        return Err(if frozen {
+            Error::AlreadyPaused { name }
         } else {
-            "not paused"
-        };
-        return Err(Error::Conflict(format!("container {} is {state}", c.name)));
+            Error::NotPaused { name }
+        });
     }
     Ok(cgroup.freeze(frozen)?)
 }
@@ -299,9 +295,11 @@ pub fn is_paused(c: &ContainerRecord) -> bool {
 /// `kist rename`.
 pub fn rename(engine: &Engine, c: &ContainerRecord, name: &str) -> Result<()> {
     if !crate::options::names::is_valid(name) {
-        return Err(Error::Invalid(format!(
-            "invalid container name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]+"
-        )));
+        return Err(Error::invalid_value(
+            "container name",
+            name,
+            "use [a-zA-Z0-9][a-zA-Z0-9_.-]+",
+        ));
     }
     engine.store.rename(&c.id, name)
 }

@@ -25,10 +25,9 @@ pub fn remove_container(
 ) -> Result<()> {
     let alive = c.process.is_some_and(|p| p.is_alive());
     if alive && mode == RemoveMode::IfStopped {
-        return Err(Error::Conflict(format!(
-            "cannot remove container {}: it is running; stop it first or use 'kist rm -f'",
-            c.name
-        )));
+        return Err(Error::ContainerRunning {
+            name: c.name.clone(),
+        });
     }
     if c.state != ContainerState::Removing
         && !engine

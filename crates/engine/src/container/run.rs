@@ -15,7 +15,7 @@ use crate::container::hostfiles;
 use crate::container::removal::{RemoveMode, remove_container};
 use crate::container::spec::{self, BindMount, SpecInput};
 use crate::container::user::{ResolvedUser, resolve_groups, resolve_user};
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::filesystem::volumes;
 use crate::options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, resolve_env};
 use crate::state::container_dirs::ContainerDirs;
@@ -164,9 +164,11 @@ impl Plan {
         if let Some(name) = &opts.name
             && !crate::options::names::is_valid(name)
         {
-            return Err(Error::Invalid(format!(
-                "invalid container name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]+"
-            )));
+            return Err(Error::invalid_value(
+                "container name",
+                name,
+                "use [a-zA-Z0-9][a-zA-Z0-9_.-]+",
+            ));
         }
         opts.limits.validate()?;
         let image = engine.images.resolve(&opts.image)?;
@@ -185,10 +187,9 @@ impl Plan {
         };
         let args: Vec<String> = entrypoint.into_iter().chain(cmd).collect();
         if args.is_empty() {
-            return Err(Error::Invalid(format!(
-                "no command specified: image {} has no Cmd or Entrypoint; give a command after the image name",
-                image.name
-            )));
+            return Err(Error::NoCommand {
+                image: image.name.clone(),
+            });
         }
         let user_spec = opts.user.clone().or_else(|| config.user().clone());
         let passwd = image
@@ -212,9 +213,7 @@ impl Plan {
             .filter(|w| !w.is_empty())
             .unwrap_or_else(|| "/".into());
         if !cwd.starts_with('/') {
-            return Err(Error::Invalid(format!(
-                "the working directory {cwd:?} must be an absolute path"
-            )));
+            return Err(Error::RelativeWorkdir { path: cwd });
         }
         let id = new_container_id();
         let hostname = match (&opts.hostname, opts.network) {
@@ -234,10 +233,13 @@ impl Plan {
                 && !source.is_dir()
                 && !source.is_file()
             {
-                return Err(Error::Invalid(format!(
-                    "volume source {} is neither a file nor a directory",
-                    source.display()
-                )));
+                return Err(Error::invalid_option(
+                    "--volume",
+                    format!(
+                        "volume source {} is neither a file nor a directory",
+                        source.display()
+                    ),
+                ));
             }
         }
         Ok(Plan {
@@ -329,11 +331,8 @@ impl Plan {
         for (i, v) in self.volumes.iter().enumerate() {
             let result = match v {
                 VolumeSpec::Bind { source, .. } if !source.exists() => {
-                    std::fs::create_dir_all(source).map_err(|e| Error::Io {
-                        context: "creating the volume's host directory",
-                        path: source.clone(),
-                        source: e,
-                    })
+                    std::fs::create_dir_all(source)
+                        .ctx("creating the volume's host directory", source)
                 }
                 VolumeSpec::Bind { .. } => Ok(()),
                 VolumeSpec::Named { name, .. } => {
@@ -428,15 +427,13 @@ impl Plan {
         let volumes = self.volume_names();
         for attempt in 1..=10 {
             match engine.store.insert_container(&record, &volumes) {
-                Err(Error::Conflict(_)) if opts.name.is_none() => {
+                Err(Error::NameInUse { .. }) if opts.name.is_none() => {
                     record.name = names::generate(attempt)
                 }
                 other => return other.map(|()| record),
             }
         }
-        Err(Error::Conflict(
-            "could not find a free container name; give one with --name".into(),
-        ))
+        Err(Error::NoFreeName)
     }
 
     fn binds(&self, engine: &Engine, new_volumes: &[String]) -> Vec<BindMount> {
@@ -561,11 +558,7 @@ pub(crate) fn restore_runtime_files(engine: &Engine, c: &ContainerRecord) -> Res
         .to_string();
     let network: NetworkMode =
         serde_json::from_value(config["NetworkMode"].clone()).unwrap_or_default();
-    std::fs::create_dir_all(&dirs.run).map_err(|e| Error::Io {
-        context: "creating",
-        path: dirs.run.clone(),
-        source: e,
-    })?;
+    std::fs::create_dir_all(&dirs.run).ctx("creating", &dirs.run)?;
     dirs.write_file("hostname", &hostfiles::hostname_file(&hostname))?;
     dirs.write_file("hosts", &hostfiles::hosts_file(&hostname, network))?;
     dirs.write_file("resolv.conf", &hostfiles::resolv_conf(network))?;

@@ -39,14 +39,15 @@ pub fn filter_for(layout: &Layout, security: &Security) -> Result<Option<Filter>
     let profile = match custom {
         None => Profile::docker_default(),
         Some((path, content)) => {
-            parsed = Profile::from_json(content).map_err(|e| {
-                Error::Invalid(format!("invalid seccomp profile {}: {e}", path.display()))
-            })?;
+            parsed =
+                Profile::from_json(content).map_err(|source| Error::InvalidSeccompProfile {
+                    path: path.clone(),
+                    source,
+                })?;
             &parsed
         }
     };
-    let filter = Filter::for_profile(profile, &caps, arch)
-        .map_err(|e| Error::Invalid(format!("compiling the seccomp profile: {e}")))?;
+    let filter = Filter::for_profile(profile, &caps, arch).map_err(Error::SeccompCompile)?;
     // A cache: a failure to keep it costs only the next compilation.
     let _ = store(&dir, &path, &filter.to_bytes());
     Ok(Some(filter))

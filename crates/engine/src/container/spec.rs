@@ -41,7 +41,7 @@ pub struct SpecInput<'a> {
     /// A cgroup namespace of its own, with its cgroup as the root of /sys/fs/cgroup.
     pub cgroupns_private: bool,
     /// OCI `linux.resources`.
-    pub resources: Value,
+    pub resources: LinuxResources,
     /// (RLIMIT_NAME, soft, hard)
     pub rlimits: &'a [(String, u64, u64)],
     pub oom_score_adj: Option<i32>,
@@ -176,8 +176,10 @@ fn capabilities(input: &SpecInput<'_>) -> Result<LinuxCapabilities> {
         .capabilities()
         .iter()
         .map(|c| {
-            serde_json::from_value::<Capability>(Value::from(c.as_str()))
-                .map_err(|_| Error::Invalid(format!("unknown capability {c}")))
+            serde_json::from_value::<Capability>(Value::from(c.as_str())).map_err(|_| Error::Spec {
+                part: "capabilities",
+                reason: format!("unknown capability {c}"),
+            })
         })
         .collect::<Result<_>>()?;
     let in_effect = if input.user.uid == 0 {
@@ -199,14 +201,20 @@ fn rlimits(input: &SpecInput<'_>) -> Result<Vec<PosixRlimit>> {
         .rlimits
         .iter()
         .map(|(name, soft, hard)| {
-            let typ: PosixRlimitType = serde_json::from_value(Value::from(name.as_str()))
-                .map_err(|_| Error::Invalid(format!("unknown rlimit {name}")))?;
+            let typ: PosixRlimitType =
+                serde_json::from_value(Value::from(name.as_str())).map_err(|_| Error::Spec {
+                    part: "rlimits",
+                    reason: format!("unknown rlimit {name}"),
+                })?;
             PosixRlimitBuilder::default()
                 .typ(typ)
                 .soft(*soft)
                 .hard(*hard)
                 .build()
-                .map_err(|e| Error::Invalid(format!("building the runtime spec (rlimits): {e}")))
+                .map_err(|e| Error::Spec {
+                    part: "rlimits",
+                    reason: e.to_string(),
+                })
         })
         .collect()
 }
@@ -230,8 +238,7 @@ fn process(input: &SpecInput<'_>) -> Result<Process> {
 }
 
 fn linux(input: &SpecInput<'_>) -> Result<Linux> {
-    let mut resources: LinuxResources = serde_json::from_value(input.resources.clone())
-        .map_err(|e| Error::Invalid(format!("building the runtime spec (resources): {e}")))?;
+    let mut resources = input.resources.clone();
     resources.set_devices(Some(input.security.device_rules()));
     let confined_paths = !input.security.privileged && !input.security.unconfined_paths;
     let paths = |list: &[&str]| -> Option<Vec<String>> {
@@ -314,7 +321,11 @@ mod tests {
             cgroup_path: "kist/abc",
             cgroup_version: kist_runtime::CgroupVersion::V2,
             cgroupns_private: true,
-            resources: serde_json::json!({"memory": {"limit": 67108864}}),
+            resources: crate::options::Limits {
+                memory: Some(67108864),
+                ..Default::default()
+            }
+            .to_spec(),
             rlimits: &[],
             oom_score_adj: None,
             security: &Security::default(),

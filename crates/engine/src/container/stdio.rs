@@ -6,7 +6,7 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use kist_runtime::{ForegroundIo, Stdio};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 
 /// The streams for a process with or without a terminal (`tty`) and stdin (`interactive`).
 pub fn connect_stdio(tty: bool, interactive: bool) -> Result<(Stdio, ForegroundIo)> {
@@ -26,11 +26,7 @@ pub fn connect_stdio(tty: bool, interactive: bool) -> Result<(Stdio, ForegroundI
         }
     } else {
         std::fs::File::open("/dev/null")
-            .map_err(|e| Error::Io {
-                context: "opening",
-                path: "/dev/null".into(),
-                source: e,
-            })?
+            .ctx("opening", "/dev/null")?
             .into()
     };
     let mut output = |host: OwnedFd| -> Result<OwnedFd> {
@@ -55,11 +51,9 @@ pub fn connect_stdio(tty: bool, interactive: bool) -> Result<(Stdio, ForegroundI
 }
 
 fn dup(fd: &impl AsFd) -> Result<OwnedFd> {
-    fd.as_fd().try_clone_to_owned().map_err(|e| Error::Io {
-        context: "duplicating",
-        path: "a standard stream".into(),
-        source: e,
-    })
+    fd.as_fd()
+        .try_clone_to_owned()
+        .map_err(Error::sys("duplicating a standard stream"))
 }
 
 fn is_terminal(fd: &OwnedFd) -> bool {
@@ -67,10 +61,8 @@ fn is_terminal(fd: &OwnedFd) -> bool {
     fd.is_terminal()
 }
 
-fn pipe() -> Result<(OwnedFd, OwnedFd)> {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::Io {
-        context: "creating",
-        path: "a pipe".into(),
-        source: e.into(),
-    })
+/// A pipe whose ends are closed on exec: (read, write).
+pub(crate) fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| Error::sys("creating a pipe")(e.into()))
 }

@@ -20,7 +20,8 @@ use kist_runtime::process::ProcessStamp;
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
-use crate::error::{Error, Result};
+use crate::container::stdio::pipe;
+use crate::error::{Error, IoContext, Result};
 use crate::observe::logs::{LogWriter, Stream, log_path};
 use crate::state::container_dirs::ContainerDirs;
 use crate::state::launch_config::LaunchConfig;
@@ -65,20 +66,13 @@ pub fn launch(engine: &Engine, id: &str) -> Result<i32> {
             Ok(())
         });
     }
-    cmd.spawn().map_err(|e| Error::Io {
-        context: "starting the container's supervisor",
-        path: "/proc/self/exe".into(),
-        source: e,
-    })?;
+    cmd.spawn()
+        .ctx("starting the container's supervisor", &exe)?;
     drop(write_end);
     let mut report = String::new();
     std::fs::File::from(read_end)
         .read_to_string(&mut report)
-        .map_err(|e| Error::Io {
-            context: "reading from the supervisor",
-            path: "a pipe".into(),
-            source: e,
-        })?;
+        .map_err(Error::sys("reading from the supervisor"))?;
     match serde_json::from_str::<Report>(report.trim()) {
         Ok(Report::Started { pid }) => Ok(pid),
         Ok(Report::Failed { code, message }) => {
@@ -87,9 +81,7 @@ pub fn launch(engine: &Engine, id: &str) -> Result<i32> {
                 message,
             }))
         }
-        Err(_) => Err(Error::Invalid(format!(
-            "the supervisor of container {id} ended without starting it"
-        ))),
+        Err(_) => Err(Error::SupervisorSilent { id: id.to_string() }),
     }
 }
 
@@ -121,24 +113,14 @@ fn run_container(
     status: &mut Option<std::fs::File>,
 ) -> Result<()> {
     let me = ProcessStamp::current();
-    let mut engine = Some(Engine::open_quietly(root, runroot)?);
-    let (layout, mut config) = {
-        let e = engine
-            .as_ref()
-            .ok_or_else(|| Error::Invalid("no engine".into()))?;
-        e.store.set_monitor(id, me)?;
-        (
-            e.layout.clone(),
-            LaunchConfig::load(&e.layout.container_dir(id))?,
-        )
-    };
+    let opened = Engine::open_quietly(root, runroot)?;
+    opened.store.set_monitor(id, me)?;
+    let layout = opened.layout.clone();
+    let mut config = LaunchConfig::load(&layout.container_dir(id))?;
     let dirs = ContainerDirs::of(&layout, id);
     let mut log = LogWriter::open(&log_path(&dirs.dir, id), config.log)?;
-    let mut restarts = engine
-        .as_ref()
-        .map(|e| e.store.find_container(id).map(|c| c.restart_count))
-        .transpose()?
-        .unwrap_or(0);
+    let mut restarts = opened.store.find_container(id)?.restart_count;
+    let mut engine = Some(opened);
     let mut first = true;
     loop {
         let e = match engine.take() {
@@ -161,9 +143,7 @@ fn run_container(
             .map(|fd| AttachPoint::open(&dirs.run.join("attach.sock"), fd))
             .transpose()?;
         let pid = created.pid();
-        let stamp = ProcessStamp::of(pid).ok_or_else(|| {
-            Error::Invalid("the container's process vanished during start-up".into())
-        })?;
+        let stamp = ProcessStamp::of(pid).ok_or(Error::ProcessVanished)?;
         e.store.set_restarted(id, stamp, me, !first)?;
         let running = match created.start() {
             Ok(r) => r,
@@ -245,11 +225,7 @@ fn container_stdio(
         let (r, w) = pipe()?;
         (r, Some(w))
     } else {
-        let null = std::fs::File::open("/dev/null").map_err(|e| Error::Io {
-            context: "opening",
-            path: "/dev/null".into(),
-            source: e,
-        })?;
+        let null = std::fs::File::open("/dev/null").ctx("opening", "/dev/null")?;
         (OwnedFd::from(null), None)
     };
     Ok((
@@ -276,11 +252,7 @@ impl AttachPoint {
     fn open(path: &std::path::Path, stdin: OwnedFd) -> Result<AttachPoint> {
         let _ = std::fs::remove_file(path);
         let listener = with_short_path(path, |short| std::os::unix::net::UnixListener::bind(short))
-            .map_err(|e| Error::Io {
-                context: "listening for attach on",
-                path: path.to_path_buf(),
-                source: e,
-            })?;
+            .ctx("listening for attach on", path)?;
         let _ = listener.set_nonblocking(true);
         Ok(AttachPoint {
             listener,
@@ -454,12 +426,4 @@ fn trim_memory() {
             }
         }
     }
-}
-
-fn pipe() -> Result<(OwnedFd, OwnedFd)> {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::Io {
-        context: "creating",
-        path: "a pipe".into(),
-        source: e.into(),
-    })
 }

@@ -1,8 +1,6 @@
 //! `kist update`: new limits (or restart policy) for a container. Kept in its launch
 //! configuration, so a later start has them, and written to its cgroup when it runs.
 
-use oci_spec::runtime::LinuxResources;
-
 use crate::Engine;
 use crate::error::{Error, Result};
 use crate::options::{Limits, RestartPolicy};
@@ -20,23 +18,23 @@ pub fn update(
     let dirs = ContainerDirs::of(&engine.layout, &c.id);
     let mut launch = LaunchConfig::load(&dirs.dir)?;
     if restart.is_some_and(|r| r != RestartPolicy::No) && c.auto_remove {
-        return Err(Error::Invalid(format!(
-            "container {} is removed when it exits (--rm): it cannot have a restart policy",
-            c.name
-        )));
+        return Err(Error::RestartPolicyWithRm {
+            name: c.name.clone(),
+        });
     }
     let merged = launch.limits.updated_by(limits);
     merged.validate()?;
-    let resources: LinuxResources = serde_json::from_value(merged.to_spec())
-        .map_err(|e| Error::Invalid(format!("the new limits: {e}")))?;
+    let resources = merged.to_spec();
     if c.state == ContainerState::Running
         && let Some(cgroup) = crate::container::cgroup::of(c)
     {
         // Only what this update sets is written: a running container keeps the rest.
-        let changed: LinuxResources = serde_json::from_value(limits.to_spec()).unwrap_or_default();
-        cgroup.update(&changed).map_err(|e| {
-            Error::Invalid(format!("updating the limits of container {}: {e}", c.name))
-        })?;
+        cgroup
+            .update(&limits.to_spec())
+            .map_err(|source| Error::UpdateLimits {
+                name: c.name.clone(),
+                source,
+            })?;
     }
     launch.limits = merged;
     if let Some(linux) = launch.spec.linux_mut() {

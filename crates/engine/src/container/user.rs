@@ -65,33 +65,21 @@ pub fn resolve_user(
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
     };
-    let entry = match user_part.parse::<u32>() {
-        Ok(uid) => users.iter().find(|u| u.uid == uid),
-        Err(_) => Some(users.iter().find(|u| u.name == user_part).ok_or_else(|| {
-            Error::Invalid(format!(
-                "unable to find user {user_part}: no matching entries in the image's /etc/passwd"
-            ))
-        })?),
-    };
-    let uid = match (user_part.parse::<u32>(), entry) {
-        (Ok(uid), _) => uid,
-        (Err(_), Some(e)) => e.uid,
-        (Err(_), None) => unreachable!("a named user was found above"),
-    };
+    let (uid, entry) =
+        match user_part.parse::<u32>() {
+            Ok(uid) => (uid, users.iter().find(|u| u.uid == uid)),
+            Err(_) => {
+                let e = users.iter().find(|u| u.name == user_part).ok_or_else(|| {
+                    Error::NoSuchUser {
+                        name: user_part.to_string(),
+                    }
+                })?;
+                (e.uid, Some(e))
+            }
+        };
     let gid = match group_part {
         None => entry.map_or(0, |e| e.gid),
-        Some(g) => match g.parse::<u32>() {
-            Ok(gid) => gid,
-            Err(_) => groups
-                .iter()
-                .find(|(name, _, _)| name == g)
-                .map(|(_, gid, _)| *gid)
-                .ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "unable to find group {g}: no matching entries in the image's /etc/group"
-                    ))
-                })?,
-        },
+        Some(g) => group_id(&groups, g)?,
     };
     // The primary group is listed too, as Docker does (`id` shows groups=GID).
     let mut additional_gids = vec![gid];
@@ -113,21 +101,21 @@ pub fn resolve_user(
 /// `--group-add` values (numbers, or names in the image's /etc/group) as gids.
 pub fn resolve_groups(names: &[String], group: Option<&str>) -> Result<Vec<u32>> {
     let groups = parse_group(group.unwrap_or(""));
-    names
+    names.iter().map(|g| group_id(&groups, g)).collect()
+}
+
+/// A group by number, or by name in the image's /etc/group.
+fn group_id(groups: &[(String, u32, Vec<String>)], group: &str) -> Result<u32> {
+    if let Ok(gid) = group.parse::<u32>() {
+        return Ok(gid);
+    }
+    groups
         .iter()
-        .map(|g| match g.parse::<u32>() {
-            Ok(gid) => Ok(gid),
-            Err(_) => groups
-                .iter()
-                .find(|(name, _, _)| name == g)
-                .map(|(_, gid, _)| *gid)
-                .ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "unable to find group {g}: no matching entries in the image's /etc/group"
-                    ))
-                }),
+        .find(|(name, _, _)| name == group)
+        .map(|(_, gid, _)| *gid)
+        .ok_or_else(|| Error::NoSuchGroup {
+            name: group.to_string(),
         })
-        .collect()
 }
 
 #[cfg(test)]

@@ -31,12 +31,14 @@ pub fn commit(
     opts: &CommitOptions,
 ) -> Result<Digest> {
     let reference = reference.map(Reference::parse).transpose()?;
-    let base = engine.images.resolve(&c.image_id).map_err(|e| {
-        Error::Invalid(format!(
-            "container {}'s image {} is gone, so its layer has nothing to go on: {e}",
-            c.name, c.image
-        ))
-    })?;
+    let base = engine
+        .images
+        .resolve(&c.image_id)
+        .map_err(|source| Error::ImageGone {
+            container: c.name.clone(),
+            image: c.image.clone(),
+            source,
+        })?;
     let mut config = base
         .config
         .config()
@@ -74,9 +76,9 @@ pub fn commit(
             &commit,
             reference.as_ref(),
         );
-        let written = tar
-            .join()
-            .map_err(|_| Error::Invalid("the layer writer panicked".into()))?;
+        let written = tar.join().map_err(|_| Error::Panicked {
+            what: "layer writer",
+        })?;
         // The writer's error says more than the reader's "truncated archive".
         written?;
         stored.map_err(Error::from)
@@ -144,7 +146,7 @@ fn apply_container_settings(config: &mut Value, c: &ContainerRecord, base: &kist
 
 /// Applies one Dockerfile instruction of `commit -c` to an image config.
 pub fn apply_change(config: &mut Value, change: &str) -> Result<()> {
-    let bad = |why: &str| Error::Invalid(format!("invalid change {change:?}: {why}"));
+    let bad = |why: &str| Error::invalid_value("change", change, why);
     let (instruction, rest) = change
         .trim()
         .split_once(char::is_whitespace)

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 use crate::Engine;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::state::container_dirs::ContainerDirs;
 use crate::state::launch_config::LaunchConfig;
 use crate::state::store::{ContainerRecord, ContainerState};
@@ -43,24 +43,6 @@ impl Location {
     }
 }
 
-fn io(context: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
-    let path = path.into();
-    move |source| Error::Io {
-        context,
-        path,
-        source,
-    }
-}
-
-fn rio(context: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(rustix::io::Errno) -> Error {
-    let path = path.into();
-    move |e| Error::Io {
-        context,
-        path,
-        source: e.into(),
-    }
-}
-
 pub fn copy(engine: &Engine, from: Location, to: Location) -> Result<()> {
     match (from, to) {
         (Location::Container { reference, path }, Location::Host(dest)) => {
@@ -73,9 +55,10 @@ pub fn copy(engine: &Engine, from: Location, to: Location) -> Result<()> {
             let root = container_root(engine, &c)?;
             copy_in(&src, &root, &path)
         }
-        _ => Err(Error::Invalid(
-            "copy between the host and a container: kist cp CONTAINER:PATH HOSTPATH, or kist cp HOSTPATH CONTAINER:PATH".into(),
-        )),
+        _ => Err(Error::InvalidArgument {
+            argument: "SRC_PATH DEST_PATH",
+            reason: "copy between the host and a container: kist cp CONTAINER:PATH HOSTPATH, or kist cp HOSTPATH CONTAINER:PATH".into(),
+        }),
     }
 }
 
@@ -92,7 +75,7 @@ fn container_root(engine: &Engine, c: &ContainerRecord) -> Result<OwnedFd> {
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .map_err(rio("opening the container's root", path))
+    .ctx("opening the container's root", path)
 }
 
 /// Mounts a stopped container's root in a mount namespace of this process's own.
@@ -101,9 +84,8 @@ fn mount_privately(engine: &Engine, c: &ContainerRecord) -> Result<PathBuf> {
     let config = LaunchConfig::load(&dirs.dir)?;
     // SAFETY: unshare in this single-threaded process; from here on its mounts are its own.
     if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
-        return Err(io("entering a private mount namespace for", &dirs.dir)(
-            std::io::Error::last_os_error(),
-        ));
+        return Err(std::io::Error::last_os_error())
+            .ctx("entering a private mount namespace for", &dirs.dir);
     }
     nix::mount::mount(
         None::<&str>,
@@ -112,7 +94,8 @@ fn mount_privately(engine: &Engine, c: &ContainerRecord) -> Result<PathBuf> {
         nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .map_err(|e| io("making the mount namespace private", "/")(e.into()))?;
+    .map_err(std::io::Error::from)
+    .ctx("making the mount namespace private", "/")?;
     kist_runtime::mount_overlay(&config.lower, &dirs.upper, &dirs.work, &dirs.rootfs)?;
     Ok(dirs.rootfs)
 }
@@ -125,13 +108,16 @@ fn open_in(root: &OwnedFd, path: &str, flags: OFlags) -> rustix::io::Result<Owne
 fn base_name(path: &str) -> Result<&OsStr> {
     Path::new(path)
         .file_name()
-        .ok_or_else(|| Error::Invalid(format!("{path:?} names no file: give a file or directory")))
+        .ok_or_else(|| Error::InvalidArgument {
+            argument: "CONTAINER:PATH",
+            reason: format!("{path:?} names no file: give a file or directory"),
+        })
 }
 
 /// Container → host.
 fn copy_out(root: &OwnedFd, src: &str, dest: &Path) -> Result<()> {
     // The source itself is followed if it is a symlink (within the container), as Docker does.
-    let fd = open_in(root, src, OFlags::PATH).map_err(rio("finding in the container", src))?;
+    let fd = open_in(root, src, OFlags::PATH).ctx("finding in the container", src)?;
     let target = if dest.is_dir() {
         dest.join(base_name(src)?)
     } else {
@@ -141,11 +127,11 @@ fn copy_out(root: &OwnedFd, src: &str, dest: &Path) -> Result<()> {
 }
 
 fn copy_fd_out(fd: &OwnedFd, target: &Path) -> Result<()> {
-    let st = rustix::fs::fstat(fd).map_err(rio("inspecting", target))?;
+    let st = rustix::fs::fstat(fd).ctx("inspecting", target)?;
     match FileType::from_raw_mode(st.st_mode) {
         FileType::Directory => {
             if !target.is_dir() {
-                fs::create_dir(target).map_err(io("creating", target))?;
+                fs::create_dir(target).ctx("creating", target)?;
             }
             let dir = rustix::fs::openat(
                 fd,
@@ -153,9 +139,9 @@ fn copy_fd_out(fd: &OwnedFd, target: &Path) -> Result<()> {
                 OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
                 Mode::empty(),
             )
-            .map_err(rio("reading", target))?;
-            for entry in rustix::fs::Dir::read_from(&dir).map_err(rio("reading", target))? {
-                let entry = entry.map_err(rio("reading", target))?;
+            .ctx("reading", target)?;
+            for entry in rustix::fs::Dir::read_from(&dir).ctx("reading", target)? {
+                let entry = entry.ctx("reading", target)?;
                 let name = OsStr::from_bytes(entry.file_name().to_bytes()).to_os_string();
                 if name == "." || name == ".." {
                     continue;
@@ -163,10 +149,10 @@ fn copy_fd_out(fd: &OwnedFd, target: &Path) -> Result<()> {
                 let child_target = target.join(&name);
                 if entry.file_type() == FileType::Symlink {
                     let link = rustix::fs::readlinkat(&dir, name.as_os_str(), Vec::new())
-                        .map_err(rio("reading", &child_target))?;
+                        .ctx("reading", &child_target)?;
                     let _ = fs::remove_file(&child_target);
                     std::os::unix::fs::symlink(OsStr::from_bytes(link.as_bytes()), &child_target)
-                        .map_err(io("creating", &child_target))?;
+                        .ctx("creating", &child_target)?;
                     continue;
                 }
                 let child = rustix::fs::openat(
@@ -175,11 +161,11 @@ fn copy_fd_out(fd: &OwnedFd, target: &Path) -> Result<()> {
                     OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                     Mode::empty(),
                 )
-                .map_err(rio("opening", &child_target))?;
+                .ctx("opening", &child_target)?;
                 copy_fd_out(&child, &child_target)?;
             }
             fs::set_permissions(target, fs::Permissions::from_mode(st.st_mode & 0o7777))
-                .map_err(io("setting the mode of", target))
+                .ctx("setting the mode of", target)
         }
         FileType::RegularFile => {
             let file = rustix::fs::openat(fd, "", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
@@ -190,19 +176,19 @@ fn copy_fd_out(fd: &OwnedFd, target: &Path) -> Result<()> {
                         Mode::empty(),
                     )
                 })
-                .map_err(rio("opening", target))?;
+                .ctx("opening", target)?;
             let mut from = fs::File::from(file);
-            let mut to = fs::File::create(target).map_err(io("creating", target))?;
+            let mut to = fs::File::create(target).ctx("creating", target)?;
             let mut buf = vec![0u8; 128 * 1024];
             loop {
-                let n = from.read(&mut buf).map_err(io("reading for", target))?;
+                let n = from.read(&mut buf).ctx("reading for", target)?;
                 if n == 0 {
                     break;
                 }
-                to.write_all(&buf[..n]).map_err(io("writing", target))?;
+                to.write_all(&buf[..n]).ctx("writing", target)?;
             }
             fs::set_permissions(target, fs::Permissions::from_mode(st.st_mode & 0o7777))
-                .map_err(io("setting the mode of", target))
+                .ctx("setting the mode of", target)
         }
         // Devices, fifos and sockets are not copied.
         _ => Ok(()),
@@ -211,10 +197,11 @@ fn copy_fd_out(fd: &OwnedFd, target: &Path) -> Result<()> {
 
 /// Host → container.
 fn copy_in(src: &Path, root: &OwnedFd, dest: &str) -> Result<()> {
-    let meta = fs::symlink_metadata(src).map_err(io("reading", src))?;
-    let src_name = src
-        .file_name()
-        .ok_or_else(|| Error::Invalid(format!("{} names no file", src.display())))?;
+    let meta = fs::symlink_metadata(src).ctx("reading", src)?;
+    let src_name = src.file_name().ok_or_else(|| Error::InvalidArgument {
+        argument: "SRC_PATH",
+        reason: format!("{} names no file", src.display()),
+    })?;
     // Into an existing directory: under the source's name; else the destination is the name.
     let (parent, name) = match open_in(root, dest, OFlags::PATH | OFlags::DIRECTORY) {
         Ok(dir) => (dir, src_name.to_os_string()),
@@ -224,7 +211,7 @@ fn copy_in(src: &Path, root: &OwnedFd, dest: &str) -> Result<()> {
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "/".into());
             let dir = open_in(root, &parent, OFlags::PATH | OFlags::DIRECTORY)
-                .map_err(rio("finding in the container", parent))?;
+                .ctx("finding in the container", parent)?;
             (dir, base_name(dest)?.to_os_string())
         }
     };
@@ -235,15 +222,15 @@ fn copy_entry_in(src: &Path, meta: &fs::Metadata, dir: &OwnedFd, name: &OsStr) -
     let mode = Mode::from_raw_mode(meta.mode() & 0o7777);
     let ft = meta.file_type();
     if ft.is_symlink() {
-        let link = fs::read_link(src).map_err(io("reading", src))?;
+        let link = fs::read_link(src).ctx("reading", src)?;
         let _ = rustix::fs::unlinkat(dir, name, AtFlags::empty());
         return rustix::fs::symlinkat(&link, dir, name)
-            .map_err(rio("creating a symlink in the container for", src));
+            .ctx("creating a symlink in the container for", src);
     }
     if ft.is_dir() {
         match rustix::fs::mkdirat(dir, name, mode) {
             Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-            Err(e) => return Err(rio("creating a directory in the container for", src)(e)),
+            Err(e) => return Err(e).ctx("creating a directory in the container for", src),
         }
         // Never through a symlink that sits where the directory should be.
         let sub = rustix::fs::openat(
@@ -252,11 +239,10 @@ fn copy_entry_in(src: &Path, meta: &fs::Metadata, dir: &OwnedFd, name: &OsStr) -
             OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::empty(),
         )
-        .map_err(rio("entering the container's directory for", src))?;
-        for entry in fs::read_dir(src).map_err(io("reading", src))? {
-            let entry = entry.map_err(io("reading", src))?;
-            let child_meta =
-                fs::symlink_metadata(entry.path()).map_err(io("reading", entry.path()))?;
+        .ctx("entering the container's directory for", src)?;
+        for entry in fs::read_dir(src).ctx("reading", src)? {
+            let entry = entry.ctx("reading", src)?;
+            let child_meta = fs::symlink_metadata(entry.path()).ctx("reading", entry.path())?;
             copy_entry_in(&entry.path(), &child_meta, &sub, &entry.file_name())?;
         }
         return Ok(());
@@ -276,11 +262,11 @@ fn copy_entry_in(src: &Path, meta: &fs::Metadata, dir: &OwnedFd, name: &OsStr) -
         OFlags::CREATE | OFlags::WRONLY | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         mode,
     )
-    .map_err(rio("creating a file in the container for", src))?;
+    .ctx("creating a file in the container for", src)?;
     let mut to = fs::File::from(fd);
-    let mut from = fs::File::open(src).map_err(io("reading", src))?;
-    std::io::copy(&mut from, &mut to).map_err(io("copying", src))?;
-    rustix::fs::fchmod(&to, mode).map_err(rio("setting the mode of the copy of", src))
+    let mut from = fs::File::open(src).ctx("reading", src)?;
+    std::io::copy(&mut from, &mut to).ctx("copying", src)?;
+    rustix::fs::fchmod(&to, mode).ctx("setting the mode of the copy of", src)
 }
 
 #[cfg(test)]

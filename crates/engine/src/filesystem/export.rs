@@ -13,7 +13,7 @@ use kist_image::TreeKind;
 
 use crate::Engine;
 use crate::container::freeze::Freeze;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::state::container_dirs::ContainerDirs;
 use crate::state::launch_config::LaunchConfig;
 use crate::state::store::{ContainerRecord, ContainerState};
@@ -36,15 +36,15 @@ pub fn export<W: Write + Send>(engine: &Engine, c: &ContainerRecord, out: W) -> 
         .root
         .join("tmp")
         .join(format!("export-{}", c.id));
-    std::fs::create_dir_all(&mountpoint).map_err(|e| Error::Io {
-        context: "creating the export mount point",
-        path: mountpoint.clone(),
-        source: e,
-    })?;
+    std::fs::create_dir_all(&mountpoint).ctx("creating the export mount point", &mountpoint)?;
     let result = std::thread::scope(|s| {
         s.spawn(|| merged_tree(&layers, &mountpoint, out))
             .join()
-            .unwrap_or_else(|_| Err(Error::Invalid("the export thread panicked".into())))
+            .unwrap_or_else(|_| {
+                Err(Error::Panicked {
+                    what: "export thread",
+                })
+            })
     });
     let _ = std::fs::remove_dir(&mountpoint);
     result
@@ -60,12 +60,12 @@ fn merged_tree<W: Write>(layers: &[std::path::PathBuf], mountpoint: &Path, out: 
             rustix::thread::UnshareFlags::NEWNS | rustix::thread::UnshareFlags::FS,
         )
     }
-    .map_err(|e| Error::Invalid(format!("making a mount namespace for the export: {e}")))?;
+    .map_err(|e| Error::sys("making a mount namespace for the export")(e.into()))?;
     rustix::mount::mount_change(
         "/",
         rustix::mount::MountPropagationFlags::PRIVATE | rustix::mount::MountPropagationFlags::REC,
     )
-    .map_err(|e| Error::Invalid(format!("making the export's mounts private: {e}")))?;
+    .map_err(|e| Error::sys("making the export's mounts private")(e.into()))?;
     kist_runtime::mount_overlay_read_only(layers, mountpoint)?;
     Ok(kist_image::write_tree(mountpoint, TreeKind::Plain, out)?)
 }

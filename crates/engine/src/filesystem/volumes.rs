@@ -15,9 +15,11 @@ pub fn is_valid_name(name: &str) -> bool {
 /// Creates the volume if it does not exist; true if it is new (and so may be seeded).
 pub fn ensure(engine: &Engine, name: &str, anonymous: bool) -> Result<bool> {
     if !is_valid_name(name) {
-        return Err(Error::Invalid(format!(
-            "invalid volume name {name:?}: use letters, digits, '_', '.' and '-', starting with a letter or digit"
-        )));
+        return Err(Error::invalid_value(
+            "volume name",
+            name,
+            "use letters, digits, '_', '.' and '-', starting with a letter or digit",
+        ));
     }
     let data = engine.layout.volume_data(name);
     // The directory first: a record without its directory would be a lie.
@@ -33,7 +35,9 @@ pub fn inspect(engine: &Engine, name: &str) -> Result<serde_json::Value> {
     let v = engine
         .store
         .volume(name)?
-        .ok_or_else(|| Error::NotFound(format!("no such volume: {name}")))?;
+        .ok_or_else(|| Error::NoSuchVolume {
+            name: name.to_string(),
+        })?;
     Ok(serde_json::json!({
         "CreatedAt": v.created,
         "Driver": "local",
@@ -48,18 +52,19 @@ pub fn inspect(engine: &Engine, name: &str) -> Result<serde_json::Value> {
 /// Removes a volume; refuses one that a container uses.
 pub fn remove(engine: &Engine, name: &str) -> Result<()> {
     if engine.store.volume(name)?.is_none() {
-        return Err(Error::NotFound(format!("no such volume: {name}")));
+        return Err(Error::NoSuchVolume {
+            name: name.to_string(),
+        });
     }
     if !engine.store.delete_volume_if_unused(name)? {
         let users = engine.store.volume_users(name)?;
-        return Err(Error::Conflict(format!(
-            "volume {name} is in use by container {}: remove the container first",
-            users
+        return Err(Error::VolumeInUse {
+            name: name.to_string(),
+            containers: users
                 .iter()
-                .map(|u| &u[..12.min(u.len())])
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+                .map(|u| u[..12.min(u.len())].to_string())
+                .collect(),
+        });
     }
     let dir = engine.layout.volumes_dir().join(name);
     fs::remove_dir_all(&dir).ctx("removing volume directory", dir)

@@ -5,7 +5,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use crate::Engine;
-use crate::error::{Error, Result};
+use crate::error::{IoContext, Result};
 use crate::state::launch_config::LaunchConfig;
 use crate::state::store::ContainerRecord;
 
@@ -32,11 +32,7 @@ fn walk_upper(
     out: &mut Vec<Change>,
 ) -> Result<()> {
     let here = upper.join(rel);
-    let entries = std::fs::read_dir(&here).map_err(|e| Error::Io {
-        context: "reading the write layer",
-        path: here.clone(),
-        source: e,
-    })?;
+    let entries = std::fs::read_dir(&here).ctx("reading the write layer", &here)?;
     for entry in entries.flatten() {
         let path = rel.join(entry.file_name());
         let shown = format!("/{}", path.display());

@@ -1,24 +1,17 @@
 //! `kist top`: a running container's processes, found as those in its PID namespace.
 
-use crate::error::{Error, Result};
+use crate::error::{IoContext, Result};
 use crate::state::store::ContainerRecord;
 
 /// The processes of a running container, as rows of UID, PID, PPID, CMD (host PIDs, as
 /// Docker shows them).
 pub fn top(c: &ContainerRecord) -> Result<Vec<[String; 4]>> {
     let pid = crate::container::lifecycle::running_process(c)?.pid;
-    let ns = std::fs::read_link(format!("/proc/{pid}/ns/pid")).map_err(|e| Error::Io {
-        context: "reading the PID namespace of",
-        path: format!("/proc/{pid}").into(),
-        source: e,
-    })?;
+    let ns = std::fs::read_link(format!("/proc/{pid}/ns/pid"))
+        .ctx("reading the PID namespace of", format!("/proc/{pid}"))?;
     let mut rows = Vec::new();
     for entry in std::fs::read_dir("/proc")
-        .map_err(|e| Error::Io {
-            context: "listing",
-            path: "/proc".into(),
-            source: e,
-        })?
+        .ctx("listing", "/proc")?
         .flatten()
     {
         let Some(p) = entry

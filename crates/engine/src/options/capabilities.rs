@@ -104,16 +104,20 @@ pub(super) fn check_held(added: &[String]) -> Result<()> {
     for c in added.iter().filter(|c| *c != "ALL") {
         let index = ALL_CAPABILITIES.iter().position(|a| a == c).unwrap_or(0);
         if held & (1u64 << index) == 0 {
-            return Err(Error::Invalid(format!(
-                "--cap-add {c}: kist itself does not hold {c} on this host, so it cannot give it to a container"
-            )));
+            return Err(Error::invalid_option(
+                "--cap-add",
+                format!(
+                    "--cap-add {c}: kist itself does not hold {c} on this host, so it cannot give it to a container"
+                ),
+            ));
         }
     }
     Ok(())
 }
 
 /// `net_admin`, `CAP_NET_ADMIN`, `all` → `CAP_NET_ADMIN`, `ALL`.
-pub(super) fn name(raw: &str) -> Result<String> {
+/// `flag`: the flag that names it, `--cap-add` or `--cap-drop`.
+pub(super) fn name(flag: &'static str, raw: &str) -> Result<String> {
     let upper = raw.trim().to_ascii_uppercase();
     if upper == "ALL" {
         return Ok(upper);
@@ -126,8 +130,11 @@ pub(super) fn name(raw: &str) -> Result<String> {
     if ALL_CAPABILITIES.contains(&name.as_str()) {
         Ok(name)
     } else {
-        Err(Error::Invalid(format!(
-            "unknown capability {raw:?}: use a name such as NET_ADMIN or CAP_SYS_PTRACE, or ALL"
-        )))
+        Err(Error::invalid_option(
+            flag,
+            format!(
+                "unknown capability {raw:?}: use a name such as NET_ADMIN or CAP_SYS_PTRACE, or ALL"
+            ),
+        ))
     }
 }

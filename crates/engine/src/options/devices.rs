@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceCgroup, LinuxDeviceType};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 
 /// `--device HOST[:CONTAINER][:PERMISSIONS]`, resolved to the host's device node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +67,7 @@ pub(super) fn nodes(privileged: bool, devices: &[DeviceMapping]) -> Result<Vec<L
 
 /// `--device /dev/sda[:/dev/xvda][:rwm]`; a directory gives every device below it.
 pub(super) fn parse(value: &str) -> Result<Vec<DeviceMapping>> {
-    let bad = |why: String| Error::Invalid(format!("invalid --device {value:?}: {why}"));
+    let bad = |why: String| Error::invalid_value("--device", value, why);
     let parts: Vec<&str> = value.split(':').collect();
     let is_permissions = |s: &str| !s.is_empty() && s.chars().all(|c| "rwm".contains(c));
     let (host, container, permissions) = match parts.as_slice() {
@@ -137,11 +137,7 @@ fn mapping(
 /// Device nodes below `dir`, recursively.
 fn devices_below(dir: &Path) -> Result<Vec<(PathBuf, std::fs::Metadata)>> {
     let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::Io {
-        context: "listing",
-        path: dir.to_path_buf(),
-        source: e,
-    })?;
+    let entries = std::fs::read_dir(dir).ctx("listing", dir)?;
     for entry in entries.flatten() {
         let path = entry.path();
         let Ok(m) = std::fs::symlink_metadata(&path) else {
@@ -172,11 +168,7 @@ fn host_devices() -> Result<Vec<DeviceMapping>> {
         "/dev/urandom",
     ];
     let mut out = Vec::new();
-    let entries = std::fs::read_dir("/dev").map_err(|e| Error::Io {
-        context: "listing",
-        path: "/dev".into(),
-        source: e,
-    })?;
+    let entries = std::fs::read_dir("/dev").ctx("listing", "/dev")?;
     for entry in entries.flatten() {
         let path = entry.path();
         if skip_dirs.iter().any(|d| path == Path::new(d))

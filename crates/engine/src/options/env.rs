@@ -8,9 +8,11 @@ use crate::error::{Error, IoContext, Result};
 pub fn resolve_env(value: &str) -> Result<Option<String>> {
     let key = value.split('=').next().unwrap_or("");
     if key.is_empty() || key.chars().any(char::is_whitespace) {
-        return Err(Error::Invalid(format!(
-            "invalid environment variable {value:?}: expected KEY=VALUE or KEY"
-        )));
+        return Err(Error::invalid_value(
+            "environment variable",
+            value,
+            "expected KEY=VALUE or KEY",
+        ));
     }
     if value.contains('=') {
         Ok(Some(value.to_string()))
@@ -29,11 +31,14 @@ pub fn parse_env_file(path: &Path) -> Result<Vec<String>> {
             continue;
         }
         let resolved = resolve_env(line).map_err(|_| {
-            Error::Invalid(format!(
-                "{}:{}: invalid line {line:?}: expected KEY=VALUE",
-                path.display(),
-                i + 1
-            ))
+            Error::invalid_option(
+                "--env-file",
+                format!(
+                    "{}:{}: invalid line {line:?}: expected KEY=VALUE",
+                    path.display(),
+                    i + 1
+                ),
+            )
         })?;
         out.extend(resolved);
     }

@@ -1,6 +1,7 @@
 //! Resource limits (`--memory`, `--cpus`, `--pids-limit`, `--ulimit`...), checked the way Docker
 //! checks them and turned into the OCI `linux.resources` of a container's spec.
 
+use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxMemory, LinuxPids, LinuxResources};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -34,7 +35,7 @@ pub struct Limits {
 
 /// Parses Docker's `--ulimit nofile=1024:2048` (or `nofile=1024`: soft and hard alike).
 pub fn parse_ulimit(value: &str) -> Result<(String, u64, u64)> {
-    let bad = |why: &str| Error::Invalid(format!("invalid ulimit {value:?}: {why}"));
+    let bad = |why: &str| Error::invalid_value("ulimit", value, why);
     let (name, limits) = value
         .split_once('=')
         .ok_or_else(|| bad("use NAME=SOFT[:HARD], like nofile=1024:2048"))?;
@@ -83,80 +84,113 @@ pub fn parse_ulimit(value: &str) -> Result<(String, u64, u64)> {
 impl Limits {
     /// Checks the values the way Docker does, before anything is created.
     pub fn validate(&self) -> Result<()> {
-        let invalid = |m: String| Err(Error::Invalid(m));
+        self.validate_memory()?;
+        if let Some(adj) = self.oom_score_adj
+            && !(-1000..=1000).contains(&adj)
+        {
+            return Err(Error::invalid_option(
+                "--oom-score-adj",
+                format!("invalid --oom-score-adj {adj}: it must be between -1000 and 1000"),
+            ));
+        }
+        self.validate_cpu()?;
+        if let Some(w) = self.blkio_weight
+            && !(10..=1000).contains(&w)
+        {
+            return Err(Error::invalid_option(
+                "--blkio-weight",
+                format!("invalid --blkio-weight {w}: it must be between 10 and 1000"),
+            ));
+        }
+        for set in [&self.cpuset_cpus, &self.cpuset_mems].into_iter().flatten() {
+            if !is_cpu_list(set) {
+                return Err(Error::invalid_value(
+                    "cpuset",
+                    set.as_str(),
+                    "use a list like 0-2,4",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_memory(&self) -> Result<()> {
         const MIN_MEMORY: i64 = 6 * 1024 * 1024;
         if let Some(m) = self.memory
             && m < MIN_MEMORY
         {
-            return invalid("minimum memory limit allowed is 6MB".into());
+            return Err(Error::invalid_option(
+                "--memory",
+                "minimum memory limit allowed is 6MB",
+            ));
         }
         if let Some(r) = self.memory_reservation {
             if r < MIN_MEMORY {
-                return invalid("minimum memory reservation allowed is 6MB".into());
+                return Err(Error::invalid_option(
+                    "--memory-reservation",
+                    "minimum memory reservation allowed is 6MB",
+                ));
             }
             if self.memory.is_some_and(|m| m < r) {
-                return invalid(
-                    "--memory-reservation must be below --memory: the soft limit cannot pass the hard one".into(),
-                );
+                return Err(Error::invalid_option(
+                    "--memory-reservation",
+                    "--memory-reservation must be below --memory: the soft limit cannot pass the hard one",
+                ));
             }
         }
         if let (Some(s), Some(m)) = (self.memory_swap, self.memory)
             && s != -1
             && s < m
         {
-            return invalid(
-                "--memory-swap must be at least --memory (or -1 for unlimited swap)".into(),
-            );
-        }
-        if self.memory_swap.is_some() && self.memory.is_none() {
-            return invalid("--memory-swap needs --memory".into());
-        }
-        if let Some(adj) = self.oom_score_adj
-            && !(-1000..=1000).contains(&adj)
-        {
-            return invalid(format!(
-                "invalid --oom-score-adj {adj}: it must be between -1000 and 1000"
+            return Err(Error::invalid_option(
+                "--memory-swap",
+                "--memory-swap must be at least --memory (or -1 for unlimited swap)",
             ));
         }
+        if self.memory_swap.is_some() && self.memory.is_none() {
+            return Err(Error::invalid_option(
+                "--memory-swap",
+                "--memory-swap needs --memory",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_cpu(&self) -> Result<()> {
         if let Some(c) = self.cpus
             && !(c > 0.0 && c <= 1024.0)
         {
-            return invalid(format!(
-                "invalid --cpus {c}: give a positive number of CPUs"
+            return Err(Error::invalid_option(
+                "--cpus",
+                format!("invalid --cpus {c}: give a positive number of CPUs"),
             ));
         }
         if self.cpus.is_some() && (self.cpu_period.is_some() || self.cpu_quota.is_some()) {
-            return invalid(
-                "conflicting options: --cpus and --cpu-period/--cpu-quota cannot both be set"
-                    .into(),
-            );
+            return Err(Error::invalid_option(
+                "--cpus",
+                "conflicting options: --cpus and --cpu-period/--cpu-quota cannot both be set",
+            ));
         }
         if let Some(p) = self.cpu_period
             && !(1000..=1_000_000).contains(&p)
         {
-            return invalid(format!(
-                "invalid --cpu-period {p}: it must be between 1000 (1ms) and 1000000 (1s) microseconds"
+            return Err(Error::invalid_option(
+                "--cpu-period",
+                format!(
+                    "invalid --cpu-period {p}: it must be between 1000 (1ms) and 1000000 (1s) microseconds"
+                ),
             ));
         }
         if let Some(q) = self.cpu_quota
             && q != -1
             && q < 1000
         {
-            return invalid(format!(
-                "invalid --cpu-quota {q}: it must be at least 1000 (1ms) microseconds, or -1 for none"
+            return Err(Error::invalid_option(
+                "--cpu-quota",
+                format!(
+                    "invalid --cpu-quota {q}: it must be at least 1000 (1ms) microseconds, or -1 for none"
+                ),
             ));
-        }
-        if let Some(w) = self.blkio_weight
-            && !(10..=1000).contains(&w)
-        {
-            return invalid(format!(
-                "invalid --blkio-weight {w}: it must be between 10 and 1000"
-            ));
-        }
-        for set in [&self.cpuset_cpus, &self.cpuset_mems].into_iter().flatten() {
-            if !is_cpu_list(set) {
-                return invalid(format!("invalid cpuset {set:?}: use a list like 0-2,4"));
-            }
         }
         Ok(())
     }
@@ -192,47 +226,56 @@ impl Limits {
 
     /// Whether any cgroup limit is set (ulimits and oom_score_adj are not cgroup limits).
     pub fn has_cgroup_limits(&self) -> bool {
-        self.to_spec() != serde_json::json!({})
+        self.to_spec() != LinuxResources::default()
     }
 
     /// The OCI `linux.resources` for these limits.
-    pub fn to_spec(&self) -> serde_json::Value {
-        let mut r = serde_json::json!({});
-        if let Some(m) = self.memory {
-            r["memory"]["limit"] = m.into();
-            if let Some(s) = self.memory_swap {
-                r["memory"]["swap"] = s.into();
-            }
+    pub fn to_spec(&self) -> LinuxResources {
+        let mut r = LinuxResources::default();
+        r.set_memory(self.memory_spec());
+        r.set_pids(self.pids.map(|limit| {
+            let mut p = LinuxPids::default();
+            p.set_limit(limit);
+            p
+        }));
+        r.set_cpu(self.cpu_spec());
+        r.set_block_io(self.blkio_weight.map(|w| {
+            let mut b = LinuxBlockIo::default();
+            b.set_weight(Some(w));
+            b
+        }));
+        r
+    }
+
+    fn memory_spec(&self) -> Option<LinuxMemory> {
+        if self.memory.is_none() && self.memory_reservation.is_none() {
+            return None;
         }
-        if let Some(m) = self.memory_reservation {
-            r["memory"]["reservation"] = m.into();
-        }
-        if let Some(p) = self.pids {
-            r["pids"]["limit"] = p.into();
-        }
-        if let Some(c) = self.cpus {
-            r["cpu"]["period"] = 100_000.into();
-            r["cpu"]["quota"] = ((c * 100_000.0) as i64).into();
+        let mut m = LinuxMemory::default();
+        m.set_limit(self.memory);
+        // Swap means memory plus swap: only with a memory limit.
+        m.set_swap(self.memory.and(self.memory_swap));
+        m.set_reservation(self.memory_reservation);
+        Some(m)
+    }
+
+    fn cpu_spec(&self) -> Option<LinuxCpu> {
+        let mut c = LinuxCpu::default();
+        if let Some(cpus) = self.cpus {
+            // --cpus is a quota over Docker's 100 ms period.
+            c.set_period(Some(100_000));
+            c.set_quota(Some((cpus * 100_000.0) as i64));
         }
         if let Some(p) = self.cpu_period {
-            r["cpu"]["period"] = p.into();
+            c.set_period(Some(p));
         }
         if let Some(q) = self.cpu_quota {
-            r["cpu"]["quota"] = q.into();
+            c.set_quota(Some(q));
         }
-        if let Some(s) = self.cpu_shares {
-            r["cpu"]["shares"] = s.into();
-        }
-        if let Some(c) = &self.cpuset_cpus {
-            r["cpu"]["cpus"] = c.clone().into();
-        }
-        if let Some(m) = &self.cpuset_mems {
-            r["cpu"]["mems"] = m.clone().into();
-        }
-        if let Some(w) = self.blkio_weight {
-            r["blockIO"]["weight"] = w.into();
-        }
-        r
+        c.set_shares(self.cpu_shares);
+        c.set_cpus(self.cpuset_cpus.clone());
+        c.set_mems(self.cpuset_mems.clone());
+        (c != LinuxCpu::default()).then_some(c)
     }
 }
 
@@ -251,6 +294,31 @@ fn is_cpu_list(set: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_become_linux_resources() {
+        let limits = Limits {
+            memory: Some(64 << 20),
+            memory_swap: Some(-1),
+            cpus: Some(1.5),
+            pids: Some(50),
+            blkio_weight: Some(300),
+            ..Default::default()
+        };
+        let r = limits.to_spec();
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "memory": {"limit": 64 << 20, "swap": -1},
+                "cpu": {"period": 100000, "quota": 150000},
+                "pids": {"limit": 50},
+                "blockIO": {"weight": 300},
+            })
+        );
+        assert!(limits.has_cgroup_limits());
+        assert!(!Limits::default().has_cgroup_limits());
+    }
 
     #[test]
     fn ulimits() {

@@ -26,11 +26,7 @@ impl LogOptions {
     pub fn parse(opts: &[String]) -> Result<LogOptions> {
         let mut out = LogOptions::default();
         for o in opts {
-            let bad = || {
-                Error::Invalid(format!(
-                    "invalid log option {o:?}: use max-size=SIZE or max-file=N"
-                ))
-            };
+            let bad = || Error::invalid_value("log option", o, "use max-size=SIZE or max-file=N");
             match o.split_once('=') {
                 Some(("max-size", v)) => {
                     out.max_size = Some(super::units::parse_bytes(v).map_err(|_| bad())?)

@@ -17,9 +17,10 @@ impl NetworkMode {
         match s {
             "none" => Ok(NetworkMode::None),
             "host" => Ok(NetworkMode::Host),
-            other => Err(Error::Invalid(format!(
-                "network {other:?} is not available: use --network none or --network host"
-            ))),
+            other => Err(Error::invalid_option(
+                "--network",
+                format!("network {other:?} is not available: use --network none or --network host"),
+            )),
         }
     }
 }

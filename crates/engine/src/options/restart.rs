@@ -22,9 +22,11 @@ impl RestartPolicy {
     /// Docker's `--restart` values: `no`, `on-failure[:N]`, `always`, `unless-stopped`.
     pub fn parse(s: &str) -> Result<RestartPolicy> {
         let bad = || {
-            Error::Invalid(format!(
-                "invalid restart policy {s:?}: use no, on-failure[:N], always or unless-stopped"
-            ))
+            Error::invalid_value(
+                "restart policy",
+                s,
+                "use no, on-failure[:N], always or unless-stopped",
+            )
         };
         Ok(match s.split_once(':') {
             None => match s {

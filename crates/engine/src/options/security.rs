@@ -69,12 +69,12 @@ impl Security {
             cap_add: flags
                 .cap_add
                 .iter()
-                .map(|c| capabilities::name(c))
+                .map(|c| capabilities::name("--cap-add", c))
                 .collect::<Result<_>>()?,
             cap_drop: flags
                 .cap_drop
                 .iter()
-                .map(|c| capabilities::name(c))
+                .map(|c| capabilities::name("--cap-drop", c))
                 .collect::<Result<_>>()?,
             privileged: flags.privileged,
             security_opt: flags.security_opt.clone(),
@@ -94,15 +94,17 @@ impl Security {
         for kv in &flags.sysctls {
             let (k, v) = kv
                 .split_once('=')
-                .ok_or_else(|| Error::Invalid(format!("invalid --sysctl {kv:?}: use KEY=VALUE")))?;
+                .ok_or_else(|| Error::invalid_value("--sysctl", kv, "use KEY=VALUE"))?;
             check_sysctl(k, network)?;
             s.sysctls.insert(k.to_string(), v.to_string());
         }
         for g in &flags.group_add {
             if g.is_empty() || g.contains(':') {
-                return Err(Error::Invalid(format!(
-                    "invalid --group-add {g:?}: give a group name or number"
-                )));
+                return Err(Error::invalid_value(
+                    "--group-add",
+                    g,
+                    "give a group name or number",
+                ));
             }
         }
         Ok(s)
@@ -118,10 +120,18 @@ impl Security {
             ("no-new-privileges", Some("false")) => self.no_new_privileges = false,
             ("seccomp", Some("unconfined")) => self.seccomp = SeccompChoice::Unconfined,
             ("seccomp", Some(path)) if !path.is_empty() => {
-                let content = std::fs::read_to_string(path)
-                    .map_err(|e| Error::Invalid(format!("opening seccomp profile {path}: {e}")))?;
-                kist_runtime::seccomp::Profile::from_json(&content)
-                    .map_err(|e| Error::Invalid(format!("invalid seccomp profile {path}: {e}")))?;
+                let content = std::fs::read_to_string(path).map_err(|source| {
+                    Error::UnreadableSeccompProfile {
+                        path: path.into(),
+                        source,
+                    }
+                })?;
+                kist_runtime::seccomp::Profile::from_json(&content).map_err(|source| {
+                    Error::InvalidSeccompProfile {
+                        path: path.into(),
+                        source,
+                    }
+                })?;
                 self.seccomp = SeccompChoice::Profile {
                     path: PathBuf::from(path),
                     content,
@@ -129,14 +139,19 @@ impl Security {
             }
             ("systempaths", Some("unconfined")) => self.unconfined_paths = true,
             ("label" | "apparmor", Some(_)) => {
-                return Err(Error::Invalid(format!(
-                    "--security-opt {opt}: this host has neither SELinux nor AppArmor, so kist does not support it"
-                )));
+                return Err(Error::invalid_option(
+                    "--security-opt",
+                    format!(
+                        "--security-opt {opt}: this host has neither SELinux nor AppArmor, so kist does not support it"
+                    ),
+                ));
             }
             _ => {
-                return Err(Error::Invalid(format!(
-                    "invalid --security-opt {opt:?}: use seccomp=unconfined|FILE, no-new-privileges[=true|false] or systempaths=unconfined"
-                )));
+                return Err(Error::invalid_value(
+                    "--security-opt",
+                    opt,
+                    "use seccomp=unconfined|FILE, no-new-privileges[=true|false] or systempaths=unconfined",
+                ));
             }
         }
         Ok(())
@@ -192,15 +207,21 @@ fn check_sysctl(key: &str, network: NetworkMode) -> Result<()> {
     }
     if key.starts_with("net.") {
         return match network {
-            NetworkMode::Host => Err(Error::Invalid(format!(
-                "--sysctl {key}: the container shares the host's network namespace, so it cannot set net.* keys"
-            ))),
+            NetworkMode::Host => Err(Error::invalid_option(
+                "--sysctl",
+                format!(
+                    "--sysctl {key}: the container shares the host's network namespace, so it cannot set net.* keys"
+                ),
+            )),
             NetworkMode::None => Ok(()),
         };
     }
-    Err(Error::Invalid(format!(
-        "--sysctl {key} is not allowed: it is not namespaced, so it would change the host; only net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* can be set"
-    )))
+    Err(Error::invalid_option(
+        "--sysctl",
+        format!(
+            "--sysctl {key} is not allowed: it is not namespaced, so it would change the host; only net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* can be set"
+        ),
+    ))
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ impl VolumeSpec {
 
 /// Parses a `-v` value the way Docker does.
 pub fn parse_volume(value: &str) -> Result<VolumeSpec> {
-    let bad = |why: &str| Error::Invalid(format!("invalid volume specification {value:?}: {why}"));
+    let bad = |why: &str| Error::invalid_value("volume specification", value, why);
     let parts: Vec<&str> = value.split(':').collect();
     let (source, target, mode) = match parts.as_slice() {
         [target] => (None, *target, None),

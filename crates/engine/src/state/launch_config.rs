@@ -61,8 +61,7 @@ impl LaunchConfig {
     pub fn save(&self, container_dir: &Path) -> Result<()> {
         let path = container_dir.join(FILE);
         let temp = container_dir.join(".launch.json.new");
-        let bytes = serde_json::to_vec(self)
-            .map_err(|e| Error::Invalid(format!("saving the launch configuration: {e}")))?;
+        let bytes = serde_json::to_vec(self).map_err(Error::Unsaved)?;
         // It holds the container's environment: root's alone.
         crate::state::private_file::replace(&path, &temp, &bytes)
     }
@@ -70,7 +69,6 @@ impl LaunchConfig {
     pub fn load(container_dir: &Path) -> Result<LaunchConfig> {
         let path = container_dir.join(FILE);
         let bytes = std::fs::read(&path).ctx("reading", &path)?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
+        serde_json::from_slice(&bytes).map_err(|source| Error::Unreadable { path, source })
     }
 }

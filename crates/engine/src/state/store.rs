@@ -275,10 +275,10 @@ impl Store {
                         |r| r.get(0),
                     )
                     .unwrap_or_default();
-                return Err(Error::Conflict(format!(
-                    "the container name \"/{}\" is already in use by container {}: remove (or rename) that container to reuse the name",
-                    c.name, holder
-                )));
+                return Err(Error::NameInUse {
+                    name: c.name.clone(),
+                    holder: Some(holder),
+                });
             }
             Err(e) => return Err(e.into()),
         }
@@ -361,9 +361,10 @@ impl Store {
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == ErrorCode::ConstraintViolation =>
             {
-                Err(Error::Conflict(format!(
-                    "the container name \"/{name}\" is already in use"
-                )))
+                Err(Error::NameInUse {
+                    name: name.to_string(),
+                    holder: None,
+                })
             }
             Err(e) => Err(e.into()),
         }
@@ -476,7 +477,9 @@ impl Store {
         if let Some(c) = exact {
             return Ok(c);
         }
-        let not_found = || Error::NotFound(format!("no such container: {reference}"));
+        let not_found = || Error::NoSuchContainer {
+            reference: reference.to_string(),
+        };
         if reference.is_empty() || !reference.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(not_found());
         }
@@ -489,14 +492,10 @@ impl Store {
         match found.len() {
             0 => Err(not_found()),
             1 => Ok(found.into_iter().next().ok_or_else(not_found)?),
-            _ => Err(Error::Invalid(format!(
-                "container reference {reference:?} is ambiguous: it matches {}",
-                found
-                    .iter()
-                    .map(ContainerRecord::short_id)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
+            _ => Err(Error::AmbiguousContainer {
+                reference: reference.to_string(),
+                matches: found.iter().map(|c| c.short_id().to_string()).collect(),
+            }),
         }
     }
 
@@ -603,7 +602,7 @@ mod tests {
         );
         assert!(matches!(
             store.find_container("zzz"),
-            Err(Error::NotFound(_))
+            Err(Error::NoSuchContainer { .. })
         ));
     }
 
