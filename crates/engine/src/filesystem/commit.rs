@@ -5,11 +5,12 @@
 use std::io::Read;
 
 use kist_image::{Digest, LayerCommit, Reference, TreeKind};
-use serde_json::{Value, json};
 
 use crate::Engine;
 use crate::container::freeze::Freeze;
 use crate::error::{Error, Result};
+pub use crate::filesystem::image_changes::apply_change;
+use crate::filesystem::image_changes::apply_container_settings;
 use crate::state::container_dirs::ContainerDirs;
 use crate::state::store::{ContainerRecord, ContainerState};
 
@@ -39,12 +40,7 @@ pub fn commit(
             image: c.image.clone(),
             source,
         })?;
-    let mut config = base
-        .config
-        .config()
-        .as_ref()
-        .map(|c| serde_json::to_value(c).unwrap_or_default())
-        .unwrap_or_else(|| json!({}));
+    let mut config = base.config.config().clone().unwrap_or_default();
     apply_container_settings(&mut config, c, &base);
     for change in &opts.changes {
         apply_change(&mut config, change)?;
@@ -99,209 +95,5 @@ impl Read for DrainOnDrop {
 impl Drop for DrainOnDrop {
     fn drop(&mut self) {
         let _ = std::io::copy(&mut self.0, &mut std::io::sink());
-    }
-}
-
-/// The container's own command and environment, as Docker's commit keeps them.
-fn apply_container_settings(config: &mut Value, c: &ContainerRecord, base: &kist_image::Image) {
-    let recorded: Value = serde_json::from_str(&c.config).unwrap_or_default();
-    let image_env: Vec<String> = config["Env"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(env) = recorded["Env"].as_array() {
-        // HOSTNAME and HOME are set for each container, not part of what it was given.
-        let env: Vec<Value> = env
-            .iter()
-            .filter(|v| {
-                let kv = v.as_str().unwrap_or_default();
-                let key = kv.split('=').next().unwrap_or_default();
-                !["HOSTNAME", "HOME"].contains(&key) || image_env.iter().any(|e| e == kv)
-            })
-            .cloned()
-            .collect();
-        config["Env"] = Value::Array(env);
-    }
-    let args: Vec<String> = serde_json::from_value(recorded["Cmd"].clone()).unwrap_or_default();
-    let entrypoint = base
-        .config
-        .config()
-        .as_ref()
-        .and_then(|c| c.entrypoint().clone())
-        .unwrap_or_default();
-    if args.is_empty() {
-        return;
-    }
-    if args.starts_with(&entrypoint) {
-        config["Cmd"] = json!(args[entrypoint.len()..]);
-    } else {
-        config["Entrypoint"] = json!([args[0]]);
-        config["Cmd"] = json!(args[1..]);
-    }
-}
-
-/// Applies one Dockerfile instruction of `commit -c` to an image config.
-pub fn apply_change(config: &mut Value, change: &str) -> Result<()> {
-    let bad = |why: &str| Error::invalid_value("change", change, why);
-    let (instruction, rest) = change
-        .trim()
-        .split_once(char::is_whitespace)
-        .map(|(i, r)| (i.to_ascii_uppercase(), r.trim()))
-        .ok_or_else(|| bad("give an instruction and its value, like CMD [\"sh\"]"))?;
-    match instruction.as_str() {
-        "CMD" | "ENTRYPOINT" => {
-            let key = if instruction == "CMD" {
-                "Cmd"
-            } else {
-                "Entrypoint"
-            };
-            config[key] = json!(command_form(rest));
-        }
-        "ENV" => {
-            let pairs = key_values(rest).ok_or_else(|| bad("use ENV KEY=VALUE"))?;
-            for (k, v) in pairs {
-                set_env(config, &k, &v);
-            }
-        }
-        "LABEL" => {
-            let pairs = key_values(rest).ok_or_else(|| bad("use LABEL KEY=VALUE"))?;
-            for (k, v) in pairs {
-                config["Labels"][k] = json!(v);
-            }
-        }
-        "EXPOSE" => {
-            for port in rest.split_whitespace() {
-                let port = if port.contains('/') {
-                    port.to_string()
-                } else {
-                    format!("{port}/tcp")
-                };
-                let number = port.split('/').next().unwrap_or_default();
-                if number.parse::<u16>().is_err() {
-                    return Err(bad("a port is a number, like 80 or 53/udp"));
-                }
-                config["ExposedPorts"][port] = json!({});
-            }
-        }
-        "VOLUME" => {
-            let list = serde_json::from_str::<Vec<String>>(rest)
-                .unwrap_or_else(|_| rest.split_whitespace().map(String::from).collect());
-            for v in list {
-                config["Volumes"][v] = json!({});
-            }
-        }
-        "USER" => config["User"] = json!(rest),
-        "WORKDIR" => {
-            if !rest.starts_with('/') {
-                return Err(bad("the working directory must be absolute"));
-            }
-            config["WorkingDir"] = json!(rest);
-        }
-        "STOPSIGNAL" => config["StopSignal"] = json!(rest),
-        other => {
-            return Err(bad(&format!(
-                "{other} cannot be changed; use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR or STOPSIGNAL"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// `["a", "b"]` (exec form) as it is, anything else (shell form) through `/bin/sh -c`.
-fn command_form(value: &str) -> Vec<String> {
-    if value.starts_with('[')
-        && let Ok(list) = serde_json::from_str::<Vec<String>>(value)
-    {
-        return list;
-    }
-    vec!["/bin/sh".into(), "-c".into(), value.into()]
-}
-
-/// `K=V K2="V 2"` or the old `K V` form.
-fn key_values(value: &str) -> Option<Vec<(String, String)>> {
-    if !value.contains('=') {
-        let (k, v) = value.split_once(char::is_whitespace)?;
-        return Some(vec![(k.to_string(), v.trim().to_string())]);
-    }
-    let mut out = Vec::new();
-    let mut rest = value.trim();
-    while !rest.is_empty() {
-        let (k, after) = rest.split_once('=')?;
-        let (v, next) = if let Some(quoted) = after.strip_prefix('"') {
-            let end = quoted.find('"')?;
-            (&quoted[..end], &quoted[end + 1..])
-        } else {
-            match after.find(char::is_whitespace) {
-                Some(i) => (&after[..i], &after[i..]),
-                None => (after, ""),
-            }
-        };
-        if k.is_empty() || k.contains(char::is_whitespace) {
-            return None;
-        }
-        out.push((k.to_string(), v.to_string()));
-        rest = next.trim_start();
-    }
-    Some(out)
-}
-
-fn set_env(config: &mut Value, key: &str, value: &str) {
-    let entry = json!(format!("{key}={value}"));
-    let env = config["Env"].as_array_mut();
-    match env {
-        Some(list) => {
-            let prefix = format!("{key}=");
-            match list
-                .iter_mut()
-                .find(|e| e.as_str().is_some_and(|s| s.starts_with(&prefix)))
-            {
-                Some(e) => *e = entry,
-                None => list.push(entry),
-            }
-        }
-        None => config["Env"] = json!([entry]),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn changes_like_a_dockerfile() {
-        let mut c = json!({"Env": ["PATH=/bin", "A=1"]});
-        for change in [
-            r#"CMD ["echo", "hi"]"#,
-            "ENTRYPOINT /bin/run --now",
-            "ENV A=2 B=\"two words\"",
-            "ENV C 3",
-            "LABEL version=1.0",
-            "EXPOSE 80 53/udp",
-            "USER nobody",
-            "WORKDIR /srv",
-            "VOLUME /data",
-        ] {
-            apply_change(&mut c, change).unwrap();
-        }
-        assert_eq!(c["Cmd"], json!(["echo", "hi"]));
-        assert_eq!(c["Entrypoint"], json!(["/bin/sh", "-c", "/bin/run --now"]));
-        assert_eq!(c["Env"], json!(["PATH=/bin", "A=2", "B=two words", "C=3"]));
-        assert_eq!(c["Labels"]["version"], "1.0");
-        assert_eq!(c["ExposedPorts"], json!({"80/tcp": {}, "53/udp": {}}));
-        assert_eq!(c["User"], "nobody");
-        assert_eq!(c["WorkingDir"], "/srv");
-        assert_eq!(c["Volumes"], json!({"/data": {}}));
-    }
-
-    #[test]
-    fn bad_changes_are_refused() {
-        let mut c = json!({});
-        for change in ["RUN make", "CMD", "EXPOSE eighty", "WORKDIR relative"] {
-            assert!(apply_change(&mut c, change).is_err(), "{change}");
-        }
     }
 }

@@ -4,4 +4,5 @@
 pub mod commit;
 pub mod cp;
 pub mod export;
+mod image_changes;
 pub mod volumes;
