@@ -1,6 +1,6 @@
 //! kist's engine: containers, volumes and their state, and the turning of a user's `run`
 //! options into an OCI runtime spec for the runtime core.
-// inspect's Docker-shaped JSON is one large json! literal.
+// inspect's Docker-shaped JSON is made of large json! literals.
 #![recursion_limit = "256"]
 
 mod container;

@@ -4,6 +4,7 @@
 //! code is passed back.
 
 use kist_runtime::Join;
+use oci_spec::runtime::Process;
 
 use crate::Engine;
 use crate::container::user::resolve_user;
@@ -38,6 +39,42 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
     }
     let pid = crate::container::lifecycle::running_process(c)?.pid;
     let config = LaunchConfig::load(&engine.layout.container_dir(&c.id))?;
+    let process = exec_process(engine, c, &config, opts)?;
+    if kist_runtime::sealed::needs_sealed_exe(&process) {
+        // Starts this command again from kist's sealed binary; returns only if it already is.
+        kist_runtime::sealed::reexec_sealed()?;
+    }
+    let cgroup = kist_runtime::Cgroup::of_spec(&config.spec)?;
+    let seccomp = crate::container::seccomp_cache::filter_for(&engine.layout, &config.security)?;
+    drop(owned);
+    if opts.detach {
+        return start_detached(pid, &process, cgroup, seccomp.as_ref());
+    }
+    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
+    let mut created = kist_runtime::join(Join {
+        pid,
+        process: &process,
+        stdio,
+        detach: false,
+        cgroup,
+        seccomp: seccomp.as_ref(),
+    })?;
+    // Only now: the signalfd is a descriptor of kist's that the child must not have. A
+    // signal sent before this ends kist, and the child with it, before the program started.
+    let signals = kist_runtime::block_forwarded_signals()?;
+    created.wait_ready()?;
+    let io = io.with_console(created.take_console());
+    let running = created.start()?;
+    Ok(kist_runtime::run_foreground(running, io, &signals)?.code())
+}
+
+/// The container's process settings with the user's: command, terminal, `-e`, `-w`, `-u`.
+fn exec_process(
+    engine: &Engine,
+    c: &ContainerRecord,
+    config: &LaunchConfig,
+    opts: &ExecOptions,
+) -> Result<Process> {
     let mut process = config
         .spec
         .process()
@@ -83,51 +120,36 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
         user.set_gid(resolved.gid);
         user.set_additional_gids(Some(resolved.additional_gids));
     }
-    if kist_runtime::sealed::needs_sealed_exe(&process) {
-        // Starts this command again from kist's sealed binary; returns only if it already is.
-        kist_runtime::sealed::reexec_sealed()?;
-    }
-    let cgroup = kist_runtime::Cgroup::of_spec(&config.spec)?;
-    let seccomp = crate::container::seccomp_cache::filter_for(&engine.layout, &config.security)?;
-    drop(owned);
-    if opts.detach {
-        let null = || -> Result<std::os::fd::OwnedFd> {
-            Ok(std::fs::File::options()
-                .read(true)
-                .write(true)
-                .open("/dev/null")
-                .ctx("opening", "/dev/null")?
-                .into())
-        };
-        let created = kist_runtime::join(Join {
-            pid,
-            process: &process,
-            stdio: kist_runtime::Stdio::Fds {
-                stdin: null()?,
-                stdout: null()?,
-                stderr: null()?,
-            },
-            detach: true,
-            cgroup: cgroup.clone(),
-            seccomp: seccomp.as_ref(),
-        })?;
-        created.start()?;
-        return Ok(0);
-    }
-    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
-    let mut created = kist_runtime::join(Join {
+    Ok(process)
+}
+
+/// `exec -d`: the command runs on with /dev/null as its streams; nothing waits for it.
+fn start_detached(
+    pid: i32,
+    process: &Process,
+    cgroup: Option<kist_runtime::Cgroup>,
+    seccomp: Option<&kist_runtime::seccomp::Filter>,
+) -> Result<i32> {
+    let null = || -> Result<std::os::fd::OwnedFd> {
+        Ok(std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .ctx("opening", "/dev/null")?
+            .into())
+    };
+    let created = kist_runtime::join(Join {
         pid,
-        process: &process,
-        stdio,
-        detach: false,
+        process,
+        stdio: kist_runtime::Stdio::Fds {
+            stdin: null()?,
+            stdout: null()?,
+            stderr: null()?,
+        },
+        detach: true,
         cgroup,
-        seccomp: seccomp.as_ref(),
+        seccomp,
     })?;
-    // Only now: the signalfd is a descriptor of kist's that the child must not have. A
-    // signal sent before this ends kist, and the child with it, before the program started.
-    let signals = kist_runtime::block_forwarded_signals()?;
-    created.wait_ready()?;
-    let io = io.with_console(created.take_console());
-    let running = created.start()?;
-    Ok(kist_runtime::run_foreground(running, io, &signals)?.code())
+    created.start()?;
+    Ok(0)
 }
