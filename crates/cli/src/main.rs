@@ -965,7 +965,7 @@ fn inspect(
             Some(other) => anyhow::bail!("--type {other:?}: use container or image"),
             None => match container() {
                 Ok(d) => d,
-                Err(kist_engine::Error::NotFound(_)) => {
+                Err(kist_engine::Error::NoSuchContainer { .. }) => {
                     kist_engine::inspect::image(engine, name)
                         .map_err(|_| anyhow::anyhow!("no such object: {name}"))?
                 }

@@ -6,7 +6,7 @@ use kist_image::{Digest, Reference};
 
 use crate::Engine;
 use crate::error::{Error, Result};
-use crate::store::ContainerState;
+use crate::state::store::ContainerState;
 
 /// What a removal did, in Docker's words: "Untagged: NAME", "Deleted: sha256:…".
 #[derive(Debug, Default)]
@@ -52,28 +52,26 @@ pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<Removed> {
         return Ok(removed);
     }
     if by_name.is_none() && names.len() > 1 && !force {
-        return Err(Error::Conflict(format!(
-            "unable to delete {short} (must be forced): image is referenced in multiple repositories ({})",
-            names
-                .iter()
-                .map(|r| r.familiar())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+        return Err(Error::ImageHasNames {
+            image: short,
+            names: names.iter().map(|r| r.familiar()).collect(),
+        });
     }
     if let Some((container, running)) = users.first() {
-        let state = if *running { "running" } else { "stopped" };
+        let container = container.get(..12).unwrap_or(container).to_string();
         if *running && by_name.is_none() {
-            return Err(Error::Conflict(format!(
-                "unable to delete {short} (cannot be forced): image is being used by running container {}",
-                &container[..12]
-            )));
+            return Err(Error::ImageUsedByRunning {
+                image: short,
+                container,
+            });
         }
         if !force {
-            return Err(Error::Conflict(format!(
-                "unable to remove {name} (must be forced): the {state} container {} uses image {short}",
-                &container[..12]
-            )));
+            return Err(Error::ImageInUse {
+                reference: name.to_string(),
+                image: short,
+                container,
+                running: *running,
+            });
         }
         // Forced: the names go, the image stays (nameless) while the container needs it.
         for r in &names {

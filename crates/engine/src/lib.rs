@@ -1,56 +1,37 @@
 //! kist's engine: containers, volumes and their state, and the turning of a user's `run`
 //! options into an OCI runtime spec for the runtime core.
-// inspect's Docker-shaped JSON is one large json! literal.
+// inspect's Docker-shaped JSON is made of large json! literals.
 #![recursion_limit = "256"]
 
-mod cgroup;
-pub mod commit;
-mod container_fs;
-pub mod cp;
-pub mod crash;
+mod container;
 mod error;
-pub mod exec;
-pub mod export;
-mod freeze;
-mod hostfiles;
-mod ids;
+mod filesystem;
 pub mod images;
-pub mod inspect;
-mod launch_config;
-mod layout;
-pub mod lifecycle;
-pub mod logs;
-mod names;
 pub mod observe;
 mod options;
-mod reconcile;
-mod removal;
-mod run;
-mod seccomp_cache;
-pub mod security;
-mod spec;
-pub mod stats;
-mod stdio;
-mod store;
-pub mod supervisor;
-mod units;
-mod update;
-pub use units::parse_bytes;
-pub use update::update;
-mod user;
-pub mod volumes;
+mod state;
 
-pub use error::{Error, Result};
+// The public modules at the paths they have always had.
+pub use container::{exec, lifecycle, supervisor};
+pub use filesystem::{commit, cp, export, volumes};
+pub use observe::{inspect, logs, stats};
+pub use options::security;
+pub use state::crash;
+
+pub use container::reconcile::{reconcile, remove_orphan_dirs};
+pub use container::removal::{RemoveMode, remove_container};
+pub use container::run::{RunOutcome, run};
+pub use container::update::update;
+pub use error::{Error, ErrorKind, Result};
 pub use kist_runtime::ExitStatus;
-pub use launch_config::{LaunchConfig, LogOptions, RestartPolicy};
-pub use layout::Layout;
+pub use options::units::parse_bytes;
 pub use options::{
-    Limits, NetworkMode, RunOptions, VolumeSpec, parse_env_file, parse_ulimit, parse_volume,
+    Limits, LogOptions, NetworkMode, RestartPolicy, RunOptions, VolumeSpec, parse_env_file,
+    parse_ulimit, parse_volume,
 };
-pub use reconcile::{reconcile, remove_orphan_dirs};
-pub use removal::{RemoveMode, remove_container};
-pub use run::{RunOutcome, run};
-pub use store::{ContainerRecord, ContainerState, Store, VolumeRecord};
+pub use state::launch_config::LaunchConfig;
+pub use state::layout::Layout;
+pub use state::store::{ContainerRecord, ContainerState, Store, VolumeRecord};
 
 use kist_image::ImageStore;
 

@@ -10,6 +10,7 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 use std::time::SystemTime;
 
+use oci_spec::image::HistoryBuilder;
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 use serde_json::json;
 
@@ -71,7 +72,7 @@ pub struct LayerCommit {
     pub comment: Option<String>,
     pub author: Option<String>,
     /// The new image's `config` (Cmd, Env...), replacing the base's when given.
-    pub config: Option<serde_json::Value>,
+    pub config: Option<oci_spec::image::Config>,
 }
 
 /// A new image: `base` with one more layer, read from `input` (a tar stream, with OCI
@@ -86,40 +87,48 @@ pub fn extend_image<R: Read>(
 ) -> Result<ImportOutcome> {
     let _writing = store.lock_for_writing()?;
     let layer = add_layer(store, input, base.layers.last().map(|l| &l.chain_id))?;
-    let now = now();
-    let mut config = serde_json::to_value(&base.config).map_err(|e| Error::BadImage {
-        image: base.name.clone(),
-        what: e.to_string(),
-    })?;
-    config["created"] = json!(now);
-    if let Some(c) = &commit.config {
-        config["config"] = c.clone();
-    }
-    if let Some(a) = &commit.author {
-        config["author"] = json!(a);
-    }
-    push(
-        &mut config["rootfs"]["diff_ids"],
-        json!(layer.diff_id.to_string()),
-    );
-    let mut history = json!({"created": now, "created_by": commit.created_by});
-    if let Some(c) = &commit.comment {
-        history["comment"] = json!(c);
-    }
-    if let Some(a) = &commit.author {
-        history["author"] = json!(a);
-    }
-    push(&mut config["history"], history);
+    let config = extended_config(base, commit, &layer.diff_id, &now())?;
     let mut layers = store.manifest_layers(base)?;
     layers.push(layer.descriptor);
     write_image(store, &config, layers, reference)
 }
 
-fn push(array: &mut serde_json::Value, item: serde_json::Value) {
-    match array.as_array_mut() {
-        Some(a) => a.push(item),
-        None => *array = json!([item]),
+/// `base` with one more layer (its diff id) and the history entry and settings of `commit`.
+fn extended_config(
+    base: &Image,
+    commit: &LayerCommit,
+    diff_id: &Digest,
+    now: &str,
+) -> Result<serde_json::Value> {
+    let bad = |e: String| Error::BadImage {
+        image: base.name.clone(),
+        what: e,
+    };
+    let mut config = base.config.clone();
+    config.set_created(Some(now.to_string()));
+    if let Some(c) = &commit.config {
+        config.set_config(Some(c.clone()));
     }
+    if let Some(a) = &commit.author {
+        config.set_author(Some(a.clone()));
+    }
+    config.rootfs_mut().diff_ids_mut().push(diff_id.to_string());
+    let mut history = HistoryBuilder::default()
+        .created(now)
+        .created_by(commit.created_by.clone());
+    if let Some(c) = &commit.comment {
+        history = history.comment(c.clone());
+    }
+    if let Some(a) = &commit.author {
+        history = history.author(a.clone());
+    }
+    let history = history.build().map_err(|e| bad(e.to_string()))?;
+    let mut entries = config.history().clone().unwrap_or_default();
+    entries.push(history);
+    config.set_history(Some(entries));
+    // Through a JSON value, whose maps are sorted: the same config is always the same bytes
+    // (the image's id), where the typed labels map has no order.
+    serde_json::to_value(&config).map_err(|e| bad(e.to_string()))
 }
 
 fn now() -> String {

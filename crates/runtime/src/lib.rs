@@ -16,6 +16,7 @@ mod child;
 mod clone;
 mod console;
 mod copyup;
+mod default_capabilities;
 mod devices;
 mod error;
 mod exec;
@@ -40,6 +41,7 @@ pub use cgroups::{
     Cgroup, Usage, VERSION_ANNOTATION as CGROUP_VERSION_ANNOTATION, Version as CgroupVersion,
     docker_default_devices,
 };
+pub use default_capabilities::DOCKER_DEFAULT_CAPABILITIES;
 pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, Pump, run_foreground};
 pub use join::{Join, join};

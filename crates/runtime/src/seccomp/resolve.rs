@@ -153,24 +153,9 @@ pub(crate) mod tests {
 
     /// Docker's default capabilities (the bounding set of `docker run` without --cap-add).
     pub(crate) fn docker_caps() -> Vec<String> {
-        [
-            "CAP_CHOWN",
-            "CAP_DAC_OVERRIDE",
-            "CAP_FSETID",
-            "CAP_FOWNER",
-            "CAP_MKNOD",
-            "CAP_NET_RAW",
-            "CAP_SETGID",
-            "CAP_SETUID",
-            "CAP_SETFCAP",
-            "CAP_SETPCAP",
-            "CAP_NET_BIND_SERVICE",
-            "CAP_SYS_CHROOT",
-            "CAP_KILL",
-            "CAP_AUDIT_WRITE",
-        ]
-        .map(String::from)
-        .to_vec()
+        crate::DOCKER_DEFAULT_CAPABILITIES
+            .map(String::from)
+            .to_vec()
     }
 
     const KERNEL: KernelVersion = KernelVersion::new(6, 18);

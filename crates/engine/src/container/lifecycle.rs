@@ -1,0 +1,320 @@
+//! A container's life after `run`: stop, kill, wait, start, restart, rename.
+//!
+//! Signals go through a pidfd opened on the recorded process after checking it is still that
+//! process (pid and start time), so a recycled pid is never signalled. Whoever reaps the
+//! container (its supervisor, or a foreground `kist run`) records the exit; `stop` and `wait`
+//! wait for that record.
+
+use std::time::{Duration, Instant};
+
+use kist_runtime::process::ProcessStamp;
+
+use crate::Engine;
+use crate::error::{Error, Result};
+use crate::state::launch_config::LaunchConfig;
+use crate::state::store::{ContainerRecord, ContainerState};
+
+/// The running process of a container, or an error saying it is not running.
+pub(crate) fn running_process(c: &ContainerRecord) -> Result<ProcessStamp> {
+    match (c.state, c.process) {
+        (ContainerState::Running, Some(p)) if p.is_alive() => Ok(p),
+        _ => Err(Error::ContainerNotRunning {
+            name: c.name.clone(),
+        }),
+    }
+}
+
+/// A signal by name (`TERM`, `SIGTERM`) or number.
+pub fn parse_signal(s: &str) -> Result<i32> {
+    if let Ok(n) = s.parse::<i32>()
+        && (1..=64).contains(&n)
+    {
+        return Ok(n);
+    }
+    let name = s.to_ascii_uppercase();
+    let name = name.strip_prefix("SIG").unwrap_or(&name);
+    let n = match name {
+        "HUP" => libc::SIGHUP,
+        "INT" => libc::SIGINT,
+        "QUIT" => libc::SIGQUIT,
+        "ILL" => libc::SIGILL,
+        "TRAP" => libc::SIGTRAP,
+        "ABRT" | "IOT" => libc::SIGABRT,
+        "BUS" => libc::SIGBUS,
+        "FPE" => libc::SIGFPE,
+        "KILL" => libc::SIGKILL,
+        "USR1" => libc::SIGUSR1,
+        "SEGV" => libc::SIGSEGV,
+        "USR2" => libc::SIGUSR2,
+        "PIPE" => libc::SIGPIPE,
+        "ALRM" => libc::SIGALRM,
+        "TERM" => libc::SIGTERM,
+        "CHLD" => libc::SIGCHLD,
+        "CONT" => libc::SIGCONT,
+        "STOP" => libc::SIGSTOP,
+        "TSTP" => libc::SIGTSTP,
+        "TTIN" => libc::SIGTTIN,
+        "TTOU" => libc::SIGTTOU,
+        "URG" => libc::SIGURG,
+        "XCPU" => libc::SIGXCPU,
+        "XFSZ" => libc::SIGXFSZ,
+        "VTALRM" => libc::SIGVTALRM,
+        "PROF" => libc::SIGPROF,
+        "WINCH" => libc::SIGWINCH,
+        "IO" | "POLL" => libc::SIGIO,
+        "PWR" => libc::SIGPWR,
+        "SYS" => libc::SIGSYS,
+        _ => {
+            return Err(Error::invalid_value(
+                "signal",
+                s,
+                "use a name like TERM or a number",
+            ));
+        }
+    };
+    Ok(n)
+}
+
+/// Sends `signal` to the process if it is still the one recorded. Returns a pidfd for waiting.
+fn signal(p: ProcessStamp, signal: i32) -> Result<Option<libc::c_int>> {
+    // SAFETY: pidfd_open on a pid; the fd is owned by the caller.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, p.pid, 0) } as libc::c_int;
+    if pidfd < 0 {
+        return Ok(None);
+    }
+    if !p.is_alive() {
+        // SAFETY: closing our own fd.
+        unsafe { libc::close(pidfd) };
+        return Ok(None);
+    }
+    // SAFETY: signalling through a valid pidfd.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd,
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if r < 0 {
+        let e = std::io::Error::last_os_error();
+        // SAFETY: closing our own fd.
+        unsafe { libc::close(pidfd) };
+        return Err(Error::Io {
+            context: "signalling the container's process",
+            path: format!("pid {}", p.pid).into(),
+            source: e,
+        });
+    }
+    Ok(Some(pidfd))
+}
+
+/// Waits up to `timeout` for a pidfd to become readable (its process exited).
+fn wait_pidfd(pidfd: libc::c_int, timeout: Duration) -> bool {
+    let mut fds = [libc::pollfd {
+        fd: pidfd,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: a valid one-element pollfd array.
+    let n = unsafe {
+        libc::poll(
+            fds.as_mut_ptr(),
+            1,
+            timeout.as_millis().min(i32::MAX as u128) as i32,
+        )
+    };
+    n > 0
+}
+
+/// `kist kill`: sends a signal (default SIGKILL) to a running container.
+pub fn kill(engine: &Engine, c: &ContainerRecord, sig: i32) -> Result<()> {
+    // As in Docker, a kill is not a stop: a restart policy may start the container again.
+    let _ = engine;
+    if let Some(fd) = signal(running_process(c)?, sig)? {
+        // SAFETY: closing our own fd.
+        unsafe { libc::close(fd) };
+    }
+    Ok(())
+}
+
+/// `kist stop`: the image's StopSignal (or SIGTERM), then SIGKILL after `timeout`; returns once
+/// the exit is recorded. Not a failure for restart policies.
+pub fn stop(engine: &Engine, c: &ContainerRecord, timeout: Duration) -> Result<()> {
+    let p = running_process(c)?;
+    engine.store.set_stop_requested(&c.id)?;
+    let stop_signal = LaunchConfig::load(&engine.layout.container_dir(&c.id))
+        .ok()
+        .and_then(|l| l.stop_signal)
+        .map(|s| parse_signal(&s))
+        .transpose()?
+        .unwrap_or(libc::SIGTERM);
+    if let Some(fd) = signal(p, stop_signal)? {
+        if !wait_pidfd(fd, timeout) {
+            // SAFETY: signalling through our pidfd.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    fd,
+                    libc::SIGKILL,
+                    std::ptr::null::<libc::siginfo_t>(),
+                    0,
+                );
+            }
+            wait_pidfd(fd, Duration::from_secs(10));
+        }
+        // SAFETY: closing our own fd.
+        unsafe { libc::close(fd) };
+    }
+    wait_recorded(engine, &c.id, Duration::from_secs(10)).map(|_| ())
+}
+
+/// Waits until the container's exit is recorded; returns its exit code.
+pub fn wait_recorded(engine: &Engine, id: &str, timeout: Duration) -> Result<i32> {
+    let start = Instant::now();
+    loop {
+        let c = engine.store.find_container(id)?;
+        match c.state {
+            ContainerState::Exited => return Ok(c.exit_code.unwrap_or(0)),
+            _ if !c.monitor.is_some_and(|m| m.is_alive()) => {
+                // Its monitor died: reconciliation records it.
+                crate::container::reconcile::reconcile(engine)?;
+            }
+            _ => {}
+        }
+        if start.elapsed() > timeout {
+            return Err(Error::StopTimedOut { name: c.name });
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// `kist wait`: blocks until the container exits (it may be restarting: its next exit counts
+/// only if it is not restarted); returns its exit code.
+pub fn wait(engine: &Engine, c: &ContainerRecord) -> Result<i32> {
+    wait_recorded(engine, &c.id, Duration::MAX)
+}
+
+/// `kist start`: starts an exited (or never started) container again, with its write layer as
+/// it left it, under a supervisor.
+pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
+    if c.state == ContainerState::Running && c.process.is_some_and(|p| p.is_alive()) {
+        return Err(Error::AlreadyRunning {
+            name: c.name.clone(),
+        });
+    }
+    if c.state == ContainerState::Removing {
+        return Err(Error::BeingRemoved {
+            name: c.name.clone(),
+        });
+    }
+    if !engine
+        .layout
+        .container_dir(&c.id)
+        .join("launch.json")
+        .exists()
+    {
+        return Err(Error::NotRestartable {
+            name: c.name.clone(),
+        });
+    }
+    // Its generated /etc files live in the runtime directory, which a reboot empties.
+    crate::container::run::restore_runtime_files(engine, c)?;
+    crate::state::crash::point("start:launch");
+    crate::container::supervisor::launch(engine, &c.id).map(|_| ())
+}
+
+/// `kist restart`: stop (if running), then start.
+pub fn restart(engine: &Engine, c: &ContainerRecord, timeout: Duration) -> Result<()> {
+    if running_process(c).is_ok() {
+        stop(engine, c, timeout)?;
+    }
+    let c = engine.store.find_container(&c.id)?;
+    start(engine, &c)
+}
+
+/// What `system boot` did.
+pub struct BootReport {
+    pub started: Vec<String>,
+    /// Containers that would not start, and why.
+    pub failed: Vec<(String, Error)>,
+}
+
+/// `kist system boot` (after a reboot, from a systemd unit): starts every container whose
+/// restart policy says it should be running (always; unless-stopped unless a user stopped it).
+pub fn boot(engine: &Engine) -> Result<BootReport> {
+    let mut started = Vec::new();
+    let mut failed = Vec::new();
+    for c in engine.store.containers()? {
+        if c.state == ContainerState::Running && c.process.is_some_and(|p| p.is_alive()) {
+            continue;
+        }
+        let Ok(config) = LaunchConfig::load(&engine.layout.container_dir(&c.id)) else {
+            continue;
+        };
+        let wanted = match config.restart {
+            crate::options::RestartPolicy::Always => true,
+            crate::options::RestartPolicy::UnlessStopped => !c.stop_requested,
+            _ => false,
+        };
+        if wanted {
+            match start(engine, &c) {
+                Ok(()) => started.push(c.name.clone()),
+                Err(e) => failed.push((c.name.clone(), e)),
+            }
+        }
+    }
+    Ok(BootReport { started, failed })
+}
+
+/// `kist pause` / `unpause`: freezes or thaws every process of a running container (the
+/// cgroup freezer).
+pub fn pause(c: &ContainerRecord, frozen: bool) -> Result<()> {
+    running_process(c)?;
+    let cgroup = crate::container::cgroup::of(c).ok_or_else(|| Error::NoCgroup {
+        name: c.name.clone(),
+    })?;
+    if cgroup.is_frozen() == frozen {
+        let name = c.name.clone();
+        return Err(if frozen {
+            Error::AlreadyPaused { name }
+        } else {
+            Error::NotPaused { name }
+        });
+    }
+    Ok(cgroup.freeze(frozen)?)
+}
+
+/// Whether a container is paused.
+pub fn is_paused(c: &ContainerRecord) -> bool {
+    c.state == ContainerState::Running
+        && crate::container::cgroup::of(c).is_some_and(|g| g.is_frozen())
+}
+
+/// `kist rename`.
+pub fn rename(engine: &Engine, c: &ContainerRecord, name: &str) -> Result<()> {
+    if !crate::options::names::is_valid(name) {
+        return Err(Error::invalid_value(
+            "container name",
+            name,
+            "use [a-zA-Z0-9][a-zA-Z0-9_.-]+",
+        ));
+    }
+    engine.store.rename(&c.id, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_by_name_and_number() {
+        assert_eq!(parse_signal("TERM").unwrap(), libc::SIGTERM);
+        assert_eq!(parse_signal("sigkill").unwrap(), libc::SIGKILL);
+        assert_eq!(parse_signal("SIGUSR1").unwrap(), libc::SIGUSR1);
+        assert_eq!(parse_signal("9").unwrap(), 9);
+        assert!(parse_signal("NOPE").is_err());
+        assert!(parse_signal("0").is_err());
+    }
+}

@@ -1,0 +1,94 @@
+//! Removing a container: claim it (so that one command does the work), stop its process, remove
+//! its directories, then its record, then the anonymous volumes only it used.
+
+use kist_runtime::process::ProcessStamp;
+
+use crate::Engine;
+use crate::error::{Error, Result};
+use crate::state::container_dirs::remove_container_dirs;
+use crate::state::store::{ContainerRecord, ContainerState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoveMode {
+    /// Refuse a running container.
+    IfStopped,
+    /// Kill it first (`rm -f`).
+    Force,
+}
+
+/// Removes a container; with `volumes`, also the anonymous volumes only it used (`rm -v`).
+pub fn remove_container(
+    engine: &Engine,
+    c: &ContainerRecord,
+    mode: RemoveMode,
+    volumes: bool,
+) -> Result<()> {
+    let alive = c.process.is_some_and(|p| p.is_alive());
+    if alive && mode == RemoveMode::IfStopped {
+        return Err(Error::ContainerRunning {
+            name: c.name.clone(),
+        });
+    }
+    if c.state != ContainerState::Removing
+        && !engine
+            .store
+            .transition(&c.id, c.state, ContainerState::Removing)?
+    {
+        // Another command changed it first; look again.
+        let now = engine.store.find_container(&c.id)?;
+        return remove_container(engine, &now, mode, volumes);
+    }
+    crate::state::crash::point("rm:claimed");
+    if let Some(p) = c.process {
+        kill_and_wait(p);
+    }
+    discard(engine, &c.id, volumes)
+}
+
+/// Removes the directories, then the record, then (with `volumes`) the anonymous volumes of a
+/// container whose process is gone and which the caller owns. A kist killed half-way leaves the record, which
+/// the next command's reconciliation finds and finishes.
+pub fn discard(engine: &Engine, id: &str, volumes: bool) -> Result<()> {
+    if let Ok(c) = engine.store.find_container(id) {
+        crate::container::cgroup::finish(&c);
+    }
+    remove_container_dirs(&engine.layout, id)?;
+    crate::state::crash::point("rm:dirs");
+    let anonymous = engine.store.delete_container(id)?;
+    for volume in anonymous.into_iter().filter(|_| volumes) {
+        if engine.store.delete_volume_if_unused(&volume)? {
+            let _ = std::fs::remove_dir_all(engine.layout.volumes_dir().join(&volume));
+        }
+    }
+    Ok(())
+}
+
+/// SIGKILLs the process if it is still the one recorded, and waits (up to 10 s) for it to go.
+pub fn kill_and_wait(p: ProcessStamp) {
+    // SAFETY: pidfd_open on a pid; the returned fd is owned and closed below.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, p.pid, 0) } as libc::c_int;
+    if pidfd < 0 {
+        return; // gone already
+    }
+    // Checked after the pidfd exists: from now on the pid cannot be recycled under us.
+    if p.is_alive() {
+        // SAFETY: signalling and polling a valid pidfd.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                pidfd,
+                libc::SIGKILL,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            );
+            let mut fds = [libc::pollfd {
+                fd: pidfd,
+                events: libc::POLLIN,
+                revents: 0,
+            }];
+            libc::poll(fds.as_mut_ptr(), 1, 10_000);
+        }
+    }
+    // SAFETY: closing the fd we opened.
+    unsafe { libc::close(pidfd) };
+}

@@ -1,0 +1,581 @@
+//! `kist run` in the foreground: resolve the image and the options, record the container, build
+//! its OCI spec, hand it to the runtime, pass I/O and signals until it exits, record the exit.
+//!
+//! Everything that can be refused is checked before anything is written. From the moment the
+//! container is recorded, a guard undoes all of it if start-up fails; and if kist itself is
+//! killed, the record names this process as responsible, so the next command cleans up.
+
+use std::collections::BTreeMap;
+
+use kist_image::Image;
+use kist_runtime::process::ProcessStamp;
+
+use crate::Engine;
+use crate::container::hostfiles;
+use crate::container::removal::{RemoveMode, remove_container};
+use crate::container::spec::{self, BindMount, SpecInput};
+use crate::container::user::{ResolvedUser, resolve_groups, resolve_user};
+use crate::error::{Error, IoContext, Result};
+use crate::filesystem::volumes;
+use crate::options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, resolve_env};
+use crate::state::container_dirs::ContainerDirs;
+use crate::state::ids::new_container_id;
+use crate::state::launch_config::LaunchConfig;
+use crate::state::names;
+use crate::state::store::{ContainerRecord, ContainerState, now};
+
+const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// How a `run` ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// A foreground container exited with this code.
+    Exited(i32),
+    /// A detached container is running under its supervisor; its id.
+    Detached(String),
+}
+
+/// Runs a container, in the foreground or (`-d`) under a supervisor.
+pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
+    // Before anything else, so that a Ctrl-C from here on is passed to the container (or, before
+    // it exists, simply ends the run through the clean-up below) rather than killing kist.
+    let signals = if opts.detach {
+        None
+    } else {
+        Some(kist_runtime::block_forwarded_signals()?)
+    };
+    // Until the container is recorded, its image must not be removed from under it.
+    let image_in_use = engine.images.lock_for_writing()?;
+    let plan = Plan::new(engine, &opts)?;
+    let new_volumes = plan.ensure_volumes(engine)?;
+    let mut guard = StartGuard {
+        engine,
+        id: plan.id.clone(),
+        recorded: false,
+        new_volumes: new_volumes.clone(),
+        cgroup: cgroup_path(&opts.cgroup_parent, &plan.id),
+        cgroup_version: opts.cgroup_version,
+        armed: true,
+    };
+    let dirs = ContainerDirs::of(&engine.layout, &plan.id);
+    dirs.create()?;
+    let config = plan.launch_config(engine, &opts, &dirs, &new_volumes)?;
+    // What `start` needs later; a foreground --rm container has no later.
+    if opts.detach || !opts.remove {
+        config.save(&dirs.dir)?;
+    }
+    crate::state::crash::point("run:dirs");
+    let Some(signals) = signals else {
+        plan.record(engine, &opts, None)?;
+        drop(image_in_use);
+        guard.recorded = true;
+        crate::state::crash::point("run:recorded");
+        crate::container::supervisor::launch(engine, &plan.id)?;
+        guard.armed = false;
+        return Ok(RunOutcome::Detached(plan.id.clone()));
+    };
+    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
+    let mut created = kist_runtime::create(config.launch(&dirs, stdio, plan.seccomp.as_ref()))?;
+    // The container's process sets itself up (on another CPU) while it is recorded here. Were
+    // kist killed before the record exists, the process dies with it, and what remains is a
+    // directory without a record, which `system prune` removes.
+    let record = match plan.record(engine, &opts, ProcessStamp::of(created.pid())) {
+        Ok(r) => r,
+        Err(e) => {
+            created.abort();
+            return Err(e);
+        }
+    };
+    drop(image_in_use);
+    guard.recorded = true;
+    created.wait_ready()?;
+    let io = io.with_console(created.take_console());
+    let running = created.start()?;
+    let status = kist_runtime::run_foreground(running, io, &signals)?;
+    let code = status.code();
+    let oom = crate::container::cgroup::finish(&record);
+    guard.armed = false;
+    if opts.remove {
+        // This process reaped the container, so it owns the removal: no need to record the
+        // exit first. Killed half-way, it leaves an auto-remove record whose monitor is dead,
+        // which the next command removes.
+        crate::container::removal::discard(engine, &record.id, true)?;
+    } else {
+        engine.store.set_exited(&record.id, code, None)?;
+        if oom {
+            engine.store.set_oom_killed(&record.id)?;
+        }
+    }
+    Ok(RunOutcome::Exited(code))
+}
+
+/// Undoes a container that failed to start: its directories, record and new volumes. (Its
+/// process is gone: it failed, or was aborted, or dies with its channel to kist.)
+struct StartGuard<'a> {
+    engine: &'a Engine,
+    id: String,
+    recorded: bool,
+    new_volumes: Vec<String>,
+    /// The runtime makes the cgroup with the process, before the container is recorded.
+    cgroup: String,
+    cgroup_version: kist_runtime::CgroupVersion,
+    armed: bool,
+}
+
+impl Drop for StartGuard<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        match self.engine.store.find_container(&self.id) {
+            Ok(current) if self.recorded => {
+                let _ = remove_container(self.engine, &current, RemoveMode::Force, true);
+            }
+            _ => {
+                let _ = crate::state::container_dirs::remove_container_dirs(
+                    &self.engine.layout,
+                    &self.id,
+                );
+            }
+        }
+        drop_volumes(self.engine, &self.new_volumes);
+        if let Ok(cgroup) = kist_runtime::Cgroup::resolve_version(&self.cgroup, self.cgroup_version)
+        {
+            let _ = cgroup.destroy();
+        }
+    }
+}
+
+/// Everything resolved and checked before anything is written.
+struct Plan {
+    image: Image,
+    args: Vec<String>,
+    env: Vec<String>,
+    cwd: String,
+    user: ResolvedUser,
+    hostname: String,
+    id: String,
+    volumes: Vec<VolumeSpec>,
+    seccomp: Option<kist_runtime::seccomp::Filter>,
+}
+
+impl Plan {
+    fn new(engine: &Engine, opts: &RunOptions) -> Result<Plan> {
+        if let Some(name) = &opts.name
+            && !crate::options::names::is_valid(name)
+        {
+            return Err(Error::invalid_value(
+                "container name",
+                name,
+                "use [a-zA-Z0-9][a-zA-Z0-9_.-]+",
+            ));
+        }
+        opts.limits.validate()?;
+        let image = engine.images.resolve(&opts.image)?;
+        let config = image.config.config().clone().unwrap_or_default();
+        let entrypoint: Vec<String> = match &opts.entrypoint {
+            Some(e) if e.is_empty() => Vec::new(),
+            Some(e) => vec![e.clone()],
+            None => config.entrypoint().clone().unwrap_or_default(),
+        };
+        let cmd = if !opts.command.is_empty() {
+            opts.command.clone()
+        } else if opts.entrypoint.is_some() {
+            Vec::new() // a new entrypoint drops the image's Cmd, as in Docker
+        } else {
+            config.cmd().clone().unwrap_or_default()
+        };
+        let args: Vec<String> = entrypoint.into_iter().chain(cmd).collect();
+        if args.is_empty() {
+            return Err(Error::NoCommand {
+                image: image.name.clone(),
+            });
+        }
+        let user_spec = opts.user.clone().or_else(|| config.user().clone());
+        let passwd = image
+            .read_file("/etc/passwd")
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        let group = image
+            .read_file("/etc/group")
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        let mut user = resolve_user(user_spec.as_deref(), passwd.as_deref(), group.as_deref())?;
+        for gid in resolve_groups(&opts.security.group_add, group.as_deref())? {
+            if !user.additional_gids.contains(&gid) {
+                user.additional_gids.push(gid);
+            }
+        }
+        // Compiled (or found compiled) before anything exists: a bad profile creates nothing.
+        let seccomp = crate::container::seccomp_cache::filter_for(&engine.layout, &opts.security)?;
+        let cwd = opts
+            .workdir
+            .clone()
+            .or_else(|| config.working_dir().clone())
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| "/".into());
+        if !cwd.starts_with('/') {
+            return Err(Error::RelativeWorkdir { path: cwd });
+        }
+        let id = new_container_id();
+        let hostname = match (&opts.hostname, opts.network) {
+            (Some(h), _) => h.clone(),
+            (None, NetworkMode::Host) => nix_hostname(),
+            (None, NetworkMode::None) => id[..12].to_string(),
+        };
+        let env = merge_env(
+            config.env().clone().unwrap_or_default(),
+            opts,
+            &hostname,
+            &user,
+        )?;
+        for v in &opts.volumes {
+            if let VolumeSpec::Bind { source, .. } = v
+                && source.exists()
+                && !source.is_dir()
+                && !source.is_file()
+            {
+                return Err(Error::invalid_option(
+                    "--volume",
+                    format!(
+                        "volume source {} is neither a file nor a directory",
+                        source.display()
+                    ),
+                ));
+            }
+        }
+        Ok(Plan {
+            image,
+            args,
+            env,
+            cwd,
+            user,
+            hostname,
+            id,
+            volumes: opts.volumes.clone(),
+            seccomp,
+        })
+    }
+
+    /// The container's OCI spec and root layers, with its generated /etc files written.
+    fn launch_config(
+        &self,
+        engine: &Engine,
+        opts: &RunOptions,
+        dirs: &ContainerDirs,
+        new_volumes: &[String],
+    ) -> Result<LaunchConfig> {
+        let mut binds = self.binds(engine, new_volumes);
+        let files = [
+            (
+                "hostname",
+                hostfiles::hostname_file(&self.hostname),
+                "/etc/hostname",
+            ),
+            (
+                "hosts",
+                hostfiles::hosts_file(&self.hostname, opts.network),
+                "/etc/hosts",
+            ),
+            (
+                "resolv.conf",
+                hostfiles::resolv_conf(opts.network),
+                "/etc/resolv.conf",
+            ),
+        ];
+        for (name, content, target) in files {
+            binds.push(bind_file(dirs, name, &content, target)?);
+        }
+        let spec = spec::build(&SpecInput {
+            args: &self.args,
+            env: &self.env,
+            cwd: &self.cwd,
+            user: &self.user,
+            terminal: opts.tty,
+            hostname: &self.hostname,
+            read_only: opts.read_only,
+            network: opts.network,
+            binds,
+            cgroup_path: &cgroup_path(&opts.cgroup_parent, &self.id),
+            cgroup_version: opts.cgroup_version,
+            cgroupns_private: opts.cgroupns_private,
+            resources: opts.limits.to_spec(),
+            rlimits: &opts.limits.ulimits,
+            oom_score_adj: opts.limits.oom_score_adj,
+            security: &opts.security,
+        })?;
+        let mountpoints = crate::state::container_dirs::mountpoints_layer(&engine.layout)?;
+        let stop_signal = self
+            .image
+            .config
+            .config()
+            .as_ref()
+            .and_then(|c| c.stop_signal().clone());
+        Ok(LaunchConfig {
+            spec,
+            lower: std::iter::once(mountpoints)
+                .chain(self.image.layers.iter().rev().map(|l| l.dir.clone()))
+                .collect(),
+            init: opts.init,
+            tty: opts.tty,
+            interactive: opts.interactive,
+            restart: opts.restart,
+            log: opts.log,
+            stop_signal,
+            limits: opts.limits.clone(),
+            security: opts.security.clone(),
+        })
+    }
+
+    /// Creates missing bind sources and named volumes; returns the names of the new volumes.
+    fn ensure_volumes(&self, engine: &Engine) -> Result<Vec<String>> {
+        let mut created = Vec::new();
+        for (i, v) in self.volumes.iter().enumerate() {
+            let result = match v {
+                VolumeSpec::Bind { source, .. } if !source.exists() => {
+                    std::fs::create_dir_all(source)
+                        .ctx("creating the volume's host directory", source)
+                }
+                VolumeSpec::Bind { .. } => Ok(()),
+                VolumeSpec::Named { name, .. } => {
+                    let (name, anonymous) = match name {
+                        Some(n) => (n.clone(), false),
+                        None => (anonymous_volume_name(&self.id, i), true),
+                    };
+                    volumes::ensure(engine, &name, anonymous).map(|new| {
+                        if new {
+                            created.push(name);
+                        }
+                    })
+                }
+            };
+            if let Err(e) = result {
+                drop_volumes(engine, &created);
+                return Err(e);
+            }
+        }
+        Ok(created)
+    }
+
+    fn volume_names(&self) -> Vec<String> {
+        self.volumes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| match v {
+                VolumeSpec::Named { name: Some(n), .. } => Some(n.clone()),
+                VolumeSpec::Named { name: None, .. } => Some(anonymous_volume_name(&self.id, i)),
+                VolumeSpec::Bind { .. } => None,
+            })
+            .collect()
+    }
+
+    /// Records the container and its process, with a generated name when none was given.
+    fn record(
+        &self,
+        engine: &Engine,
+        opts: &RunOptions,
+        process: Option<ProcessStamp>,
+    ) -> Result<ContainerRecord> {
+        let config = serde_json::json!({
+            "Hostname": self.hostname,
+            "User": opts.user,
+            "Env": self.env,
+            "Cmd": self.args,
+            "Image": opts.image,
+            "WorkingDir": self.cwd,
+            "Tty": opts.tty,
+            "OpenStdin": opts.interactive,
+            "Init": opts.init,
+            "ReadonlyRootfs": opts.read_only,
+            "NetworkMode": opts.network,
+            "Volumes": self.volumes,
+            "CgroupPath": cgroup_path(&opts.cgroup_parent, &self.id),
+            "CgroupVersion": opts.cgroup_version.as_str(),
+            "CgroupParent": opts.cgroup_parent,
+            "CgroupnsMode": if opts.cgroupns_private { "private" } else { "host" },
+            "Labels": opts
+                .labels
+                .iter()
+                .map(|l| match l.split_once('=') {
+                    Some((k, v)) => (k.to_string(), serde_json::Value::from(v)),
+                    None => (l.clone(), serde_json::Value::from("")),
+                })
+                .collect::<serde_json::Map<_, _>>(),
+        });
+        let mut record = ContainerRecord {
+            id: self.id.clone(),
+            name: opts.name.clone().unwrap_or_else(|| names::generate(0)),
+            image: opts.image.clone(),
+            image_id: self.image.id.to_string(),
+            command: self.args.clone(),
+            created: now(),
+            state: if process.is_some() {
+                ContainerState::Running
+            } else {
+                ContainerState::Created
+            },
+            process,
+            monitor: Some(ProcessStamp::current()),
+            exit_code: None,
+            started_at: process.map(|_| now()),
+            finished_at: None,
+            error: None,
+            auto_remove: opts.remove,
+            config: config.to_string(),
+            stop_requested: false,
+            restart_count: 0,
+            oom_killed: false,
+        };
+        let volumes = self.volume_names();
+        for attempt in 1..=10 {
+            match engine.store.insert_container(&record, &volumes) {
+                Err(Error::NameInUse { .. }) if opts.name.is_none() => {
+                    record.name = names::generate(attempt)
+                }
+                other => return other.map(|()| record),
+            }
+        }
+        Err(Error::NoFreeName)
+    }
+
+    fn binds(&self, engine: &Engine, new_volumes: &[String]) -> Vec<BindMount> {
+        let names = self.volume_names();
+        let mut names = names.iter();
+        self.volumes
+            .iter()
+            .map(|v| match v {
+                VolumeSpec::Bind {
+                    source,
+                    target,
+                    read_only,
+                } => BindMount {
+                    source: source.clone(),
+                    target: target.clone(),
+                    read_only: *read_only,
+                    copy_up: false,
+                },
+                VolumeSpec::Named {
+                    target, read_only, ..
+                } => {
+                    let name = names.next().cloned().unwrap_or_default();
+                    BindMount {
+                        source: engine.layout.volume_data(&name),
+                        target: target.clone(),
+                        read_only: *read_only,
+                        copy_up: new_volumes.contains(&name),
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+fn anonymous_volume_name(container_id: &str, index: usize) -> String {
+    format!("{}{:02x}", &container_id[..62], index % 256)
+}
+
+fn drop_volumes(engine: &Engine, names: &[String]) {
+    for n in names {
+        let _ = volumes::remove(engine, n);
+    }
+}
+
+/// The image's environment, then `--env-file`s, then `-e`, later ones winning; then Docker's
+/// defaults for what is still unset.
+pub(crate) fn merge_env(
+    image_env: Vec<String>,
+    opts: &RunOptions,
+    hostname: &str,
+    user: &ResolvedUser,
+) -> Result<Vec<String>> {
+    let mut env = EnvList::default();
+    for e in image_env {
+        env.set(&e);
+    }
+    for f in &opts.env_files {
+        for e in parse_env_file(f)? {
+            env.set(&e);
+        }
+    }
+    for raw in &opts.env {
+        if let Some(e) = resolve_env(raw)? {
+            env.set(&e);
+        }
+    }
+    env.set_default(DEFAULT_PATH);
+    env.set_default(&format!("HOSTNAME={hostname}"));
+    env.set_default(&format!("HOME={}", user.home));
+    if opts.tty {
+        env.set_default("TERM=xterm");
+    }
+    Ok(env.into_vec())
+}
+
+/// An environment that keeps the order in which variables first appeared.
+#[derive(Default)]
+struct EnvList {
+    order: Vec<String>,
+    values: BTreeMap<String, String>,
+}
+
+impl EnvList {
+    fn set(&mut self, kv: &str) {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        if self.values.insert(k.to_string(), v.to_string()).is_none() {
+            self.order.push(k.to_string());
+        }
+    }
+
+    fn set_default(&mut self, kv: &str) {
+        let k = kv.split('=').next().unwrap_or_default();
+        if !self.values.contains_key(k) {
+            self.set(kv);
+        }
+    }
+
+    fn into_vec(self) -> Vec<String> {
+        self.order
+            .iter()
+            .map(|k| format!("{k}={}", self.values[k]))
+            .collect()
+    }
+}
+
+/// The container's cgroup path: `<parent>/<id>`.
+fn cgroup_path(parent: &str, id: &str) -> String {
+    format!("{}/{id}", parent.trim_end_matches('/'))
+}
+
+/// Writes a container's generated /etc files again if its runtime directory lost them (after a
+/// reboot, which empties /run).
+pub(crate) fn restore_runtime_files(engine: &Engine, c: &ContainerRecord) -> Result<()> {
+    let dirs = ContainerDirs::of(&engine.layout, &c.id);
+    if dirs.run.join("hosts").exists() {
+        return Ok(());
+    }
+    let config: serde_json::Value = serde_json::from_str(&c.config).unwrap_or_default();
+    let hostname = config["Hostname"]
+        .as_str()
+        .unwrap_or(c.short_id())
+        .to_string();
+    let network: NetworkMode =
+        serde_json::from_value(config["NetworkMode"].clone()).unwrap_or_default();
+    std::fs::create_dir_all(&dirs.run).ctx("creating", &dirs.run)?;
+    dirs.write_file("hostname", &hostfiles::hostname_file(&hostname))?;
+    dirs.write_file("hosts", &hostfiles::hosts_file(&hostname, network))?;
+    dirs.write_file("resolv.conf", &hostfiles::resolv_conf(network))?;
+    Ok(())
+}
+
+fn bind_file(dirs: &ContainerDirs, name: &str, content: &str, target: &str) -> Result<BindMount> {
+    Ok(BindMount {
+        source: dirs.write_file(name, content)?,
+        target: target.into(),
+        read_only: false,
+        copy_up: false,
+    })
+}
+
+fn nix_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}

@@ -1,0 +1,68 @@
+//! The standard streams of a foreground container or exec: kist's own, except that a stream
+//! that is a terminal is never handed to a container (it could push input into the host's
+//! terminal with TIOCSTI): it is copied through a pipe.
+
+use std::os::fd::{AsFd, OwnedFd};
+
+use kist_runtime::{ForegroundIo, Stdio};
+
+use crate::error::{Error, IoContext, Result};
+
+/// The streams for a process with or without a terminal (`tty`) and stdin (`interactive`).
+pub fn connect_stdio(tty: bool, interactive: bool) -> Result<(Stdio, ForegroundIo)> {
+    let mut io = ForegroundIo::default();
+    if tty {
+        io.stdin_to_console = interactive;
+        return Ok((Stdio::Terminal, io));
+    }
+    let stdin = if interactive {
+        let host = dup(&std::io::stdin().as_fd())?;
+        if is_terminal(&host) {
+            let (r, w) = pipe()?;
+            io.inputs.push(kist_runtime::Pump { from: host, to: w });
+            r
+        } else {
+            host
+        }
+    } else {
+        std::fs::File::open("/dev/null")
+            .ctx("opening", "/dev/null")?
+            .into()
+    };
+    let mut output = |host: OwnedFd| -> Result<OwnedFd> {
+        if is_terminal(&host) {
+            let (r, w) = pipe()?;
+            io.outputs.push(kist_runtime::Pump { from: r, to: host });
+            Ok(w)
+        } else {
+            Ok(host)
+        }
+    };
+    let stdout = output(dup(&std::io::stdout().as_fd())?)?;
+    let stderr = output(dup(&std::io::stderr().as_fd())?)?;
+    Ok((
+        Stdio::Fds {
+            stdin,
+            stdout,
+            stderr,
+        },
+        io,
+    ))
+}
+
+fn dup(fd: &impl AsFd) -> Result<OwnedFd> {
+    fd.as_fd()
+        .try_clone_to_owned()
+        .map_err(Error::sys("duplicating a standard stream"))
+}
+
+fn is_terminal(fd: &OwnedFd) -> bool {
+    use std::io::IsTerminal;
+    fd.is_terminal()
+}
+
+/// A pipe whose ends are closed on exec: (read, write).
+pub(crate) fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| Error::sys("creating a pipe")(e.into()))
+}

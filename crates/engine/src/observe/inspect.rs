@@ -1,0 +1,227 @@
+//! `kist inspect`: Docker-shaped JSON for containers and images.
+
+use serde_json::{Value, json};
+
+use crate::Engine;
+use crate::error::Result;
+use crate::observe::logs::log_path;
+use crate::state::launch_config::LaunchConfig;
+use crate::state::store::{ContainerRecord, ContainerState};
+
+pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
+    let dir = engine.layout.container_dir(&c.id);
+    let run = engine.layout.container_run_dir(&c.id);
+    let launch = LaunchConfig::load(&dir).ok();
+    let config: Value = serde_json::from_str(&c.config).unwrap_or_default();
+    let lower = launch.as_ref().map(|l| {
+        l.lower
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":")
+    });
+    let (path, args) = match c.command.split_first() {
+        Some((p, a)) => (p.clone(), a.to_vec()),
+        None => (String::new(), Vec::new()),
+    };
+    Ok(json!({
+        "Id": c.id,
+        "Created": c.created,
+        "Path": path,
+        "Args": args,
+        "State": state(c),
+        "Image": c.image_id,
+        "ResolvConfPath": run.join("resolv.conf"),
+        "HostnamePath": run.join("hostname"),
+        "HostsPath": run.join("hosts"),
+        "LogPath": log_path(&dir, &c.id),
+        "Name": format!("/{}", c.name),
+        "RestartCount": c.restart_count,
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "HostConfig": host_config(c, &config, launch.as_ref()),
+        "GraphDriver": {
+            "Name": "overlay2",
+            "Data": {
+                "LowerDir": lower,
+                "UpperDir": dir.join("upper"),
+                "WorkDir": dir.join("work"),
+                "MergedDir": engine.layout.rootfs_mountpoint(),
+            },
+        },
+        "Mounts": mounts(engine, launch.as_ref()),
+        "Config": {
+            "Hostname": config["Hostname"],
+            "User": config["User"].as_str().unwrap_or_default(),
+            "Env": config["Env"],
+            "Cmd": config["Cmd"],
+            "Image": c.image,
+            "WorkingDir": config["WorkingDir"],
+            "Tty": config["Tty"].as_bool().unwrap_or(false),
+            "OpenStdin": config["OpenStdin"].as_bool().unwrap_or(false),
+            "StopSignal": launch.as_ref().and_then(|l| l.stop_signal.clone()),
+        },
+    }))
+}
+
+/// Docker's `State`: a container recorded as running whose process is gone shows as exited.
+fn state(c: &ContainerRecord) -> Value {
+    let alive = c.process.is_some_and(|p| p.is_alive());
+    let running = c.state == ContainerState::Running && alive;
+    let paused = running && crate::container::lifecycle::is_paused(c);
+    let status = match c.state {
+        ContainerState::Created => "created",
+        ContainerState::Running if paused => "paused",
+        ContainerState::Running if running => "running",
+        ContainerState::Running => "exited",
+        ContainerState::Exited => "exited",
+        ContainerState::Removing => "removing",
+    };
+    json!({
+        "Status": status,
+        "Running": running,
+        "Paused": paused,
+        "Restarting": false,
+        "OOMKilled": c.oom_killed,
+        "Dead": false,
+        "Pid": if running { c.process.map_or(0, |p| p.pid) } else { 0 },
+        "ExitCode": c.exit_code.unwrap_or(0),
+        "Error": c.error.clone().unwrap_or_default(),
+        "StartedAt": c.started_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
+        "FinishedAt": c.finished_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
+    })
+}
+
+/// The user's bind mounts and volumes (the generated /etc files are kist's own).
+fn mounts(engine: &Engine, launch: Option<&LaunchConfig>) -> Vec<Value> {
+    launch
+        .and_then(|l| l.spec.mounts().clone())
+        .unwrap_or_default()
+        .iter()
+        .filter(|m| m.typ().as_deref() == Some("bind"))
+        .filter(|m| {
+            !["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"]
+                .iter()
+                .any(|p| m.destination() == std::path::Path::new(p))
+        })
+        .map(|m| mount(engine, m))
+        .collect()
+}
+
+fn mount(engine: &Engine, m: &oci_spec::runtime::Mount) -> Value {
+    let source = m.source().clone().unwrap_or_default();
+    let volume = source
+        .strip_prefix(engine.layout.volumes_dir())
+        .ok()
+        .and_then(|p| p.components().next())
+        .map(|n| n.as_os_str().to_string_lossy().into_owned());
+    let rw = !m
+        .options()
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|o| o == "ro");
+    let mut v = json!({
+        "Type": if volume.is_some() { "volume" } else { "bind" },
+        "Source": source,
+        "Destination": m.destination(),
+        "Mode": if rw { "rw" } else { "ro" },
+        "RW": rw,
+        "Propagation": "rprivate",
+    });
+    if let Some(name) = volume {
+        v["Name"] = json!(name);
+        v["Driver"] = json!("local");
+    }
+    v
+}
+
+/// Docker's `HostConfig`: the run options as the container keeps them.
+fn host_config(c: &ContainerRecord, config: &Value, launch: Option<&LaunchConfig>) -> Value {
+    let restart = launch.map(|l| l.restart).unwrap_or_default();
+    let log = launch.map(|l| l.log).unwrap_or_default();
+    let limits = launch.map(|l| l.limits.clone()).unwrap_or_default();
+    let security = launch.map(|l| l.security.clone()).unwrap_or_default();
+    // Docker shows an empty list as null.
+    let list = |v: &[String]| if v.is_empty() { Value::Null } else { json!(v) };
+    let mut log_config = json!({});
+    if let Some(s) = log.max_size {
+        log_config["max-size"] = json!(s.to_string());
+        log_config["max-file"] = json!(log.max_file.to_string());
+    }
+    json!({
+        "AutoRemove": c.auto_remove,
+        "RestartPolicy": restart,
+        "NetworkMode": match config["NetworkMode"].as_str() { Some("Host") => "host", _ => "none" },
+        "ReadonlyRootfs": config["ReadonlyRootfs"].as_bool().unwrap_or(false),
+        "Init": config["Init"].as_bool().unwrap_or(false),
+        "LogConfig": {"Type": "json-file", "Config": log_config},
+        "CgroupParent": config["CgroupParent"].as_str().unwrap_or_default(),
+        "CgroupnsMode": config["CgroupnsMode"].as_str().unwrap_or("host"),
+        "Memory": limits.memory.unwrap_or(0),
+        "MemorySwap": limits.memory_swap.unwrap_or(0),
+        "MemoryReservation": limits.memory_reservation.unwrap_or(0),
+        "NanoCpus": limits.cpus.map_or(0, |c| (c * 1e9) as i64),
+        "CpuShares": limits.cpu_shares.unwrap_or(0),
+        "CpuPeriod": limits.cpu_period.unwrap_or(0),
+        "CpuQuota": limits.cpu_quota.unwrap_or(0),
+        "CpusetCpus": limits.cpuset_cpus.clone().unwrap_or_default(),
+        "CpusetMems": limits.cpuset_mems.clone().unwrap_or_default(),
+        "PidsLimit": limits.pids,
+        "BlkioWeight": limits.blkio_weight.unwrap_or(0),
+        "OomScoreAdj": limits.oom_score_adj.unwrap_or(0),
+        "Ulimits": limits.ulimits.iter().map(|(name, soft, hard)| json!({
+            "Name": name.trim_start_matches("RLIMIT_").to_ascii_lowercase(),
+            "Soft": soft,
+            "Hard": hard,
+        })).collect::<Vec<_>>(),
+        "CapAdd": list(&security.cap_add),
+        "CapDrop": list(&security.cap_drop),
+        "Privileged": security.privileged,
+        "SecurityOpt": list(&security.security_opt),
+        "Devices": security.inspect_devices(),
+        "GroupAdd": list(&security.group_add),
+        "Sysctls": if security.sysctls.is_empty() { Value::Null } else { json!(security.sysctls) },
+    })
+}
+
+pub fn image(engine: &Engine, reference: &str) -> Result<Value> {
+    let image = engine.images.resolve(reference)?;
+    let summaries = engine.images.list()?;
+    let tags: Vec<String> = summaries
+        .iter()
+        .filter(|s| s.id == image.id)
+        .filter_map(|s| s.reference.as_ref().map(|r| r.familiar()))
+        .collect();
+    // REPOSITORY@MANIFEST-DIGEST for each repository the image is named in.
+    let mut digests: Vec<String> = summaries
+        .iter()
+        .filter(|s| s.id == image.id)
+        .filter_map(|s| {
+            s.reference
+                .as_ref()
+                .map(|r| format!("{}@{}", r.familiar_repository(), s.manifest_digest))
+        })
+        .collect();
+    digests.dedup();
+    let size: u64 = summaries
+        .iter()
+        .find(|s| s.id == image.id)
+        .map_or(0, |s| s.size);
+    let config = serde_json::to_value(&image.config).unwrap_or_default();
+    Ok(json!({
+        "Id": image.id.to_string(),
+        "RepoTags": tags,
+        "RepoDigests": digests,
+        "Created": config["created"],
+        "Architecture": config["architecture"],
+        "Os": config["os"],
+        "Size": size,
+        "Author": config["author"].as_str().unwrap_or_default(),
+        "Comment": config["history"].as_array().and_then(|h| h.last()).and_then(|h| h["comment"].as_str()).unwrap_or_default(),
+        "Config": config["config"],
+        "RootFS": {"Type": "layers", "Layers": config["rootfs"]["diff_ids"]},
+        "History": config["history"],
+        "Metadata": {"ManifestDigest": image.manifest_digest.to_string()},
+    }))
+}

@@ -1,0 +1,62 @@
+//! What a user asks of `kist run`, parsed and checked before anything is created. The option
+//! types live here, apart from the state that keeps them (`launch.json`), so that both the
+//! state and the code that runs containers can use them.
+
+use std::path::PathBuf;
+
+mod capabilities;
+mod devices;
+mod env;
+mod limits;
+mod log;
+pub(crate) mod names;
+mod network;
+mod restart;
+pub mod security;
+pub(crate) mod units;
+mod volume;
+
+pub use env::{parse_env_file, resolve_env};
+pub use limits::{Limits, parse_ulimit};
+pub use log::LogOptions;
+pub use network::NetworkMode;
+pub use restart::RestartPolicy;
+pub use volume::{VolumeSpec, parse_volume};
+
+/// What `kist run` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub image: String,
+    pub command: Vec<String>,
+    pub remove: bool,
+    pub interactive: bool,
+    pub tty: bool,
+    pub name: Option<String>,
+    /// Raw `-e` values: `K=V`, or `K` to take the value from kist's environment.
+    pub env: Vec<String>,
+    pub env_files: Vec<PathBuf>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub hostname: Option<String>,
+    pub volumes: Vec<VolumeSpec>,
+    /// `Some("")` clears the image's entrypoint.
+    pub entrypoint: Option<String>,
+    pub read_only: bool,
+    pub init: bool,
+    pub network: NetworkMode,
+    /// `-d`: run under a supervisor and return once it runs.
+    pub detach: bool,
+    /// `--label K=V` (or `K`, an empty value).
+    pub labels: Vec<String>,
+    /// The cgroup the container's cgroup goes under: absolute, or relative to kist's own.
+    pub cgroup_parent: String,
+    /// Which cgroup hierarchies to use (`KIST_CGROUP_VERSION`; detected by default).
+    pub cgroup_version: kist_runtime::CgroupVersion,
+    /// `--cgroupns private`: the container sees its own cgroup as the root.
+    pub cgroupns_private: bool,
+    pub limits: Limits,
+    pub restart: RestartPolicy,
+    pub log: LogOptions,
+    /// Capabilities, seccomp, devices, sysctls, `--privileged`.
+    pub security: security::Security,
+}

@@ -1,0 +1,99 @@
+//! A container's directories: the write layer (upper, work) under the root, and the runtime
+//! directory holding its root's mount point and generated /etc files.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use crate::error::{IoContext, Result};
+use crate::state::layout::Layout;
+
+pub struct ContainerDirs {
+    /// The container's persistent directory: write layer, launch configuration, log.
+    pub dir: PathBuf,
+    pub upper: PathBuf,
+    pub work: PathBuf,
+    pub rootfs: PathBuf,
+    pub run: PathBuf,
+}
+
+impl ContainerDirs {
+    pub fn of(layout: &Layout, id: &str) -> ContainerDirs {
+        let dir = layout.container_dir(id);
+        let run = layout.container_run_dir(id);
+        ContainerDirs {
+            upper: dir.join("upper"),
+            work: dir.join("work"),
+            dir,
+            rootfs: layout.rootfs_mountpoint(),
+            run,
+        }
+    }
+
+    pub fn create(&self) -> Result<()> {
+        for d in [&self.upper, &self.work, &self.run] {
+            fs::create_dir_all(d).ctx("creating the container directory", d)?;
+        }
+        Ok(())
+    }
+
+    pub fn write_file(&self, name: &str, content: &str) -> Result<PathBuf> {
+        let path = self.run.join(name);
+        fs::write(&path, content).ctx("writing", &path)?;
+        Ok(path)
+    }
+}
+
+/// The mount points every container needs, as a shared read-only layer placed above the
+/// image's layers: empty /etc/hostname, /etc/hosts and /etc/resolv.conf files and /proc, /sys,
+/// /dev directories. Mounting onto them then never writes to the container's own write layer
+/// (which would copy /etc up into every container, and cost a removal each time). Made once per
+/// root, atomically.
+pub fn mountpoints_layer(layout: &Layout) -> Result<PathBuf> {
+    let dir = layout.root.join("mountpoints");
+    if dir.is_dir() {
+        return Ok(dir);
+    }
+    let tmp = layout
+        .root
+        .join(format!("mountpoints.tmp-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    let build = || -> std::io::Result<()> {
+        for (d, mode) in [
+            ("etc", 0o755),
+            ("proc", 0o555),
+            ("sys", 0o555),
+            ("dev", 0o755),
+        ] {
+            fs::create_dir_all(tmp.join(d))?;
+            fs::set_permissions(tmp.join(d), fs::Permissions::from_mode(mode))?;
+        }
+        for f in ["etc/hostname", "etc/hosts", "etc/resolv.conf"] {
+            fs::write(tmp.join(f), "")?;
+        }
+        Ok(())
+    };
+    build().ctx("creating the mount points layer", &tmp)?;
+    match fs::rename(&tmp, &dir) {
+        Ok(()) => Ok(dir),
+        // Made by a concurrent command meanwhile.
+        Err(_) if dir.is_dir() => {
+            let _ = fs::remove_dir_all(&tmp);
+            Ok(dir)
+        }
+        Err(e) => Err(e).ctx("creating the mount points layer", dir),
+    }
+}
+
+/// Removes everything a container has on disk. Its mounts need no undoing: they lived only in
+/// its own mount namespace, which ended with its last process.
+pub fn remove_container_dirs(layout: &Layout, id: &str) -> Result<()> {
+    for dir in [layout.container_dir(id), layout.container_run_dir(id)] {
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).ctx("removing", dir),
+        }
+    }
+    Ok(())
+}
