@@ -1,13 +1,12 @@
 //! `kist`: the command line. Parses, calls the engine, prints. Docker's exit codes: the
 //! container's own status, 125 when kist fails, 126/127 when the program cannot run.
 
+mod commands;
 mod format;
-mod images;
-mod logs;
-mod ps;
-mod registry;
-mod stats;
 mod template;
+
+use commands::container::{logs, ps, stats};
+use commands::{image as images, registry};
 
 use std::io::Read;
 use std::path::PathBuf;

@@ -60,9 +60,9 @@ pub enum ImageCommand {
         names: Vec<String>,
     },
     /// Download an image from a registry
-    Pull(crate::registry::PullArgs),
+    Pull(crate::commands::registry::PullArgs),
     /// Upload an image to a registry
-    Push(crate::registry::PushArgs),
+    Push(crate::commands::registry::PushArgs),
     /// Write images to a tar archive (docker-archive or oci-archive)
     Save(SaveArgs),
     /// Load images from a tar archive

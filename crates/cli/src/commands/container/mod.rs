@@ -1,0 +1,5 @@
+//! The container commands.
+
+pub mod logs;
+pub mod ps;
+pub mod stats;
