@@ -1,12 +1,13 @@
 //! `kist`: the command line. Parses, calls the engine, prints. Docker's exit codes: the
 //! container's own status, 125 when kist fails, 126/127 when the program cannot run.
 
+mod archive;
 mod commands;
 mod flags;
 mod format;
 mod template;
 
-use commands::{container, image as images, registry};
+use commands::{container, image, inspect, registry};
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -14,7 +15,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kist_engine::{Engine, RemoveMode, lifecycle};
-use kist_image::{Reference, import_rootfs_tarball};
 
 #[derive(Parser)]
 #[command(
@@ -37,7 +37,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Create an image from a root filesystem tarball (plain, gzip or zstd; '-' reads stdin)
-    Import { file: String, name: String },
+    Import(image::ImportArgs),
     /// Download an image from a registry
     Pull(registry::PullArgs),
     /// Upload an image to a registry
@@ -47,29 +47,24 @@ enum Command {
     /// Log out from a registry
     Logout(registry::LogoutArgs),
     /// List images
-    Images(images::ImagesArgs),
+    Images(image::ImagesArgs),
     /// Give an image another name: kist tag SOURCE TARGET
-    Tag { source: String, target: String },
+    Tag(image::TagArgs),
     /// Remove images (a name at a time; never one a container uses, unless forced)
-    Rmi(images::RmiArgs),
+    Rmi(image::RmiArgs),
     /// Show the history of an image
-    History(images::HistoryArgs),
+    History(image::HistoryArgs),
     /// Manage images
     #[command(subcommand)]
-    Image(images::ImageCommand),
+    Image(image::ImageCommand),
     /// Make an image of a container's changes
-    Commit(images::CommitArgs),
+    Commit(image::CommitArgs),
     /// Write images to a tar archive (docker-archive or oci-archive)
-    Save(images::SaveArgs),
+    Save(image::SaveArgs),
     /// Load images from a tar archive that save (or docker save, skopeo) wrote
-    Load(images::LoadArgs),
+    Load(image::LoadArgs),
     /// Write a container's filesystem as a tar archive
-    Export {
-        /// Write to this file instead of stdout
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        container: String,
-    },
+    Export(container::ExportArgs),
     /// Run a command in a new container
     Run(Box<container::RunArgs>),
     /// List containers
@@ -81,16 +76,7 @@ enum Command {
     /// Follow a running container's output until it exits, and exit with its status
     Attach(flags::Container),
     /// Show containers or images as JSON
-    Inspect {
-        /// A template such as '{{.State.Pid}}'
-        #[arg(short, long)]
-        format: Option<String>,
-        /// container or image (default: whichever the name finds)
-        #[arg(long = "type")]
-        kind: Option<String>,
-        #[arg(required = true)]
-        names: Vec<String>,
-    },
+    Inspect(inspect::InspectArgs),
     /// Fetch the logs of a container
     Logs(container::LogsArgs),
     /// Stop running containers (the stop signal, then SIGKILL after a grace period)
@@ -232,44 +218,25 @@ fn dispatch(cli: Cli) -> Result<i32> {
     let engine = Engine::open(&cli.root, cli.runroot.as_deref())
         .with_context(|| format!("opening kist's store at {}", cli.root.display()))?;
     match cli.command {
-        Command::Import { file, name } => import(&engine, &file, &name),
+        Command::Import(args) => image::import(&engine, &args),
         Command::Pull(args) => registry::pull(&engine, &args),
         Command::Push(args) => registry::push(&engine, &args),
         Command::Login(args) => registry::login(&engine, &args),
         Command::Logout(args) => registry::logout(&engine, &args),
-        Command::Images(args) => images::images(&engine, &args),
-        Command::Tag { source, target } => images::tag(&engine, &source, &target),
-        Command::Rmi(args) => images::rmi(&engine, &args),
-        Command::History(args) => images::history(&engine, &args),
-        Command::Image(command) => match command {
-            images::ImageCommand::Ls(args) => images::images(&engine, &args),
-            images::ImageCommand::Rm(args) => images::rmi(&engine, &args),
-            images::ImageCommand::Prune { all, force } => images::prune(&engine, all, force),
-            images::ImageCommand::History(args) => images::history(&engine, &args),
-            images::ImageCommand::Tag { source, target } => images::tag(&engine, &source, &target),
-            images::ImageCommand::Inspect { format, names } => {
-                inspect(&engine, format.as_deref(), Some("image"), &names)
-            }
-            images::ImageCommand::Pull(args) => registry::pull(&engine, &args),
-            images::ImageCommand::Push(args) => registry::push(&engine, &args),
-            images::ImageCommand::Save(args) => images::save(&engine, &args),
-            images::ImageCommand::Load(args) => images::load(&engine, &args),
-        },
-        Command::Commit(args) => images::commit(&engine, &args),
-        Command::Save(args) => images::save(&engine, &args),
-        Command::Load(args) => images::load(&engine, &args),
-        Command::Export { output, container } => {
-            images::export(&engine, &container, output.as_deref())
-        }
+        Command::Images(args) => image::images(&engine, &args),
+        Command::Tag(args) => image::tag(&engine, &args),
+        Command::Rmi(args) => image::rmi(&engine, &args),
+        Command::History(args) => image::history(&engine, &args),
+        Command::Image(command) => image::dispatch(&engine, command),
+        Command::Commit(args) => image::commit(&engine, &args),
+        Command::Save(args) => image::save(&engine, &args),
+        Command::Load(args) => image::load(&engine, &args),
+        Command::Export(args) => container::export(&engine, &args),
         Command::Run(args) => container::run(&engine, *args),
         Command::Ps(args) => container::ps(&engine, &args),
         Command::Rm(args) => container::rm(&engine, &args),
         Command::Exec(args) => container::exec(engine, args),
-        Command::Inspect {
-            format,
-            kind,
-            names,
-        } => inspect(&engine, format.as_deref(), kind.as_deref(), &names),
+        Command::Inspect(args) => inspect::inspect(&engine, &args),
         Command::Logs(args) => container::logs(&engine, &args),
         Command::Stop(args) => container::stop(&engine, &args),
         Command::Kill(args) => container::kill(&engine, &args),
@@ -301,57 +268,6 @@ fn dispatch(cli: Cli) -> Result<i32> {
             Ok(if report.failed.is_empty() { 0 } else { 1 })
         }
     }
-}
-
-fn import(engine: &Engine, file: &str, name: &str) -> Result<i32> {
-    let reference = Reference::parse(name)?;
-    let input: Box<dyn Read> = if file == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::fs::File::open(file).with_context(|| format!("opening {file}"))?)
-    };
-    let outcome = import_rootfs_tarball(&engine.images, input, &reference, file)
-        .with_context(|| format!("importing {file}"))?;
-    println!("{}", outcome.image_id);
-    Ok(0)
-}
-
-fn inspect(
-    engine: &Engine,
-    format: Option<&str>,
-    kind: Option<&str>,
-    names: &[String],
-) -> Result<i32> {
-    let mut docs = Vec::new();
-    for name in names {
-        let container = || -> kist_engine::Result<serde_json::Value> {
-            let c = engine.store.find_container(name)?;
-            kist_engine::inspect::container(engine, &c)
-        };
-        let doc = match kind {
-            Some("container") => container()?,
-            Some("image") => kist_engine::inspect::image(engine, name)?,
-            Some(other) => anyhow::bail!("--type {other:?}: use container or image"),
-            None => match container() {
-                Ok(d) => d,
-                Err(kist_engine::Error::NotFound(_)) => {
-                    kist_engine::inspect::image(engine, name)
-                        .map_err(|_| anyhow::anyhow!("no such object: {name}"))?
-                }
-                Err(e) => return Err(e.into()),
-            },
-        };
-        docs.push(doc);
-    }
-    match format {
-        Some(t) => {
-            for d in &docs {
-                println!("{}", template::render(t, d)?);
-            }
-        }
-        None => println!("{}", serde_json::to_string_pretty(&docs)?),
-    }
-    Ok(0)
 }
 
 fn volume(engine: &Engine, cmd: VolumeCommand) -> Result<i32> {

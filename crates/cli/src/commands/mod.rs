@@ -3,4 +3,5 @@
 
 pub mod container;
 pub mod image;
+pub mod inspect;
 pub mod registry;

@@ -1,11 +1,20 @@
-//! A container's files: `kist cp` in and out, `kist diff` of its write layer.
+//! A container's files: `kist cp` in and out, `kist diff` of its write layer, `kist export`
+//! of the whole tree.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use kist_engine::Engine;
 use kist_engine::cp::{Location, copy};
 
-use crate::flags;
+use crate::{archive, flags};
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    output: flags::Output,
+    #[command(flatten)]
+    container: flags::Container,
+}
 
 #[derive(Args)]
 pub struct CpArgs {
@@ -30,4 +39,13 @@ pub fn diff(engine: &Engine, args: &flags::Container) -> Result<i32> {
         println!("{kind} {path}");
     }
     Ok(0)
+}
+
+/// The image's layers and the container's own, merged as the container sees them.
+pub fn export(engine: &Engine, args: &ExportArgs) -> Result<i32> {
+    let c = engine.store.find_container(&args.container.name)?;
+    archive::write(args.output.value.as_deref(), |out| {
+        kist_engine::export::export(engine, &c, out)
+            .with_context(|| format!("exporting container {}", c.name))
+    })
 }

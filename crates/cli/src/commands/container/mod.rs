@@ -24,7 +24,7 @@ use kist_engine::{ContainerRecord, Engine};
 
 pub use attach::attach;
 pub use exec::{ExecArgs, exec};
-pub use files::{CpArgs, cp, diff};
+pub use files::{CpArgs, ExportArgs, cp, diff, export};
 pub use lifecycle::{
     KillArgs, RenameArgs, RestartArgs, StartArgs, StopArgs, kill, pause, rename, restart, start,
     stop, unpause, wait,
