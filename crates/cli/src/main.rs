@@ -1,5 +1,10 @@
 //! `kist`: the command line. Parses, calls the engine, prints. Docker's exit codes: the
 //! container's own status, 125 when kist fails, 126/127 when the program cannot run.
+//!
+//! This file is the top of the tree: the global flags, every command by name with the type of
+//! its arguments, the dispatch (a line per command, to the handler beside those arguments in
+//! `commands/`), and the one place where failures become exit codes. Flags that several
+//! commands take are defined once, in `flags`.
 
 mod archive;
 mod commands;
@@ -7,14 +12,13 @@ mod flags;
 mod format;
 mod template;
 
-use commands::{container, image, inspect, registry};
-
-use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use kist_engine::{Engine, RemoveMode, lifecycle};
+use kist_engine::Engine;
+
+use commands::{container, image, inspect, registry, system, volume};
 
 #[derive(Parser)]
 #[command(
@@ -110,51 +114,13 @@ enum Command {
     Container(container::ContainerCommand),
     /// Manage volumes
     #[command(subcommand)]
-    Volume(VolumeCommand),
+    Volume(volume::VolumeCommand),
     /// The supervisor of a detached container (internal)
     #[command(name = "__supervise", hide = true)]
-    Supervise { id: String },
+    Supervise(system::SuperviseArgs),
     /// Manage kist itself
     #[command(subcommand)]
-    System(SystemCommand),
-}
-
-#[derive(Subcommand)]
-enum VolumeCommand {
-    Create {
-        name: Option<String>,
-    },
-    Ls {
-        #[arg(short, long)]
-        quiet: bool,
-    },
-    Inspect {
-        #[arg(required = true)]
-        names: Vec<String>,
-    },
-    Rm {
-        #[arg(required = true)]
-        names: Vec<String>,
-    },
-    Prune {
-        #[arg(short, long)]
-        force: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum SystemCommand {
-    /// Disk usage of images, containers and volumes
-    Df,
-    /// Clean up after killed commands, and remove stopped containers and unused volumes
-    Prune {
-        #[arg(short, long)]
-        force: bool,
-        #[arg(long)]
-        volumes: bool,
-    },
-    /// Start the containers whose restart policy wants them running (for a unit at boot)
-    Boot,
+    System(system::SystemCommand),
 }
 
 fn main() {
@@ -162,17 +128,18 @@ fn main() {
         kist_runtime::init::main();
     }
     let code = match Cli::try_parse() {
-        Ok(cli) => match dispatch(cli) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("kist: {}", one_line(&e));
-                e.downcast_ref::<kist_engine::Error>()
-                    .map_or(125, |e| e.exit_code())
-            }
-        },
+        Ok(cli) => dispatch(cli).unwrap_or_else(|e| failure(&e)),
         Err(e) => usage_error(e),
     };
     std::process::exit(code)
+}
+
+/// A command that failed: its error on one line, and the exit status an engine error carries
+/// (Docker's 125, 126 or 127, or a container's own), 125 for any other.
+fn failure(e: &anyhow::Error) -> i32 {
+    eprintln!("kist: {}", one_line(e));
+    e.downcast_ref::<kist_engine::Error>()
+        .map_or(125, |e| e.exit_code())
 }
 
 /// The error and its causes on one line.
@@ -208,228 +175,64 @@ fn usage_error(e: clap::Error) -> i32 {
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
-    if let Command::Supervise { id } = &cli.command {
-        return Ok(kist_engine::supervisor::supervise(
-            &cli.root,
-            cli.runroot.as_deref(),
-            id,
-        ));
-    }
-    let engine = Engine::open(&cli.root, cli.runroot.as_deref())
-        .with_context(|| format!("opening kist's store at {}", cli.root.display()))?;
+    // Every command but the supervisor's works on the store; opening it also cleans up after
+    // commands that were killed (docs/architecture.md, Crashes).
+    let engine = || open(&cli.root, cli.runroot.as_deref());
     match cli.command {
-        Command::Import(args) => image::import(&engine, &args),
-        Command::Pull(args) => registry::pull(&engine, &args),
-        Command::Push(args) => registry::push(&engine, &args),
-        Command::Login(args) => registry::login(&engine, &args),
-        Command::Logout(args) => registry::logout(&engine, &args),
-        Command::Images(args) => image::images(&engine, &args),
-        Command::Tag(args) => image::tag(&engine, &args),
-        Command::Rmi(args) => image::rmi(&engine, &args),
-        Command::History(args) => image::history(&engine, &args),
-        Command::Image(command) => image::dispatch(&engine, command),
-        Command::Commit(args) => image::commit(&engine, &args),
-        Command::Save(args) => image::save(&engine, &args),
-        Command::Load(args) => image::load(&engine, &args),
-        Command::Export(args) => container::export(&engine, &args),
-        Command::Run(args) => container::run(&engine, *args),
-        Command::Ps(args) => container::ps(&engine, &args),
-        Command::Rm(args) => container::rm(&engine, &args),
-        Command::Exec(args) => container::exec(engine, args),
-        Command::Inspect(args) => inspect::inspect(&engine, &args),
-        Command::Logs(args) => container::logs(&engine, &args),
-        Command::Stop(args) => container::stop(&engine, &args),
-        Command::Kill(args) => container::kill(&engine, &args),
-        Command::Wait(args) => container::wait(&engine, &args),
-        Command::Start(args) => container::start(&engine, &args),
-        Command::Restart(args) => container::restart(&engine, &args),
-        Command::Stats(args) => container::stats(&engine, &args),
-        Command::Update(args) => container::update(&engine, &args),
-        Command::Pause(args) => container::pause(&engine, &args),
-        Command::Unpause(args) => container::unpause(&engine, &args),
-        Command::Rename(args) => container::rename(&engine, &args),
-        Command::Attach(args) => container::attach(&engine, &args),
-        Command::Cp(args) => container::cp(&engine, &args),
-        Command::Diff(args) => container::diff(&engine, &args),
-        Command::Top(args) => container::top(&engine, &args),
-        Command::Container(command) => container::dispatch(&engine, command),
-        Command::System(SystemCommand::Df) => system_df(&engine),
-        Command::Supervise { .. } => unreachable!("handled above"),
-        Command::Volume(cmd) => volume(&engine, cmd),
-        Command::System(SystemCommand::Prune { force: _, volumes }) => {
-            system_prune(&engine, volumes)
-        }
-        Command::System(SystemCommand::Boot) => {
-            let report = lifecycle::boot(&engine)?;
-            report.started.iter().for_each(|n| println!("{n}"));
-            for (name, e) in &report.failed {
-                eprintln!("kist: starting {name}: {e}");
-            }
-            Ok(if report.failed.is_empty() { 0 } else { 1 })
-        }
+        Command::Import(args) => image::import(&engine()?, &args),
+        Command::Pull(args) => registry::pull(&engine()?, &args),
+        Command::Push(args) => registry::push(&engine()?, &args),
+        Command::Login(args) => registry::login(&engine()?, &args),
+        Command::Logout(args) => registry::logout(&engine()?, &args),
+        Command::Images(args) => image::images(&engine()?, &args),
+        Command::Tag(args) => image::tag(&engine()?, &args),
+        Command::Rmi(args) => image::rmi(&engine()?, &args),
+        Command::History(args) => image::history(&engine()?, &args),
+        Command::Image(command) => image::dispatch(&engine()?, command),
+        Command::Commit(args) => image::commit(&engine()?, &args),
+        Command::Save(args) => image::save(&engine()?, &args),
+        Command::Load(args) => image::load(&engine()?, &args),
+        Command::Export(args) => container::export(&engine()?, &args),
+        Command::Run(args) => container::run(&engine()?, *args),
+        Command::Ps(args) => container::ps(&engine()?, &args),
+        Command::Rm(args) => container::rm(&engine()?, &args),
+        Command::Exec(args) => container::exec(engine()?, args),
+        Command::Attach(args) => container::attach(&engine()?, &args),
+        Command::Inspect(args) => inspect::inspect(&engine()?, &args),
+        Command::Logs(args) => container::logs(&engine()?, &args),
+        Command::Stop(args) => container::stop(&engine()?, &args),
+        Command::Kill(args) => container::kill(&engine()?, &args),
+        Command::Wait(args) => container::wait(&engine()?, &args),
+        Command::Start(args) => container::start(&engine()?, &args),
+        Command::Restart(args) => container::restart(&engine()?, &args),
+        Command::Rename(args) => container::rename(&engine()?, &args),
+        Command::Pause(args) => container::pause(&engine()?, &args),
+        Command::Unpause(args) => container::unpause(&engine()?, &args),
+        Command::Cp(args) => container::cp(&engine()?, &args),
+        Command::Diff(args) => container::diff(&engine()?, &args),
+        Command::Top(args) => container::top(&engine()?, &args),
+        Command::Stats(args) => container::stats(&engine()?, &args),
+        Command::Update(args) => container::update(&engine()?, &args),
+        Command::Container(command) => container::dispatch(&engine()?, command),
+        Command::Volume(command) => volume::dispatch(&engine()?, command),
+        Command::Supervise(args) => Ok(system::supervise(&cli.root, cli.runroot.as_deref(), &args)),
+        Command::System(command) => system::dispatch(&engine()?, command),
     }
 }
 
-fn volume(engine: &Engine, cmd: VolumeCommand) -> Result<i32> {
-    use kist_engine::volumes;
-    match cmd {
-        VolumeCommand::Create { name } => {
-            let name = name.unwrap_or_else(random_volume_name);
-            volumes::ensure(engine, &name, false)?;
-            println!("{name}");
-        }
-        VolumeCommand::Ls { quiet } => {
-            let list = volumes::list(engine)?;
-            if quiet {
-                list.iter().for_each(|v| println!("{}", v.name));
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|v| vec!["local".into(), v.name.clone()])
-                    .collect();
-                format::print_table(&["DRIVER", "VOLUME NAME"], &rows);
-            }
-        }
-        VolumeCommand::Inspect { names } => {
-            let docs = names
-                .iter()
-                .map(|n| volumes::inspect(engine, n))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            println!("{}", serde_json::to_string_pretty(&docs)?);
-        }
-        VolumeCommand::Rm { names } => {
-            let mut code = 0;
-            for n in names {
-                match volumes::remove(engine, &n) {
-                    Ok(()) => println!("{n}"),
-                    Err(e) => {
-                        eprintln!("kist: {e}");
-                        code = 1;
-                    }
-                }
-            }
-            return Ok(code);
-        }
-        VolumeCommand::Prune { force: _ } => {
-            let removed = volumes::prune(engine)?;
-            if !removed.is_empty() {
-                println!("Deleted Volumes:");
-                removed.iter().for_each(|n| println!("{n}"));
-            }
-        }
-    }
-    Ok(0)
+fn open(root: &Path, runroot: Option<&Path>) -> Result<Engine> {
+    Engine::open(root, runroot)
+        .with_context(|| format!("opening kist's store at {}", root.display()))
 }
 
-fn system_df(engine: &Engine) -> Result<i32> {
-    use kist_engine::observe::tree_size;
-    let images = engine.images.list()?;
-    let containers = engine.store.containers()?;
-    let used_images: Vec<&str> = containers.iter().map(|c| c.image_id.as_str()).collect();
-    let mut image_ids: Vec<String> = images.iter().map(|i| i.id.to_string()).collect();
-    image_ids.dedup();
-    let image_size: u64 = images.iter().map(|i| i.size).sum();
-    let active_images = image_ids
-        .iter()
-        .filter(|id| used_images.contains(&id.as_str()))
-        .count();
-    let reclaimable_images: u64 = images
-        .iter()
-        .filter(|i| !used_images.contains(&i.id.as_str()))
-        .map(|i| i.size)
-        .sum();
-    let upper = |c: &kist_engine::ContainerRecord| {
-        tree_size(&engine.layout.container_dir(&c.id).join("upper"))
-    };
-    let running: Vec<_> = containers
-        .iter()
-        .filter(|c| c.state == kist_engine::ContainerState::Running)
-        .collect();
-    let container_size: u64 = containers.iter().map(upper).sum();
-    let stopped_size: u64 = containers
-        .iter()
-        .filter(|c| c.state != kist_engine::ContainerState::Running)
-        .map(upper)
-        .sum();
-    let volumes = kist_engine::volumes::list(engine)?;
-    let volume_size = |n: &str| tree_size(&engine.layout.volume_data(n));
-    let used_volumes: Vec<String> = volumes
-        .iter()
-        .filter(|v| {
-            !engine
-                .store
-                .volume_users(&v.name)
-                .unwrap_or_default()
-                .is_empty()
-        })
-        .map(|v| v.name.clone())
-        .collect();
-    let all_volume_size: u64 = volumes.iter().map(|v| volume_size(&v.name)).sum();
-    let unused_volume_size: u64 = volumes
-        .iter()
-        .filter(|v| !used_volumes.contains(&v.name))
-        .map(|v| volume_size(&v.name))
-        .sum();
-    let row = |kind: &str, total: usize, active: usize, size: u64, reclaim: u64| {
-        vec![
-            kind.to_string(),
-            total.to_string(),
-            active.to_string(),
-            format::human_size(size),
-            format::human_size(reclaim),
-        ]
-    };
-    format::print_table(
-        &["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
-        &[
-            row(
-                "Images",
-                image_ids.len(),
-                active_images,
-                image_size,
-                reclaimable_images,
-            ),
-            row(
-                "Containers",
-                containers.len(),
-                running.len(),
-                container_size,
-                stopped_size,
-            ),
-            row(
-                "Local Volumes",
-                volumes.len(),
-                used_volumes.len(),
-                all_volume_size,
-                unused_volume_size,
-            ),
-        ],
-    );
-    Ok(0)
-}
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
 
-fn random_volume_name() -> String {
-    let mut b = [0u8; 32];
-    let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// Opening the engine already cleaned up after killed commands; this also removes stopped
-/// containers (and unused volumes with --volumes), as `docker system prune` does.
-fn system_prune(engine: &Engine, with_volumes: bool) -> Result<i32> {
-    for id in kist_engine::remove_orphan_dirs(engine)? {
-        println!("Deleted leftover files of container {id}");
+    /// clap's own checks of the definitions (ids, shorts, overrides), which run only in debug
+    /// builds and only for the command a user types otherwise.
+    #[test]
+    fn the_definitions_are_consistent() {
+        super::Cli::command().debug_assert();
     }
-    for c in engine.store.containers()? {
-        if c.state == kist_engine::ContainerState::Exited {
-            kist_engine::remove_container(engine, &c, RemoveMode::IfStopped, false)?;
-            println!("Deleted container {}", c.id);
-        }
-    }
-    if with_volumes {
-        for v in kist_engine::volumes::prune(engine)? {
-            println!("Deleted volume {v}");
-        }
-    }
-    Ok(0)
 }

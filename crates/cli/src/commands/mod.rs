@@ -5,3 +5,5 @@ pub mod container;
 pub mod image;
 pub mod inspect;
 pub mod registry;
+pub mod system;
+pub mod volume;
