@@ -9,6 +9,10 @@
 //!
 //! The structs' comments are `//`, not `///`: clap takes a flattened struct's doc comment as
 //! the about text of whatever command flattens it.
+//!
+//! Sets of flags that belong to one group live with it: the resource limits (`run`, `update`)
+//! and the security flags in `commands/container/`, `--insecure-registry` in
+//! `commands/registry/`.
 
 use std::path::PathBuf;
 use std::time::Duration;

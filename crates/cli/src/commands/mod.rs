@@ -1,5 +1,5 @@
-//! Every command's arguments and handler, a module per group of commands, as `kist --help`
-//! lists them: containers, images, registries, volumes, kist itself.
+//! Every command's arguments and handler: a module per group of commands (containers, images,
+//! registries, volumes, kist itself), and `inspect`, which spans containers and images.
 
 pub mod container;
 pub mod image;
