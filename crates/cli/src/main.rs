@@ -235,4 +235,45 @@ mod tests {
     fn the_definitions_are_consistent() {
         super::Cli::command().debug_assert();
     }
+
+    /// A flag is spelled alike wherever it appears: one short letter (or none) and one kind
+    /// (switch or value) per long name. The exceptions are Docker's.
+    #[test]
+    fn a_long_flag_has_one_short_and_one_kind_everywhere() {
+        use std::collections::BTreeMap;
+        // --format is -f only where -f is not --filter (inspect); system prune's --volumes
+        // (prune them too) is not rm's -v (the container's anonymous ones).
+        const EXCEPTIONS: [&str; 2] = ["format", "volumes"];
+        let mut seen: BTreeMap<String, Vec<(Option<char>, bool, String)>> = BTreeMap::new();
+        let mut stack = vec![("kist".to_string(), super::Cli::command())];
+        while let Some((path, command)) = stack.pop() {
+            for arg in command.get_arguments() {
+                let Some(long) = arg.get_long() else { continue };
+                let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values())
+                    || arg.get_action().takes_values();
+                seen.entry(long.to_string()).or_default().push((
+                    arg.get_short(),
+                    takes_value,
+                    path.clone(),
+                ));
+            }
+            for sub in command.get_subcommands() {
+                stack.push((format!("{path} {}", sub.get_name()), sub.clone()));
+            }
+        }
+        for (long, uses) in &seen {
+            if EXCEPTIONS.contains(&long.as_str()) {
+                continue;
+            }
+            let (short, takes_value, _) = &uses[0];
+            for (s, t, path) in uses {
+                assert_eq!(
+                    (s, t),
+                    (short, takes_value),
+                    "--{long} in {path} differs from {}",
+                    uses[0].2
+                );
+            }
+        }
+    }
 }
