@@ -135,7 +135,7 @@ fn main() {
 }
 
 /// A command that failed: its error on one line, and the exit status an engine error carries
-/// (Docker's 125, 126 or 127, or a container's own), 125 for any other.
+/// (126 or 127 when the program cannot run, else 125), 125 for any other.
 fn failure(e: &anyhow::Error) -> i32 {
     eprintln!("kist: {}", one_line(e));
     e.downcast_ref::<kist_engine::Error>()
