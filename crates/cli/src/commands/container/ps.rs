@@ -1,19 +1,33 @@
 //! `kist ps`: Docker's columns, filters and formats.
 
 use anyhow::{Result, bail};
+use clap::Args;
 use kist_engine::{ContainerRecord, ContainerState, Engine};
 use serde_json::{Value, json};
 
-use crate::format;
+use crate::{flags, format};
 
-pub struct PsOptions {
-    pub all: bool,
-    pub quiet: bool,
-    pub no_trunc: bool,
-    pub last: Option<usize>,
-    pub latest: bool,
-    pub filters: Vec<String>,
-    pub format: Option<String>,
+// The listings' shared flags, with ps's own words for its filters and template.
+#[derive(Args)]
+#[command(mut_arg("filter", |a| a.help("status=, name=, id=, ancestor=, label=")))]
+#[command(mut_arg("format", |a| a.help("A template per container, such as '{{.ID}} {{.Names}}'")))]
+pub struct PsArgs {
+    #[command(flatten)]
+    all: flags::All,
+    #[command(flatten)]
+    quiet: flags::Quiet,
+    #[command(flatten)]
+    no_trunc: flags::NoTrunc,
+    /// Show the N most recently created containers (any state)
+    #[arg(short = 'n', long = "last")]
+    last: Option<usize>,
+    /// Show the most recently created container
+    #[arg(short, long)]
+    latest: bool,
+    #[command(flatten)]
+    filter: flags::Filters,
+    #[command(flatten)]
+    format: flags::Format,
 }
 
 /// A `--filter key=value`; filters of one key are alternatives, of different keys all apply.
@@ -88,70 +102,71 @@ fn keep(c: &ContainerRecord, filters: &[Filter]) -> bool {
     })
 }
 
-pub fn ps(engine: &Engine, opts: &PsOptions) -> Result<i32> {
-    let filters = parse_filters(&opts.filters)?;
-    let explicit_status = filters.iter().any(|f| f.key == "status");
-    let mut containers: Vec<ContainerRecord> = engine
-        .store
-        .containers()?
-        .into_iter()
-        .filter(|c| {
-            opts.all
-                || explicit_status
-                || opts.last.is_some()
-                || opts.latest
-                || status_word(c) == "running"
-        })
-        .filter(|c| keep(c, &filters))
+pub fn ps(engine: &Engine, args: &PsArgs) -> Result<i32> {
+    let containers = listed(engine, args)?;
+    let rows: Vec<Value> = containers
+        .iter()
+        .map(|c| row(c, args.no_trunc.on))
         .collect();
-    if opts.latest {
-        containers.truncate(1);
-    } else if let Some(n) = opts.last {
-        containers.truncate(n);
-    }
-    let rows: Vec<Value> = containers.iter().map(|c| row(c, opts.no_trunc)).collect();
-    if opts.quiet {
+    if args.quiet.on {
         for r in &rows {
             println!("{}", r["ID"].as_str().unwrap_or_default());
         }
         return Ok(0);
     }
-    if let Some(t) = &opts.format {
+    if let Some(t) = &args.format.value {
         for r in &rows {
             println!("{}", crate::template::render(t, r)?);
         }
         return Ok(0);
     }
+    print_table(&rows);
+    Ok(0)
+}
+
+/// The containers to show, newest first: running ones, unless the flags ask for others.
+fn listed(engine: &Engine, args: &PsArgs) -> Result<Vec<ContainerRecord>> {
+    let filters = parse_filters(&args.filter.values)?;
+    let explicit_status = filters.iter().any(|f| f.key == "status");
+    let any_state = args.all.on || explicit_status || args.last.is_some() || args.latest;
+    let mut containers: Vec<ContainerRecord> = engine
+        .store
+        .containers()?
+        .into_iter()
+        .filter(|c| any_state || status_word(c) == "running")
+        .filter(|c| keep(c, &filters))
+        .collect();
+    if args.latest {
+        containers.truncate(1);
+    } else if let Some(n) = args.last {
+        containers.truncate(n);
+    }
+    Ok(containers)
+}
+
+/// Docker's columns: each a header and the `--format` field it shows.
+const COLUMNS: [(&str, &str); 7] = [
+    ("CONTAINER ID", "ID"),
+    ("IMAGE", "Image"),
+    ("COMMAND", "Command"),
+    ("CREATED", "RunningFor"),
+    ("STATUS", "Status"),
+    ("PORTS", "Ports"),
+    ("NAMES", "Names"),
+];
+
+fn print_table(rows: &[Value]) {
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
-                "ID",
-                "Image",
-                "Command",
-                "RunningFor",
-                "Status",
-                "Ports",
-                "Names",
-            ]
-            .iter()
-            .map(|k| r[k].as_str().unwrap_or_default().to_string())
-            .collect()
+            COLUMNS
+                .iter()
+                .map(|(_, k)| r[k].as_str().unwrap_or_default().to_string())
+                .collect()
         })
         .collect();
-    format::print_table(
-        &[
-            "CONTAINER ID",
-            "IMAGE",
-            "COMMAND",
-            "CREATED",
-            "STATUS",
-            "PORTS",
-            "NAMES",
-        ],
-        &table,
-    );
-    Ok(0)
+    let header: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
+    format::print_table(&header, &table);
 }
 
 /// One container as `--format` sees it (Docker's field names).

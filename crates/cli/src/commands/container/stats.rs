@@ -5,29 +5,41 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::Result;
+use clap::Args;
 use kist_engine::stats::{Figures, Sample, figures, host_memory, sample};
 use kist_engine::{ContainerRecord, ContainerState, Engine};
 use serde_json::{Value, json};
 
-use crate::format;
+use crate::{flags, format};
 
-pub struct StatsOptions {
-    pub all: bool,
-    pub no_stream: bool,
-    pub no_trunc: bool,
-    pub format: Option<String>,
+#[derive(Args)]
+#[command(mut_arg("all", |a| a.help("All containers, not only running ones")))]
+#[command(mut_arg("format", |a| a.help("A template per container, such as '{{.Name}} {{.CPUPerc}}'")))]
+pub struct StatsArgs {
+    #[command(flatten)]
+    all: flags::All,
+    /// Print one table and exit
+    #[arg(long)]
+    no_stream: bool,
+    #[command(flatten)]
+    no_trunc: flags::NoTrunc,
+    #[command(flatten)]
+    format: flags::Format,
+    // None: all running containers (all containers with -a).
+    containers: Vec<String>,
 }
 
 /// Docker samples once a second; CPU % is the use over that second.
 const INTERVAL: Duration = Duration::from_secs(1);
 
-pub fn stats(engine: &Engine, names: &[String], opts: &StatsOptions) -> Result<i32> {
+pub fn stats(engine: &Engine, args: &StatsArgs) -> Result<i32> {
+    let names = &args.containers;
     let host = host_memory();
     let mut previous: HashMap<String, Sample> = HashMap::new();
-    let clear = !opts.no_stream && std::io::stdout().is_terminal();
+    let clear = !args.no_stream && std::io::stdout().is_terminal();
     let mut first = true;
     loop {
-        let containers = chosen(engine, names, opts.all)?;
+        let containers = chosen(engine, names, args.all.on)?;
         for c in &containers {
             if let Some(s) = sample(c) {
                 previous.entry(c.id.clone()).or_insert(s);
@@ -39,10 +51,10 @@ pub fn stats(engine: &Engine, names: &[String], opts: &StatsOptions) -> Result<i
             first = false;
         }
         let mut rows = Vec::new();
-        for c in chosen(engine, names, opts.all)? {
+        for c in chosen(engine, names, args.all.on)? {
             let now = sample(&c);
             let f = now.as_ref().map(|n| figures(previous.get(&c.id), n, host));
-            rows.push(row(&c, f.as_ref(), opts.no_trunc));
+            rows.push(row(&c, f.as_ref(), args.no_trunc.on));
             match now {
                 Some(n) => {
                     previous.insert(c.id.clone(), n);
@@ -55,8 +67,8 @@ pub fn stats(engine: &Engine, names: &[String], opts: &StatsOptions) -> Result<i
         if clear {
             print!("\x1b[2J\x1b[H");
         }
-        print_rows(&rows, opts.format.as_deref())?;
-        if opts.no_stream {
+        print_rows(&rows, args.format.value.as_deref())?;
+        if args.no_stream {
             return Ok(0);
         }
         std::thread::sleep(INTERVAL);

@@ -4,14 +4,38 @@ use std::io::Write;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
+use clap::Args;
 use kist_engine::logs::{LogEntry, log_path, read_all};
 use kist_engine::{ContainerState, Engine};
 
+use crate::flags;
+
+#[derive(Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    options: LogsOptions,
+    #[command(flatten)]
+    container: flags::Container,
+}
+
+pub fn logs(engine: &Engine, args: &LogsArgs) -> Result<i32> {
+    show(engine, &args.container.name, &args.options)
+}
+
+// What to print of a log: `kist logs`'s flags, or what `attach` follows.
+#[derive(Args)]
 pub struct LogsOptions {
+    #[arg(short, long)]
     pub follow: bool,
+    /// Number of lines from the end (or "all")
+    #[arg(short = 'n', long, default_value = "all")]
     pub tail: String,
+    /// Show logs since a timestamp (RFC 3339 or Unix) or a relative time (42m)
+    #[arg(long)]
     pub since: Option<String>,
+    #[arg(long)]
     pub until: Option<String>,
+    #[arg(short, long)]
     pub timestamps: bool,
 }
 
@@ -31,7 +55,8 @@ fn parse_time(s: &str) -> Result<SystemTime> {
     )
 }
 
-pub fn logs(engine: &Engine, name: &str, opts: &LogsOptions) -> Result<i32> {
+/// Prints the log of the container `name`, and with `follow` what it adds until it exits.
+pub fn show(engine: &Engine, name: &str, opts: &LogsOptions) -> Result<i32> {
     let c = engine.store.find_container(name)?;
     let since = opts.since.as_deref().map(parse_time).transpose()?;
     let until = opts.until.as_deref().map(parse_time).transpose()?;

@@ -1,0 +1,71 @@
+//! Following a container until it exits: `kist attach`, and `kist start -a`/`-i`. The output
+//! comes from the container's json-file log; stdin goes through its supervisor's socket.
+
+use std::time::SystemTime;
+
+use anyhow::Result;
+use kist_engine::{ContainerRecord, ContainerState, Engine, lifecycle};
+
+use super::logs::{self, LogsOptions};
+use crate::flags;
+
+/// Output from now on, then the container's exit status.
+pub fn attach(engine: &Engine, args: &flags::Container) -> Result<i32> {
+    let c = engine.store.find_container(&args.name)?;
+    if c.state != ContainerState::Running {
+        anyhow::bail!(
+            "container {} is not running: start it with 'kist start -a'",
+            c.name
+        );
+    }
+    let now = humantime::format_rfc3339_nanos(SystemTime::now()).to_string();
+    send_stdin(engine, &c);
+    follow(engine, &c, now)?;
+    Ok(lifecycle::wait(engine, &c)?)
+}
+
+/// Starts one container and follows it: its output since it last stopped (or was created),
+/// then its exit status.
+pub fn start_attached(engine: &Engine, names: &[String], interactive: bool) -> Result<i32> {
+    let [name] = names else {
+        anyhow::bail!("-a attaches to one container only");
+    };
+    let c = engine.store.find_container(name)?;
+    lifecycle::start(engine, &c)?;
+    if interactive {
+        send_stdin(engine, &c);
+    }
+    let since = c.finished_at.clone().unwrap_or_else(|| c.created.clone());
+    let code = follow(engine, &c, since)?;
+    if code != 0 {
+        return Ok(code);
+    }
+    Ok(lifecycle::wait(engine, &c)?)
+}
+
+/// Prints the container's log from `since` until it exits.
+fn follow(engine: &Engine, c: &ContainerRecord, since: String) -> Result<i32> {
+    let opts = LogsOptions {
+        follow: true,
+        tail: "all".into(),
+        since: Some(since),
+        until: None,
+        timestamps: false,
+    };
+    logs::show(engine, &c.id, &opts)
+}
+
+/// With a container started with -i: kist's stdin goes to it, through its supervisor's
+/// attach socket, from a thread of its own while the output is followed.
+fn send_stdin(engine: &Engine, c: &ContainerRecord) {
+    let socket = engine.layout.container_run_dir(&c.id).join("attach.sock");
+    let connected = kist_engine::supervisor::with_short_path(&socket, |p| {
+        std::os::unix::net::UnixStream::connect(p)
+    });
+    let Ok(mut stream) = connected else {
+        return; // not started with -i: output only
+    };
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut stream);
+    });
+}

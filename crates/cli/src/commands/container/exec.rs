@@ -1,0 +1,57 @@
+//! `kist exec`: a command in a running container.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use kist_engine::Engine;
+use kist_engine::exec::ExecOptions;
+
+use crate::flags;
+
+// The process flags are `run`'s; exec's help has worded them its own way so far.
+#[derive(Args)]
+#[command(mut_arg("detach", |a| a.help("Run the command in the background")))]
+#[command(mut_arg("interactive", |a| a.help(None::<&str>)))]
+#[command(mut_arg("tty", |a| a.help(None::<&str>)))]
+#[command(mut_arg("env", |a| a.help(None::<&str>)))]
+#[command(mut_arg("user", |a| a.help(None::<&str>)))]
+pub struct ExecArgs {
+    #[command(flatten)]
+    detach: flags::Detach,
+    #[command(flatten)]
+    interactive: flags::Interactive,
+    #[command(flatten)]
+    tty: flags::Tty,
+    #[command(flatten)]
+    env: flags::Env,
+    #[command(flatten)]
+    workdir: flags::Workdir,
+    #[command(flatten)]
+    user: flags::User,
+    /// CONTAINER COMMAND [ARG...]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CONTAINER COMMAND [ARG...]"
+    )]
+    container_and_command: Vec<String>,
+}
+
+/// Takes the engine whole: exec closes the state store before it joins the container.
+pub fn exec(engine: Engine, args: ExecArgs) -> Result<i32> {
+    let mut rest = args.container_and_command.into_iter();
+    let name = rest
+        .next()
+        .context("a container is required: kist exec CONTAINER COMMAND")?;
+    let c = engine.store.find_container(&name)?;
+    let opts = ExecOptions {
+        command: rest.collect(),
+        interactive: args.interactive.on,
+        tty: args.tty.on,
+        env: args.env.values,
+        workdir: args.workdir.value,
+        user: args.user.value,
+        detach: args.detach.on,
+    };
+    Ok(kist_engine::exec::exec(engine, &c, &opts)?)
+}

@@ -1,0 +1,108 @@
+//! Commands that move existing containers between states: start, stop, restart, kill, wait,
+//! pause, unpause, and rename.
+
+use anyhow::Result;
+use clap::Args;
+use kist_engine::{Engine, lifecycle};
+
+use super::{attach, each};
+use crate::flags;
+
+// start's -i has never had a help text of its own.
+#[derive(Args)]
+#[command(mut_arg("interactive", |a| a.help(None::<&str>)))]
+pub struct StartArgs {
+    /// Attach: print the container's output and exit with its status
+    #[arg(short, long)]
+    attach: bool,
+    #[command(flatten)]
+    interactive: flags::Interactive,
+    #[command(flatten)]
+    containers: flags::Containers,
+}
+
+#[derive(Args)]
+pub struct StopArgs {
+    #[command(flatten)]
+    time: flags::StopTime,
+    #[command(flatten)]
+    containers: flags::Containers,
+}
+
+// restart's -t has never had a help text of its own.
+#[derive(Args)]
+#[command(mut_arg("time", |a| a.help(None::<&str>)))]
+pub struct RestartArgs {
+    #[command(flatten)]
+    time: flags::StopTime,
+    #[command(flatten)]
+    containers: flags::Containers,
+}
+
+#[derive(Args)]
+pub struct KillArgs {
+    #[arg(short, long, default_value = "KILL")]
+    signal: String,
+    #[command(flatten)]
+    containers: flags::Containers,
+}
+
+#[derive(Args)]
+pub struct RenameArgs {
+    #[command(flatten)]
+    container: flags::Container,
+    new_name: String,
+}
+
+pub fn start(engine: &Engine, args: &StartArgs) -> Result<i32> {
+    let names = &args.containers.names;
+    // -i attaches too, as Docker's start -i does.
+    if args.attach || args.interactive.on {
+        return attach::start_attached(engine, names, args.interactive.on);
+    }
+    each(engine, names, |c| lifecycle::start(engine, c).map(|_| None))
+}
+
+pub fn stop(engine: &Engine, args: &StopArgs) -> Result<i32> {
+    each(engine, &args.containers.names, |c| {
+        lifecycle::stop(engine, c, args.time.grace()).map(|_| None)
+    })
+}
+
+pub fn restart(engine: &Engine, args: &RestartArgs) -> Result<i32> {
+    each(engine, &args.containers.names, |c| {
+        lifecycle::restart(engine, c, args.time.grace()).map(|_| None)
+    })
+}
+
+pub fn kill(engine: &Engine, args: &KillArgs) -> Result<i32> {
+    let signal = lifecycle::parse_signal(&args.signal)?;
+    each(engine, &args.containers.names, |c| {
+        lifecycle::kill(engine, c, signal).map(|_| None)
+    })
+}
+
+/// Prints each container's exit code, once it has one.
+pub fn wait(engine: &Engine, args: &flags::Containers) -> Result<i32> {
+    each(engine, &args.names, |c| {
+        lifecycle::wait(engine, c).map(|code| Some(code.to_string()))
+    })
+}
+
+pub fn pause(engine: &Engine, args: &flags::Containers) -> Result<i32> {
+    each(engine, &args.names, |c| {
+        lifecycle::pause(c, true).map(|_| None)
+    })
+}
+
+pub fn unpause(engine: &Engine, args: &flags::Containers) -> Result<i32> {
+    each(engine, &args.names, |c| {
+        lifecycle::pause(c, false).map(|_| None)
+    })
+}
+
+pub fn rename(engine: &Engine, args: &RenameArgs) -> Result<i32> {
+    let c = engine.store.find_container(&args.container.name)?;
+    lifecycle::rename(engine, &c, &args.new_name)?;
+    Ok(0)
+}

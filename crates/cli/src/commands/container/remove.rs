@@ -1,0 +1,55 @@
+//! Removing containers: `kist rm` by name, `kist container prune` all stopped ones.
+
+use anyhow::Result;
+use clap::Args;
+use kist_engine::{ContainerState, Engine, RemoveMode};
+
+use super::each;
+use crate::flags;
+
+#[derive(Args)]
+pub struct RmArgs {
+    #[command(flatten)]
+    force: flags::Force,
+    /// Remove the anonymous volumes of the container too
+    #[arg(short, long)]
+    volumes: bool,
+    #[command(flatten)]
+    containers: flags::Containers,
+}
+
+#[derive(Args)]
+pub struct PruneArgs {
+    // Accepted for Docker's sake: prune never asks.
+    #[command(flatten)]
+    force: flags::Force,
+}
+
+pub fn rm(engine: &Engine, args: &RmArgs) -> Result<i32> {
+    let mode = if args.force.on {
+        RemoveMode::Force
+    } else {
+        RemoveMode::IfStopped
+    };
+    each(engine, &args.containers.names, |c| {
+        kist_engine::remove_container(engine, c, mode, args.volumes).map(|_| None)
+    })
+}
+
+/// Removes the containers that are not running; one that cannot be removed is left alone.
+pub fn prune(engine: &Engine, _args: &PruneArgs) -> Result<i32> {
+    let mut removed = Vec::new();
+    for c in engine.store.containers()? {
+        if matches!(c.state, ContainerState::Exited | ContainerState::Created)
+            && !c.process.is_some_and(|p| p.is_alive())
+            && kist_engine::remove_container(engine, &c, RemoveMode::IfStopped, false).is_ok()
+        {
+            removed.push(c.id);
+        }
+    }
+    if !removed.is_empty() {
+        println!("Deleted Containers:");
+        removed.iter().for_each(|id| println!("{id}"));
+    }
+    Ok(0)
+}

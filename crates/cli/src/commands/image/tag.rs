@@ -1,0 +1,19 @@
+//! `kist tag` (`image tag`): another name for an image.
+
+use anyhow::Result;
+use clap::Args;
+use kist_engine::Engine;
+use kist_image::Reference;
+
+#[derive(Args)]
+pub struct TagArgs {
+    source: String,
+    target: String,
+}
+
+pub fn tag(engine: &Engine, args: &TagArgs) -> Result<i32> {
+    let image = engine.images.resolve(&args.source)?;
+    let reference = Reference::parse(&args.target)?;
+    engine.images.tag_image(&image, &reference)?;
+    Ok(0)
+}

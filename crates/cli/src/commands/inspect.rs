@@ -1,0 +1,92 @@
+//! `kist inspect` (containers or images) and `kist image inspect`: Docker's JSON documents, or
+//! a template applied to each.
+
+use anyhow::Result;
+use clap::Args;
+use kist_engine::Engine;
+use serde_json::Value;
+
+use crate::flags;
+
+// inspect's --format is the listings' with Docker's -f, free here (no --filter).
+#[derive(Args)]
+#[command(mut_arg("format", |a| a.short('f').help("A template such as '{{.State.Pid}}'")))]
+pub struct InspectArgs {
+    #[command(flatten)]
+    format: flags::Format,
+    /// container or image (default: whichever the name finds)
+    #[arg(long = "type")]
+    kind: Option<String>,
+    #[arg(required = true)]
+    names: Vec<String>,
+}
+
+#[derive(Args)]
+#[command(mut_arg("format", |a| a.short('f')))]
+pub struct ImageInspectArgs {
+    #[command(flatten)]
+    format: flags::Format,
+    #[arg(required = true)]
+    names: Vec<String>,
+}
+
+pub fn inspect(engine: &Engine, args: &InspectArgs) -> Result<i32> {
+    show(
+        engine,
+        args.format.value.as_deref(),
+        args.kind.as_deref(),
+        &args.names,
+    )
+}
+
+pub fn image_inspect(engine: &Engine, args: &ImageInspectArgs) -> Result<i32> {
+    show(
+        engine,
+        args.format.value.as_deref(),
+        Some("image"),
+        &args.names,
+    )
+}
+
+/// Every document first, so that a name found nowhere prints nothing.
+fn show(
+    engine: &Engine,
+    format: Option<&str>,
+    kind: Option<&str>,
+    names: &[String],
+) -> Result<i32> {
+    let docs = names
+        .iter()
+        .map(|name| document(engine, kind, name))
+        .collect::<Result<Vec<_>>>()?;
+    match format {
+        Some(t) => {
+            for d in &docs {
+                println!("{}", crate::template::render(t, d)?);
+            }
+        }
+        None => println!("{}", serde_json::to_string_pretty(&docs)?),
+    }
+    Ok(0)
+}
+
+/// The object `name` is: the container of that name or id if there is one, else the image.
+fn document(engine: &Engine, kind: Option<&str>, name: &str) -> Result<Value> {
+    let container = || -> kist_engine::Result<Value> {
+        let c = engine.store.find_container(name)?;
+        kist_engine::inspect::container(engine, &c)
+    };
+    Ok(match kind {
+        Some("container") => container()?,
+        Some("image") => kist_engine::inspect::image(engine, name)?,
+        Some(other) => anyhow::bail!("--type {other:?}: use container or image"),
+        None => match container() {
+            Ok(d) => d,
+            Err(kist_engine::Error::NoSuchContainer { .. }) => {
+                kist_engine::inspect::image(engine, name)
+                    .map_err(|_| anyhow::anyhow!("no such object: {name}"))?
+            }
+            Err(e) => return Err(e.into()),
+        },
+    })
+}

@@ -1,0 +1,81 @@
+//! The `system` group (df, prune, boot) and the hidden `__supervise`: kist's own upkeep.
+
+mod df;
+
+use std::path::Path;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use kist_engine::{ContainerState, Engine, RemoveMode, lifecycle};
+
+use crate::flags;
+
+#[derive(Subcommand)]
+pub enum SystemCommand {
+    /// Disk usage of images, containers and volumes
+    Df,
+    /// Clean up after killed commands, and remove stopped containers and unused volumes
+    Prune(PruneArgs),
+    /// Start the containers whose restart policy wants them running (for a unit at boot)
+    Boot,
+}
+
+#[derive(Args)]
+pub struct PruneArgs {
+    // Accepted for Docker's sake: prune never asks.
+    #[command(flatten)]
+    force: flags::Force,
+    #[arg(long)]
+    volumes: bool,
+}
+
+// The container's id; `run -d` and `start` pass it.
+#[derive(Args)]
+pub struct SuperviseArgs {
+    id: String,
+}
+
+/// `kist system ...`.
+pub fn dispatch(engine: &Engine, command: SystemCommand) -> Result<i32> {
+    match command {
+        SystemCommand::Df => df::df(engine),
+        SystemCommand::Prune(args) => prune(engine, &args),
+        SystemCommand::Boot => boot(engine),
+    }
+}
+
+/// `kist __supervise ID`: the supervisor opens the store itself (and keeps it closed while it
+/// waits), so it gets the paths, not an engine.
+pub fn supervise(root: &Path, runroot: Option<&Path>, args: &SuperviseArgs) -> i32 {
+    kist_engine::supervisor::supervise(root, runroot, &args.id)
+}
+
+/// Opening the engine already cleaned up after killed commands; this also removes stopped
+/// containers (and unused volumes with --volumes), as `docker system prune` does.
+fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
+    for id in kist_engine::remove_orphan_dirs(engine)? {
+        println!("Deleted leftover files of container {id}");
+    }
+    for c in engine.store.containers()? {
+        if c.state == ContainerState::Exited {
+            kist_engine::remove_container(engine, &c, RemoveMode::IfStopped, false)?;
+            println!("Deleted container {}", c.id);
+        }
+    }
+    if args.volumes {
+        for v in kist_engine::volumes::prune(engine)? {
+            println!("Deleted volume {v}");
+        }
+    }
+    Ok(0)
+}
+
+/// Prints the containers started; one that fails is a line on stderr and makes the status 1.
+fn boot(engine: &Engine) -> Result<i32> {
+    let report = lifecycle::boot(engine)?;
+    report.started.iter().for_each(|n| println!("{n}"));
+    for (name, e) in &report.failed {
+        eprintln!("kist: starting {name}: {e}");
+    }
+    Ok(if report.failed.is_empty() { 0 } else { 1 })
+}
