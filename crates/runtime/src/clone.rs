@@ -3,6 +3,7 @@
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use crate::error::{Error, Result};
+use crate::pidfd::Pidfd;
 
 #[repr(C)]
 #[derive(Default)]
@@ -21,7 +22,7 @@ struct CloneArgs {
 }
 
 pub enum Forked {
-    Parent { pid: i32, pidfd: OwnedFd },
+    Parent { pid: i32, pidfd: Pidfd },
     Child,
 }
 
@@ -64,7 +65,7 @@ pub fn fork_into_namespaces(
         pid => Ok(Forked::Parent {
             pid: pid as i32,
             // SAFETY: the kernel filled pidfd with a new descriptor that only we own.
-            pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) },
+            pidfd: Pidfd::from_owned(unsafe { OwnedFd::from_raw_fd(pidfd) }),
         }),
     }
 }

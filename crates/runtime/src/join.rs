@@ -17,6 +17,7 @@ use rustix::fs::{Mode, OFlags};
 use crate::clone::{Forked, fork_into_namespaces};
 use crate::error::{Error, Result, SysContext, cvt};
 use crate::launch::{Created, Stdio};
+use crate::pidfd::{Delivery, Pidfd};
 use crate::sync::{Channel, Message, channel_pair};
 
 /// What to run in a container.
@@ -53,13 +54,14 @@ pub fn join(join: Join<'_>) -> Result<Created> {
     // SAFETY: prctl with integer arguments; inherited by the child, reset by its exec.
     cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) })
         .sys(|| "making kist non-dumpable".into())?;
-    // SAFETY: pidfd_open on a pid; the descriptor is owned below.
-    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, join.pid, 0) } as libc::c_int;
-    let pidfd = cvt(raw).sys(|| format!("finding the container's process {}", join.pid))?;
-    // SAFETY: a fresh descriptor that nothing else owns.
-    let pidfd: OwnedFd = unsafe { std::os::fd::FromRawFd::from_raw_fd(pidfd) };
-    // SAFETY: setns on a valid pidfd.
-    cvt(unsafe { libc::setns(pidfd.as_raw_fd(), libc::CLONE_NEWPID) })
+    let pidfd = Pidfd::open(join.pid)?.ok_or_else(|| {
+        Error::sys(
+            format!("finding the container's process {}", join.pid),
+            std::io::Error::from_raw_os_error(libc::ESRCH),
+        )
+    })?;
+    // SAFETY: setns on a pidfd this function owns.
+    cvt(unsafe { libc::setns(pidfd.as_fd().as_raw_fd(), libc::CLONE_NEWPID) })
         .sys(|| "joining the container's PID namespace".into())?;
     // The child joins the other namespaces through their own descriptors, opened here so
     // that it holds no pidfd of kist's while it is visible in the container.
@@ -115,7 +117,7 @@ const JOINED: [(&str, libc::c_int); 5] = [
 
 /// Descriptors of the namespaces of `pid`, checked to be that process's (still alive behind
 /// `pidfd` once they are open, so not a recycled pid's).
-fn namespace_fds(pid: i32, pidfd: &OwnedFd) -> Result<Vec<(OwnedFd, libc::c_int)>> {
+fn namespace_fds(pid: i32, pidfd: &Pidfd) -> Result<Vec<(OwnedFd, libc::c_int)>> {
     let mut fds = Vec::with_capacity(JOINED.len());
     for (name, flag) in JOINED {
         let path = format!("/proc/{pid}/ns/{name}");
@@ -127,20 +129,11 @@ fn namespace_fds(pid: i32, pidfd: &OwnedFd) -> Result<Vec<(OwnedFd, libc::c_int)
         .sys(|| format!("opening {path}"))?;
         fds.push((fd, flag));
     }
-    // SAFETY: signal 0 through a valid pidfd only checks that the process is alive.
-    let alive = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            0,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if alive < 0 {
+    // Signal 0 only checks that the process still exists.
+    if pidfd.send_signal(0)? == Delivery::Gone {
         return Err(Error::sys(
             "the container's process exited",
-            std::io::Error::last_os_error(),
+            std::io::Error::from_raw_os_error(libc::ESRCH),
         ));
     }
     Ok(fds)

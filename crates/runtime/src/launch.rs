@@ -1,6 +1,6 @@
 //! Creating a container's first process, starting it, and waiting for it.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
@@ -8,6 +8,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Spec};
 use crate::ExitStatus;
 use crate::clone::{Forked, fork_into_namespaces};
 use crate::error::{Error, Result};
+use crate::pidfd::{Delivery, Pidfd};
 use crate::sync::{Message, channel_pair};
 
 /// The container's root filesystem.
@@ -50,7 +51,7 @@ pub struct Launch<'a> {
 /// A container whose first process exists: it is setting itself up, then waits to exec.
 pub struct Created {
     pid: i32,
-    pidfd: OwnedFd,
+    pidfd: Pidfd,
     channel: crate::sync::Channel,
     console: Option<OwnedFd>,
     ready: bool,
@@ -59,7 +60,7 @@ pub struct Created {
 /// A container whose program is running.
 pub struct Running {
     pid: i32,
-    pidfd: OwnedFd,
+    pidfd: Pidfd,
 }
 
 /// Clones the container's first process into its namespaces, where it sets itself up up to the
@@ -123,7 +124,7 @@ fn resources(spec: &Spec) -> Option<&oci_spec::runtime::LinuxResources> {
 }
 
 impl Created {
-    pub(crate) fn new(pid: i32, pidfd: OwnedFd, channel: crate::sync::Channel) -> Created {
+    pub(crate) fn new(pid: i32, pidfd: Pidfd, channel: crate::sync::Channel) -> Created {
         Created {
             pid,
             pidfd,
@@ -212,25 +213,9 @@ impl Running {
         self.pidfd.as_fd()
     }
 
-    pub fn signal(&self, signal: i32) -> Result<()> {
-        // pidfd_send_signal cannot hit a recycled pid, unlike kill(2).
-        // SAFETY: plain syscall on a valid pidfd.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
-                signal,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-        if ret < 0 {
-            return Err(Error::sys(
-                format!("sending signal {signal} to the container"),
-                std::io::Error::last_os_error(),
-            ));
-        }
-        Ok(())
+    /// Sends `signal` through the pidfd, which cannot hit a recycled pid, unlike kill(2).
+    pub fn signal(&self, signal: i32) -> Result<Delivery> {
+        self.pidfd.send_signal(signal)
     }
 
     /// Waits for the process to end.

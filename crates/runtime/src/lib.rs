@@ -30,6 +30,7 @@ mod mount_options;
 mod mounts;
 mod overlay;
 pub mod paths;
+pub mod pidfd;
 pub mod process;
 pub mod sealed;
 pub mod seccomp;

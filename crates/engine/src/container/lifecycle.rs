@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use kist_runtime::pidfd::{Delivery, Pidfd};
 use kist_runtime::process::ProcessStamp;
 
 use crate::Engine;
@@ -75,68 +76,33 @@ pub fn parse_signal(s: &str) -> Result<i32> {
     Ok(n)
 }
 
-/// Sends `signal` to the process if it is still the one recorded. Returns a pidfd for waiting.
-fn signal(p: ProcessStamp, signal: i32) -> Result<Option<libc::c_int>> {
-    // SAFETY: pidfd_open on a pid; the fd is owned by the caller.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, p.pid, 0) } as libc::c_int;
-    if pidfd < 0 {
+/// Sends `signal` to the process if it is still the one recorded. Returns its pidfd for
+/// waiting, or `None` when the process is gone (so nothing was sent).
+fn signal(p: ProcessStamp, signal: i32) -> Result<Option<Pidfd>> {
+    let Some(pidfd) = Pidfd::open(p.pid)? else {
         return Ok(None);
-    }
+    };
+    // Checked after the pidfd exists: from now on the pid cannot be recycled under us.
     if !p.is_alive() {
-        // SAFETY: closing our own fd.
-        unsafe { libc::close(pidfd) };
         return Ok(None);
     }
-    // SAFETY: signalling through a valid pidfd.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd,
-            signal,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if r < 0 {
-        let e = std::io::Error::last_os_error();
-        // SAFETY: closing our own fd.
-        unsafe { libc::close(pidfd) };
-        return Err(Error::Io {
-            context: "signalling the container's process",
-            path: format!("pid {}", p.pid).into(),
-            source: e,
-        });
-    }
-    Ok(Some(pidfd))
-}
-
-/// Waits up to `timeout` for a pidfd to become readable (its process exited).
-fn wait_pidfd(pidfd: libc::c_int, timeout: Duration) -> bool {
-    let mut fds = [libc::pollfd {
-        fd: pidfd,
-        events: libc::POLLIN,
-        revents: 0,
-    }];
-    // SAFETY: a valid one-element pollfd array.
-    let n = unsafe {
-        libc::poll(
-            fds.as_mut_ptr(),
-            1,
-            timeout.as_millis().min(i32::MAX as u128) as i32,
-        )
-    };
-    n > 0
+    Ok(match pidfd.send_signal(signal)? {
+        Delivery::Sent => Some(pidfd),
+        Delivery::Gone => None,
+    })
 }
 
 /// `kist kill`: sends a signal (default SIGKILL) to a running container.
 pub fn kill(engine: &Engine, c: &ContainerRecord, sig: i32) -> Result<()> {
     // As in Docker, a kill is not a stop: a restart policy may start the container again.
     let _ = engine;
-    if let Some(fd) = signal(running_process(c)?, sig)? {
-        // SAFETY: closing our own fd.
-        unsafe { libc::close(fd) };
+    match signal(running_process(c)?, sig)? {
+        Some(_) => Ok(()),
+        // It exited since it was found running: the signal went nowhere.
+        None => Err(Error::ContainerNotRunning {
+            name: c.name.clone(),
+        }),
     }
-    Ok(())
 }
 
 /// `kist stop`: the image's StopSignal (or SIGTERM), then SIGKILL after `timeout`; returns once
@@ -150,22 +116,12 @@ pub fn stop(engine: &Engine, c: &ContainerRecord, timeout: Duration) -> Result<(
         .map(|s| parse_signal(&s))
         .transpose()?
         .unwrap_or(libc::SIGTERM);
-    if let Some(fd) = signal(p, stop_signal)? {
-        if !wait_pidfd(fd, timeout) {
-            // SAFETY: signalling through our pidfd.
-            unsafe {
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    fd,
-                    libc::SIGKILL,
-                    std::ptr::null::<libc::siginfo_t>(),
-                    0,
-                );
-            }
-            wait_pidfd(fd, Duration::from_secs(10));
-        }
-        // SAFETY: closing our own fd.
-        unsafe { libc::close(fd) };
+    if let Some(pidfd) = signal(p, stop_signal)?
+        && !pidfd.wait_exited(timeout)?
+    {
+        // Gone meanwhile is as good as killed.
+        let _ = pidfd.send_signal(libc::SIGKILL)?;
+        pidfd.wait_exited(Duration::from_secs(10))?;
     }
     wait_recorded(engine, &c.id, Duration::from_secs(10)).map(|_| ())
 }

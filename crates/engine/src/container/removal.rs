@@ -1,6 +1,9 @@
 //! Removing a container: claim it (so that one command does the work), stop its process, remove
 //! its directories, then its record, then the anonymous volumes only it used.
 
+use std::time::Duration;
+
+use kist_runtime::pidfd::{Delivery, Pidfd};
 use kist_runtime::process::ProcessStamp;
 
 use crate::Engine;
@@ -40,7 +43,7 @@ pub fn remove_container(
     }
     crate::state::crash::point("rm:claimed");
     if let Some(p) = c.process {
-        kill_and_wait(p);
+        try_kill_and_wait(p)?;
     }
     discard(engine, &c.id, volumes)
 }
@@ -64,31 +67,20 @@ pub fn discard(engine: &Engine, id: &str, volumes: bool) -> Result<()> {
 }
 
 /// SIGKILLs the process if it is still the one recorded, and waits (up to 10 s) for it to go.
+/// Best effort, for reconciliation: an orphan's process has normally died with its monitor
+/// already (PR_SET_PDEATHSIG).
 pub fn kill_and_wait(p: ProcessStamp) {
-    // SAFETY: pidfd_open on a pid; the returned fd is owned and closed below.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, p.pid, 0) } as libc::c_int;
-    if pidfd < 0 {
-        return; // gone already
-    }
+    let _ = try_kill_and_wait(p);
+}
+
+/// As [`kill_and_wait`], failing when the process could not be signalled or waited for.
+pub(crate) fn try_kill_and_wait(p: ProcessStamp) -> Result<()> {
+    let Some(pidfd) = Pidfd::open(p.pid)? else {
+        return Ok(()); // gone already
+    };
     // Checked after the pidfd exists: from now on the pid cannot be recycled under us.
-    if p.is_alive() {
-        // SAFETY: signalling and polling a valid pidfd.
-        unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                pidfd,
-                libc::SIGKILL,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            );
-            let mut fds = [libc::pollfd {
-                fd: pidfd,
-                events: libc::POLLIN,
-                revents: 0,
-            }];
-            libc::poll(fds.as_mut_ptr(), 1, 10_000);
-        }
+    if p.is_alive() && pidfd.send_signal(libc::SIGKILL)? == Delivery::Sent {
+        pidfd.wait_exited(Duration::from_secs(10))?;
     }
-    // SAFETY: closing the fd we opened.
-    unsafe { libc::close(pidfd) };
+    Ok(())
 }
