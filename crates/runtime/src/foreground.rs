@@ -7,8 +7,8 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::termios::{self, OptionalActions, Termios};
 
 use crate::ExitStatus;
+use crate::create::Running;
 use crate::error::{Result, SysContext};
-use crate::launch::Running;
 use crate::signals::ForwardedSignals;
 
 /// Copies from one descriptor to another while the container runs.

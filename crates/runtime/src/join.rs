@@ -14,11 +14,14 @@ use std::path::Path;
 use oci_spec::runtime::Process;
 use rustix::fs::{Mode, OFlags};
 
-use crate::clone::{Forked, fork_into_namespaces};
+use crate::create::Created;
 use crate::error::{Error, Result, SysContext, cvt};
-use crate::launch::{Created, Stdio};
+use crate::launch::Stdio;
 use crate::pidfd::{Delivery, Pidfd};
+use crate::setup::console;
+use crate::setup::stdio::Streams;
 use crate::sync::{Channel, Message, channel_pair};
+use crate::sys::clone::{Forked, fork_into_namespaces};
 
 /// What to run in a container.
 pub struct Join<'a> {
@@ -158,24 +161,18 @@ fn set_up(
         cvt(unsafe { libc::setns(fd.as_raw_fd(), flag) })
             .sys(|| "joining the container's namespaces".into())?;
     }
-    match &join.stdio {
-        Stdio::Terminal => {
-            let root = rustix::fs::open(
-                Path::new("/"),
-                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .sys(|| "opening the container's root".into())?;
-            let (master, slave) = crate::console::open_pty(&root)?;
-            channel.send_with_fd(&Message::Console, Some(master.as_raw_fd()))?;
-            crate::console::become_terminal_session(&slave)?;
-        }
-        Stdio::Fds {
-            stdin,
-            stdout,
-            stderr,
-        } => crate::child::connect_stdio(stdin, stdout, stderr)?,
-    }
+    Streams::of(&join.stdio, || {
+        let root = rustix::fs::open(
+            Path::new("/"),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .sys(|| "opening the container's root".into())?;
+        let (master, slave) = console::open_pty(&root)?;
+        channel.send_with_fd(&Message::Console, Some(master.as_raw_fd()))?;
+        Ok(slave)
+    })?
+    .connect()?;
     channel.send(&Message::Ready)?;
     match channel.recv()? {
         Some((Message::Start, _)) => {}
@@ -185,7 +182,7 @@ fn set_up(
             ));
         }
     }
-    crate::child::become_program(join.process, None, channel, join.seccomp)
+    crate::program::steps::become_program(join.process, None, channel, join.seccomp)
 }
 
 fn stdio_fds(stdio: &Stdio) -> Vec<i32> {

@@ -10,44 +10,36 @@
 //! just before it execs, so the caller can record it (and, later, place it in cgroups or hand it
 //! to an OCI front end's `start`); `Created::start` lets it go.
 
-mod capabilities;
 mod cgroups;
 mod child;
-mod clone;
-mod console;
-mod copyup;
-mod default_capabilities;
-mod devices;
+mod create;
 mod error;
-mod exec;
 mod foreground;
-pub mod init;
 mod join;
 mod launch;
-mod loopback;
-mod masks;
-mod mount_options;
-mod mounts;
-mod overlay;
+mod namespaces;
 pub mod paths;
 pub mod pidfd;
 pub mod process;
-pub mod sealed;
+mod program;
 pub mod seccomp;
+mod setup;
 mod signals;
 mod sync;
-mod sysctl;
+mod sys;
 
 pub use cgroups::{
     Cgroup, Usage, VERSION_ANNOTATION as CGROUP_VERSION_ANNOTATION, Version as CgroupVersion,
     docker_default_devices,
 };
-pub use default_capabilities::DOCKER_DEFAULT_CAPABILITIES;
+pub use create::{Created, Running, create};
 pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, Pump, run_foreground};
 pub use join::{Join, join};
-pub use launch::{Created, Launch, Rootfs, Running, Stdio, create};
-pub use overlay::{mount_overlay, mount_overlay_read_only};
+pub use launch::{Launch, Rootfs, Stdio};
+pub use program::default_capabilities::DOCKER_DEFAULT_CAPABILITIES;
+pub use program::{init, sealed};
+pub use setup::overlay::{mount_overlay, mount_overlay_read_only};
 pub use signals::{ForwardedSignals, block_forwarded_signals};
 
 /// How a container's first process ended, as Docker reports it.

@@ -56,6 +56,18 @@ impl Channel {
         self.fd.as_raw_fd()
     }
 
+    /// For the container's child: waits for kist's `expected` message, and leaves quietly
+    /// (exit 125) on anything else, as kist then failed or went away and there is nothing left
+    /// to set up for.
+    pub(crate) fn await_or_exit(&self, expected: Message) -> Result<()> {
+        match self.recv()? {
+            Some((got, _)) if got == expected => Ok(()),
+            // SAFETY: leaving the forked child without the parent's destructors or atexit
+            // handlers, as a forked child must.
+            _ => unsafe { libc::_exit(125) },
+        }
+    }
+
     pub fn send(&self, msg: &Message) -> Result<()> {
         self.send_with_fd(msg, None)
     }

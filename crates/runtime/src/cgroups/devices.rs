@@ -105,7 +105,7 @@ mod tests {
 
     use super::*;
     use crate::cgroups::{Cgroup, Version};
-    use crate::clone::{Forked, fork_into_namespaces};
+    use crate::sys::clone::{Forked, fork_into_namespaces};
 
     fn assert_root() {
         assert!(

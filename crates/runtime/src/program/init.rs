@@ -31,7 +31,7 @@ pub fn main() -> ! {
         // SAFETY: leaving at once, as nothing else is left to do.
         unsafe { libc::_exit(code) }
     };
-    let program = match crate::exec::resolve_command(&args, &env) {
+    let program = match super::exec::resolve_command(&args, &env) {
         Ok(p) => p,
         Err(e) => fail(e.exit_code(), e.to_string()),
     };
@@ -50,7 +50,7 @@ pub fn main() -> ! {
     }
     if child == 0 {
         crate::signals::reset_in_child();
-        let e = crate::exec::exec(&program);
+        let e = super::exec::exec(&program);
         fail(e.exit_code(), e.to_string());
     }
     // The channel closes for kist when the program has exec'd; init keeps no descriptor.

@@ -12,8 +12,8 @@ use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::error::{Error, Result, SysContext};
-use crate::mounts::mount;
 use crate::paths::{fd_path, open_in_root_with};
+use crate::sys::mount::mount;
 
 /// What masking needs from the host, opened before anything of the container is trusted.
 pub(crate) struct Masks {

@@ -8,8 +8,8 @@ use rustix::fs::{Mode, OFlags};
 use rustix::pty::OpenptFlags;
 
 use crate::error::{Result, SysContext, cvt};
-use crate::mounts::mount;
 use crate::paths::{create_file_in_root, fd_path, open_in_root};
+use crate::sys::mount::mount;
 
 /// Opens a new pty pair in the container's devpts (mounted at `<root>/dev/pts`).
 pub fn open_pty(root: &OwnedFd) -> Result<(OwnedFd, OwnedFd)> {

@@ -1,0 +1,215 @@
+//! Creating a container's first process, starting it, and waiting for it.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use oci_spec::runtime::Spec;
+
+use crate::ExitStatus;
+use crate::error::{Error, Result};
+use crate::launch::Launch;
+use crate::namespaces::{binds_host_cgroups, new_namespace_flags, wants_cgroup_namespace};
+use crate::pidfd::{Delivery, Pidfd};
+use crate::sync::{Message, channel_pair};
+use crate::sys::clone::{Forked, fork_into_namespaces};
+
+/// A container whose first process exists: it is setting itself up, then waits to exec.
+pub struct Created {
+    pid: i32,
+    pidfd: Pidfd,
+    channel: crate::sync::Channel,
+    console: Option<OwnedFd>,
+    ready: bool,
+}
+
+/// A container whose program is running.
+pub struct Running {
+    pid: i32,
+    pidfd: Pidfd,
+}
+
+/// Clones the container's first process into its namespaces, where it sets itself up up to the
+/// exec. Returns at once: the caller can work (record the container) meanwhile, then
+/// [`Created::wait_ready`].
+pub fn create(launch: Launch<'_>) -> Result<Created> {
+    let flags = new_namespace_flags(launch.spec)?;
+    let (parent_end, child_end) = channel_pair()?;
+    // On cgroup v2 the cgroup is made first and the child born in it; on v1 the child is
+    // moved in while it sets itself up (it execs only after Start), as v1 allows no better.
+    let cgroup = crate::cgroups::Cgroup::of_spec(launch.spec)?;
+    let born_in = match cgroup.as_ref().filter(|c| c.is_born_in()) {
+        Some(c) => {
+            c.create(resources(launch.spec))?;
+            c.open_for_clone()?
+        }
+        None => None,
+    };
+    match fork_into_namespaces(flags, born_in.as_ref().map(|fd| fd.as_fd()))? {
+        Forked::Child => {
+            drop(parent_end);
+            crate::child::run(launch, child_end, cgroup.as_ref())
+        }
+        Forked::Parent { pid, pidfd } => {
+            drop(child_end);
+            // The child binds the cgroup's directories once they exist; moving it in (v1) can
+            // take a while longer, and the child need not wait for that.
+            let binds = binds_host_cgroups(launch.spec);
+            let ready = || -> Result<()> {
+                if binds {
+                    parent_end.send(&Message::CgroupReady)?;
+                }
+                Ok(())
+            };
+            let placed = match (&cgroup, &born_in) {
+                (Some(c), None) => c
+                    .create(resources(launch.spec))
+                    .and_then(|()| ready())
+                    .and_then(|()| c.add(pid)),
+                (Some(_), Some(_)) => ready(),
+                (None, _) => Ok(()),
+            }
+            .and_then(|()| {
+                if wants_cgroup_namespace(launch.spec) {
+                    parent_end.send(&Message::Placed)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = placed {
+                kill_and_reap(pid);
+                return Err(e);
+            }
+            drop(launch); // our copies of the stdio fds: the child has its own
+            Ok(Created::new(pid, pidfd, parent_end))
+        }
+    }
+}
+
+fn resources(spec: &Spec) -> Option<&oci_spec::runtime::LinuxResources> {
+    spec.linux().as_ref().and_then(|l| l.resources().as_ref())
+}
+
+impl Created {
+    pub(crate) fn new(pid: i32, pidfd: Pidfd, channel: crate::sync::Channel) -> Created {
+        Created {
+            pid,
+            pidfd,
+            channel,
+            console: None,
+            ready: false,
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Waits until the process has set itself up. Fails, with the exit code Docker would give,
+    /// when the set-up failed.
+    pub fn wait_ready(&mut self) -> Result<()> {
+        while !self.ready {
+            match self.channel.recv()? {
+                Some((Message::Console, fd)) => self.console = fd,
+                Some((Message::Ready, _)) => self.ready = true,
+                Some((Message::Failed { code, message }, _)) => {
+                    reap(self.pid);
+                    return Err(Error::Container { code, message });
+                }
+                Some((other, _)) => {
+                    kill_and_reap(self.pid);
+                    return Err(Error::Spec(format!(
+                        "unexpected {other:?} from the container"
+                    )));
+                }
+                None => {
+                    let status = reap(self.pid);
+                    return Err(Error::Container {
+                        code: 125,
+                        message: format!("the container's process died during set-up ({status:?})"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The master side of the container's terminal, when the launch asked for one (available
+    /// once ready).
+    pub fn take_console(&mut self) -> Option<OwnedFd> {
+        self.console.take()
+    }
+
+    /// Lets the process exec its program. Fails, with the exit code Docker would give, when the
+    /// program cannot be found (127) or executed (126).
+    pub fn start(mut self) -> Result<Running> {
+        self.wait_ready()?;
+        self.channel.send(&Message::Start)?;
+        match self.channel.recv()? {
+            // The channel closed on exec.
+            None => Ok(Running {
+                pid: self.pid,
+                pidfd: self.pidfd,
+            }),
+            Some((Message::Failed { code, message }, _)) => {
+                reap(self.pid);
+                Err(Error::Container { code, message })
+            }
+            Some((other, _)) => {
+                kill_and_reap(self.pid);
+                Err(Error::Spec(format!(
+                    "unexpected {other:?} from the container"
+                )))
+            }
+        }
+    }
+
+    /// Gives up on the container: kills and reaps its process.
+    pub fn abort(self) {
+        kill_and_reap(self.pid);
+    }
+}
+
+impl Running {
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Readable once the process has exited.
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.pidfd.as_fd()
+    }
+
+    /// Sends `signal` through the pidfd, which cannot hit a recycled pid, unlike kill(2).
+    pub fn signal(&self, signal: i32) -> Result<Delivery> {
+        self.pidfd.send_signal(signal)
+    }
+
+    /// Waits for the process to end.
+    pub fn wait(self) -> Result<ExitStatus> {
+        Ok(reap(self.pid))
+    }
+}
+
+/// Waits for `pid` and decodes its status, retrying on EINTR.
+fn reap(pid: i32) -> ExitStatus {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid on our own child with a valid status pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            break;
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return ExitStatus::Exited(125);
+        }
+    }
+    if libc::WIFSIGNALED(status) {
+        ExitStatus::Signaled(libc::WTERMSIG(status))
+    } else {
+        ExitStatus::Exited(libc::WEXITSTATUS(status))
+    }
+}
+
+fn kill_and_reap(pid: i32) {
+    // SAFETY: our own child, not yet reaped, so the pid cannot have been recycled.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    reap(pid);
+}

@@ -1,0 +1,33 @@
+//! Entering the container's root for good: `pivot_root` and the old root detached.
+
+use std::ffi::CString;
+use std::path::Path;
+
+use crate::error::{Error, Result, SysContext, cvt};
+use crate::sys::mount::mount;
+
+/// `pivot_root` into `new_root` and detach the old root, which shares the same directory until
+/// it is detached (the runc trick: no directory for the old root is needed).
+pub fn pivot_into(new_root: &Path) -> Result<()> {
+    std::env::set_current_dir(new_root).sys(|| format!("entering {}", new_root.display()))?;
+    let dot = CString::new(".").map_err(|_| Error::Spec("unreachable".into()))?;
+    // SAFETY: valid strings; raw syscall as glibc has no wrapper.
+    cvt(unsafe { libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) as libc::c_int })
+        .sys(|| "pivot_root".into())?;
+    // The old root is stacked on the new one at "."; make sure its unmounting does not
+    // propagate anywhere, then detach it.
+    mount(
+        None,
+        Path::new("."),
+        None,
+        libc::MS_SLAVE | libc::MS_REC,
+        None,
+    )
+    .sys(|| "isolating the old root".into())?;
+    let c = CString::new(".").map_err(|_| Error::Spec("unreachable".into()))?;
+    // SAFETY: valid string.
+    cvt(unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) })
+        .sys(|| "detaching the old root".into())?;
+    std::env::set_current_dir("/").sys(|| "entering the new root".into())?;
+    Ok(())
+}
