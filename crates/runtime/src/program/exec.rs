@@ -18,6 +18,19 @@ pub struct Program {
     envp: Vec<CString>,
 }
 
+#[cfg(test)]
+impl Program {
+    /// A program that was never looked up, for tests that only pass one around.
+    pub(crate) fn for_test(path: &str) -> Program {
+        let path = CString::new(path).expect("a test path has no NUL byte");
+        Program {
+            argv: vec![path.clone()],
+            envp: Vec::new(),
+            path,
+        }
+    }
+}
+
 fn not_found(message: String) -> Error {
     Error::Container { code: 127, message }
 }

@@ -6,6 +6,9 @@ pub(crate) mod capabilities;
 pub(crate) mod default_capabilities;
 pub(crate) mod exec;
 pub mod init;
+#[cfg(test)]
+mod recording;
 pub(crate) mod rlimits;
 pub mod sealed;
 pub(crate) mod steps;
+pub(crate) mod syscalls;

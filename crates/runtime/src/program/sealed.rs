@@ -43,6 +43,12 @@ impl SealedExe {
         }
     }
 
+    /// Any descriptor standing in for the sealed binary, for tests that never exec it.
+    #[cfg(test)]
+    pub(crate) fn for_test(fd: OwnedFd) -> SealedExe {
+        SealedExe { fd }
+    }
+
     /// Replaces this process with the sealed binary. Returns only on failure.
     pub fn exec(&self, argv: &[CString], envp: &[CString]) -> Error {
         let argv = null_terminated(argv);
