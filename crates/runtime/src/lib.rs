@@ -27,6 +27,8 @@ mod setup;
 mod signals;
 mod sync;
 mod sys;
+#[cfg(test)]
+mod testing;
 
 pub use cgroups::{
     Cgroup, Usage, VERSION_ANNOTATION as CGROUP_VERSION_ANNOTATION, Version as CgroupVersion,

@@ -137,11 +137,9 @@ mod tests {
     use super::*;
 
     #[test]
+    #[ignore = "needs root"]
     fn the_verifier_accepts_the_generated_programs() {
-        assert!(
-            rustix::process::geteuid().is_root(),
-            "this test loads eBPF programs: run it as root"
-        );
+        crate::testing::assert_root("loads eBPF programs");
         use crate::cgroups::device_policy::Policy;
         use crate::cgroups::device_program::program;
         use crate::cgroups::device_rules::{docker_default_devices, parse};
@@ -161,11 +159,9 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs root"]
     fn a_refused_program_says_what_the_verifier_said() {
-        assert!(
-            rustix::process::geteuid().is_root(),
-            "this test loads eBPF programs: run it as root"
-        );
+        crate::testing::assert_root("loads eBPF programs");
         // Exits without setting r0.
         let bad = [Insn {
             code: 0x95,

@@ -108,10 +108,7 @@ mod tests {
     use crate::sys::clone::{Forked, fork_into_namespaces};
 
     fn assert_root() {
-        assert!(
-            rustix::process::geteuid().is_root(),
-            "this test makes cgroups and device nodes: run it as root"
-        );
+        crate::testing::assert_root("makes cgroups and device nodes");
     }
 
     /// A cgroup a test made below this process's own, removed when dropped, even when the test
@@ -290,6 +287,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs root"]
     fn v1_devices_cgroup_enforces_dockers_defaults() {
         assert_root();
         let scratch = Scratch::new("v1", Version::V1, &docker_resources());
@@ -306,6 +304,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs root"]
     fn v2_device_program_enforces_dockers_defaults() {
         assert_root();
         let scratch = Scratch::new("v2", Version::V2, &docker_resources());
@@ -315,6 +314,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs root"]
     fn no_rules_make_no_devices_cgroup() {
         assert_root();
         let scratch = Scratch::new("none", Version::V1, &LinuxResources::default());

@@ -793,15 +793,14 @@ mod tests {
     /// On the real cgroup2 tree (with or without controllers): a process left in a container's
     /// cgroup is killed and the cgroup removed.
     #[test]
+    #[ignore = "needs root"]
     fn destroy_kills_what_is_left_in_a_real_v2_cgroup() {
-        let Ok(hierarchies) = hierarchies(Version::V2) else {
-            eprintln!("skipped: no cgroup2 hierarchy");
-            return;
-        };
-        if !rustix::process::geteuid().is_root() || hierarchies.is_empty() {
-            eprintln!("skipped: needs root");
-            return;
-        }
+        crate::testing::assert_root("makes a cgroup and kills what is in it");
+        let hierarchies = hierarchies(Version::V2).expect("this test needs a cgroup2 hierarchy");
+        assert!(
+            !hierarchies.is_empty(),
+            "this test needs a cgroup2 hierarchy"
+        );
         let path = format!("kist-unit-{}", std::process::id());
         let cgroup = Cgroup::resolve_version(&path, Version::V2).unwrap();
         cgroup.create(None).unwrap();
@@ -822,11 +821,13 @@ mod tests {
     /// On the real v1 hierarchies: a process that keeps forking is frozen, killed and gone,
     /// and so is its cgroup.
     #[test]
+    #[ignore = "needs root"]
     fn destroy_freezes_and_kills_a_forking_process_in_real_v1_cgroups() {
-        if !rustix::process::geteuid().is_root() || hierarchies(Version::V1).is_err() {
-            eprintln!("skipped: needs root and cgroup v1");
-            return;
-        }
+        crate::testing::assert_root("makes cgroups and kills what is in them");
+        assert!(
+            hierarchies(Version::V1).is_ok(),
+            "this test needs cgroup v1 hierarchies"
+        );
         let path = format!("kist-unit-v1-{}", std::process::id());
         let cgroup = Cgroup::resolve_version(&path, Version::V1).unwrap();
         cgroup.create(None).unwrap();
