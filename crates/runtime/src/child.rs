@@ -6,19 +6,19 @@
 //! the hostname and `lo` after it; the program's confinement last, on Start (`program::steps`).
 
 use std::convert::Infallible;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::Path;
 
-use oci_spec::runtime::{LinuxNamespaceType, Spec};
-use rustix::fs::{Mode, OFlags};
+use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
-use crate::error::{Error, Result, SysContext};
+use crate::error::{Error, Result};
 use crate::launch::Launch;
 use crate::namespaces::{has_new_namespace, wants_cgroup_namespace};
 use crate::program::sealed::SealedExe;
 use crate::setup::cgroup_mounts::CgroupSource;
 use crate::setup::stdio::Streams;
-use crate::setup::{console, devices, loopback, masks, mounts, pivot, rootfs, sysctl};
+use crate::setup::steps::{Kernel, SetUp};
+use crate::setup::{devices, rootfs};
 use crate::sync::{Channel, Message};
 
 /// Runs in the cloned process; never returns.
@@ -45,26 +45,45 @@ fn set_up_and_exec(
     cgroup: Option<&crate::Cgroup>,
 ) -> Result<Infallible> {
     become_kists_child();
+    let SetUpDone { process, init } = set_up(&Kernel, &launch, channel, cgroup)?;
+    drop(launch.stdio);
+    channel.send(&Message::Ready)?;
+    channel.await_or_exit(Message::Start)?;
+    crate::program::steps::become_program(process, init.as_ref(), channel, launch.seccomp)
+}
+
+/// What the set-up leaves for the exec.
+struct SetUpDone<'a> {
+    process: &'a Process,
+    /// kist's sealed binary, for `--init`.
+    init: Option<SealedExe>,
+}
+
+/// The set-up, in its order: what the spec asks for, up to the standard streams.
+fn set_up<'a>(
+    sys: &impl SetUp,
+    launch: &Launch<'a>,
+    channel: &Channel,
+    cgroup: Option<&crate::Cgroup>,
+) -> Result<SetUpDone<'a>> {
     let spec = launch.spec;
     if wants_cgroup_namespace(spec) {
-        enter_cgroup_namespace(channel)?;
+        sys.enter_cgroup_namespace(channel)?;
     }
     let process = spec
         .process()
         .as_ref()
         .ok_or_else(|| Error::Spec("the spec has no process".into()))?;
-    rootfs::make_namespace_private(spec)?;
-    let root_path = rootfs::mount_rootfs(&launch.rootfs)?;
-    let (streams, init) = prepare_root(&launch, &root_path, channel, cgroup)?;
-    pivot::pivot_into(&root_path)?;
-    rootfs::make_read_only_if_asked(spec)?;
-    set_up_own_namespaces(spec)?;
-    streams.connect()?;
-    drop(launch.stdio);
-
-    channel.send(&Message::Ready)?;
-    channel.await_or_exit(Message::Start)?;
-    crate::program::steps::become_program(process, init.as_ref(), channel, launch.seccomp)
+    sys.make_namespace_private(spec)?;
+    let root_path = sys.mount_root(&launch.rootfs)?;
+    let (streams, init) = prepare_root(sys, launch, &root_path, channel, cgroup)?;
+    sys.pivot_root(&root_path)?;
+    if rootfs::wants_read_only_root(spec) {
+        sys.make_root_read_only()?;
+    }
+    set_up_own_namespaces(sys, spec)?;
+    sys.connect_streams(streams)?;
+    Ok(SetUpDone { process, init })
 }
 
 /// What a freshly cloned child sets before anything else: it dies with kist (a container whose
@@ -79,69 +98,152 @@ fn become_kists_child() {
     unsafe { libc::umask(0) };
 }
 
-/// A cgroup namespace is rooted where its maker is, so the child makes it only once kist has
-/// placed it in its cgroup.
-fn enter_cgroup_namespace(channel: &Channel) -> Result<()> {
-    channel.await_or_exit(Message::Placed)?;
-    // SAFETY: a cgroup namespace changes nothing this single-threaded child relies on.
-    unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }
-        .sys(|| "making the cgroup namespace".into())
-}
-
 /// Everything made inside the root through handles resolved in it, before the pivot: the
-/// spec's mounts, /dev, the terminal, sysctls, read-only and masked paths. Returns the streams
-/// to connect after the pivot and, for `--init`, kist's sealed binary (opened while the host's
-/// paths are still reachable).
-fn prepare_root<'a>(
-    launch: &'a Launch<'_>,
+/// spec's mounts, /dev, the terminal, sysctls (before /proc/sys turns read-only), read-only and
+/// masked paths. Returns the streams to connect after the pivot and, for `--init`, kist's
+/// sealed binary (opened while the host's paths are still reachable).
+fn prepare_root<'l>(
+    sys: &impl SetUp,
+    launch: &'l Launch<'_>,
     root_path: &Path,
     channel: &Channel,
     cgroup: Option<&crate::Cgroup>,
-) -> Result<(Streams<'a>, Option<SealedExe>)> {
+) -> Result<(Streams<'l>, Option<SealedExe>)> {
     let spec = launch.spec;
-    let root = rustix::fs::open(
-        root_path,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .sys(|| format!("opening the container's root {}", root_path.display()))?;
-    mounts::mount_all(spec, &root, &CgroupSource { cgroup, channel })?;
+    let root: OwnedFd = sys.open_root(root_path)?;
+    sys.mount_spec_mounts(spec, &root, &CgroupSource { cgroup, channel })?;
     if devices::spec_mounts_dev(spec) {
-        devices::populate_dev(spec, &root)?;
+        sys.populate_dev(spec, &root)?;
     }
-    let streams = Streams::of(&launch.stdio, || open_console(&root, channel))?;
+    let streams = Streams::of(&launch.stdio, || sys.open_console(&root, channel))?;
     if let Some(linux) = spec.linux() {
-        sysctl::apply(&root, linux.sysctl().as_ref())?;
-        masks::Masks::prepare()?.apply(
+        sys.write_sysctls(&root, linux.sysctl().as_ref())?;
+        sys.protect_paths(
             &root,
             linux.readonly_paths().as_deref().unwrap_or_default(),
             linux.masked_paths().as_deref().unwrap_or_default(),
         )?;
     }
     drop(root);
-    let init = launch.init.then(SealedExe::open).transpose()?;
+    let init = launch.init.then(|| sys.open_sealed_exe()).transpose()?;
     Ok((streams, init))
 }
 
-/// The container's terminal: a pty of its own devpts, bound onto /dev/console; its master
-/// goes to kist, the peer stays to become the streams.
-fn open_console(root: &OwnedFd, channel: &Channel) -> Result<OwnedFd> {
-    let (master, slave) = console::open_pty(root)?;
-    console::mount_console(root, &slave)?;
-    channel.send_with_fd(&Message::Console, Some(master.as_raw_fd()))?;
-    Ok(slave)
-}
-
 /// The hostname in a UTS namespace of its own, `lo` up in a network namespace of its own.
-fn set_up_own_namespaces(spec: &Spec) -> Result<()> {
+fn set_up_own_namespaces(sys: &impl SetUp, spec: &Spec) -> Result<()> {
     if let (true, Some(h)) = (
         has_new_namespace(spec, LinuxNamespaceType::Uts),
         spec.hostname(),
     ) {
-        nix::unistd::sethostname(h).map_err(|e| Error::sys("setting the hostname", e.into()))?;
+        sys.set_hostname(h)?;
     }
     if has_new_namespace(spec, LinuxNamespaceType::Network) {
-        loopback::bring_up_loopback()?;
+        sys.bring_up_loopback()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::launch::{Rootfs, Stdio};
+    use crate::setup::recording::{Recorder, Step};
+
+    /// A spec as `kist run` makes one, with the given namespaces and Docker's /dev.
+    fn spec(namespaces: &[&str], read_only: bool) -> Spec {
+        let namespaces: Vec<_> = namespaces
+            .iter()
+            .map(|t| serde_json::json!({"type": t}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "ociVersion": "1.0.2",
+            "root": {"path": "rootfs", "readonly": read_only},
+            "hostname": "box",
+            "process": {"user": {"uid": 0, "gid": 0}, "args": ["sh"], "cwd": "/"},
+            "mounts": [
+                {"destination": "/proc", "type": "proc", "source": "proc"},
+                {"destination": "/dev", "type": "tmpfs", "source": "tmpfs"},
+            ],
+            "linux": {
+                "namespaces": namespaces,
+                "sysctl": {"net.ipv4.ip_forward": "1"},
+                "readonlyPaths": ["/proc/sys"],
+                "maskedPaths": ["/proc/kcore"],
+            },
+        }))
+        .unwrap()
+    }
+
+    fn null_fd() -> OwnedFd {
+        std::fs::File::open("/dev/null").unwrap().into()
+    }
+
+    fn set_up_steps(spec: &Spec, stdio: Stdio, init: bool) -> Vec<Step> {
+        let launch = Launch {
+            spec,
+            rootfs: Rootfs::Directory("/bundle/rootfs".into()),
+            stdio,
+            init,
+            seccomp: None,
+        };
+        let (channel, _peer) = crate::sync::channel_pair().unwrap();
+        let sys = Recorder::default();
+        let done = set_up(&sys, &launch, &channel, None).unwrap();
+        assert_eq!(done.init.is_some(), init);
+        sys.steps()
+    }
+
+    #[test]
+    fn everything_is_made_inside_the_root_before_the_pivot_and_the_rest_after() {
+        let all = ["mount", "pid", "uts", "ipc", "network", "cgroup"];
+        let steps = set_up_steps(&spec(&all, true), Stdio::Terminal, true);
+        assert_eq!(
+            steps,
+            [
+                Step::EnterCgroupNamespace,
+                Step::MakeNamespacePrivate,
+                Step::MountRoot,
+                Step::OpenRoot,
+                Step::MountSpecMounts,
+                Step::PopulateDev,
+                Step::OpenConsole,
+                Step::WriteSysctls,
+                Step::ProtectPaths,
+                Step::OpenSealedExe,
+                Step::PivotRoot(PathBuf::from("/root-of-the-test")),
+                Step::MakeRootReadOnly,
+                Step::SetHostname("box".into()),
+                Step::BringUpLoopback,
+                Step::ConnectTerminal,
+            ]
+        );
+    }
+
+    /// Without namespaces of its own for them, a container keeps the host's hostname and
+    /// network as they are; without a terminal it gets its descriptors.
+    #[test]
+    fn only_what_the_spec_asks_for_is_set_up() {
+        let stdio = Stdio::Fds {
+            stdin: null_fd(),
+            stdout: null_fd(),
+            stderr: null_fd(),
+        };
+        let steps = set_up_steps(&spec(&["mount", "pid"], false), stdio, false);
+        assert_eq!(
+            steps,
+            [
+                Step::MakeNamespacePrivate,
+                Step::MountRoot,
+                Step::OpenRoot,
+                Step::MountSpecMounts,
+                Step::PopulateDev,
+                Step::WriteSysctls,
+                Step::ProtectPaths,
+                Step::PivotRoot(PathBuf::from("/root-of-the-test")),
+                Step::ConnectFds,
+            ]
+        );
+    }
 }

@@ -12,6 +12,9 @@ pub(crate) mod mount_options;
 pub(crate) mod mounts;
 pub(crate) mod overlay;
 pub(crate) mod pivot;
+#[cfg(test)]
+pub(crate) mod recording;
 pub(crate) mod rootfs;
 pub(crate) mod stdio;
+pub(crate) mod steps;
 pub(crate) mod sysctl;

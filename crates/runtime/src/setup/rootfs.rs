@@ -41,16 +41,16 @@ pub(crate) fn mount_rootfs(rootfs: &Rootfs) -> Result<PathBuf> {
     }
 }
 
-/// `root.readonly`: the root, once pivoted into, remounted read-only.
-pub(crate) fn make_read_only_if_asked(spec: &Spec) -> Result<()> {
-    if !spec
-        .root()
+/// Whether the spec wants the root read-only (`root.readonly`, `--read-only`).
+pub(crate) fn wants_read_only_root(spec: &Spec) -> bool {
+    spec.root()
         .as_ref()
         .and_then(|r| r.readonly())
         .unwrap_or(false)
-    {
-        return Ok(());
-    }
+}
+
+/// The root, once pivoted into, remounted read-only.
+pub(crate) fn make_root_read_only() -> Result<()> {
     mount(
         None,
         Path::new("/"),

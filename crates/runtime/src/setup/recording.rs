@@ -1,0 +1,129 @@
+//! A fake of [`SetUp`] that makes nothing and records every step in order, for the tests of
+//! the child's set-up order; the handles it hands back are stand-ins (`/`, `/dev/null`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::Spec;
+use rustix::fs::{Mode, OFlags};
+
+use super::cgroup_mounts::CgroupSource;
+use super::stdio::Streams;
+use super::steps::SetUp;
+use crate::error::Result;
+use crate::launch::Rootfs;
+use crate::program::sealed::SealedExe;
+use crate::sync::Channel;
+
+/// One recorded step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Step {
+    EnterCgroupNamespace,
+    MakeNamespacePrivate,
+    MountRoot,
+    OpenRoot,
+    MountSpecMounts,
+    PopulateDev,
+    OpenConsole,
+    WriteSysctls,
+    ProtectPaths,
+    OpenSealedExe,
+    PivotRoot(PathBuf),
+    MakeRootReadOnly,
+    SetHostname(String),
+    BringUpLoopback,
+    ConnectTerminal,
+    ConnectFds,
+}
+
+#[derive(Default)]
+pub(crate) struct Recorder {
+    steps: RefCell<Vec<Step>>,
+}
+
+impl Recorder {
+    pub(crate) fn steps(&self) -> Vec<Step> {
+        self.steps.borrow().clone()
+    }
+
+    fn record(&self, step: Step) -> Result<()> {
+        self.steps.borrow_mut().push(step);
+        Ok(())
+    }
+}
+
+fn stand_in(path: &str) -> OwnedFd {
+    rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+        .expect("a stand-in descriptor")
+}
+
+impl SetUp for Recorder {
+    fn enter_cgroup_namespace(&self, _: &Channel) -> Result<()> {
+        self.record(Step::EnterCgroupNamespace)
+    }
+
+    fn make_namespace_private(&self, _: &Spec) -> Result<()> {
+        self.record(Step::MakeNamespacePrivate)
+    }
+
+    fn mount_root(&self, _: &Rootfs) -> Result<PathBuf> {
+        self.record(Step::MountRoot)?;
+        Ok(PathBuf::from("/root-of-the-test"))
+    }
+
+    fn open_root(&self, _: &Path) -> Result<OwnedFd> {
+        self.record(Step::OpenRoot)?;
+        Ok(stand_in("/"))
+    }
+
+    fn mount_spec_mounts(&self, _: &Spec, _: &OwnedFd, _: &CgroupSource<'_>) -> Result<()> {
+        self.record(Step::MountSpecMounts)
+    }
+
+    fn populate_dev(&self, _: &Spec, _: &OwnedFd) -> Result<()> {
+        self.record(Step::PopulateDev)
+    }
+
+    fn open_console(&self, _: &OwnedFd, _: &Channel) -> Result<OwnedFd> {
+        self.record(Step::OpenConsole)?;
+        Ok(stand_in("/dev/null"))
+    }
+
+    fn write_sysctls(&self, _: &OwnedFd, _: Option<&HashMap<String, String>>) -> Result<()> {
+        self.record(Step::WriteSysctls)
+    }
+
+    fn protect_paths(&self, _: &OwnedFd, _: &[String], _: &[String]) -> Result<()> {
+        self.record(Step::ProtectPaths)
+    }
+
+    fn open_sealed_exe(&self) -> Result<SealedExe> {
+        self.record(Step::OpenSealedExe)?;
+        Ok(SealedExe::for_test(stand_in("/")))
+    }
+
+    fn pivot_root(&self, new_root: &Path) -> Result<()> {
+        self.record(Step::PivotRoot(new_root.to_path_buf()))
+    }
+
+    fn make_root_read_only(&self) -> Result<()> {
+        self.record(Step::MakeRootReadOnly)
+    }
+
+    fn set_hostname(&self, name: &str) -> Result<()> {
+        self.record(Step::SetHostname(name.into()))
+    }
+
+    fn bring_up_loopback(&self) -> Result<()> {
+        self.record(Step::BringUpLoopback)
+    }
+
+    fn connect_streams(&self, streams: Streams<'_>) -> Result<()> {
+        self.record(match streams {
+            Streams::Terminal(_) => Step::ConnectTerminal,
+            Streams::Fds { .. } => Step::ConnectFds,
+        })
+    }
+}

@@ -1,0 +1,135 @@
+//! The container child's set-up steps behind a trait, so that `child` decides their order and
+//! which of them a spec calls for, and tests check both against a recording fake
+//! (`recording.rs`) without root or a container; the real steps here are this folder's modules.
+
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::Spec;
+use rustix::fs::{Mode, OFlags};
+
+use super::cgroup_mounts::CgroupSource;
+use super::stdio::Streams;
+use crate::error::{Error, Result, SysContext};
+use crate::launch::Rootfs;
+use crate::program::sealed::SealedExe;
+use crate::sync::{Channel, Message};
+
+/// The steps of the child's set-up, each named for what it makes.
+pub(crate) trait SetUp {
+    /// Waits for kist to place the process in its cgroup, then makes the cgroup namespace.
+    fn enter_cgroup_namespace(&self, channel: &Channel) -> Result<()>;
+    fn make_namespace_private(&self, spec: &Spec) -> Result<()>;
+    /// Mounts the root; returns where it is.
+    fn mount_root(&self, rootfs: &Rootfs) -> Result<PathBuf>;
+    /// A handle on the root, to resolve every path of the set-up inside it.
+    fn open_root(&self, path: &Path) -> Result<OwnedFd>;
+    fn mount_spec_mounts(
+        &self,
+        spec: &Spec,
+        root: &OwnedFd,
+        cgroups: &CgroupSource<'_>,
+    ) -> Result<()>;
+    fn populate_dev(&self, spec: &Spec, root: &OwnedFd) -> Result<()>;
+    /// The container's terminal, bound onto /dev/console, its master sent to kist; returns the
+    /// peer.
+    fn open_console(&self, root: &OwnedFd, channel: &Channel) -> Result<OwnedFd>;
+    fn write_sysctls(&self, root: &OwnedFd, sysctl: Option<&HashMap<String, String>>)
+    -> Result<()>;
+    /// The read-only paths, then the masked ones.
+    fn protect_paths(&self, root: &OwnedFd, readonly: &[String], masked: &[String]) -> Result<()>;
+    /// kist's sealed binary, for `--init`: opened while the host's paths are reachable.
+    fn open_sealed_exe(&self) -> Result<SealedExe>;
+    fn pivot_root(&self, new_root: &Path) -> Result<()>;
+    fn make_root_read_only(&self) -> Result<()>;
+    fn set_hostname(&self, name: &str) -> Result<()>;
+    fn bring_up_loopback(&self) -> Result<()>;
+    fn connect_streams(&self, streams: Streams<'_>) -> Result<()>;
+}
+
+/// The real steps, in the calling process's namespaces.
+pub(crate) struct Kernel;
+
+impl SetUp for Kernel {
+    fn enter_cgroup_namespace(&self, channel: &Channel) -> Result<()> {
+        channel.await_or_exit(Message::Placed)?;
+        // SAFETY: a cgroup namespace changes nothing this single-threaded child relies on.
+        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }
+            .sys(|| "making the cgroup namespace".into())
+    }
+
+    fn make_namespace_private(&self, spec: &Spec) -> Result<()> {
+        super::rootfs::make_namespace_private(spec)
+    }
+
+    fn mount_root(&self, rootfs: &Rootfs) -> Result<PathBuf> {
+        super::rootfs::mount_rootfs(rootfs)
+    }
+
+    fn open_root(&self, path: &Path) -> Result<OwnedFd> {
+        rustix::fs::open(
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .sys(|| format!("opening the container's root {}", path.display()))
+    }
+
+    fn mount_spec_mounts(
+        &self,
+        spec: &Spec,
+        root: &OwnedFd,
+        cgroups: &CgroupSource<'_>,
+    ) -> Result<()> {
+        super::mounts::mount_all(spec, root, cgroups)
+    }
+
+    fn populate_dev(&self, spec: &Spec, root: &OwnedFd) -> Result<()> {
+        super::devices::populate_dev(spec, root)
+    }
+
+    fn open_console(&self, root: &OwnedFd, channel: &Channel) -> Result<OwnedFd> {
+        use std::os::fd::AsRawFd;
+        let (master, slave) = super::console::open_pty(root)?;
+        super::console::mount_console(root, &slave)?;
+        channel.send_with_fd(&Message::Console, Some(master.as_raw_fd()))?;
+        Ok(slave)
+    }
+
+    fn write_sysctls(
+        &self,
+        root: &OwnedFd,
+        sysctl: Option<&HashMap<String, String>>,
+    ) -> Result<()> {
+        super::sysctl::apply(root, sysctl)
+    }
+
+    fn protect_paths(&self, root: &OwnedFd, readonly: &[String], masked: &[String]) -> Result<()> {
+        super::masks::Masks::prepare()?.apply(root, readonly, masked)
+    }
+
+    fn open_sealed_exe(&self) -> Result<SealedExe> {
+        SealedExe::open()
+    }
+
+    fn pivot_root(&self, new_root: &Path) -> Result<()> {
+        super::pivot::pivot_into(new_root)
+    }
+
+    fn make_root_read_only(&self) -> Result<()> {
+        super::rootfs::make_root_read_only()
+    }
+
+    fn set_hostname(&self, name: &str) -> Result<()> {
+        nix::unistd::sethostname(name).map_err(|e| Error::sys("setting the hostname", e.into()))
+    }
+
+    fn bring_up_loopback(&self) -> Result<()> {
+        super::loopback::bring_up_loopback()
+    }
+
+    fn connect_streams(&self, streams: Streams<'_>) -> Result<()> {
+        streams.connect()
+    }
+}
