@@ -46,81 +46,109 @@ pub fn run_foreground(
     mut io: ForegroundIo,
     signals: &ForwardedSignals,
 ) -> Result<ExitStatus> {
-    let mut raw_guard = None;
-    let mut output_pumps = std::mem::take(&mut io.outputs);
-    let mut input_pumps = std::mem::take(&mut io.inputs);
-    if let Some(master) = io.console.take() {
-        let host_out = dup(&std::io::stdout().as_fd())?;
-        output_pumps.push(Pump {
-            from: dup(&master.as_fd())?,
-            to: host_out,
-        });
-        if io.stdin_to_console {
-            raw_guard = RawTerminal::enter();
-            input_pumps.push(Pump {
-                from: dup(&std::io::stdin().as_fd())?,
-                to: dup(&master.as_fd())?,
-            });
-        }
-        io.console = Some(master);
-    }
-
+    let mut pumps = Pumps {
+        outputs: std::mem::take(&mut io.outputs),
+        inputs: std::mem::take(&mut io.inputs),
+    };
+    let raw_guard = attach_console(&io, &mut pumps)?;
     loop {
         let mut fds = vec![
             pollfd(running.pidfd().as_raw_fd()),
             pollfd(signals.fd().as_raw_fd()),
         ];
-        fds.extend(
-            output_pumps
-                .iter()
-                .chain(input_pumps.iter())
-                .map(|p| pollfd(p.from.as_raw_fd())),
-        );
+        fds.extend(pumps.sources().map(pollfd));
         // SAFETY: fds is a valid array of pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
         if n < 0 {
             continue; // EINTR
         }
         if fds[1].revents != 0 {
-            while let Some(sig) = signals.next() {
-                if sig == libc::SIGWINCH {
-                    if let Some(master) = &io.console {
-                        resize(master);
-                    }
-                } else {
-                    let _ = running.signal(sig);
-                }
-            }
+            forward_signals(signals, &running, io.console.as_ref());
         }
-        let outputs = output_pumps.len();
-        let mut finished = Vec::new();
-        for (i, fd) in fds[2..].iter().enumerate() {
-            if fd.revents != 0
-                && !copy_once(if i < outputs {
-                    &output_pumps[i]
-                } else {
-                    &input_pumps[i - outputs]
-                })
-            {
-                finished.push(i);
-            }
-        }
-        for i in finished.into_iter().rev() {
-            if i < outputs {
-                output_pumps.remove(i);
-            } else {
-                // Dropping the pump closes the container's end: the program sees end-of-file.
-                input_pumps.remove(i - outputs);
-            }
-        }
+        pumps.copy_ready(&fds[2..]);
         if fds[0].revents != 0 {
             break;
         }
     }
     // The process has exited; what it wrote is still buffered in the pipes or the terminal.
-    drain(&output_pumps);
+    drain(&pumps.outputs);
     drop(raw_guard);
     running.wait()
+}
+
+/// The copies running while the container does: out of it first, then into it.
+struct Pumps {
+    outputs: Vec<Pump>,
+    inputs: Vec<Pump>,
+}
+
+impl Pumps {
+    /// The descriptors to poll, in the order `copy_ready` takes their results.
+    fn sources(&self) -> impl Iterator<Item = i32> + '_ {
+        self.outputs
+            .iter()
+            .chain(self.inputs.iter())
+            .map(|p| p.from.as_raw_fd())
+    }
+
+    /// Copies what the poll found ready, and drops the pumps that are done.
+    fn copy_ready(&mut self, polled: &[libc::pollfd]) {
+        let outputs = self.outputs.len();
+        let mut finished = Vec::new();
+        for (i, fd) in polled.iter().enumerate() {
+            let pump = if i < outputs {
+                &self.outputs[i]
+            } else {
+                &self.inputs[i - outputs]
+            };
+            if fd.revents != 0 && !copy_once(pump) {
+                finished.push(i);
+            }
+        }
+        for i in finished.into_iter().rev() {
+            if i < outputs {
+                self.outputs.remove(i);
+            } else {
+                // Dropping the pump closes the container's end: the program sees end-of-file.
+                self.inputs.remove(i - outputs);
+            }
+        }
+    }
+}
+
+/// The terminal's output goes to kist's stdout and, with `-i`, kist's stdin (made raw) into
+/// the terminal. Returns what restores kist's terminal.
+fn attach_console(io: &ForegroundIo, pumps: &mut Pumps) -> Result<Option<RawTerminal>> {
+    let Some(master) = &io.console else {
+        return Ok(None);
+    };
+    pumps.outputs.push(Pump {
+        from: dup(&master.as_fd())?,
+        to: dup(&std::io::stdout().as_fd())?,
+    });
+    if !io.stdin_to_console {
+        return Ok(None);
+    }
+    let raw_guard = RawTerminal::enter();
+    pumps.inputs.push(Pump {
+        from: dup(&std::io::stdin().as_fd())?,
+        to: dup(&master.as_fd())?,
+    });
+    Ok(raw_guard)
+}
+
+/// Passes on every pending signal: a terminal's size change to the container's terminal, the
+/// others to its process.
+fn forward_signals(signals: &ForwardedSignals, running: &Running, console: Option<&OwnedFd>) {
+    while let Some(sig) = signals.next() {
+        if sig == libc::SIGWINCH {
+            if let Some(master) = console {
+                resize(master);
+            }
+        } else {
+            let _ = running.signal(sig);
+        }
+    }
 }
 
 fn pollfd(fd: i32) -> libc::pollfd {
