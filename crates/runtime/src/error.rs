@@ -1,3 +1,6 @@
+//! The runtime's errors: each says what was being done and why it failed, and maps to the exit
+//! code Docker gives (125 unless the program could not be found or run).
+
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
