@@ -36,7 +36,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<i128, String> {
     if total > i64::MAX as u128 + u128::from(negative) {
         return Err(invalid());
     }
-    let total = total as i128;
+    let total = i128::try_from(total).map_err(|_| invalid())?;
     Ok(if negative { -total } else { total })
 }
 
@@ -67,7 +67,8 @@ fn component(text: &str) -> Option<(u128, &str)> {
         // Only the digits that can matter: a nanosecond is the finest step.
         let digits = &fraction[..fraction.len().min(20)];
         let value: u128 = digits.parse().ok()?;
-        nanos = nanos.checked_add(value * scale / 10u128.pow(digits.len() as u32))?;
+        let places = u32::try_from(digits.len()).ok()?;
+        nanos = nanos.checked_add(value * scale / 10u128.pow(places))?;
     }
     Some((nanos, rest))
 }

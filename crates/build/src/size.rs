@@ -10,7 +10,7 @@ pub(crate) fn parse_size(text: &str) -> Option<u64> {
     if let Some(last) = rest.chars().last() {
         let power = "kmgtp".find(last.to_ascii_lowercase());
         if let Some(power) = power {
-            multiplier = 1024u64.pow(power as u32 + 1);
+            multiplier = 1024u64 << (10 * power);
             rest = &rest[..rest.len() - 1];
         }
     }
@@ -20,7 +20,14 @@ pub(crate) fn parse_size(text: &str) -> Option<u64> {
     }
     let value: f64 = rest.parse().ok()?;
     let bytes = value * multiplier as f64;
-    (bytes < u64::MAX as f64).then_some(bytes as u64)
+    if bytes >= u64::MAX as f64 {
+        return None;
+    }
+    // Cannot lose a sign or truncate: digits only, and below 2^64. Only the fraction of a byte
+    // is dropped, as Docker drops it.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let whole = bytes as u64;
+    Some(whole)
 }
 
 /// Digits, optionally with a fraction: `12`, `1.5`.

@@ -34,6 +34,9 @@ pub fn bytes_size(bytes: u64) -> String {
         v /= 1024.0;
         unit += 1;
     }
+    // Cannot lose a sign or truncate: v is at least 1 and at most 2^14 here, so its log is a
+    // small non-negative number.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let integer_digits = if v < 1.0 {
         1
     } else {

@@ -30,7 +30,7 @@ fn kill_kist_mid_run(k: &Kist, extra: &[&str], marker: &str) {
     wait_until("the container to start", || {
         !processes_with(marker)
             .iter()
-            .all(|p| *p == child.id() as i32)
+            .all(|p| *p == i32::try_from(child.id()).unwrap())
     });
     child.kill().unwrap();
     child.wait().unwrap();
@@ -80,7 +80,7 @@ fn a_container_killed_from_outside_reports_137_and_is_removed() {
         !processes_with(&marker).is_empty()
     });
     for pid in processes_with(&marker) {
-        if pid != child.id() as i32 {
+        if pid != i32::try_from(child.id()).unwrap() {
             nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(pid),
                 nix::sys::signal::Signal::SIGKILL,

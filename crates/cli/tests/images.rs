@@ -295,6 +295,7 @@ fn rmi_waits_for_a_run_that_has_resolved_its_image() {
     let k = Kist::with_busybox();
     let lock = std::fs::File::open(k.path().join("images/store.lock")).unwrap();
     use std::os::fd::AsRawFd;
+    // SAFETY: flock(2) on a descriptor that `lock` keeps open.
     assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_SH) }, 0);
     let mut rmi = k
         .command(&["rmi", "busybox"])

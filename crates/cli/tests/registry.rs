@@ -910,7 +910,8 @@ fn a_pull_killed_half_way_leaves_no_image_and_the_next_reuses_what_was_whole() {
     wait_until("the first layer to land", || {
         fresh.entries("layers").len() == 1
     });
-    unsafe { libc::kill(pull.id() as i32, libc::SIGKILL) };
+    // SAFETY: kill(2) takes plain integers; the pid is the pull this test started.
+    unsafe { libc::kill(i32::try_from(pull.id()).unwrap(), libc::SIGKILL) };
     let _ = pull.wait();
     assert_eq!(fresh.ok(&["images", "-q"]), "", "no half image");
     // The next command clears what the killed one left in tmp.

@@ -108,7 +108,9 @@ fn a_resized_terminal_is_passed_on() {
                 events: libc::POLLIN,
                 revents: 0,
             }];
-            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, left.as_millis() as i32) };
+            let left = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+            // SAFETY: a one-element pollfd array that lives across the call.
+            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, left) };
             assert!(ready > 0, "no {needle:?} within 10 s: {seen:?}");
             let n = master.read(&mut buf).unwrap();
             assert!(n > 0, "terminal closed before {needle:?}: {seen:?}");
@@ -120,6 +122,7 @@ fn a_resized_terminal_is_passed_on() {
     read_until(&mut master, "20 60");
     // Resize kist's terminal, as a terminal emulator does, and tell kist.
     let ws = libc_winsize(33, 111);
+    // SAFETY: TIOCSWINSZ reads a winsize, which `ws` is, on the pty's open slave.
     unsafe {
         libc::ioctl(
             std::os::fd::AsRawFd::as_raw_fd(&pty.slave),
@@ -128,7 +131,7 @@ fn a_resized_terminal_is_passed_on() {
         )
     };
     nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
         nix::sys::signal::Signal::SIGWINCH,
     )
     .unwrap();

@@ -176,11 +176,14 @@ impl<W: Write> TreeWriter<W> {
             Mode::empty(),
         )
         .ctx("opening", self.full(rel))?;
+        let size = u64::try_from(st.st_size)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "negative size"))
+            .ctx("reading the size of", self.full(rel))?;
         let mut h = header(st, tar::EntryType::Regular);
-        h.set_size(st.st_size as u64);
+        h.set_size(size);
         // A file that changes size while it is read would break the archive: read exactly the
         // size the header gives (the container is paused while its layer is read).
-        let content = io::Read::take(std::fs::File::from(file), st.st_size as u64);
+        let content = io::Read::take(std::fs::File::from(file), size);
         self.append(&mut h, rel, content)
     }
 
@@ -198,7 +201,8 @@ fn header(st: &Stat, kind: tar::EntryType) -> tar::Header {
     h.set_mode(st.st_mode & 0o7777);
     h.set_uid(u64::from(st.st_uid));
     h.set_gid(u64::from(st.st_gid));
-    h.set_mtime(st.st_mtime.max(0) as u64);
+    // Times before 1970 are written as 1970.
+    h.set_mtime(u64::try_from(st.st_mtime).unwrap_or(0));
     h
 }
 

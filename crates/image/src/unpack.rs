@@ -122,11 +122,21 @@ impl Unpacker {
         let xattrs = xattrs_of(entry)?;
         let header = entry.header().clone();
         let kind = header.entry_type();
+        let id = |what: &str, n: u64| {
+            u32::try_from(n).map_err(|_| {
+                Error::BadArchive(format!(
+                    "{what} {n} of {} is out of range",
+                    printable(&String::from_utf8_lossy(&raw_path))
+                ))
+            })
+        };
         let meta = Meta {
             mode: header.mode().map_err(bad_archive)? & 0o7777,
-            uid: header.uid().map_err(bad_archive)? as u32,
-            gid: header.gid().map_err(bad_archive)? as u32,
-            mtime: header.mtime().map_err(bad_archive)? as i64,
+            uid: id("uid", header.uid().map_err(bad_archive)?)?,
+            gid: id("gid", header.gid().map_err(bad_archive)?)?,
+            // Base-256 times are two's complement, and the tar crate hands over their low 64
+            // bits: a time before 1970 reads as a u64 above i64::MAX, which this gives back.
+            mtime: header.mtime().map_err(bad_archive)?.cast_signed(),
             xattrs,
         };
         self.stats.entries += 1;

@@ -224,6 +224,32 @@ fn metadata_links_and_devices_are_kept() {
 }
 
 #[test]
+fn an_owner_beyond_32_bits_is_refused_not_truncated_to_root() {
+    let mut big = file("bin/tool", b"x");
+    big.uid = 1 << 32;
+    let (dir, r) = unpack(&[big]);
+    let err = r.unwrap_err().to_string();
+    assert!(err.contains("uid 4294967296"), "{err}");
+    assert!(!dir.path().join("layer/bin/tool").exists());
+}
+
+#[test]
+fn a_time_before_1970_is_kept() {
+    // GNU tar writes a negative time in base-256: the high bit, then two's complement.
+    let mut bytes = archive(&[file("old", b"x")]);
+    let mut h = tar::Header::from_byte_slice(&bytes[..512]).clone();
+    let mut mtime = [0xffu8; 12];
+    mtime[4..].copy_from_slice(&(-86_400i64).to_be_bytes());
+    h.as_old_mut().mtime = mtime;
+    h.set_cksum();
+    bytes[..512].copy_from_slice(h.as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    unpack_layer(&bytes[..], dir.path()).unwrap();
+    let m = std::fs::metadata(dir.path().join("old")).unwrap();
+    assert_eq!(m.mtime(), -86_400);
+}
+
+#[test]
 fn bad_archives_are_refused() {
     let good = archive(&[file("a", &[7u8; 2000]), file("b", b"x")]);
     let cases: Vec<(&str, Vec<u8>)> = vec![

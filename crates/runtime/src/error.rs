@@ -56,6 +56,18 @@ pub(crate) fn cvt(ret: libc::c_int) -> std::io::Result<libc::c_int> {
     }
 }
 
+/// The same for a raw `syscall(2)`, which widens the kernel's `int` result to a `long`: for
+/// the syscalls passed here (a descriptor, a pid or 0 on success) it always fits back.
+pub(crate) fn cvt_long(ret: libc::c_long) -> std::io::Result<libc::c_int> {
+    if ret < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // Cannot truncate: the kernel returned an int, which syscall(2) only widened.
+    #[allow(clippy::cast_possible_truncation)]
+    let ret = ret as libc::c_int;
+    Ok(ret)
+}
+
 pub(crate) trait SysContext<T> {
     fn sys(self, context: impl FnOnce() -> String) -> Result<T>;
 }

@@ -201,8 +201,8 @@ fn stdio_fds(stdio: &Stdio) -> Vec<i32> {
 fn close_all_but(keep: &[i32]) {
     let mut keep: Vec<u32> = keep
         .iter()
-        .filter(|&&fd| fd > 2)
-        .map(|&fd| fd as u32)
+        .filter_map(|&fd| u32::try_from(fd).ok())
+        .filter(|&fd| fd > 2)
         .collect();
     keep.sort_unstable();
     let mut from = 3u32;

@@ -48,7 +48,8 @@ pub(crate) fn new_namespace_flags(spec: &Spec) -> Result<u64> {
                 ns.typ()
             )));
         }
-        flags |= clone_flag(ns.typ())? as u64;
+        // The flag's bits, as clone3 takes them in a u64.
+        flags |= u64::from(clone_flag(ns.typ())?.cast_unsigned());
     }
     if flags & libc::CLONE_NEWNS as u64 == 0 {
         return Err(Error::Spec(
@@ -104,7 +105,7 @@ mod tests {
         );
         let flags = new_namespace_flags(&s).unwrap();
         let want = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWNET;
-        assert_eq!(flags, want as u64);
+        assert_eq!(flags, u64::try_from(want).unwrap());
         assert!(wants_cgroup_namespace(&s));
         assert!(has_new_namespace(&s, LinuxNamespaceType::Network));
         assert!(!has_new_namespace(&s, LinuxNamespaceType::Uts));

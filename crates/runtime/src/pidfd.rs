@@ -6,10 +6,10 @@
 //! so does signalling through one: a caller never takes a signal that was not sent for one that
 //! was.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, cvt_long};
 
 /// An open pidfd.
 #[derive(Debug)]
@@ -29,16 +29,13 @@ impl Pidfd {
     /// A pidfd for `pid`; `None` when there is no such process (any more).
     pub fn open(pid: i32) -> Result<Option<Pidfd>> {
         // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-        let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        if ret < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::ESRCH) {
-                return Ok(None);
-            }
-            return Err(Error::sys(format!("opening a pidfd for process {pid}"), e));
-        }
+        let fd = match cvt_long(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) }) {
+            Ok(fd) => fd,
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return Ok(None),
+            Err(e) => return Err(Error::sys(format!("opening a pidfd for process {pid}"), e)),
+        };
         // SAFETY: the kernel just returned this descriptor, which nothing else owns.
-        Ok(Some(Pidfd(unsafe { OwnedFd::from_raw_fd(ret as RawFd) })))
+        Ok(Some(Pidfd(unsafe { OwnedFd::from_raw_fd(fd) })))
     }
 
     /// Takes ownership of a pidfd the kernel handed over another way (clone3's CLONE_PIDFD).
@@ -80,7 +77,7 @@ impl Pidfd {
             let left = deadline.map_or(-1, |d| {
                 let left = d.saturating_duration_since(Instant::now());
                 // Rounded up, so a short wait is not a busy loop of zero-millisecond polls.
-                left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32
+                i32::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX)
             });
             let mut fds = [libc::pollfd {
                 fd: self.0.as_raw_fd(),
@@ -113,7 +110,7 @@ mod tests {
     /// A child that has exited and been reaped: its pid names nothing.
     fn reaped_child() -> (i32, std::process::Child) {
         let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id() as i32;
+        let pid = i32::try_from(child.id()).unwrap();
         child.wait().unwrap();
         (pid, child)
     }
@@ -124,7 +121,9 @@ mod tests {
             .arg("100")
             .spawn()
             .unwrap();
-        let pidfd = Pidfd::open(child.id() as i32).unwrap().unwrap();
+        let pidfd = Pidfd::open(i32::try_from(child.id()).unwrap())
+            .unwrap()
+            .unwrap();
         assert!(pidfd.is_alive().unwrap());
         assert!(!pidfd.wait_exited(Duration::from_millis(20)).unwrap());
         assert_eq!(pidfd.send_signal(0).unwrap(), Delivery::Sent);

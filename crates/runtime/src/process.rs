@@ -18,7 +18,7 @@ impl ProcessStamp {
     }
 
     pub fn current() -> ProcessStamp {
-        let pid = std::process::id() as i32;
+        let pid = rustix::process::getpid().as_raw_pid();
         // Reading our own stat cannot fail while /proc is mounted; 0 keeps the pid meaningful.
         ProcessStamp::of(pid).unwrap_or(ProcessStamp { pid, start_time: 0 })
     }

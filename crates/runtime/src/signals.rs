@@ -68,7 +68,10 @@ impl ForwardedSignals {
                 (&mut info as *mut libc::signalfd_siginfo).cast(),
                 size,
             );
-            (n == size as isize).then_some(info.ssi_signo as i32)
+            if usize::try_from(n) != Ok(size) {
+                return None;
+            }
+            i32::try_from(info.ssi_signo).ok()
         }
     }
 }

@@ -72,15 +72,17 @@ fn interval(flags: &Flags, name: &str) -> Result<Option<Duration>, ErrorKind> {
     let Some(value) = flags.string(name).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let nanos = parse_duration(&value).map_err(|why| ErrorKind::BadFlagValue {
+    let bad = |why: String| ErrorKind::BadFlagValue {
         flag: name.to_string(),
         value: value.clone(),
         why,
-    })?;
-    match nanos {
+    };
+    match parse_duration(&value).map_err(bad)? {
         0 => Ok(None),
         n if n < 1_000_000 => Err(ErrorKind::IntervalTooShort(name.to_string())),
-        n => Ok(Some(Duration::from_nanos(n as u64))),
+        n => u64::try_from(n)
+            .map(|n| Some(Duration::from_nanos(n)))
+            .map_err(|_| bad(format!("duration {value:?} is too long"))),
     }
 }
 

@@ -58,9 +58,9 @@ pub(crate) fn format(v: f64, verb: char, prec: Option<usize>) -> String {
 
 /// `%g`: `%e` for large and small exponents, else `%f`, with no trailing zeros.
 fn fmt_g(digits: &Digits, prec: Option<usize>, e: char) -> String {
-    let nd = digits.d.len() as i32;
+    let nd = i32::try_from(digits.d.len()).unwrap_or(i32::MAX);
     let shortest = prec.is_none();
-    let mut prec = prec.map_or(nd, |p| p as i32);
+    let mut prec = prec.map_or(nd, |p| i32::try_from(p).unwrap_or(i32::MAX));
     let mut eprec = prec;
     if eprec > nd && nd >= digits.dp {
         eprec = nd;
@@ -74,12 +74,12 @@ fn fmt_g(digits: &Digits, prec: Option<usize>, e: char) -> String {
         if prec > nd {
             prec = nd;
         }
-        return fmt_e(digits, (prec - 1).max(0) as usize, e);
+        return fmt_e(digits, usize::try_from(prec - 1).unwrap_or(0), e);
     }
     if prec > digits.dp {
         prec = nd;
     }
-    fmt_f(digits, (prec - digits.dp).max(0) as usize)
+    fmt_f(digits, usize::try_from(prec - digits.dp).unwrap_or(0))
 }
 
 /// `-d.dddde±dd`.
@@ -125,7 +125,8 @@ fn fmt_f(digits: &Digits, prec: usize) -> String {
     }
     if prec > 0 {
         out.push('.');
-        (1..=prec as i32).for_each(|i| out.push(digit(digits.dp + i - 1)));
+        (1..=i32::try_from(prec).unwrap_or(i32::MAX))
+            .for_each(|i| out.push(digit(digits.dp + i - 1)));
     }
     out
 }
@@ -145,7 +146,8 @@ pub(crate) fn json(v: f64) -> String {
         }
         return s;
     }
-    let frac = (digits.d.len() as i32 - digits.dp).max(0) as usize;
+    let nd = i32::try_from(digits.d.len()).unwrap_or(i32::MAX);
+    let frac = usize::try_from(nd - digits.dp).unwrap_or(0);
     fmt_f(&digits, frac)
 }
 

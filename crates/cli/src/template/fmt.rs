@@ -197,7 +197,10 @@ impl Printf<'_> {
                     if n < 0 {
                         *negative = true;
                     }
-                    (Ok(Some(n.unsigned_abs() as usize)), rest)
+                    // Cannot truncate: at most a million, checked above.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let n = n.unsigned_abs() as usize;
+                    (Ok(Some(n)), rest)
                 }
                 _ => (Err(()), rest),
             };

@@ -159,7 +159,7 @@ impl Kist {
             .spawn()
             .unwrap();
         child.stdin.take().unwrap().write_all(input).unwrap();
-        let pid = child.id() as i32;
+        let pid = i32::try_from(child.id()).unwrap();
         let watchdog = std::thread::spawn(move || {
             for _ in 0..600 {
                 std::thread::sleep(std::time::Duration::from_millis(100));
@@ -167,6 +167,7 @@ impl Kist {
                     return false;
                 }
             }
+            // SAFETY: kill(2) takes plain integers; pid is kist's, which this test started.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             true
         });

@@ -60,10 +60,9 @@ pub(crate) fn thaw_orphans(engine: &Engine) {
         let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
         let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
         let owner = match (fields.next().flatten(), fields.next().flatten()) {
-            (Some(pid), Some(start_time)) => Some(kist_runtime::process::ProcessStamp {
-                pid: pid as i32,
-                start_time,
-            }),
+            (Some(pid), Some(start_time)) => i32::try_from(pid)
+                .ok()
+                .map(|pid| kist_runtime::process::ProcessStamp { pid, start_time }),
             _ => None,
         };
         if owner.is_some_and(|o| o.is_alive()) {

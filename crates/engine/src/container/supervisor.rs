@@ -194,7 +194,7 @@ fn run_container(
         if started.elapsed() > Duration::from_secs(10) {
             restarts = 0;
         }
-        let delay = Duration::from_millis(100u64.saturating_mul(1 << restarts.min(10) as u64))
+        let delay = Duration::from_millis(100u64.saturating_mul(1 << restarts.clamp(0, 10)))
             .min(Duration::from_secs(60));
         drop(e);
         std::thread::sleep(delay);

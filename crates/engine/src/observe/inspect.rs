@@ -142,6 +142,9 @@ fn host_config(c: &ContainerRecord, config: &Value, launch: Option<&LaunchConfig
     let log = launch.map(|l| l.log).unwrap_or_default();
     let limits = launch.map(|l| l.limits.clone()).unwrap_or_default();
     let security = launch.map(|l| l.security.clone()).unwrap_or_default();
+    // Cannot truncate: --cpus is checked to be in (0, 1024].
+    #[allow(clippy::cast_possible_truncation)]
+    let nano_cpus = limits.cpus.map_or(0, |c| (c * 1e9) as i64);
     // Docker shows an empty list as null.
     let list = |v: &[String]| if v.is_empty() { Value::Null } else { json!(v) };
     let mut log_config = json!({});
@@ -161,7 +164,7 @@ fn host_config(c: &ContainerRecord, config: &Value, launch: Option<&LaunchConfig
         "Memory": limits.memory.unwrap_or(0),
         "MemorySwap": limits.memory_swap.unwrap_or(0),
         "MemoryReservation": limits.memory_reservation.unwrap_or(0),
-        "NanoCpus": limits.cpus.map_or(0, |c| (c * 1e9) as i64),
+        "NanoCpus": nano_cpus,
         "CpuShares": limits.cpu_shares.unwrap_or(0),
         "CpuPeriod": limits.cpu_period.unwrap_or(0),
         "CpuQuota": limits.cpu_quota.unwrap_or(0),

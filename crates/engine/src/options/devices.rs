@@ -126,8 +126,8 @@ fn mapping(
         } else {
             'c'
         },
-        major: libc::major(rdev) as i64,
-        minor: libc::minor(rdev) as i64,
+        major: i64::from(libc::major(rdev)),
+        minor: i64::from(libc::minor(rdev)),
         mode: m.mode() & 0o777,
         uid: m.uid(),
         gid: m.gid(),

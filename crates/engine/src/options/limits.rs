@@ -67,7 +67,7 @@ pub fn parse_ulimit(value: &str) -> Result<(String, u64, u64)> {
         s.parse::<i64>()
             .map_err(|_| bad("limits are whole numbers (-1 for unlimited)"))
     };
-    let to_u64 = |n: i64| if n < 0 { u64::MAX } else { n as u64 };
+    let to_u64 = |n: i64| u64::try_from(n).unwrap_or(u64::MAX);
     let (soft, hard) = match limits.split_once(':') {
         Some((s, h)) => (to_u64(number(s)?), to_u64(number(h)?)),
         None => {
@@ -264,7 +264,10 @@ impl Limits {
         if let Some(cpus) = self.cpus {
             // --cpus is a quota over Docker's 100 ms period.
             c.set_period(Some(100_000));
-            c.set_quota(Some((cpus * 100_000.0) as i64));
+            // Cannot truncate: --cpus is checked to be in (0, 1024].
+            #[allow(clippy::cast_possible_truncation)]
+            let quota = (cpus * 100_000.0) as i64;
+            c.set_quota(Some(quota));
         }
         if let Some(p) = self.cpu_period {
             c.set_period(Some(p));

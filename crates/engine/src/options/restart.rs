@@ -49,7 +49,7 @@ impl RestartPolicy {
         }
         match self {
             RestartPolicy::No => false,
-            RestartPolicy::OnFailure(max) => code != 0 && (max == 0 || restarts < max as i64),
+            RestartPolicy::OnFailure(max) => code != 0 && (max == 0 || restarts < i64::from(max)),
             RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
         }
     }

@@ -14,7 +14,15 @@ pub fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
     if !(value.is_finite() && value >= 0.0) {
         return Err(format!("invalid size {s:?}"));
     }
-    Ok((value * mult as f64) as u64)
+    let bytes = value * mult as f64;
+    if bytes >= 2f64.powi(64) {
+        return Err(format!("size {s:?} is too large"));
+    }
+    // Cannot lose a sign or truncate: non-negative and below 2^64, checked above. Only the
+    // fraction of a byte is dropped, as Docker drops it.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let bytes = bytes as u64;
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -27,5 +35,6 @@ mod tests {
         assert_eq!(super::parse_bytes("2GB").unwrap(), 2 << 30);
         assert!(super::parse_bytes("lots").is_err());
         assert!(super::parse_bytes("-1m").is_err());
+        assert!(super::parse_bytes("16777216t").is_err(), "2^64 bytes");
     }
 }

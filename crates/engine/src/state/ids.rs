@@ -7,8 +7,8 @@ pub fn new_container_id() -> String {
         // SAFETY: getrandom into a valid buffer.
         let n =
             unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), buf.len() - filled, 0) };
-        if n > 0 {
-            filled += n as usize;
+        if let Ok(n) = usize::try_from(n) {
+            filled += n;
         }
     }
     buf.iter().map(|b| format!("{b:02x}")).collect()

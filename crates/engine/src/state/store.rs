@@ -135,10 +135,10 @@ pub struct Store {
     conn: Connection,
 }
 
-fn stamp(pid: Option<i64>, start: Option<i64>) -> Option<ProcessStamp> {
+fn stamp(pid: Option<i32>, start: Option<u64>) -> Option<ProcessStamp> {
     Some(ProcessStamp {
-        pid: pid? as i32,
-        start_time: start? as u64,
+        pid: pid?,
+        start_time: start?,
     })
 }
 
@@ -255,11 +255,11 @@ impl Store {
                 c.created,
                 c.state.as_str(),
                 c.monitor.map(|m| m.pid),
-                c.monitor.map(|m| m.start_time as i64),
-                c.auto_remove as i64,
+                c.monitor.map(|m| m.start_time),
+                c.auto_remove,
                 c.config,
                 c.process.map(|p| p.pid),
-                c.process.map(|p| p.start_time as i64),
+                c.process.map(|p| p.start_time),
                 c.started_at,
             ],
         );
@@ -296,7 +296,7 @@ impl Store {
         self.conn.execute(
             "UPDATE containers SET state = 'running', pid = ?2, pid_start = ?3, started_at = ?4,
                 exit_code = NULL, finished_at = NULL, error = NULL WHERE id = ?1",
-            params![id, process.pid, process.start_time as i64, now()],
+            params![id, process.pid, process.start_time, now()],
         )?;
         Ok(())
     }
@@ -318,11 +318,11 @@ impl Store {
             params![
                 id,
                 process.pid,
-                process.start_time as i64,
+                process.start_time,
                 now(),
                 monitor.pid,
-                monitor.start_time as i64,
-                restart as i64
+                monitor.start_time,
+                restart
             ],
         )?;
         Ok(())
@@ -332,7 +332,7 @@ impl Store {
     pub fn set_monitor(&self, id: &str, monitor: ProcessStamp) -> Result<()> {
         self.conn.execute(
             "UPDATE containers SET monitor_pid = ?2, monitor_start = ?3 WHERE id = ?1",
-            params![id, monitor.pid, monitor.start_time as i64],
+            params![id, monitor.pid, monitor.start_time],
         )?;
         Ok(())
     }
@@ -390,7 +390,7 @@ impl Store {
                 now(),
                 error,
                 monitor.map(|m| m.pid),
-                monitor.map(|m| m.start_time as i64)
+                monitor.map(|m| m.start_time)
             ],
         )?;
         Ok(n == 1)
@@ -402,11 +402,7 @@ impl Store {
             "UPDATE containers SET state = 'removing'
              WHERE id = ?1 AND state IN ('created', 'running', 'removing')
                AND monitor_pid IS ?2 AND monitor_start IS ?3",
-            params![
-                id,
-                monitor.map(|m| m.pid),
-                monitor.map(|m| m.start_time as i64)
-            ],
+            params![id, monitor.map(|m| m.pid), monitor.map(|m| m.start_time)],
         )?;
         Ok(n == 1)
     }
@@ -503,7 +499,7 @@ impl Store {
     pub fn create_volume(&self, name: &str, anonymous: bool) -> Result<bool> {
         let n = self.conn.execute(
             "INSERT OR IGNORE INTO volumes (name, created, anonymous) VALUES (?1, ?2, ?3)",
-            params![name, now(), anonymous as i64],
+            params![name, now(), anonymous],
         )?;
         Ok(n == 1)
     }

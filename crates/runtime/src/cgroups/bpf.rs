@@ -4,6 +4,7 @@
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use super::device_program::Insn;
+use crate::error::cvt_long;
 
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_ATTACH: libc::c_long = 8;
@@ -46,21 +47,12 @@ struct ProgAttachAttr {
     replace_bpf_fd: u32,
 }
 
-fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> std::io::Result<libc::c_long> {
+fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> std::io::Result<libc::c_int> {
+    // Cannot truncate: T is one of the bpf_attr prefixes above, a few dozen bytes.
+    #[allow(clippy::cast_possible_truncation)]
+    let size = std::mem::size_of::<T>() as libc::c_uint;
     // SAFETY: attr is a bpf_attr prefix for cmd, alive across the call; its size is passed.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_bpf,
-            cmd,
-            attr as *mut T,
-            std::mem::size_of::<T>() as libc::c_uint,
-        )
-    };
-    if ret < 0 {
-        Err(std::io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
+    cvt_long(unsafe { libc::syscall(libc::SYS_bpf, cmd, attr as *mut T, size) })
 }
 
 /// Why the kernel refused a program: the error, and the verifier's last words if it spoke.
@@ -88,7 +80,9 @@ pub(crate) fn load_device_program(program: &[Insn]) -> Result<OwnedFd, Refused> 
 fn load(program: &[Insn], log: Option<&mut [u8]>) -> std::io::Result<OwnedFd> {
     let mut attr = ProgLoadAttr {
         prog_type: BPF_PROG_TYPE_CGROUP_DEVICE,
-        insn_cnt: program.len() as u32,
+        insn_cnt: u32::try_from(program.len()).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "device program too long")
+        })?,
         insns: program.as_ptr() as u64,
         license: LICENSE.as_ptr() as u64,
         ..Default::default()
@@ -96,12 +90,13 @@ fn load(program: &[Insn], log: Option<&mut [u8]>) -> std::io::Result<OwnedFd> {
     attr.prog_name[..NAME.len()].copy_from_slice(NAME);
     if let Some(log) = log {
         attr.log_level = 1;
-        attr.log_size = log.len() as u32;
+        // A shorter size than the buffer is safe: the kernel writes at most log_size bytes.
+        attr.log_size = u32::try_from(log.len()).unwrap_or(u32::MAX);
         attr.log_buf = log.as_mut_ptr() as u64;
     }
     let fd = bpf(BPF_PROG_LOAD, &mut attr)?;
     // SAFETY: a new descriptor the kernel gave us alone.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// The verifier's verdict in `log` (NUL-terminated): its last line but the statistics.
@@ -122,6 +117,8 @@ pub(crate) fn attach_device_program(
     program: BorrowedFd<'_>,
     cgroup: BorrowedFd<'_>,
 ) -> std::io::Result<()> {
+    // Cannot lose a sign: open descriptors are non-negative.
+    #[allow(clippy::cast_sign_loss)]
     let mut attr = ProgAttachAttr {
         target_fd: cgroup.as_raw_fd() as u32,
         attach_bpf_fd: program.as_raw_fd() as u32,

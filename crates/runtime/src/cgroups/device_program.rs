@@ -119,8 +119,11 @@ fn exception_block(e: &Exception, default_allow: bool) -> Vec<Insn> {
     let len = b.len();
     for (i, x) in b.iter_mut().enumerate() {
         if x.off == SKIP {
-            // A jump's offset counts from the instruction after it.
-            x.off = (len - i - 1) as i16;
+            // A jump's offset counts from the instruction after it. Cannot truncate or wrap: a
+            // block is at most eight instructions.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+            let off = (len - i - 1) as i16;
+            x.off = off;
         }
     }
     b
@@ -142,7 +145,14 @@ pub(crate) mod tests {
     use crate::cgroups::device_rules::{docker_default_devices, parse};
 
     /// Runs a program over one access, as the kernel would: an interpreter of exactly the
-    /// instructions emitted above, to check the program against the policy it came from.
+    /// instructions emitted above, to check the program against the policy it came from. Its
+    /// casts are the machine's: immediates are bits, 32-bit operations take a register's low
+    /// half.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_possible_wrap,
+        clippy::cast_sign_loss
+    )]
     pub fn run(program: &[Insn], kind: Kind, major: u32, minor: u32, access: Access) -> u64 {
         let ctx = [
             (u32::from(access.0) << 16) | device_type(kind) as u32,

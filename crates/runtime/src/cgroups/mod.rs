@@ -808,7 +808,7 @@ mod tests {
             .arg("100")
             .spawn()
             .unwrap();
-        cgroup.add(child.id() as i32).unwrap();
+        cgroup.add(i32::try_from(child.id()).unwrap()).unwrap();
         cgroup.freeze(true).unwrap();
         assert!(cgroup.is_frozen());
         cgroup.destroy().unwrap();
@@ -835,7 +835,7 @@ mod tests {
             .args(["-c", "while :; do sleep 100 & sleep 0.01; done"])
             .spawn()
             .unwrap();
-        cgroup.add(child.id() as i32).unwrap();
+        cgroup.add(i32::try_from(child.id()).unwrap()).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(100));
         cgroup.destroy().unwrap();
         let status = child.wait().unwrap();

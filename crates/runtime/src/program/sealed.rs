@@ -151,7 +151,11 @@ fn memfd_copy() -> Result<OwnedFd> {
     .sys(|| "opening kist's own binary".into())?;
     let size = rustix::fs::fstat(&source)
         .sys(|| "reading kist's own binary".into())?
-        .st_size as usize;
+        .st_size;
+    let size = usize::try_from(size).map_err(|_| {
+        let e = std::io::Error::new(std::io::ErrorKind::InvalidData, format!("size {size}"));
+        Error::sys("reading kist's own binary", e)
+    })?;
     let memfd = rustix::fs::memfd_create("kist", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
         .sys(|| "creating a memfd for kist's binary".into())?;
     let mut copied = 0;

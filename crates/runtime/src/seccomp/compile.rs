@@ -152,6 +152,8 @@ fn chain(em: &mut Emitter, s: &Section, default: u32, nr: u32) -> Target {
 /// libseccomp does there), going to `pass` or `fail`.
 fn condition(em: &mut Emitter, c: &Cond, wide: bool, pass: Target, fail: Target) -> Target {
     let (lo_off, hi_off) = arg_offsets(c.index);
+    // Truncating on purpose: the low half of v.
+    #[allow(clippy::cast_possible_truncation)]
     let split = |v: u64| ((v >> 32) as u32, v as u32);
     let (hi, lo) = split(c.value);
     match c.op {

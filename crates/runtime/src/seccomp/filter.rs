@@ -21,9 +21,13 @@ const MAGIC: &[u8; 8] = b"kistbpf\0";
 const HEADER_LEN: usize = MAGIC.len() + 3 * 4;
 const INSTRUCTION_LEN: usize = 8;
 
-/// The flags kist passes to seccomp(2).
-const KNOWN_FLAGS: u32 =
-    (libc::SECCOMP_FILTER_FLAG_LOG | libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW) as u32;
+/// The seccomp(2) flags kist passes, as the u32 a filter keeps them in. Cannot truncate: the
+/// kernel's unsigned longs are bits 1 and 2.
+#[allow(clippy::cast_possible_truncation)]
+const FLAG_LOG: u32 = libc::SECCOMP_FILTER_FLAG_LOG as u32;
+#[allow(clippy::cast_possible_truncation)]
+const FLAG_SPEC_ALLOW: u32 = libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW as u32;
+const KNOWN_FLAGS: u32 = FLAG_LOG | FLAG_SPEC_ALLOW;
 
 /// A checked classic BPF program and the seccomp(2) flags to install it with.
 #[derive(Clone)]
@@ -79,8 +83,10 @@ impl Filter {
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&COMPILER_VERSION.to_le_bytes());
         out.extend_from_slice(&self.flags.to_le_bytes());
-        // At most 4096 instructions: the count fits.
-        out.extend_from_slice(&(self.program.len() as u32).to_le_bytes());
+        // Cannot truncate: at most 4096 instructions, checked when the filter was made.
+        #[allow(clippy::cast_possible_truncation)]
+        let count = self.program.len() as u32;
+        out.extend_from_slice(&count.to_le_bytes());
         for insn in &self.program {
             out.extend_from_slice(&insn.code.to_le_bytes());
             out.push(insn.jt);
@@ -144,8 +150,9 @@ impl Filter {
     /// capabilities. The filter then applies to the rest of the set-up, which must only make
     /// syscalls it allows.
     pub fn install(&self) -> std::io::Result<()> {
+        // Cannot truncate: at most 4096 instructions, checked when the filter was made.
+        #[allow(clippy::cast_possible_truncation)]
         let prog = libc::sock_fprog {
-            // At most 4096, checked when the filter was made.
             len: self.program.len() as u16,
             filter: self.program.as_ptr().cast_mut(),
         };
@@ -172,10 +179,8 @@ fn flags(wanted: &[LinuxSeccompFilterFlag]) -> Result<u32, SeccompError> {
     let mut bits = 0;
     for flag in wanted {
         bits |= match flag {
-            LinuxSeccompFilterFlag::SeccompFilterFlagLog => libc::SECCOMP_FILTER_FLAG_LOG,
-            LinuxSeccompFilterFlag::SeccompFilterFlagSpecAllow => {
-                libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW
-            }
+            LinuxSeccompFilterFlag::SeccompFilterFlagLog => FLAG_LOG,
+            LinuxSeccompFilterFlag::SeccompFilterFlagSpecAllow => FLAG_SPEC_ALLOW,
             // Ignored: the filter is installed by the container's first process while it is
             // single-threaded, where there are no other threads to synchronise.
             LinuxSeccompFilterFlag::SeccompFilterFlagTsync => 0,
@@ -185,7 +190,7 @@ fn flags(wanted: &[LinuxSeccompFilterFlag]) -> Result<u32, SeccompError> {
                         .into(),
                 ));
             }
-        } as u32;
+        };
     }
     Ok(bits)
 }

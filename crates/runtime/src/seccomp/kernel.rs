@@ -64,7 +64,7 @@ fn release() -> Result<String, String> {
         .release
         .iter()
         .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
+        .map(|&c| u8::from_ne_bytes(c.to_ne_bytes()))
         .collect();
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

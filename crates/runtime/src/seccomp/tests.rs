@@ -306,7 +306,7 @@ impl Lcg {
     }
 
     fn pick<T: Copy>(&mut self, from: &[T]) -> T {
-        from[self.next() as usize % from.len()]
+        from[usize::try_from(self.next()).unwrap() % from.len()]
     }
 }
 
@@ -392,7 +392,7 @@ fn big_spec(calls: usize, rules_per_call: u64) -> LinuxSeccomp {
     let syscalls: Vec<serde_json::Value> = syscalls::x86_64::Sysno::iter()
         .take(calls)
         .flat_map(|s| {
-            let nr = s.id() as u64;
+            let nr = u64::try_from(s.id()).unwrap();
             (0..rules_per_call).map(move |r| {
                 serde_json::json!({
                     "names": [s.name()],
@@ -452,7 +452,10 @@ fn filters_round_trip_through_bytes() {
         oci_spec::runtime::LinuxSeccompFilterFlag::SeccompFilterFlagTsync,
     ]));
     let filter = Filter::for_spec(&spec).unwrap();
-    assert_eq!(filter.flags(), libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW as u32);
+    assert_eq!(
+        libc::c_ulong::from(filter.flags()),
+        libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW
+    );
     let bytes = filter.to_bytes();
     assert_eq!(Filter::from_bytes(&bytes).unwrap(), filter);
 
@@ -492,7 +495,10 @@ fn unsupported_features_are_clear_errors() {
         r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG"]}"#,
     ))
     .unwrap();
-    assert_eq!(log.flags(), libc::SECCOMP_FILTER_FLAG_LOG as u32);
+    assert_eq!(
+        libc::c_ulong::from(log.flags()),
+        libc::SECCOMP_FILTER_FLAG_LOG
+    );
 }
 
 /// Resolving and compiling the default profile, timed (`cargo test --release -p kist-runtime
@@ -696,10 +702,10 @@ mod kernel {
             // SAFETY: reads into the unread part of buf.
             let n =
                 unsafe { libc::read(read_end, buf[got..].as_mut_ptr().cast(), buf.len() - got) };
-            if n <= 0 {
-                break;
+            match usize::try_from(n) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
             }
-            got += n as usize;
         }
         let mut status = 0;
         // SAFETY: waits for our own child; status is a valid int. Then closes our read end.
@@ -805,14 +811,15 @@ mod kernel {
     fn syscalls_newer_than_the_profile_get_enosys() {
         let profile = Profile::docker_default();
         let native = Table::of(native_arch()).unwrap();
-        assert_eq!(native.number("file_getattr"), Some(FILE_GETATTR as u32));
+        let file_getattr = u32::try_from(FILE_GETATTR).unwrap();
+        assert_eq!(native.number("file_getattr"), Some(file_getattr));
         assert!(!profile.names().any(|n| n == "file_getattr"));
         let newest = profile
             .names()
             .filter_map(|n| native.number(n))
             .max()
             .unwrap();
-        assert!(newest < FILE_GETATTR as u32, "the profile names {newest}");
+        assert!(newest < file_getattr, "the profile names {newest}");
 
         let bare = ran(in_child(None, &[file_getattr_nothing]));
         if bare[0] == libc::ENOSYS {

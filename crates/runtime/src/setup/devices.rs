@@ -8,7 +8,7 @@ use oci_spec::runtime::{LinuxDeviceType, Spec};
 use rustix::fs::{FileType, Gid, Mode, Uid};
 use rustix::io::Errno;
 
-use crate::error::{Result, SysContext};
+use crate::error::{Error, Result, SysContext};
 use crate::paths::{mkdir_all_in_root, open_in_root};
 
 /// (name, major, minor)
@@ -72,13 +72,21 @@ pub fn populate_dev(spec: &Spec, root: &OwnedFd) -> Result<()> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let number = |which: &str, n: i64| {
+            u32::try_from(n).map_err(|_| {
+                Error::Spec(format!(
+                    "device {}: {which} number {n} is out of range",
+                    d.path().display()
+                ))
+            })
+        };
         make_node(
             &dir,
             &name,
             file_type,
             d.file_mode().unwrap_or(0o666),
-            d.major() as u32,
-            d.minor() as u32,
+            number("major", d.major())?,
+            number("minor", d.minor())?,
             d.uid().unwrap_or(0),
             d.gid().unwrap_or(0),
         )?;

@@ -13,12 +13,15 @@ pub fn bring_up_loopback() -> Result<()> {
         .sys(|| "opening a socket to configure lo".into())?;
         let mut req: libc::ifreq = std::mem::zeroed();
         for (i, b) in b"lo\0".iter().enumerate() {
-            req.ifr_name[i] = *b as libc::c_char;
+            req.ifr_name[i] = libc::c_char::from_ne_bytes([*b]);
         }
         let result = (|| {
             cvt(libc::ioctl(sock, libc::SIOCGIFFLAGS, &mut req))
                 .sys(|| "reading lo's flags".into())?;
-            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            // Cannot truncate: IFF_UP is bit 0, and ifreq's flags are a short.
+            #[allow(clippy::cast_possible_truncation)]
+            let up = libc::IFF_UP as libc::c_short;
+            req.ifr_ifru.ifru_flags |= up;
             cvt(libc::ioctl(sock, libc::SIOCSIFFLAGS, &req)).sys(|| "bringing lo up".into())?;
             Ok(())
         })();

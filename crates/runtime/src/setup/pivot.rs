@@ -3,7 +3,7 @@
 use std::ffi::CString;
 use std::path::Path;
 
-use crate::error::{Error, Result, SysContext, cvt};
+use crate::error::{Error, Result, SysContext, cvt, cvt_long};
 use crate::sys::mount::mount;
 
 /// `pivot_root` into `new_root` and detach the old root, which shares the same directory until
@@ -12,7 +12,7 @@ pub fn pivot_into(new_root: &Path) -> Result<()> {
     std::env::set_current_dir(new_root).sys(|| format!("entering {}", new_root.display()))?;
     let dot = CString::new(".").map_err(|_| Error::Spec("unreachable".into()))?;
     // SAFETY: valid strings; raw syscall as glibc has no wrapper.
-    cvt(unsafe { libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) as libc::c_int })
+    cvt_long(unsafe { libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) })
         .sys(|| "pivot_root".into())?;
     // The old root is stacked on the new one at "."; make sure its unmounting does not
     // propagate anywhere, then detach it.

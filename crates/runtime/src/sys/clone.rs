@@ -2,7 +2,7 @@
 
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, cvt_long};
 use crate::pidfd::Pidfd;
 
 #[repr(C)]
@@ -46,7 +46,10 @@ pub fn fork_into_namespaces(
     };
     if let Some(fd) = cgroup {
         args.flags |= CLONE_INTO_CGROUP;
-        args.cgroup = fd.as_raw_fd() as u64;
+        // Cannot lose a sign: an open descriptor is non-negative.
+        #[allow(clippy::cast_sign_loss)]
+        let cgroup = fd.as_raw_fd() as u64;
+        args.cgroup = cgroup;
     }
     // SAFETY: clone3 with no stack behaves like fork; args lives across the call.
     let ret = unsafe {
@@ -56,14 +59,11 @@ pub fn fork_into_namespaces(
             std::mem::size_of::<CloneArgs>(),
         )
     };
-    match ret {
-        -1 => Err(Error::sys(
-            "creating the container's process (clone3)",
-            std::io::Error::last_os_error(),
-        )),
-        0 => Ok(Forked::Child),
-        pid => Ok(Forked::Parent {
-            pid: pid as i32,
+    match cvt_long(ret) {
+        Err(e) => Err(Error::sys("creating the container's process (clone3)", e)),
+        Ok(0) => Ok(Forked::Child),
+        Ok(pid) => Ok(Forked::Parent {
+            pid,
             // SAFETY: the kernel filled pidfd with a new descriptor that only we own.
             pidfd: Pidfd::from_owned(unsafe { OwnedFd::from_raw_fd(pidfd) }),
         }),

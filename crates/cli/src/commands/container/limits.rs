@@ -68,7 +68,7 @@ impl ResourceArgs {
 
 /// A size in Docker's units (`64m`).
 fn size(s: &str) -> Result<i64> {
-    kist_engine::parse_bytes(s)
-        .map(|b| b as i64)
-        .map_err(|e| anyhow::anyhow!("{e}: use a number with an optional unit, like 64m or 1g"))
+    let bytes = kist_engine::parse_bytes(s)
+        .map_err(|e| anyhow::anyhow!("{e}: use a number with an optional unit, like 64m or 1g"))?;
+    i64::try_from(bytes).map_err(|_| anyhow::anyhow!("size {s:?} is too large"))
 }
