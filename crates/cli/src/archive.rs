@@ -35,7 +35,7 @@ pub fn write(
                     "refusing to write an archive to a terminal: use -o FILE or redirect the output"
                 );
             }
-            let mut out = write(Box::new(std::io::BufWriter::new(std::io::stdout())))?;
+            let mut out = write(Box::new(std::io::BufWriter::new(crate::output::Stdout)))?;
             out.flush()?;
         }
     }

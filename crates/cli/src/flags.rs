@@ -177,3 +177,44 @@ pub struct Containers {
     #[arg(id = "containers", value_name = "CONTAINERS", required = true)]
     pub names: Vec<String>,
 }
+
+/// Docker's booleans, for every switch of every command: `--rm`, `--rm=true`, `--rm=false`,
+/// `-d=false`, `-it`. A value is taken only after `=` (so `--rm busybox` leaves `busybox` to
+/// the image) and read as Go's `strconv.ParseBool` reads it. Applied to the whole tree once,
+/// before parsing, so a switch a command adds later gets it too.
+pub fn docker_booleans(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(docker_boolean)
+        .mut_subcommands(docker_booleans)
+}
+
+fn docker_boolean(arg: clap::Arg) -> clap::Arg {
+    if !matches!(arg.get_action(), clap::ArgAction::SetTrue) {
+        return arg;
+    }
+    // A switch that is on by default (history's -H) stays on unless turned off.
+    let on_by_default = arg
+        .get_default_values()
+        .first()
+        .is_some_and(|d| d == "true");
+    let default = if on_by_default { "true" } else { "false" };
+    arg.action(clap::ArgAction::Set)
+        .num_args(0..=1)
+        .require_equals(true)
+        .default_missing_value("true")
+        .default_value(default)
+        .hide_default_value(true)
+        .value_name("true|false")
+        .value_parser(go_bool)
+}
+
+/// Go's `strconv.ParseBool`, with Docker's message for anything else.
+fn go_bool(value: &str) -> Result<bool, String> {
+    match value {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!(
+            "strconv.ParseBool: parsing {value:?}: invalid syntax"
+        )),
+    }
+}

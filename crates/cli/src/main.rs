@@ -6,11 +6,18 @@
 //! `commands/`), and the one place where failures become exit codes. Flags that several
 //! commands take are defined once, in `flags`.
 
+// Every write to stdout goes through `output` (its `outln!`, `out!`), never `println!`.
+#![warn(clippy::print_stdout)]
+
+#[macro_use]
+mod output;
+
 mod archive;
 mod commands;
 mod flags;
 mod format;
 mod template;
+mod usage;
 
 use std::path::{Path, PathBuf};
 
@@ -21,12 +28,7 @@ use kist_engine::Engine;
 use commands::{container, image, inspect, registry, system, volume};
 
 #[derive(Parser)]
-#[command(
-    name = "kist",
-    version,
-    about = "A container engine",
-    disable_help_subcommand = true
-)]
+#[command(name = "kist", version, about = "A container engine")]
 struct Cli {
     /// Where kist keeps images, containers and volumes
     #[arg(long, global = true, env = "KIST_ROOT", default_value = kist_engine::Layout::DEFAULT_ROOT)]
@@ -127,11 +129,22 @@ fn main() {
     if kist_runtime::sealed::is_init_invocation() {
         kist_runtime::init::main();
     }
-    let code = match Cli::try_parse() {
+    let code = match parse() {
         Ok(cli) => dispatch(cli).unwrap_or_else(|e| failure(&e)),
-        Err(e) => usage_error(e),
+        Err(e) => usage::report(&e, &command(), &std::env::args().collect::<Vec<_>>()),
     };
+    output::flush();
     std::process::exit(code)
+}
+
+/// kist's command tree as clap builds it, with Docker's booleans (`flags::docker_booleans`).
+fn command() -> clap::Command {
+    flags::docker_booleans(<Cli as clap::CommandFactory>::command())
+}
+
+fn parse() -> Result<Cli, clap::Error> {
+    let mut matches = command().try_get_matches()?;
+    <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut matches)
 }
 
 /// A command that failed: its error on one line, and the exit status an engine error carries
@@ -153,25 +166,6 @@ fn one_line(e: &anyhow::Error) -> String {
     }
     // One line, whatever the causes hold.
     parts.join(": ").replace(['\n', '\r'], " ")
-}
-
-/// clap's errors as one line and exit 125, as Docker does for bad flags.
-fn usage_error(e: clap::Error) -> i32 {
-    use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        let _ = e.print();
-        return 0;
-    }
-    let rendered = e.render().to_string();
-    let first = rendered.lines().next().unwrap_or("invalid arguments");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("kist: {first}; see 'kist --help'");
-    125
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
@@ -233,7 +227,7 @@ mod tests {
     /// builds and only for the command a user types otherwise.
     #[test]
     fn the_definitions_are_consistent() {
-        super::Cli::command().debug_assert();
+        super::command().debug_assert();
     }
 
     /// A flag is spelled alike wherever it appears: one short letter (or none) and one kind

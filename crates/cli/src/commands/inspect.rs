@@ -62,10 +62,10 @@ fn show(
     match format {
         Some(t) => {
             for d in &docs {
-                println!("{}", crate::template::render(t, d)?);
+                outln!("{}", crate::template::render(t, d)?);
             }
         }
-        None => println!("{}", serde_json::to_string_pretty(&docs)?),
+        None => outln!("{}", serde_json::to_string_pretty(&docs)?),
     }
     Ok(0)
 }

@@ -59,14 +59,14 @@ pub fn dispatch(engine: &Engine, command: VolumeCommand) -> Result<i32> {
 fn create(engine: &Engine, args: &CreateArgs) -> Result<i32> {
     let name = args.name.clone().unwrap_or_else(random_name);
     volumes::ensure(engine, &name, false)?;
-    println!("{name}");
+    outln!("{name}");
     Ok(0)
 }
 
 fn ls(engine: &Engine, args: &LsArgs) -> Result<i32> {
     let list = volumes::list(engine)?;
     if args.quiet.on {
-        list.iter().for_each(|v| println!("{}", v.name));
+        list.iter().for_each(|v| outln!("{}", v.name));
     } else {
         let rows: Vec<Vec<String>> = list
             .iter()
@@ -84,7 +84,7 @@ fn inspect(engine: &Engine, args: &NamesArgs) -> Result<i32> {
         .iter()
         .map(|n| volumes::inspect(engine, n))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    println!("{}", serde_json::to_string_pretty(&docs)?);
+    outln!("{}", serde_json::to_string_pretty(&docs)?);
     Ok(0)
 }
 
@@ -93,7 +93,7 @@ fn rm(engine: &Engine, args: &NamesArgs) -> Result<i32> {
     let mut code = 0;
     for n in &args.names {
         match volumes::remove(engine, n) {
-            Ok(()) => println!("{n}"),
+            Ok(()) => outln!("{n}"),
             Err(e) => {
                 eprintln!("kist: {e}");
                 code = 1;
@@ -107,8 +107,8 @@ fn rm(engine: &Engine, args: &NamesArgs) -> Result<i32> {
 fn prune(engine: &Engine, _args: &PruneArgs) -> Result<i32> {
     let removed = volumes::prune(engine)?;
     if !removed.is_empty() {
-        println!("Deleted Volumes:");
-        removed.iter().for_each(|n| println!("{n}"));
+        outln!("Deleted Volumes:");
+        removed.iter().for_each(|n| outln!("{n}"));
     }
     Ok(0)
 }

@@ -31,7 +31,6 @@ pub struct ExecArgs {
     #[arg(
         required = true,
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_name = "CONTAINER COMMAND [ARG...]"
     )]
     container_and_command: Vec<String>,

@@ -36,7 +36,7 @@ pub fn cp(engine: &Engine, args: &CpArgs) -> Result<i32> {
 pub fn diff(engine: &Engine, args: &flags::Container) -> Result<i32> {
     let c = engine.store.find_container(&args.name)?;
     for (kind, path) in kist_engine::observe::diff(engine, &c)? {
-        println!("{kind} {path}");
+        outln!("{kind} {path}");
     }
     Ok(0)
 }

@@ -1,6 +1,5 @@
 //! `kist logs`: a container's json-file log, printed back to stdout and stderr as it was written.
 
-use std::io::Write;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
@@ -107,21 +106,19 @@ pub fn show(engine: &Engine, name: &str, opts: &LogsOptions) -> Result<i32> {
     }
 }
 
+/// Each entry to the stream it was written to (`output` ends kist quietly if a reader went).
 fn print_entries(entries: &[LogEntry], timestamps: bool) -> Result<()> {
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let (mut out, mut err) = (stdout.lock(), stderr.lock());
     for e in entries {
-        let w: &mut dyn Write = if e.stream == "stderr" {
-            &mut err
+        let write = if e.stream == "stderr" {
+            crate::output::write_err
         } else {
-            &mut out
+            crate::output::write_out
         };
         if timestamps {
-            write!(w, "{} ", e.time)?;
+            write(format!("{} ", e.time).as_bytes());
         }
-        w.write_all(e.log.as_bytes())?;
+        write(e.log.as_bytes());
     }
-    out.flush()?;
+    crate::output::flush();
     Ok(())
 }

@@ -60,7 +60,7 @@ fn each(
     let mut code = 0;
     for name in names {
         match engine.store.find_container(name).and_then(|c| action(&c)) {
-            Ok(out) => println!("{}", out.unwrap_or_else(|| name.clone())),
+            Ok(out) => outln!("{}", out.unwrap_or_else(|| name.clone())),
             Err(e) => {
                 eprintln!("kist: {e}");
                 code = 1;

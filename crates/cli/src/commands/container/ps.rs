@@ -110,13 +110,13 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> Result<i32> {
         .collect();
     if args.quiet.on {
         for r in &rows {
-            println!("{}", r["ID"].as_str().unwrap_or_default());
+            outln!("{}", r["ID"].as_str().unwrap_or_default());
         }
         return Ok(0);
     }
     if let Some(t) = &args.format.value {
         for r in &rows {
-            println!("{}", crate::template::render(t, r)?);
+            outln!("{}", crate::template::render(t, r)?);
         }
         return Ok(0);
     }

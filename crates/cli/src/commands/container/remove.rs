@@ -48,8 +48,8 @@ pub fn prune(engine: &Engine, _args: &PruneArgs) -> Result<i32> {
         }
     }
     if !removed.is_empty() {
-        println!("Deleted Containers:");
-        removed.iter().for_each(|id| println!("{id}"));
+        outln!("Deleted Containers:");
+        removed.iter().for_each(|id| outln!("{id}"));
     }
     Ok(0)
 }

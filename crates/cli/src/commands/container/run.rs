@@ -87,7 +87,6 @@ pub struct RunArgs {
     #[arg(
         required = true,
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_name = "IMAGE [COMMAND [ARG...]]"
     )]
     image_and_command: Vec<String>,
@@ -97,7 +96,7 @@ pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
     match kist_engine::run(engine, args.into_options()?)? {
         RunOutcome::Exited(code) => Ok(code),
         RunOutcome::Detached(id) => {
-            println!("{id}");
+            outln!("{id}");
             Ok(0)
         }
     }

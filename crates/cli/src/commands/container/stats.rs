@@ -65,7 +65,7 @@ pub fn stats(engine: &Engine, args: &StatsArgs) -> Result<i32> {
             }
         }
         if clear {
-            print!("\x1b[2J\x1b[H");
+            out!("\x1b[2J\x1b[H");
         }
         print_rows(&rows, args.format.value.as_deref())?;
         if args.no_stream {
@@ -116,7 +116,7 @@ fn row(c: &ContainerRecord, f: Option<&Figures>, no_trunc: bool) -> Value {
 fn print_rows(rows: &[Value], template: Option<&str>) -> Result<()> {
     if let Some(t) = template {
         for r in rows {
-            println!("{}", crate::template::render(t, r)?);
+            outln!("{}", crate::template::render(t, r)?);
         }
         return Ok(());
     }

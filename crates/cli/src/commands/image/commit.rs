@@ -36,6 +36,6 @@ pub fn commit(engine: &Engine, args: &CommitArgs) -> Result<i32> {
     };
     let id = kist_engine::commit::commit(engine, &c, args.reference.as_deref(), &opts)
         .with_context(|| format!("committing container {}", c.name))?;
-    println!("{id}");
+    outln!("{id}");
     Ok(0)
 }

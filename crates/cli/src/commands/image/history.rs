@@ -23,7 +23,7 @@ pub fn history(engine: &Engine, args: &HistoryArgs) -> Result<i32> {
     let rows = kist_engine::images::history(engine, &args.image)?;
     if args.quiet.on {
         for r in &rows {
-            println!(
+            outln!(
                 "{}",
                 r.id.as_ref()
                     .map_or("<missing>".into(), |id| id_text(id, args.no_trunc.on))

@@ -24,6 +24,6 @@ pub fn import(engine: &Engine, args: &ImportArgs) -> Result<i32> {
     };
     let outcome = import_rootfs_tarball(&engine.images, input, &reference, file)
         .with_context(|| format!("importing {file}"))?;
-    println!("{}", outcome.image_id);
+    outln!("{}", outcome.image_id);
     Ok(0)
 }

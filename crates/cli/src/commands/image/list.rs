@@ -51,7 +51,7 @@ pub fn images(engine: &Engine, args: &ImagesArgs) -> Result<i32> {
         let mut seen = Vec::new();
         for i in list {
             if !seen.contains(&i.id) {
-                println!("{}", id_text(&i.id, args.no_trunc.on));
+                outln!("{}", id_text(&i.id, args.no_trunc.on));
                 seen.push(i.id);
             }
         }
@@ -63,7 +63,7 @@ pub fn images(engine: &Engine, args: &ImagesArgs) -> Result<i32> {
         .collect();
     if let Some(t) = &args.format.value {
         for r in &rows {
-            println!("{}", crate::template::render(t, r)?);
+            outln!("{}", crate::template::render(t, r)?);
         }
         return Ok(0);
     }

@@ -32,7 +32,7 @@ pub fn rmi(engine: &Engine, args: &RmiArgs) -> Result<i32> {
         match kist_engine::images::remove(engine, name, args.force.on) {
             Ok(removed) => {
                 for line in removed.lines {
-                    println!("{line}");
+                    outln!("{line}");
                 }
             }
             Err(e) => {
@@ -62,13 +62,13 @@ pub fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
     }
     let removed = kist_engine::images::prune(engine, all)?;
     if !removed.lines.is_empty() {
-        println!("Deleted Images:");
+        outln!("Deleted Images:");
         for line in &removed.lines {
-            println!("{line}");
+            outln!("{line}");
         }
-        println!();
+        outln!();
     }
-    println!(
+    outln!(
         "Total reclaimed space: {}",
         format::human_size(removed.reclaimed)
     );

@@ -76,10 +76,10 @@ pub fn load(engine: &Engine, args: &LoadArgs) -> Result<i32> {
     if !quiet {
         for image in loaded {
             if image.names.is_empty() {
-                println!("Loaded image ID: {}", image.id);
+                outln!("Loaded image ID: {}", image.id);
             }
             for name in image.names {
-                println!("Loaded image: {}", name.familiar());
+                outln!("Loaded image: {}", name.familiar());
             }
         }
     }

@@ -58,7 +58,7 @@ pub fn login(engine: &Engine, args: &LoginArgs) -> Result<i32> {
     registry::check_login(&server, &credential, &args.registry.options(engine)?)
         .with_context(|| format!("logging in to {server}"))?;
     credentials(engine).store(&server, &credential)?;
-    println!("Login Succeeded");
+    outln!("Login Succeeded");
     Ok(0)
 }
 
@@ -88,9 +88,9 @@ fn password(args: &LoginArgs) -> Result<String> {
 pub fn logout(engine: &Engine, args: &LogoutArgs) -> Result<i32> {
     let server = args.server.name();
     if credentials(engine).remove(&server)? {
-        println!("Removing login credentials for {server}");
+        outln!("Removing login credentials for {server}");
     } else {
-        println!("Not logged in to {server}");
+        outln!("Not logged in to {server}");
     }
     Ok(0)
 }

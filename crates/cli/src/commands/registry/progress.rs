@@ -43,7 +43,7 @@ impl Display {
         let _ = b.multi.clear();
         let map = b.by_digest.lock().unwrap_or_else(|p| p.into_inner());
         for (_, bar) in map.iter() {
-            println!("{}: {}", bar.prefix(), bar.message());
+            outln!("{}: {}", bar.prefix(), bar.message());
         }
     }
 
@@ -84,7 +84,7 @@ impl Progress for Display {
         }
         let Some(b) = &self.bars else {
             if let Some(m) = self.message(event) {
-                println!("{}: {m}", digest.short());
+                outln!("{}: {m}", digest.short());
             }
             return;
         };

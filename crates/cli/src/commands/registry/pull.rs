@@ -31,10 +31,10 @@ pub fn pull(engine: &Engine, args: &PullArgs) -> Result<i32> {
     let quiet = args.quiet.on;
     if !quiet {
         if !args.name.contains(['@']) && !has_tag(&args.name) {
-            println!("Using default tag: latest");
+            outln!("Using default tag: latest");
         }
         let what = reference.digest.clone().or(reference.tag.clone());
-        println!(
+        outln!(
             "{}: Pulling from {}",
             what.unwrap_or_default(),
             reference.repository
@@ -54,17 +54,17 @@ pub fn pull(engine: &Engine, args: &PullArgs) -> Result<i32> {
     display.finish();
     let outcome = outcome?;
     if !quiet {
-        println!("Digest: {}", outcome.digest);
+        outln!("Digest: {}", outcome.digest);
         if outcome.up_to_date {
-            println!("Status: Image is up to date for {}", reference.familiar());
+            outln!("Status: Image is up to date for {}", reference.familiar());
         } else {
-            println!(
+            outln!(
                 "Status: Downloaded newer image for {}",
                 reference.familiar()
             );
         }
     }
-    println!("{reference}");
+    outln!("{reference}");
     Ok(0)
 }
 

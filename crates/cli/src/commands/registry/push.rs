@@ -26,7 +26,7 @@ pub fn push(engine: &Engine, args: &PushArgs) -> Result<i32> {
     let image = engine.images.resolve(&args.name)?;
     let credential = credentials(engine).get(&reference.registry)?;
     if !args.quiet.on {
-        println!(
+        outln!(
             "The push refers to repository [{}]",
             reference.familiar_repository()
         );
@@ -44,9 +44,11 @@ pub fn push(engine: &Engine, args: &PushArgs) -> Result<i32> {
     );
     display.finish();
     let outcome = outcome?;
-    println!(
+    outln!(
         "{}: digest: {} size: {}",
-        outcome.tag, outcome.digest, outcome.size
+        outcome.tag,
+        outcome.digest,
+        outcome.size
     );
     Ok(0)
 }

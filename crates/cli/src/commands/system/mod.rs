@@ -54,17 +54,17 @@ pub fn supervise(root: &Path, runroot: Option<&Path>, args: &SuperviseArgs) -> i
 /// containers (and unused volumes with --volumes), as `docker system prune` does.
 fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
     for id in kist_engine::remove_orphan_dirs(engine)? {
-        println!("Deleted leftover files of container {id}");
+        outln!("Deleted leftover files of container {id}");
     }
     for c in engine.store.containers()? {
         if c.state == ContainerState::Exited {
             kist_engine::remove_container(engine, &c, RemoveMode::IfStopped, false)?;
-            println!("Deleted container {}", c.id);
+            outln!("Deleted container {}", c.id);
         }
     }
     if args.volumes {
         for v in kist_engine::volumes::prune(engine)? {
-            println!("Deleted volume {v}");
+            outln!("Deleted volume {v}");
         }
     }
     Ok(0)
@@ -73,7 +73,7 @@ fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
 /// Prints the containers started; one that fails is a line on stderr and makes the status 1.
 fn boot(engine: &Engine) -> Result<i32> {
     let report = lifecycle::boot(engine)?;
-    report.started.iter().for_each(|n| println!("{n}"));
+    report.started.iter().for_each(|n| outln!("{n}"));
     for (name, e) in &report.failed {
         eprintln!("kist: starting {name}: {e}");
     }
