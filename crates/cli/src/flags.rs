@@ -23,6 +23,7 @@ use clap::Args;
 #[derive(Args)]
 #[group(skip)]
 pub struct All {
+    /// Show all, not only those shown by default
     #[arg(id = "all", short = 'a', long = "all")]
     pub on: bool,
 }
@@ -31,6 +32,7 @@ pub struct All {
 #[derive(Args)]
 #[group(skip)]
 pub struct Quiet {
+    /// Only show IDs
     #[arg(id = "quiet", short = 'q', long = "quiet")]
     pub on: bool,
 }
@@ -39,6 +41,7 @@ pub struct Quiet {
 #[derive(Args)]
 #[group(skip)]
 pub struct NoTrunc {
+    /// Don't truncate output
     #[arg(id = "no_trunc", long = "no-trunc")]
     pub on: bool,
 }
@@ -47,6 +50,7 @@ pub struct NoTrunc {
 #[derive(Args)]
 #[group(skip)]
 pub struct Force {
+    /// Do not ask for confirmation
     #[arg(id = "force", short = 'f', long = "force")]
     pub on: bool,
 }
@@ -55,6 +59,7 @@ pub struct Force {
 #[derive(Args)]
 #[group(skip)]
 pub struct Filters {
+    /// Filter output (KEY=VALUE)
     #[arg(id = "filter", short = 'f', long = "filter", value_name = "FILTER")]
     pub values: Vec<String>,
 }
@@ -65,6 +70,7 @@ pub struct Filters {
 #[derive(Args)]
 #[group(skip)]
 pub struct Format {
+    /// Format output with a Go template ('table {{.ID}}', 'json')
     #[arg(id = "format", long = "format", value_name = "FORMAT")]
     pub value: Option<String>,
 }
@@ -118,6 +124,7 @@ pub struct Env {
 #[derive(Args)]
 #[group(skip)]
 pub struct Workdir {
+    /// Working directory inside the container
     #[arg(id = "workdir", short = 'w', long = "workdir", value_name = "WORKDIR")]
     pub value: Option<String>,
 }
@@ -166,6 +173,7 @@ pub struct Restart {
 #[derive(Args)]
 #[group(skip)]
 pub struct Container {
+    /// A container's name or ID
     #[arg(id = "container", value_name = "CONTAINER")]
     pub name: String,
 }
@@ -174,6 +182,7 @@ pub struct Container {
 #[derive(Args)]
 #[group(skip)]
 pub struct Containers {
+    /// Containers, by name or ID
     #[arg(id = "containers", value_name = "CONTAINERS", required = true)]
     pub names: Vec<String>,
 }

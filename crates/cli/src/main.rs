@@ -230,6 +230,27 @@ mod tests {
         super::command().debug_assert();
     }
 
+    /// `kist CMD --help` describes every flag, argument and command in a line.
+    #[test]
+    fn every_argument_and_command_has_help() {
+        let mut missing = Vec::new();
+        let mut stack = vec![("kist".to_string(), super::command())];
+        while let Some((path, command)) = stack.pop() {
+            if command.get_about().is_none() {
+                missing.push(path.clone());
+            }
+            for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+                if arg.get_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+                stack.push((format!("{path} {}", sub.get_name()), sub.clone()));
+            }
+        }
+        assert!(missing.is_empty(), "no help: {}", missing.join(", "));
+    }
+
     /// A flag is spelled alike wherever it appears: one short letter (or none) and one kind
     /// (switch or value) per long name. The exceptions are Docker's.
     #[test]

@@ -84,7 +84,7 @@ fn a_bad_flag_points_at_the_command_s_help() {
 fn a_missing_argument_is_named() {
     assert_eq!(
         usage_error(&["inspect"]),
-        "kist: 'kist inspect' requires <NAMES>...; see 'kist inspect --help'"
+        "kist: 'kist inspect' requires <NAME|ID>...; see 'kist inspect --help'"
     );
     assert_eq!(
         usage_error(&["rename", "old"]),

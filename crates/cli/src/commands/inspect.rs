@@ -17,16 +17,18 @@ pub struct InspectArgs {
     /// container or image (default: whichever the name finds)
     #[arg(long = "type")]
     kind: Option<String>,
-    #[arg(required = true)]
+    /// Containers or images, by name or ID
+    #[arg(required = true, value_name = "NAME|ID")]
     names: Vec<String>,
 }
 
 #[derive(Args)]
-#[command(mut_arg("format", |a| a.short('f')))]
+#[command(mut_arg("format", |a| a.short('f').help("A template such as '{{.Config.Env}}'")))]
 pub struct ImageInspectArgs {
     #[command(flatten)]
     format: flags::Format,
-    #[arg(required = true)]
+    /// Images, by name or ID
+    #[arg(required = true, value_name = "IMAGE")]
     names: Vec<String>,
 }
 

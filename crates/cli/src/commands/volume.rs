@@ -8,24 +8,32 @@ use kist_engine::{Engine, volumes};
 
 use crate::{flags, format};
 
-// The subcommands have had no about texts so far; their argument structs carry `//` comments
-// for that reason (clap would take a doc comment as one).
+// The argument structs carry `//` comments: clap would take a doc comment as the about text.
 #[derive(Subcommand)]
 pub enum VolumeCommand {
+    /// Create a volume
     Create(CreateArgs),
+    /// List volumes
+    #[command(alias = "list")]
     Ls(LsArgs),
+    /// Show volumes as JSON
     Inspect(NamesArgs),
+    /// Remove volumes (never one a container uses)
+    #[command(alias = "remove")]
     Rm(NamesArgs),
+    /// Remove the volumes no container uses
     Prune(PruneArgs),
 }
 
 // A name, or 64 random hex digits.
 #[derive(Args)]
 pub struct CreateArgs {
+    /// The volume's name [default: 64 random hex digits]
     name: Option<String>,
 }
 
 #[derive(Args)]
+#[command(mut_arg("quiet", |a| a.help("Only show volume names")))]
 pub struct LsArgs {
     #[command(flatten)]
     quiet: flags::Quiet,
@@ -34,7 +42,8 @@ pub struct LsArgs {
 // VOLUME...: inspect's and rm's.
 #[derive(Args)]
 pub struct NamesArgs {
-    #[arg(required = true)]
+    /// Volumes, by name
+    #[arg(required = true, value_name = "VOLUME")]
     names: Vec<String>,
 }
 

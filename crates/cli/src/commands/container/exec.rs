@@ -7,13 +7,11 @@ use kist_engine::exec::ExecOptions;
 
 use crate::flags;
 
-// The process flags are `run`'s; exec's help has worded them its own way so far.
+// The process flags are `run`'s, worded for a command in a running container.
 #[derive(Args)]
 #[command(mut_arg("detach", |a| a.help("Run the command in the background")))]
-#[command(mut_arg("interactive", |a| a.help(None::<&str>)))]
-#[command(mut_arg("tty", |a| a.help(None::<&str>)))]
-#[command(mut_arg("env", |a| a.help(None::<&str>)))]
-#[command(mut_arg("user", |a| a.help(None::<&str>)))]
+#[command(mut_arg("interactive", |a| a.help("Pass stdin to the command")))]
+#[command(mut_arg("tty", |a| a.help("Give the command a terminal")))]
 pub struct ExecArgs {
     #[command(flatten)]
     detach: flags::Detach,
@@ -27,7 +25,7 @@ pub struct ExecArgs {
     workdir: flags::Workdir,
     #[command(flatten)]
     user: flags::User,
-    /// CONTAINER COMMAND [ARG...]
+    /// The container, then the program and its arguments
     #[arg(
         required = true,
         trailing_var_arg = true,

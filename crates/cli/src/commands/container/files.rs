@@ -18,7 +18,11 @@ pub struct ExportArgs {
 
 #[derive(Args)]
 pub struct CpArgs {
+    /// CONTAINER:PATH or a host path
+    #[arg(value_name = "SRC")]
     source: String,
+    /// A host path or CONTAINER:PATH
+    #[arg(value_name = "DEST")]
     destination: String,
 }
 

@@ -8,9 +8,8 @@ use kist_engine::{Engine, lifecycle};
 use super::{attach, each};
 use crate::flags;
 
-// start's -i has never had a help text of its own.
 #[derive(Args)]
-#[command(mut_arg("interactive", |a| a.help(None::<&str>)))]
+#[command(mut_arg("interactive", |a| a.help("Attach the container's stdin")))]
 pub struct StartArgs {
     /// Attach: print the container's output and exit with its status
     #[arg(short, long)]
@@ -29,9 +28,7 @@ pub struct StopArgs {
     containers: flags::Containers,
 }
 
-// restart's -t has never had a help text of its own.
 #[derive(Args)]
-#[command(mut_arg("time", |a| a.help(None::<&str>)))]
 pub struct RestartArgs {
     #[command(flatten)]
     time: flags::StopTime,
@@ -41,6 +38,7 @@ pub struct RestartArgs {
 
 #[derive(Args)]
 pub struct KillArgs {
+    /// The signal to send (name or number)
     #[arg(short, long, default_value = "KILL")]
     signal: String,
     #[command(flatten)]
@@ -51,6 +49,7 @@ pub struct KillArgs {
 pub struct RenameArgs {
     #[command(flatten)]
     container: flags::Container,
+    /// The container's new name
     new_name: String,
 }
 

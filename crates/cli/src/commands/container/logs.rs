@@ -24,6 +24,7 @@ pub fn logs(engine: &Engine, args: &LogsArgs) -> Result<i32> {
 // What to print of a log: `kist logs`'s flags, or what `attach` follows.
 #[derive(Args)]
 pub struct LogsOptions {
+    /// Follow the output until the container exits
     #[arg(short, long)]
     pub follow: bool,
     /// Number of lines from the end (or "all")
@@ -32,8 +33,10 @@ pub struct LogsOptions {
     /// Show logs since a timestamp (RFC 3339 or Unix) or a relative time (42m)
     #[arg(long)]
     pub since: Option<String>,
+    /// Show logs before a timestamp (RFC 3339 or Unix) or a relative time (42m)
     #[arg(long)]
     pub until: Option<String>,
+    /// Show the time of each line
     #[arg(short, long)]
     pub timestamps: bool,
 }

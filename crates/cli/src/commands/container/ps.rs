@@ -9,6 +9,8 @@ use crate::{flags, format};
 
 // The listings' shared flags, with ps's own words for its filters and template.
 #[derive(Args)]
+#[command(mut_arg("all", |a| a.help("Show all containers (default shows just running)")))]
+#[command(mut_arg("quiet", |a| a.help("Only display container IDs")))]
 #[command(mut_arg("filter", |a| a.help("status=, name=, id=, ancestor=, label=")))]
 #[command(mut_arg("format", |a| a.help("A template per container, such as '{{.ID}} {{.Names}}'")))]
 pub struct PsArgs {

@@ -8,6 +8,7 @@ use super::each;
 use crate::flags;
 
 #[derive(Args)]
+#[command(mut_arg("force", |a| a.help("Force the removal of a running container (uses SIGKILL)")))]
 pub struct RmArgs {
     #[command(flatten)]
     force: flags::Force,

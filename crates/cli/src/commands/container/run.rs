@@ -53,21 +53,25 @@ pub struct RunArgs {
     /// max-size=SIZE, max-file=N
     #[arg(long = "log-opt")]
     log_opt: Vec<String>,
+    /// Assign a name to the container
     #[arg(long)]
     name: Option<String>,
     #[command(flatten)]
     env: flags::Env,
+    /// Read in a file of environment variables
     #[arg(long = "env-file")]
     env_file: Vec<PathBuf>,
     #[command(flatten)]
     workdir: flags::Workdir,
     #[command(flatten)]
     user: flags::User,
+    /// The container's host name
     #[arg(short = 'h', long)]
     hostname: Option<String>,
     /// Bind mount (/host:/ctr[:ro]) or named volume (NAME:/ctr[:ro])
     #[arg(short, long = "volume")]
     volume: Vec<String>,
+    /// Overwrite the default ENTRYPOINT of the image
     #[arg(long)]
     entrypoint: Option<String>,
     /// Mount the container's root read-only
@@ -81,9 +85,10 @@ pub struct RunArgs {
     network: String,
     #[command(flatten)]
     security: SecurityArgs,
+    /// Print help
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
-    /// IMAGE [COMMAND [ARG...]]
+    /// The image, then the program and its arguments [default: the image's]
     #[arg(
         required = true,
         trailing_var_arg = true,

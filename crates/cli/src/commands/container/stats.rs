@@ -25,7 +25,8 @@ pub struct StatsArgs {
     no_trunc: flags::NoTrunc,
     #[command(flatten)]
     format: flags::Format,
-    // None: all running containers (all containers with -a).
+    /// Containers, by name or ID [default: every running one]
+    #[arg(value_name = "CONTAINER")]
     containers: Vec<String>,
 }
 

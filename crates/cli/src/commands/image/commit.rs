@@ -18,7 +18,7 @@ pub struct CommitArgs {
     #[arg(short, long = "change")]
     change: Vec<String>,
     /// Freeze the container while its layer is read (--pause=false to not)
-    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(short, long, default_value_t = true)]
     pause: bool,
     #[command(flatten)]
     container: flags::Container,

@@ -14,8 +14,9 @@ pub struct HistoryArgs {
     #[command(flatten)]
     quiet: flags::Quiet,
     /// Sizes and dates in a human form (the default); -H=false for numbers
-    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(short = 'H', long, default_value_t = true)]
     human: bool,
+    /// The image, by name or ID
     image: String,
 }
 

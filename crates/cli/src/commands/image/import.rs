@@ -9,7 +9,10 @@ use kist_image::{Reference, import_rootfs_tarball};
 
 #[derive(Args)]
 pub struct ImportArgs {
+    /// The tarball ('-' reads stdin)
     file: String,
+    /// NAME[:TAG] for the new image
+    #[arg(value_name = "REPOSITORY[:TAG]")]
     name: String,
 }
 

@@ -14,11 +14,13 @@ use crate::{flags, format};
 pub struct RmiArgs {
     #[command(flatten)]
     force: flags::Force,
-    #[arg(required = true)]
+    /// Images, by name or ID
+    #[arg(required = true, value_name = "IMAGE")]
     images: Vec<String>,
 }
 
 #[derive(Args)]
+#[command(mut_arg("all", |a| a.help("Remove all unused images, not only nameless ones")))]
 pub struct PruneArgs {
     #[command(flatten)]
     all: flags::All,

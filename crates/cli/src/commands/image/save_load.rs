@@ -18,7 +18,8 @@ pub struct SaveArgs {
     /// docker-archive or oci-archive
     #[arg(long, default_value = "docker-archive")]
     format: String,
-    #[arg(required = true)]
+    /// Images, by name or ID
+    #[arg(required = true, value_name = "IMAGE")]
     images: Vec<String>,
 }
 

@@ -7,7 +7,11 @@ use kist_image::Reference;
 
 #[derive(Args)]
 pub struct TagArgs {
+    /// The image, by name or ID
+    #[arg(value_name = "SOURCE_IMAGE")]
     source: String,
+    /// The new name, NAME[:TAG]
+    #[arg(value_name = "TARGET_IMAGE")]
     target: String,
 }
 

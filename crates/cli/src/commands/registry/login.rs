@@ -11,6 +11,7 @@ use super::{RegistryFlags, credentials};
 
 #[derive(Args)]
 pub struct LoginArgs {
+    /// The user name
     #[arg(short, long)]
     username: Option<String>,
     /// The password (prefer --password-stdin: arguments are visible to other users)

@@ -25,6 +25,7 @@ pub struct PruneArgs {
     // Accepted for Docker's sake: prune never asks.
     #[command(flatten)]
     force: flags::Force,
+    /// Remove unused volumes too
     #[arg(long)]
     volumes: bool,
 }
