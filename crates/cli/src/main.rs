@@ -25,7 +25,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kist_engine::Engine;
 
-use commands::{container, image, inspect, registry, system, volume};
+use commands::{completion, container, image, inspect, registry, system, volume};
 
 #[derive(Parser)]
 #[command(name = "kist", version, about = "A container engine")]
@@ -123,6 +123,11 @@ enum Command {
     /// Manage kist itself
     #[command(subcommand)]
     System(system::SystemCommand),
+    /// Print a shell completion script (bash, zsh, fish): source <(kist completion bash)
+    Completion(completion::CompletionArgs),
+    /// Write kist's man pages into a directory (internal, for scripts/setup)
+    #[command(name = "__man", hide = true)]
+    Man(completion::ManArgs),
 }
 
 fn main() {
@@ -211,6 +216,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Volume(command) => volume::dispatch(&engine()?, command),
         Command::Supervise(args) => Ok(system::supervise(&cli.root, cli.runroot.as_deref(), &args)),
         Command::System(command) => system::dispatch(&engine()?, command),
+        Command::Completion(args) => completion::completion(&args),
+        Command::Man(args) => completion::man(&args),
     }
 }
 

@@ -216,3 +216,28 @@ fn a_reader_that_goes_away_ends_kist_quietly() {
     }
     k.assert_clean();
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_same_definitions() {
+    let bash = kist(&["completion", "bash"]);
+    assert_eq!(bash.status.code(), Some(0), "{}", stderr(&bash));
+    assert!(stdout(&bash).contains("--cap-add"), "{}", stdout(&bash));
+    for shell in ["zsh", "fish"] {
+        let out = kist(&["completion", shell]);
+        assert!(
+            stdout(&out).contains("cap-add"),
+            "{shell}: {}",
+            stderr(&out)
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = kist(&["__man", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // roff writes a hyphen as \-.
+    let page = std::fs::read_to_string(dir.path().join("kist-run.1")).unwrap();
+    assert!(page.replace("\\-", "-").contains("--cap-add"), "{page}");
+    for page in ["kist.1", "kist-image-ls.1", "kist-volume-ls.1"] {
+        assert!(dir.path().join(page).exists(), "{page}");
+    }
+    assert!(!dir.path().join("kist-__supervise.1").exists());
+}
