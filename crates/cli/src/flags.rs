@@ -187,17 +187,27 @@ pub struct Containers {
     pub names: Vec<String>,
 }
 
-/// Docker's booleans, for every switch of every command: `--rm`, `--rm=true`, `--rm=false`,
-/// `-d=false`, `-it`. A value is taken only after `=` (so `--rm busybox` leaves `busybox` to
-/// the image) and read as Go's `strconv.ParseBool` reads it. Applied to the whole tree once,
-/// before parsing, so a switch a command adds later gets it too.
-pub fn docker_booleans(command: clap::Command) -> clap::Command {
+/// Docker's flag syntax (Go's pflag), for every flag of every command, applied to the whole
+/// tree once before parsing, so that a flag a command adds later gets it too:
+///
+/// - a switch takes `--rm`, `--rm=true`, `--rm=false`, `-d=false`, `-it`: a value only after
+///   `=` (so `--rm busybox` leaves `busybox` to the image), read as Go's `strconv.ParseBool`;
+/// - a flag that takes a value takes the next word whatever it is: `--cpus -1` is refused by
+///   `--cpus`, not taken for an unknown flag `-1`.
+pub fn docker_syntax(command: clap::Command) -> clap::Command {
     command
-        .mut_args(docker_boolean)
-        .mut_subcommands(docker_booleans)
+        .mut_args(docker_flag)
+        .mut_subcommands(docker_syntax)
 }
 
-fn docker_boolean(arg: clap::Arg) -> clap::Arg {
+fn docker_flag(arg: clap::Arg) -> clap::Arg {
+    let takes_value = matches!(
+        arg.get_action(),
+        clap::ArgAction::Set | clap::ArgAction::Append
+    );
+    if takes_value && !arg.is_positional() {
+        return arg.allow_hyphen_values(true);
+    }
     if !matches!(arg.get_action(), clap::ArgAction::SetTrue) {
         return arg;
     }

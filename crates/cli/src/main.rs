@@ -135,16 +135,19 @@ fn main() {
         kist_runtime::init::main();
     }
     let code = match parse() {
-        Ok(cli) => dispatch(cli).unwrap_or_else(|e| failure(&e)),
+        Ok(cli) => {
+            let runs_a_program = cli.command.runs_a_program();
+            dispatch(cli).unwrap_or_else(|e| failure(&e, runs_a_program))
+        }
         Err(e) => usage::report(&e, &command(), &std::env::args().collect::<Vec<_>>()),
     };
     output::flush();
     std::process::exit(code)
 }
 
-/// kist's command tree as clap builds it, with Docker's booleans (`flags::docker_booleans`).
+/// kist's command tree as clap builds it, with Docker's flag syntax (`flags::docker_syntax`).
 fn command() -> clap::Command {
-    flags::docker_booleans(<Cli as clap::CommandFactory>::command())
+    flags::docker_syntax(<Cli as clap::CommandFactory>::command())
 }
 
 fn parse() -> Result<Cli, clap::Error> {
@@ -152,10 +155,34 @@ fn parse() -> Result<Cli, clap::Error> {
     <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut matches)
 }
 
-/// A command that failed: its error on one line, and the exit status an engine error carries
-/// (126 or 127 when the program cannot run, else 125), 125 for any other.
-fn failure(e: &anyhow::Error) -> i32 {
+impl Command {
+    /// Whether the command runs a program for the user and exits as it does, as Docker's
+    /// `run`, `create`, `start -a` and `exec` do: their own failures are then 125, the
+    /// program's 126 or 127 (see `failure`). Every command is listed, so a new one decides.
+    fn runs_a_program(&self) -> bool {
+        use Command::*;
+        match self {
+            Run(_) | Exec(_) => true,
+            Start(args) => args.attaches(),
+            Container(command) => command.runs_a_program(),
+            Import(_) | Pull(_) | Push(_) | Login(_) | Logout(_) | Images(_) | Tag(_) | Rmi(_)
+            | History(_) | Image(_) | Commit(_) | Save(_) | Load(_) | Export(_) | Ps(_) | Rm(_)
+            | Attach(_) | Inspect(_) | Logs(_) | Stop(_) | Kill(_) | Wait(_) | Restart(_)
+            | Rename(_) | Pause(_) | Unpause(_) | Cp(_) | Diff(_) | Top(_) | Stats(_)
+            | Update(_) | Volume(_) | Supervise(_) | System(_) | Completion(_) | Man(_) => false,
+        }
+    }
+}
+
+/// A command that failed: its error on one line, and Docker's exit status. A command that
+/// runs a program exits 126 or 127 when the program cannot run (the engine's
+/// `Error::exit_code`) and 125 for anything else; every other command exits 1, whatever
+/// failed (`inspect` of nothing, `pull` of a missing image, `rm` of a running container).
+fn failure(e: &anyhow::Error, runs_a_program: bool) -> i32 {
     eprintln!("kist: {}", one_line(e));
+    if !runs_a_program {
+        return 1;
+    }
     e.downcast_ref::<kist_engine::Error>()
         .map_or(125, |e| e.exit_code())
 }

@@ -107,9 +107,9 @@ fn symlinks_in_the_container_never_reach_the_host() {
         3,
         "the container's passwd, not the host's"
     );
-    let err = k.fails(&["cp", "evil:/no/such", out.to_str().unwrap()], 125);
+    let err = k.fails(&["cp", "evil:/no/such", out.to_str().unwrap()], 1);
     assert!(err.contains("/no/such"), "{err}");
-    let err = k.fails(&["cp", "a", "b"], 125);
+    let err = k.fails(&["cp", "a", "b"], 1);
     assert!(err.contains("between the host and a container"), "{err}");
     k.ok(&["rm", "-f", "evil"]);
     k.assert_clean();

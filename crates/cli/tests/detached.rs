@@ -110,16 +110,16 @@ fn bad_input_changes_nothing() {
     assert!(err.contains("not running"), "{err}");
     let err = k.fails(&["kill", "done"], 1);
     assert!(err.contains("not running"), "{err}");
-    let err = k.fails(&["kill", "-s", "NOPE", "done"], 125);
+    let err = k.fails(&["kill", "-s", "NOPE", "done"], 1);
     assert!(err.contains("invalid signal"), "{err}");
-    let err = k.fails(&["logs", "nosuch"], 125);
+    let err = k.fails(&["logs", "nosuch"], 1);
     assert!(err.contains("no such container"), "{err}");
     let err = k.fails(&["start", "nosuch"], 1);
     assert!(err.contains("no such container"), "{err}");
     k.ok(&["run", "-d", "--name", "up", "busybox", "sleep", "100"]);
     let err = k.fails(&["start", "up"], 1);
     assert!(err.contains("already running"), "{err}");
-    let err = k.fails(&["rename", "up", "done"], 125);
+    let err = k.fails(&["rename", "up", "done"], 1);
     assert!(err.contains("already in use"), "{err}");
     let err = k.fails(
         &["run", "-d", "--restart", "sometimes", "busybox", "true"],
@@ -347,9 +347,9 @@ fn inspect_shows_docker_s_fields() {
     let img: serde_json::Value = serde_json::from_str(&k.ok(&["inspect", "busybox"])).unwrap();
     assert_eq!(img[0]["RepoTags"], serde_json::json!(["busybox:latest"]));
     assert_eq!(img[0]["Os"], "linux");
-    let err = k.fails(&["inspect", "-f", "{{.State.Nope}}", "web"], 125);
+    let err = k.fails(&["inspect", "-f", "{{.State.Nope}}", "web"], 1);
     assert!(err.contains("Nope"), "{err}");
-    let err = k.fails(&["inspect", "nothing"], 125);
+    let err = k.fails(&["inspect", "nothing"], 1);
     assert!(err.contains("no such object"), "{err}");
     k.ok(&["rm", "web"]);
     k.ok(&["volume", "rm", "data"]);
@@ -533,9 +533,9 @@ fn ps_filters_formats_and_labels() {
         ]),
         "one\n"
     );
-    let err = k.fails(&["ps", "-f", "colour=red"], 125);
+    let err = k.fails(&["ps", "-f", "colour=red"], 1);
     assert!(err.contains("invalid filter"), "{err}");
-    let err = k.fails(&["ps", "--format", "{{.Nope}}"], 125);
+    let err = k.fails(&["ps", "--format", "{{.Nope}}"], 1);
     assert!(err.contains("Nope"), "{err}");
     // An ambiguous id prefix names the candidates.
     k.ok(&["rm", "-f", "one", "two", "three"]);
@@ -640,7 +640,7 @@ fn exec_d_attach_and_logs_since() {
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(k.ok(&["logs", "--since", "1s", "host"]), "");
     assert_eq!(k.ok(&["logs", "--until", "1s", "host"]), "early\n");
-    let err = k.fails(&["logs", "--since", "whenever", "host"], 125);
+    let err = k.fails(&["logs", "--since", "whenever", "host"], 1);
     assert!(err.contains("invalid time"), "{err}");
     k.ok(&["rm", "-f", "host"]);
     // attach follows the output from now on and exits with the container's status.
@@ -658,7 +658,7 @@ fn exec_d_attach_and_logs_since() {
     let out = k.run(&["attach", "talker"]);
     assert_eq!(stdout(&out), "after\n");
     assert_eq!(out.status.code(), Some(4));
-    let err = k.fails(&["attach", "talker"], 125);
+    let err = k.fails(&["attach", "talker"], 1);
     assert!(err.contains("not running"), "{err}");
     k.ok(&["rm", "talker"]);
     k.assert_clean();

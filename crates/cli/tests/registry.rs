@@ -349,7 +349,7 @@ fn basic_auth_needs_a_login_that_is_checked_and_kept_private() {
     k.ok(&["import", busybox_tar().to_str().unwrap(), &name]);
     let before = snapshot(&k);
 
-    let err = k.fails(&["push", &name], 125);
+    let err = k.fails(&["push", &name], 1);
     assert!(
         one_line(&err).contains(&format!("kist login {}", reg.host)),
         "{err}"
@@ -358,7 +358,7 @@ fn basic_auth_needs_a_login_that_is_checked_and_kept_private() {
         &["login", "-u", "alice", "--password-stdin", &reg.host],
         b"wrong\n",
     );
-    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("wrong username or password"),
         "{}",
@@ -381,7 +381,7 @@ fn basic_auth_needs_a_login_that_is_checked_and_kept_private() {
 
     let other = Kist::new();
     let before_other = snapshot(&other);
-    let err = other.fails(&["pull", &name], 125);
+    let err = other.fails(&["pull", &name], 1);
     assert!(one_line(&err).contains("kist login"), "{err}");
     assert_unchanged(&other, &before_other, "pull before login");
 
@@ -390,7 +390,7 @@ fn basic_auth_needs_a_login_that_is_checked_and_kept_private() {
         format!("Removing login credentials for {}\n", reg.host)
     );
     assert!(!k.path().join("auth.json").exists());
-    k.fails(&["pull", &name], 125);
+    k.fails(&["pull", &name], 1);
     assert_unchanged(&k, &before, "pull after logout");
 
     let out = other.run_with_stdin(
@@ -537,14 +537,14 @@ fn bad_pulls_say_why_and_store_nothing() {
         .local_addr()
         .unwrap()
         .port();
-    let err = k.fails(&["pull", &format!("127.0.0.1:{port}/x:v1")], 125);
+    let err = k.fails(&["pull", &format!("127.0.0.1:{port}/x:v1")], 1);
     assert!(
         one_line(&err).contains(&format!("127.0.0.1:{port}")),
         "{err}"
     );
     assert_unchanged(&k, &before, "registry down");
     // A name that does not resolve (.invalid never does) is unreachable, not "not HTTPS".
-    let err = k.fails(&["pull", "nosuchhost.invalid/x:v1"], 125);
+    let err = k.fails(&["pull", "nosuchhost.invalid/x:v1"], 1);
     assert!(
         one_line(&err).contains("cannot reach the registry at nosuchhost.invalid"),
         "{err}"
@@ -555,12 +555,12 @@ fn bad_pulls_say_why_and_store_nothing() {
     let name = format!("{}/busybox:v1", reg.host);
     pusher.ok(&["import", busybox_tar().to_str().unwrap(), &name]);
     pusher.ok(&["push", &name]);
-    let err = k.fails(&["pull", &format!("{}/busybox:nope", reg.host)], 125);
+    let err = k.fails(&["pull", &format!("{}/busybox:nope", reg.host)], 1);
     assert!(
         one_line(&err).contains(&format!("{}/busybox:nope not found", reg.host)),
         "{err}"
     );
-    let err = k.fails(&["pull", &format!("{}/nothing", reg.host)], 125);
+    let err = k.fails(&["pull", &format!("{}/nothing", reg.host)], 1);
     assert!(one_line(&err).contains("nothing:latest"), "{err}");
     assert_unchanged(&k, &before, "unknown tag");
 
@@ -585,7 +585,7 @@ fn bad_pulls_say_why_and_store_nothing() {
             "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}}]}))
     .unwrap();
     reg.put_manifest("busybox", "armonly", OCI_INDEX, &index);
-    let err = k.fails(&["pull", &format!("{}/busybox:armonly", reg.host)], 125);
+    let err = k.fails(&["pull", &format!("{}/busybox:armonly", reg.host)], 1);
     assert!(
         one_line(&err).contains("linux/amd64") && err.contains("available: linux/arm64/v8"),
         "{err}"
@@ -614,7 +614,7 @@ fn bad_pulls_say_why_and_store_nothing() {
         .into_bytes();
     assert_eq!(tampered.len(), layer.len());
     fs::write(&data, tampered).unwrap();
-    let err = k.fails(&["pull", &bad], 125);
+    let err = k.fails(&["pull", &bad], 1);
     assert!(
         one_line(&err).contains("does not match its digest") && err.contains(&sha256(&layer)),
         "{err}"
@@ -792,7 +792,7 @@ fn bearer_tokens_from_the_challenge_realm_for_push_and_pull() {
     let name = format!("{}/tok/busybox:v1", front.host);
     let k = Kist::new();
     k.ok(&["import", busybox_tar().to_str().unwrap(), &name]);
-    let err = k.fails(&["push", &name], 125);
+    let err = k.fails(&["push", &name], 1);
     assert!(one_line(&err).contains("kist login"), "{err}");
 
     let out = k.run_with_stdin(
@@ -954,7 +954,7 @@ fn a_corrupt_blob_in_the_store_is_named_not_pushed() {
     let mut bytes = fs::read(&blob).unwrap();
     bytes[600] ^= 0xff;
     fs::write(&blob, bytes).unwrap();
-    let err = k.fails(&["push", &name], 125);
+    let err = k.fails(&["push", &name], 1);
     assert!(
         one_line(&err).contains("does not match its digest") && err.contains(&hex),
         "{err}"
@@ -966,7 +966,7 @@ fn a_corrupt_blob_in_the_store_is_named_not_pushed() {
             k.path().join("x.tar").to_str().unwrap(),
             &name,
         ],
-        125,
+        1,
     );
     assert!(
         err.contains("does not match its digest") && err.contains("busybox"),

@@ -241,3 +241,39 @@ fn completions_and_man_pages_come_from_the_same_definitions() {
     }
     assert!(!dir.path().join("kist-__supervise.1").exists());
 }
+
+/// kist's status for `args`, and its stderr, which is one line.
+fn status(args: &[&str]) -> i32 {
+    let out = kist(args);
+    assert_eq!(
+        stderr(&out).lines().count(),
+        1,
+        "kist {args:?}: {}",
+        stderr(&out)
+    );
+    out.status.code().unwrap()
+}
+
+#[test]
+fn failures_exit_as_docker_s() {
+    for args in [
+        &["inspect", "nothing"][..],
+        &["logs", "nothing"],
+        &["rm", "nothing"],
+        &["rmi", "nothing"],
+        &["history", "nothing"],
+        &["start", "nothing"],
+        &["volume", "rm", "nothing"],
+        &["ps", "--filter", "colour=red"],
+    ] {
+        assert_eq!(status(args), 1, "kist {args:?}");
+    }
+    // Those that run a program exit 125 for kist's own failures.
+    for args in [
+        &["run", "Bad:Name"][..],
+        &["exec", "nothing", "ls"],
+        &["start", "-a", "nothing"],
+    ] {
+        assert_eq!(status(args), 125, "kist {args:?}");
+    }
+}

@@ -53,6 +53,13 @@ pub struct RenameArgs {
     new_name: String,
 }
 
+impl StartArgs {
+    /// `start -a` or `-i`: kist follows the container and exits as it does.
+    pub fn attaches(&self) -> bool {
+        self.attach || self.interactive.on
+    }
+}
+
 pub fn start(engine: &Engine, args: &StartArgs) -> Result<i32> {
     let names = &args.containers.names;
     // -i attaches too, as Docker's start -i does.

@@ -43,6 +43,15 @@ pub enum ContainerCommand {
     Prune(PruneArgs),
 }
 
+impl ContainerCommand {
+    /// Whether the command runs a program and exits as it does (see main's `failure`).
+    pub fn runs_a_program(&self) -> bool {
+        match self {
+            ContainerCommand::Prune(_) => false,
+        }
+    }
+}
+
 /// `kist container ...`.
 pub fn dispatch(engine: &Engine, command: ContainerCommand) -> Result<i32> {
     match command {
