@@ -195,9 +195,7 @@ pub struct Containers {
 /// - a flag that takes a value takes the next word whatever it is: `--cpus -1` is refused by
 ///   `--cpus`, not taken for an unknown flag `-1`.
 pub fn docker_syntax(command: clap::Command) -> clap::Command {
-    command
-        .mut_args(docker_flag)
-        .mut_subcommands(docker_syntax)
+    command.mut_args(docker_flag).mut_subcommands(docker_syntax)
 }
 
 fn docker_flag(arg: clap::Arg) -> clap::Arg {

@@ -123,6 +123,10 @@ enum Command {
     /// Manage kist itself
     #[command(subcommand)]
     System(system::SystemCommand),
+    /// Show the host and the store: containers, images, storage, cgroups, kernel, OS
+    Info(system::InfoArgs),
+    /// Show kist's version, commit and OCI runtime spec version
+    Version(system::VersionArgs),
     /// Print a shell completion script (bash, zsh, fish): source <(kist completion bash)
     Completion(completion::CompletionArgs),
     /// Write kist's man pages into a directory (internal, for scripts/setup)
@@ -169,7 +173,8 @@ impl Command {
             | History(_) | Image(_) | Commit(_) | Save(_) | Load(_) | Export(_) | Ps(_) | Rm(_)
             | Attach(_) | Inspect(_) | Logs(_) | Stop(_) | Kill(_) | Wait(_) | Restart(_)
             | Rename(_) | Pause(_) | Unpause(_) | Cp(_) | Diff(_) | Top(_) | Stats(_)
-            | Update(_) | Volume(_) | Supervise(_) | System(_) | Completion(_) | Man(_) => false,
+            | Update(_) | Volume(_) | Supervise(_) | System(_) | Info(_) | Version(_)
+            | Completion(_) | Man(_) => false,
         }
     }
 }
@@ -243,6 +248,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Volume(command) => volume::dispatch(&engine()?, command),
         Command::Supervise(args) => Ok(system::supervise(&cli.root, cli.runroot.as_deref(), &args)),
         Command::System(command) => system::dispatch(&engine()?, command),
+        Command::Info(args) => system::info(&engine()?, &args),
+        Command::Version(args) => system::version(&args),
         Command::Completion(args) => completion::completion(&args),
         Command::Man(args) => completion::man(&args),
     }

@@ -32,7 +32,7 @@ mod testing;
 
 pub use cgroups::{
     Cgroup, Usage, VERSION_ANNOTATION as CGROUP_VERSION_ANNOTATION, Version as CgroupVersion,
-    docker_default_devices,
+    docker_default_devices, host_version as cgroup_host_version,
 };
 pub use create::{Created, Running, create};
 pub use error::{Error, Result};

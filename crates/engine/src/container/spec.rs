@@ -16,6 +16,9 @@ use crate::error::{Error, Result};
 use crate::options::NetworkMode;
 use crate::options::security::Security;
 
+/// The version of the OCI runtime spec kist writes (`kist version` shows it).
+pub const OCI_VERSION: &str = "1.2.0";
+
 /// A bind mount into the container.
 pub struct BindMount {
     pub source: PathBuf,
@@ -279,7 +282,7 @@ pub fn build(input: &SpecInput<'_>) -> Result<Spec> {
     root.set_path("rootfs".into());
     root.set_readonly(Some(input.read_only));
     let mut spec = Spec::default();
-    spec.set_version("1.2.0".into());
+    spec.set_version(OCI_VERSION.into());
     spec.set_process(Some(process(input)?));
     spec.set_root(Some(root));
     spec.set_hostname(Some(input.hostname.into()));

@@ -212,6 +212,17 @@ const USED_V1: [&str; 8] = [
     "memory", "pids", "cpu", "cpuacct", "freezer", "cpuset", "blkio", "devices",
 ];
 
+/// The hierarchies `Auto` uses on this host: v1 on a v1 or hybrid host, v2 on a unified one
+/// (what `kist info` reports).
+pub fn host_version() -> Result<Version> {
+    let all = hierarchies(Version::Auto)?;
+    Ok(if all.iter().all(|h| h.v2) {
+        Version::V2
+    } else {
+        Version::V1
+    })
+}
+
 impl Cgroup {
     /// The cgroup at `path` (see the module's rule) in every hierarchy of this host.
     pub fn resolve(path: &str) -> Result<Cgroup> {

@@ -1,6 +1,9 @@
-//! The `system` group (df, prune, boot) and the hidden `__supervise`: kist's own upkeep.
+//! The `system` group (df, info, prune, boot), `version`, and the hidden `__supervise`: kist's
+//! own upkeep and what it tells of itself.
 
 mod df;
+mod info;
+mod version;
 
 use std::path::Path;
 
@@ -10,10 +13,15 @@ use kist_engine::{ContainerState, Engine, RemoveMode, lifecycle};
 
 use crate::flags;
 
+pub use info::{InfoArgs, info};
+pub use version::{VersionArgs, version};
+
 #[derive(Subcommand)]
 pub enum SystemCommand {
     /// Disk usage of images, containers and volumes
     Df,
+    /// Show the host and the store: containers, images, storage, cgroups, kernel, OS
+    Info(InfoArgs),
     /// Clean up after killed commands, and remove stopped containers and unused volumes
     Prune(PruneArgs),
     /// Start the containers whose restart policy wants them running (for a unit at boot)
@@ -40,6 +48,7 @@ pub struct SuperviseArgs {
 pub fn dispatch(engine: &Engine, command: SystemCommand) -> Result<i32> {
     match command {
         SystemCommand::Df => df::df(engine),
+        SystemCommand::Info(args) => info(engine, &args),
         SystemCommand::Prune(args) => prune(engine, &args),
         SystemCommand::Boot => boot(engine),
     }
