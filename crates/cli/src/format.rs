@@ -1,6 +1,27 @@
 //! Docker's ways of showing sizes, durations and tables.
 
+use std::collections::HashMap;
 use std::time::Duration;
+
+use anyhow::Result;
+use serde_json::Value;
+
+/// A listing's output (`ps`, `images`, `volume ls`...), as Docker's formatter makes it: the
+/// rows through `--format` (Go's template: one line per row, `json` for `{{json .}}`, or a
+/// `table` with a header row and aligned columns), or through the command's `default` table
+/// when none is given or the format is a bare `table`. `headers` names each field's column
+/// (`.ID` → `CONTAINER ID`).
+pub fn print_rows(
+    format: Option<&str>,
+    default: &str,
+    rows: &[Value],
+    headers: &[(&str, &str)],
+) -> Result<()> {
+    let format = crate::template::resolve_table_default(format.unwrap_or(default), default);
+    let headers: HashMap<&str, &str> = headers.iter().copied().collect();
+    crate::output::print(&crate::template::render_table(&format, rows, &headers)?);
+    Ok(())
+}
 
 /// Docker's `HumanSize`: decimal units, three significant digits ("4.26MB").
 pub fn human_size(bytes: u64) -> String {
@@ -82,6 +103,21 @@ pub fn ago(rfc3339: &str) -> String {
     }
 }
 
+/// A time as Go's `time.Time` prints by default, which Docker's `CreatedAt` columns show:
+/// `2026-01-02 15:04:05 +0000 UTC`.
+pub fn go_time(t: std::time::SystemTime) -> String {
+    let rfc3339 = humantime::format_rfc3339_seconds(t).to_string();
+    format!(
+        "{} +0000 UTC",
+        rfc3339.trim_end_matches('Z').replace('T', " ")
+    )
+}
+
+/// `go_time` of an RFC 3339 time, or the text as it is if it is not one.
+pub fn go_time_of(rfc3339: &str) -> String {
+    humantime::parse_rfc3339_weak(rfc3339).map_or_else(|_| rfc3339.to_string(), go_time)
+}
+
 pub fn since(rfc3339: &str) -> String {
     humantime::parse_rfc3339_weak(rfc3339)
         .map(|t| human_duration(t.elapsed().unwrap_or_default()))
@@ -115,6 +151,16 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_like_go_s() {
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(1_767_366_245);
+        assert_eq!(go_time(t), "2026-01-02 15:04:05 +0000 UTC");
+        assert_eq!(
+            go_time_of("2026-01-02T15:04:05.123456789Z"),
+            "2026-01-02 15:04:05 +0000 UTC"
+        );
+    }
 
     #[test]
     fn sizes_like_docker() {

@@ -319,7 +319,16 @@ fn stats_shows_dockers_columns_for_running_containers() {
     let table = k.ok(&["stats", "--no-stream"]);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 2, "only the running container: {table}");
-    let header: Vec<&str> = lines[0].split("   ").map(str::trim).collect();
+    // Docker's tabwriter: columns at least 10 wide, 3 spaces apart.
+    assert!(
+        lines[0].starts_with("CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT"),
+        "{table}"
+    );
+    let header: Vec<&str> = lines[0]
+        .split("  ")
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
     assert_eq!(
         header,
         [
@@ -335,6 +344,15 @@ fn stats_shows_dockers_columns_for_running_containers() {
     );
     assert!(lines[1].contains(" s1 "), "{table}");
     assert!(lines[1].contains(" / 64MiB "), "{table}");
+    assert_eq!(
+        k.ok(&[
+            "stats",
+            "--no-stream",
+            "--format",
+            "table {{.Name}}\t{{.PIDs}}"
+        ]),
+        "NAME      PIDS\ns1        1\n"
+    );
     // A stopped container named: no figures, but a line.
     let out = k.ok(&[
         "stats",

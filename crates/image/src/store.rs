@@ -95,7 +95,11 @@ pub struct ImageSummary {
     /// None for an image that lost its name (`<none>`).
     pub reference: Option<Reference>,
     pub created: Option<SystemTime>,
+    /// The sum of its layers' sizes.
     pub size: u64,
+    /// Each layer's chain id and size, bottom first: images that share a layer share it on
+    /// disk (`system df` counts it once).
+    pub layers: Vec<(Digest, u64)>,
 }
 
 pub struct ImageStore {
@@ -379,10 +383,13 @@ impl ImageStore {
             let manifest = self.manifest(d, &label)?;
             let (id, config) = self.config(&manifest, &label)?;
             let diff_ids = diff_ids_of(&config)?;
-            let size = chain_ids(&diff_ids)
-                .iter()
-                .map(|c| self.layer_size(c))
-                .sum();
+            let layers: Vec<(Digest, u64)> = chain_ids(&diff_ids)
+                .into_iter()
+                .map(|c| {
+                    let size = self.layer_size(&c);
+                    (c, size)
+                })
+                .collect();
             out.push(ImageSummary {
                 id,
                 manifest_digest: Digest::parse(&d.digest)?,
@@ -391,7 +398,8 @@ impl ImageStore {
                     .created()
                     .as_deref()
                     .and_then(|c| humantime::parse_rfc3339_weak(c).ok()),
-                size,
+                size: layers.iter().map(|(_, s)| s).sum(),
+                layers,
             });
         }
         Ok(out)

@@ -7,6 +7,7 @@ use kist_engine::Engine;
 use serde_json::Value;
 
 use crate::flags;
+use crate::template::{MissingKey, Template};
 
 // inspect's --format is the listings' with Docker's -f, free here (no --filter).
 #[derive(Args)]
@@ -61,13 +62,21 @@ fn show(
         .iter()
         .map(|name| document(engine, kind, name))
         .collect::<Result<Vec<_>>>()?;
+    print_documents(format, &docs)
+}
+
+/// Docker's inspect output: the documents as one indented JSON array, or `format` (Go's
+/// template, `json` for `{{json .}}`) run on each, a line each. As for Docker's typed
+/// documents, a field a document lacks is an error, not `<no value>`.
+pub fn print_documents(format: Option<&str>, docs: &[Value]) -> Result<i32> {
     match format {
-        Some(t) => {
-            for d in &docs {
-                outln!("{}", crate::template::render(t, d)?);
+        Some(format) => {
+            let t = Template::parse(format)?.missing_key(MissingKey::Error);
+            for d in docs {
+                outln!("{}", t.execute(d)?);
             }
         }
-        None => outln!("{}", serde_json::to_string_pretty(&docs)?),
+        None => outln!("{}", serde_json::to_string_pretty(docs)?),
     }
     Ok(0)
 }

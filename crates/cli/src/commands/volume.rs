@@ -5,6 +5,7 @@ use std::io::Read;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use kist_engine::{Engine, volumes};
+use serde_json::{Value, json};
 
 use crate::{flags, format};
 
@@ -17,7 +18,7 @@ pub enum VolumeCommand {
     #[command(alias = "list")]
     Ls(LsArgs),
     /// Show volumes as JSON
-    Inspect(NamesArgs),
+    Inspect(InspectArgs),
     /// Remove volumes (never one a container uses)
     #[command(alias = "remove")]
     Rm(NamesArgs),
@@ -34,9 +35,23 @@ pub struct CreateArgs {
 
 #[derive(Args)]
 #[command(mut_arg("quiet", |a| a.help("Only show volume names")))]
+#[command(mut_arg("filter", |a| a.help("name=, dangling=true|false, label=, driver=")))]
 pub struct LsArgs {
     #[command(flatten)]
     quiet: flags::Quiet,
+    #[command(flatten)]
+    filter: flags::Filters,
+    #[command(flatten)]
+    format: flags::Format,
+}
+
+#[derive(Args)]
+#[command(mut_arg("format", |a| a.short('f').help("A template such as '{{.Mountpoint}}'")))]
+pub struct InspectArgs {
+    #[command(flatten)]
+    format: flags::Format,
+    #[command(flatten)]
+    names: NamesArgs,
 }
 
 // VOLUME...: inspect's and rm's.
@@ -73,28 +88,96 @@ fn create(engine: &Engine, args: &CreateArgs) -> Result<i32> {
 }
 
 fn ls(engine: &Engine, args: &LsArgs) -> Result<i32> {
-    let list = volumes::list(engine)?;
+    let filters = parse_filters(&args.filter.values)?;
+    let mut list = Vec::new();
+    for v in volumes::list(engine)? {
+        let used = !engine.store.volume_users(&v.name)?.is_empty();
+        if keep(&v.name, used, &filters) {
+            list.push(v);
+        }
+    }
     if args.quiet.on {
         list.iter().for_each(|v| outln!("{}", v.name));
-    } else {
-        let rows: Vec<Vec<String>> = list
-            .iter()
-            .map(|v| vec!["local".into(), v.name.clone()])
-            .collect();
-        format::print_table(&["DRIVER", "VOLUME NAME"], &rows);
+        return Ok(0);
     }
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|v| {
+            json!({
+                "Name": v.name, "Driver": "local", "Scope": "local",
+                "Mountpoint": engine.layout.volume_data(&v.name), "Labels": "",
+                "Links": "N/A", "Size": "N/A",
+            })
+        })
+        .collect();
+    format::print_rows(args.format.value.as_deref(), LS_TABLE, &rows, &LS_HEADERS)?;
     Ok(0)
 }
 
+/// Docker's default table, and the column name of each field.
+const LS_TABLE: &str = "table {{.Driver}}\t{{.Name}}";
+const LS_HEADERS: [(&str, &str); 7] = [
+    ("Name", "VOLUME NAME"),
+    ("Driver", "DRIVER"),
+    ("Scope", "SCOPE"),
+    ("Mountpoint", "MOUNTPOINT"),
+    ("Labels", "LABELS"),
+    ("Links", "LINKS"),
+    ("Size", "SIZE"),
+];
+
+/// A `volume ls --filter KEY=VALUE`.
+#[derive(Debug, PartialEq)]
+enum Filter {
+    /// A part of the name.
+    Name(String),
+    /// Whether no container uses it.
+    Dangling(bool),
+    /// kist's volumes have no labels: a label filter lets none through.
+    Label,
+    /// kist's volumes are all `local`.
+    Driver(String),
+}
+
+fn parse_filters(raw: &[String]) -> Result<Vec<Filter>> {
+    raw.iter()
+        .map(|f| match f.split_once('=') {
+            Some(("name", v)) => Ok(Filter::Name(v.into())),
+            Some(("dangling", "true" | "1")) => Ok(Filter::Dangling(true)),
+            Some(("dangling", "false" | "0")) => Ok(Filter::Dangling(false)),
+            Some(("dangling", v)) => {
+                anyhow::bail!("invalid filter 'dangling={v}': use dangling=true or dangling=false")
+            }
+            Some(("label", _)) => Ok(Filter::Label),
+            Some(("driver", v)) => Ok(Filter::Driver(v.into())),
+            _ => anyhow::bail!("invalid filter {f:?}: use name=, dangling=, label= or driver="),
+        })
+        .collect()
+}
+
+/// Filters of one key are alternatives; of different keys, all must hold (Docker's rule).
+fn keep(name: &str, used: bool, filters: &[Filter]) -> bool {
+    let holds = |f: &Filter| match f {
+        Filter::Name(part) => name.contains(part.as_str()),
+        Filter::Dangling(dangling) => used != *dangling,
+        Filter::Label => false,
+        Filter::Driver(d) => d == "local",
+    };
+    let key = |f: &Filter| std::mem::discriminant(f);
+    filters
+        .iter()
+        .all(|f| filters.iter().filter(|g| key(g) == key(f)).any(holds))
+}
+
 /// All or nothing: one name found nowhere prints no document.
-fn inspect(engine: &Engine, args: &NamesArgs) -> Result<i32> {
+fn inspect(engine: &Engine, args: &InspectArgs) -> Result<i32> {
     let docs = args
+        .names
         .names
         .iter()
         .map(|n| volumes::inspect(engine, n))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    outln!("{}", serde_json::to_string_pretty(&docs)?);
-    Ok(0)
+    super::inspect::print_documents(args.format.value.as_deref(), &docs)
 }
 
 /// A name at a time; each failure is one line and makes the status 1, as Docker does.
@@ -126,4 +209,35 @@ fn random_name() -> String {
     let mut b = [0u8; 32];
     let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_combine_like_docker_s() {
+        let f = |s: &[&str]| {
+            parse_filters(&s.iter().map(|x| x.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        assert!(keep("web-data", false, &f(&["name=data"])));
+        assert!(!keep("web-data", false, &f(&["name=db"])));
+        assert!(
+            keep("web-data", false, &f(&["name=db", "name=web"])),
+            "same key: either"
+        );
+        assert!(
+            !keep("web-data", true, &f(&["name=web", "dangling=true"])),
+            "keys: both"
+        );
+        assert!(keep(
+            "web-data",
+            true,
+            &f(&["dangling=false", "driver=local"])
+        ));
+        assert!(!keep("web-data", false, &f(&["driver=nfs"])));
+        assert!(!keep("web-data", false, &f(&["label=tier"])));
+        assert!(parse_filters(&["dangling=maybe".into()]).is_err());
+        assert!(parse_filters(&["colour=red".into()]).is_err());
+    }
 }

@@ -19,9 +19,6 @@ mod json;
 mod lex;
 mod parse;
 mod quote;
-// Tables and Docker-format parsing wait for ps, images and stats to move over from `render`;
-// until then only the tests use them.
-#[cfg_attr(not(test), allow(dead_code))]
 mod table;
 mod value;
 
@@ -35,7 +32,6 @@ use serde_json::Value;
 
 pub use error::TemplateError;
 pub use exec::MissingKey;
-#[cfg_attr(not(test), allow(unused_imports))]
 pub use table::{render_table, resolve_table_default};
 
 use exec::Exec;
@@ -47,12 +43,10 @@ use value::Val;
 pub struct Template {
     src: String,
     tree: Tree,
-    #[cfg_attr(not(test), allow(dead_code))]
     table: bool,
     missing: MissingKey,
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 impl Template {
     /// Parses a `--format` string as Docker's formatter does: a leading `table` asks for a
     /// header and aligned columns, `json` alone means `{{json .}}`, surrounding spaces go, and
@@ -91,7 +85,6 @@ impl Template {
         self
     }
 
-    #[cfg_attr(not(test), allow(dead_code))]
     /// The format began with `table`.
     pub fn is_table(&self) -> bool {
         self.table
@@ -104,7 +97,6 @@ impl Template {
         Ok(exec.out)
     }
 
-    #[cfg_attr(not(test), allow(dead_code))]
     /// The header row of a table: the template run with each field standing for its column
     /// name from `headers` (keyed by field path, `ID` or `.ID`; unknown ones are blank) and
     /// Docker's string functions leaving names alone. As in Docker, a header that fails part
@@ -124,11 +116,4 @@ impl Template {
         let _partial_is_fine = exec.run(Val::Ref(&root));
         exec.out
     }
-}
-
-/// Renders `template` against `value`, as `inspect -f` and the per-row formats have done:
-/// `\t` and `\n` in the text are a tab and a newline, and a field the value lacks is an error.
-pub fn render(template: &str, value: &Value) -> Result<String> {
-    let t = Template::compile(template, true)?.missing_key(MissingKey::Error);
-    Ok(t.execute(value)?)
 }

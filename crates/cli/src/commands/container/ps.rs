@@ -1,7 +1,10 @@
 //! `kist ps`: Docker's columns, filters and formats.
 
+use std::collections::HashMap;
+
 use anyhow::{Result, bail};
 use clap::Args;
+use kist_engine::observe::tree_size;
 use kist_engine::{ContainerRecord, ContainerState, Engine};
 use serde_json::{Value, json};
 
@@ -26,6 +29,9 @@ pub struct PsArgs {
     /// Show the most recently created container
     #[arg(short, long)]
     latest: bool,
+    /// Display total file sizes: the write layer's, and with the image's (virtual)
+    #[arg(short, long)]
+    size: bool,
     #[command(flatten)]
     filter: flags::Filters,
     #[command(flatten)]
@@ -106,24 +112,70 @@ fn keep(c: &ContainerRecord, filters: &[Filter]) -> bool {
 
 pub fn ps(engine: &Engine, args: &PsArgs) -> Result<i32> {
     let containers = listed(engine, args)?;
+    if args.quiet.on {
+        for c in &containers {
+            outln!("{}", id(c, args.no_trunc.on));
+        }
+        return Ok(0);
+    }
+    // Sizes cost a walk of each write layer: only when asked for, as Docker does.
+    let sizes = args.size
+        || args
+            .format
+            .value
+            .as_deref()
+            .is_some_and(|f| f.contains(".Size"));
+    let image_sizes = if sizes {
+        image_sizes(engine)?
+    } else {
+        HashMap::new()
+    };
     let rows: Vec<Value> = containers
         .iter()
-        .map(|c| row(c, args.no_trunc.on))
+        .map(|c| {
+            let size = sizes.then(|| size(engine, c, &image_sizes));
+            row(c, args.no_trunc.on, size)
+        })
         .collect();
-    if args.quiet.on {
-        for r in &rows {
-            outln!("{}", r["ID"].as_str().unwrap_or_default());
-        }
-        return Ok(0);
-    }
-    if let Some(t) = &args.format.value {
-        for r in &rows {
-            outln!("{}", crate::template::render(t, r)?);
-        }
-        return Ok(0);
-    }
-    print_table(&rows);
+    let default = if args.size {
+        format!("{TABLE}\t{{{{.Size}}}}")
+    } else {
+        TABLE.to_string()
+    };
+    format::print_rows(args.format.value.as_deref(), &default, &rows, &HEADERS)?;
     Ok(0)
+}
+
+/// Docker's `SIZE`: the write layer's, and "(virtual N)" with the image's layers under it.
+fn size(engine: &Engine, c: &ContainerRecord, images: &HashMap<String, u64>) -> String {
+    let upper = tree_size(&engine.layout.container_dir(&c.id).join("upper"));
+    let image = images.get(&c.image_id).copied().unwrap_or(0);
+    if image == 0 {
+        return format::human_size(upper);
+    }
+    format!(
+        "{} (virtual {})",
+        format::human_size(upper),
+        format::human_size(upper + image)
+    )
+}
+
+/// Each image's size, by id.
+fn image_sizes(engine: &Engine) -> Result<HashMap<String, u64>> {
+    Ok(engine
+        .images
+        .list()?
+        .into_iter()
+        .map(|i| (i.id.to_string(), i.size))
+        .collect())
+}
+
+fn id(c: &ContainerRecord, no_trunc: bool) -> String {
+    if no_trunc {
+        c.id.clone()
+    } else {
+        c.short_id().to_string()
+    }
 }
 
 /// The containers to show, newest first: running ones, unless the flags ask for others.
@@ -146,33 +198,28 @@ fn listed(engine: &Engine, args: &PsArgs) -> Result<Vec<ContainerRecord>> {
     Ok(containers)
 }
 
-/// Docker's columns: each a header and the `--format` field it shows.
-const COLUMNS: [(&str, &str); 7] = [
-    ("CONTAINER ID", "ID"),
-    ("IMAGE", "Image"),
-    ("COMMAND", "Command"),
-    ("CREATED", "RunningFor"),
-    ("STATUS", "Status"),
-    ("PORTS", "Ports"),
-    ("NAMES", "Names"),
+/// Docker's default table (`-s` adds `{{.Size}}`).
+const TABLE: &str =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+
+/// Docker's column name for each field.
+const HEADERS: [(&str, &str); 12] = [
+    ("ID", "CONTAINER ID"),
+    ("Image", "IMAGE"),
+    ("Command", "COMMAND"),
+    ("CreatedAt", "CREATED AT"),
+    ("RunningFor", "CREATED"),
+    ("Ports", "PORTS"),
+    ("State", "STATE"),
+    ("Status", "STATUS"),
+    ("Size", "SIZE"),
+    ("Names", "NAMES"),
+    ("Labels", "LABELS"),
+    ("Networks", "NETWORKS"),
 ];
 
-fn print_table(rows: &[Value]) {
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            COLUMNS
-                .iter()
-                .map(|(_, k)| r[k].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .collect();
-    let header: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
-    format::print_table(&header, &table);
-}
-
-/// One container as `--format` sees it (Docker's field names).
-fn row(c: &ContainerRecord, no_trunc: bool) -> Value {
+/// One container as `--format` sees it (Docker's field names); `size` when asked for.
+fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>) -> Value {
     let mut command = format!("\"{}\"", c.command.join(" "));
     if !no_trunc && command.chars().count() > 20 {
         command = format!("{}…\"", command.chars().take(19).collect::<String>());
@@ -194,22 +241,29 @@ fn row(c: &ContainerRecord, no_trunc: bool) -> Value {
         "created" => "Created".into(),
         _ => "Removal In Progress".into(),
     };
+    let config: Value = serde_json::from_str(&c.config).unwrap_or_default();
+    let network = match config["NetworkMode"].as_str() {
+        Some("Host") => "host",
+        _ => "none",
+    };
     let labels = labels(c)
         .iter()
         .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
         .collect::<Vec<_>>()
         .join(",");
     json!({
-        "ID": if no_trunc { c.id.clone() } else { c.short_id().to_string() },
+        "ID": id(c, no_trunc),
         "Image": c.image,
         "Command": command,
-        "CreatedAt": c.created,
+        "CreatedAt": format::go_time_of(&c.created),
         "RunningFor": format::ago(&c.created),
         "Status": status,
         "State": status_word(c),
         "Ports": "",
         "Names": c.name,
         "Labels": labels,
+        "Networks": network,
+        "Size": size.unwrap_or_else(|| "0B".into()),
     })
 }
 

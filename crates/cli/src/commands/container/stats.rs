@@ -115,32 +115,21 @@ fn row(c: &ContainerRecord, f: Option<&Figures>, no_trunc: bool) -> Value {
 }
 
 fn print_rows(rows: &[Value], template: Option<&str>) -> Result<()> {
-    if let Some(t) = template {
-        for r in rows {
-            outln!("{}", crate::template::render(t, r)?);
-        }
-        return Ok(());
-    }
-    const COLUMNS: [(&str, &str); 8] = [
-        ("CONTAINER ID", "ID"),
-        ("NAME", "Name"),
-        ("CPU %", "CPUPerc"),
-        ("MEM USAGE / LIMIT", "MemUsage"),
-        ("MEM %", "MemPerc"),
-        ("NET I/O", "NetIO"),
-        ("BLOCK I/O", "BlockIO"),
-        ("PIDS", "PIDs"),
-    ];
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            COLUMNS
-                .iter()
-                .map(|(_, k)| r[k].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .collect();
-    let header: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
-    format::print_table(&header, &table);
-    Ok(())
+    format::print_rows(template, TABLE, rows, &HEADERS)
 }
+
+/// Docker's default table.
+const TABLE: &str = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
+
+/// Docker's column name for each field.
+const HEADERS: [(&str, &str); 9] = [
+    ("ID", "CONTAINER ID"),
+    ("Container", "CONTAINER"),
+    ("Name", "NAME"),
+    ("CPUPerc", "CPU %"),
+    ("MemUsage", "MEM USAGE / LIMIT"),
+    ("MemPerc", "MEM %"),
+    ("NetIO", "NET I/O"),
+    ("BlockIO", "BLOCK I/O"),
+    ("PIDs", "PIDS"),
+];

@@ -61,15 +61,30 @@ pub fn images(engine: &Engine, args: &ImagesArgs) -> Result<i32> {
         .iter()
         .map(|i| image_row(i, args.no_trunc.on))
         .collect();
-    if let Some(t) = &args.format.value {
-        for r in &rows {
-            outln!("{}", crate::template::render(t, r)?);
-        }
-        return Ok(0);
-    }
-    print_table(&rows, args.digests);
+    let default = if args.digests {
+        TABLE_WITH_DIGESTS
+    } else {
+        TABLE
+    };
+    format::print_rows(args.format.value.as_deref(), default, &rows, &HEADERS)?;
     Ok(0)
 }
+
+/// Docker's default tables.
+const TABLE: &str = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+const TABLE_WITH_DIGESTS: &str =
+    "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+
+/// Docker's column name for each field.
+const HEADERS: [(&str, &str); 7] = [
+    ("Repository", "REPOSITORY"),
+    ("Tag", "TAG"),
+    ("Digest", "DIGEST"),
+    ("ID", "IMAGE ID"),
+    ("CreatedSince", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+    ("Size", "SIZE"),
+];
 
 /// Keeps the images a `--filter KEY=VALUE` (or the REFERENCE argument) lets through.
 fn apply_filter(list: &mut Vec<ImageSummary>, filter: &str) -> Result<()> {
@@ -91,27 +106,6 @@ fn apply_filter(list: &mut Vec<ImageSummary>, filter: &str) -> Result<()> {
         ),
     }
     Ok(())
-}
-
-/// Docker's columns, DIGEST only with --digests.
-fn print_table(rows: &[Value], digests: bool) {
-    let mut header = vec!["REPOSITORY", "TAG"];
-    let mut keys = vec!["Repository", "Tag"];
-    if digests {
-        header.push("DIGEST");
-        keys.push("Digest");
-    }
-    header.extend(["IMAGE ID", "CREATED", "SIZE"]);
-    keys.extend(["ID", "CreatedSince", "Size"]);
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            keys.iter()
-                .map(|k| r[k].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .collect();
-    format::print_table(&header, &table);
 }
 
 pub(super) fn id_text(id: &kist_image::Digest, no_trunc: bool) -> String {
@@ -145,6 +139,7 @@ fn image_row(i: &ImageSummary, no_trunc: bool) -> Value {
         "Digest": i.manifest_digest.to_string(),
         "ID": id_text(&i.id, no_trunc),
         "CreatedSince": created,
+        "CreatedAt": i.created.map(format::go_time).unwrap_or_default(),
         "Size": format::human_size(i.size),
     })
 }

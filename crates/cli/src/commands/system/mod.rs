@@ -19,7 +19,7 @@ pub use version::{VersionArgs, version};
 #[derive(Subcommand)]
 pub enum SystemCommand {
     /// Disk usage of images, containers and volumes
-    Df,
+    Df(df::DfArgs),
     /// Show the host and the store: containers, images, storage, cgroups, kernel, OS
     Info(InfoArgs),
     /// Clean up after killed commands, and remove stopped containers and unused volumes
@@ -47,7 +47,7 @@ pub struct SuperviseArgs {
 /// `kist system ...`.
 pub fn dispatch(engine: &Engine, command: SystemCommand) -> Result<i32> {
     match command {
-        SystemCommand::Df => df::df(engine),
+        SystemCommand::Df(args) => df::df(engine, &args),
         SystemCommand::Info(args) => info(engine, &args),
         SystemCommand::Prune(args) => prune(engine, &args),
         SystemCommand::Boot => boot(engine),

@@ -3,9 +3,16 @@
 
 use std::collections::HashMap;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::super::{Template, render, render_table, resolve_table_default};
+use super::super::{MissingKey, Template, TemplateError, render_table, resolve_table_default};
+
+/// A template run on one document, as `inspect -f` runs it.
+fn render(template: &str, v: &Value) -> Result<String, TemplateError> {
+    Template::parse(template)?
+        .missing_key(MissingKey::Error)
+        .execute(v)
+}
 use super::{check, data};
 
 #[test]
