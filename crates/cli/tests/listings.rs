@@ -173,3 +173,105 @@ fn system_df_counts_a_shared_layer_once() {
     wait_until("nothing left", || k.ok(&["ps", "-aq"]).is_empty());
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn inspect_has_docker_s_config_host_config_and_network_settings() {
+    let k = Kist::with_busybox();
+    k.ok(&["volume", "create", "data"]);
+    let host_dir = tempfile::tempdir().unwrap();
+    let bind = format!("{}:/host:ro", host_dir.path().display());
+    k.ok(&[
+        "run",
+        "--name",
+        "full",
+        "--label",
+        "tier=front",
+        "-e",
+        "A=1",
+        "--entrypoint",
+        "echo",
+        "-v",
+        "data:/data",
+        "-v",
+        &bind,
+        "-v",
+        "/anon",
+        "--restart",
+        "no",
+        "-w",
+        "/tmp",
+        "-u",
+        "1:1",
+        "-h",
+        "box",
+        "--read-only",
+        "--init",
+        "busybox",
+        "hi",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&k.ok(&["inspect", "full"])).unwrap();
+    let c = &doc[0];
+    assert_eq!(c["Config"]["Labels"], serde_json::json!({"tier": "front"}));
+    assert!(
+        c["Config"]["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&"A=1".into())
+    );
+    assert_eq!(c["Config"]["Entrypoint"], serde_json::json!(["echo"]));
+    assert_eq!(c["Config"]["Cmd"], serde_json::json!(["hi"]));
+    assert_eq!(
+        (
+            &c["Config"]["WorkingDir"],
+            &c["Config"]["User"],
+            &c["Config"]["Hostname"]
+        ),
+        (&"/tmp".into(), &"1:1".into(), &"box".into())
+    );
+    let hc = &c["HostConfig"];
+    assert_eq!(
+        hc["RestartPolicy"],
+        serde_json::json!({"Name": "no", "MaximumRetryCount": 0})
+    );
+    assert_eq!(hc["Binds"], serde_json::json!(["data:/data", bind]));
+    assert_eq!(
+        (&hc["ReadonlyRootfs"], &hc["Init"]),
+        (&true.into(), &true.into())
+    );
+    assert_eq!(hc["NetworkMode"], "none");
+    assert_eq!(c["Mounts"].as_array().unwrap().len(), 3, "{}", c["Mounts"]);
+    let ns = &c["NetworkSettings"];
+    assert_eq!((&ns["Bridge"], &ns["IPAddress"]), (&"".into(), &"".into()));
+    assert_eq!(
+        (&ns["Ports"], &ns["Networks"]),
+        (&serde_json::json!({}), &serde_json::json!({}))
+    );
+    assert!(
+        c["State"].get("Health").is_none(),
+        "no health check, no Health"
+    );
+    // Go prints a slice as [a b], a map as map[k:v].
+    assert_eq!(
+        k.ok(&[
+            "inspect",
+            "-f",
+            "{{.Config.Cmd}} {{.Config.Labels}}",
+            "full"
+        ]),
+        "[hi] map[tier:front]\n"
+    );
+    // A container of the image's own command has no entrypoint of its own.
+    k.ok(&["run", "--name", "plain", "busybox", "true"]);
+    assert_eq!(
+        k.ok(&[
+            "inspect",
+            "-f",
+            "{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .HostConfig.Binds}}",
+            "plain"
+        ]),
+        "null [\"true\"] null\n"
+    );
+    k.ok(&["rm", "-v", "full", "plain"]);
+    k.ok(&["volume", "rm", "data"]);
+}

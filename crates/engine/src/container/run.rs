@@ -379,6 +379,8 @@ impl Plan {
             "User": opts.user,
             "Env": self.env,
             "Cmd": self.args,
+            // --entrypoint as given (inspect tells it from the command): null without one.
+            "Entrypoint": opts.entrypoint.as_ref().map(|e| if e.is_empty() { vec![] } else { vec![e] }),
             "Image": opts.image,
             "WorkingDir": self.cwd,
             "Tty": opts.tty,

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use crate::Engine;
 use crate::error::Result;
 use crate::observe::logs::log_path;
+use crate::options::RestartPolicy;
 use crate::state::launch_config::LaunchConfig;
 use crate::state::store::{ContainerRecord, ContainerState};
 
@@ -20,6 +21,8 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             .collect::<Vec<_>>()
             .join(":")
     });
+    let mounts = mounts(engine, launch.as_ref());
+    let (entrypoint, cmd) = entrypoint_and_cmd(engine, c, &config);
     let (path, args) = match c.command.split_first() {
         Some((p, a)) => (p.clone(), a.to_vec()),
         None => (String::new(), Vec::new()),
@@ -39,7 +42,7 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
         "RestartCount": c.restart_count,
         "Driver": "overlay2",
         "Platform": "linux",
-        "HostConfig": host_config(c, &config, launch.as_ref()),
+        "HostConfig": host_config(c, &config, launch.as_ref(), binds(&mounts)),
         "GraphDriver": {
             "Name": "overlay2",
             "Data": {
@@ -49,19 +52,108 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
                 "MergedDir": engine.layout.rootfs_mountpoint(),
             },
         },
-        "Mounts": mounts(engine, launch.as_ref()),
+        "Mounts": mounts,
         "Config": {
             "Hostname": config["Hostname"],
+            "Domainname": "",
             "User": config["User"].as_str().unwrap_or_default(),
-            "Env": config["Env"],
-            "Cmd": config["Cmd"],
-            "Image": c.image,
-            "WorkingDir": config["WorkingDir"],
             "Tty": config["Tty"].as_bool().unwrap_or(false),
             "OpenStdin": config["OpenStdin"].as_bool().unwrap_or(false),
+            "Env": config["Env"],
+            "Cmd": cmd,
+            "Image": c.image,
+            "WorkingDir": config["WorkingDir"],
+            "Entrypoint": entrypoint,
+            "Labels": config.get("Labels").cloned().unwrap_or_else(|| json!({})),
             "StopSignal": launch.as_ref().and_then(|l| l.stop_signal.clone()),
         },
+        "NetworkSettings": network_settings(),
     }))
+}
+
+/// The entrypoint and the command of the container's program, which kist keeps as one list,
+/// apart as Docker keeps them: a `--entrypoint` as recorded, else the image's entrypoint if
+/// the list begins with it, else none.
+fn entrypoint_and_cmd(
+    engine: &Engine,
+    c: &ContainerRecord,
+    config: &Value,
+) -> (Value, Vec<String>) {
+    let own: Vec<String> = match config.get("Entrypoint") {
+        Some(Value::Array(given)) => given
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        _ => engine
+            .images
+            .resolve(&c.image_id)
+            .ok()
+            .and_then(|i| {
+                i.config
+                    .config()
+                    .as_ref()
+                    .and_then(|c| c.entrypoint().clone())
+            })
+            .unwrap_or_default(),
+    };
+    if own.is_empty() || !c.command.starts_with(&own) {
+        return (Value::Null, c.command.clone());
+    }
+    (json!(own), c.command[own.len()..].to_vec())
+}
+
+/// Docker's `NetworkSettings`, empty until kist has networks of its own.
+fn network_settings() -> Value {
+    json!({
+        "Bridge": "",
+        "SandboxID": "",
+        "SandboxKey": "",
+        "Ports": {},
+        "HairpinMode": false,
+        "LinkLocalIPv6Address": "",
+        "LinkLocalIPv6PrefixLen": 0,
+        "SecondaryIPAddresses": null,
+        "SecondaryIPv6Addresses": null,
+        "EndpointID": "",
+        "Gateway": "",
+        "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0,
+        "IPAddress": "",
+        "IPPrefixLen": 0,
+        "IPv6Gateway": "",
+        "MacAddress": "",
+        "Networks": {},
+    })
+}
+
+/// Docker's `HostConfig.Binds`: each bind mount and named volume as `-v` takes it (anonymous
+/// volumes are not binds).
+fn binds(mounts: &[Value]) -> Value {
+    let binds: Vec<String> = mounts
+        .iter()
+        .filter(|m| !m["Name"].as_str().is_some_and(is_anonymous))
+        .map(|m| {
+            let source = m["Name"]
+                .as_str()
+                .or(m["Source"].as_str())
+                .unwrap_or_default();
+            let destination = m["Destination"].as_str().unwrap_or_default();
+            match m["RW"].as_bool() {
+                Some(false) => format!("{source}:{destination}:ro"),
+                _ => format!("{source}:{destination}"),
+            }
+        })
+        .collect();
+    if binds.is_empty() {
+        Value::Null
+    } else {
+        json!(binds)
+    }
+}
+
+/// An anonymous volume's name: 64 hex digits.
+fn is_anonymous(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Docker's `State`: a container recorded as running whose process is gone shows as exited.
@@ -137,7 +229,12 @@ fn mount(engine: &Engine, m: &oci_spec::runtime::Mount) -> Value {
 }
 
 /// Docker's `HostConfig`: the run options as the container keeps them.
-fn host_config(c: &ContainerRecord, config: &Value, launch: Option<&LaunchConfig>) -> Value {
+fn host_config(
+    c: &ContainerRecord,
+    config: &Value,
+    launch: Option<&LaunchConfig>,
+    binds: Value,
+) -> Value {
     let restart = launch.map(|l| l.restart).unwrap_or_default();
     let log = launch.map(|l| l.log).unwrap_or_default();
     let limits = launch.map(|l| l.limits.clone()).unwrap_or_default();
@@ -152,9 +249,17 @@ fn host_config(c: &ContainerRecord, config: &Value, launch: Option<&LaunchConfig
         log_config["max-size"] = json!(s.to_string());
         log_config["max-file"] = json!(log.max_file.to_string());
     }
+    let (restart_name, retries) = match restart {
+        RestartPolicy::No => ("no", 0),
+        RestartPolicy::OnFailure(n) => ("on-failure", n),
+        RestartPolicy::Always => ("always", 0),
+        RestartPolicy::UnlessStopped => ("unless-stopped", 0),
+    };
     json!({
+        "Binds": binds,
         "AutoRemove": c.auto_remove,
-        "RestartPolicy": restart,
+        "RestartPolicy": {"Name": restart_name, "MaximumRetryCount": retries},
+        "Runtime": "kist",
         "NetworkMode": match config["NetworkMode"].as_str() { Some("Host") => "host", _ => "none" },
         "ReadonlyRootfs": config["ReadonlyRootfs"].as_bool().unwrap_or(false),
         "Init": config["Init"].as_bool().unwrap_or(false),
