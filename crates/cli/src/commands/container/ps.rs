@@ -1,6 +1,6 @@
 //! `kist ps`: Docker's columns, filters and formats.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Result, bail};
 use clap::Args;
@@ -68,11 +68,18 @@ fn status_word(c: &ContainerRecord) -> &'static str {
     }
 }
 
-fn labels(c: &ContainerRecord) -> serde_json::Map<String, Value> {
-    serde_json::from_str::<Value>(&c.config)
-        .ok()
-        .and_then(|v| v["Labels"].as_object().cloned())
-        .unwrap_or_default()
+/// What ps shows of a container's recorded config. Read into these two fields alone, which is
+/// much cheaper than the whole document: ps reads a thousand of them in a few milliseconds.
+#[derive(serde::Deserialize, Default)]
+struct Recorded {
+    #[serde(rename = "Labels", default)]
+    labels: BTreeMap<String, String>,
+    #[serde(rename = "NetworkMode", default)]
+    network: Option<String>,
+}
+
+fn recorded(c: &ContainerRecord) -> Recorded {
+    serde_json::from_str(&c.config).unwrap_or_default()
 }
 
 fn matches(c: &ContainerRecord, f: &Filter) -> bool {
@@ -89,9 +96,9 @@ fn matches(c: &ContainerRecord, f: &Filter) -> bool {
                     .is_ok_and(|r| kist_image::Reference::parse(&c.image).is_ok_and(|own| own == r))
         }
         "label" => {
-            let labels = labels(c);
+            let labels = recorded(c).labels;
             match f.value.split_once('=') {
-                Some((k, v)) => labels.get(k).and_then(Value::as_str) == Some(v),
+                Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
                 None => labels.contains_key(&f.value),
             }
         }
@@ -241,14 +248,15 @@ fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>) -> Value {
         "created" => "Created".into(),
         _ => "Removal In Progress".into(),
     };
-    let config: Value = serde_json::from_str(&c.config).unwrap_or_default();
-    let network = match config["NetworkMode"].as_str() {
+    let recorded = recorded(c);
+    let network = match recorded.network.as_deref() {
         Some("Host") => "host",
         _ => "none",
     };
-    let labels = labels(c)
+    let labels = recorded
+        .labels
         .iter()
-        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(",");
     json!({
