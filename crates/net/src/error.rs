@@ -51,6 +51,13 @@ pub enum Error {
 }
 
 impl Error {
+    pub(crate) fn kernel(context: impl Into<String>, source: io::Error) -> Error {
+        Error::Kernel {
+            context: context.into(),
+            source,
+        }
+    }
+
     /// The errno of a kernel failure, if this is one (for callers that treat, say, EEXIST apart).
     pub fn errno(&self) -> Option<i32> {
         match self {

@@ -4,9 +4,20 @@
 //! The engine calls it between creating a container's namespaces and starting its program; the
 //! runtime knows nothing of it.
 
+mod attach;
+mod bridge;
 mod error;
 pub mod ipam;
 mod mac;
+mod netlink;
+mod netns;
+mod rtnl;
+mod sysctl;
 
+pub use attach::{Attachment, attach, host_veth_name};
+pub use bridge::{Bridge, ensure_bridge};
 pub use error::{Error, Result};
 pub use mac::Mac;
+pub use netns::NetNs;
+pub use rtnl::{LOOPBACK_INDEX, Netlink, Veth};
+pub use sysctl::{enable_ip_forward, enable_route_localnet};

@@ -1,0 +1,188 @@
+//! A bridge, containers attached to it by veth pairs, their addresses, routes and traffic, and
+//! what one attach costs.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use kist_net::{Attachment, Bridge, Mac, NetNs, Netlink, attach, ensure_bridge};
+
+use crate::sandbox::{Sandbox, in_sandbox};
+
+fn bridge(name: &str) -> Bridge {
+    Bridge {
+        name: name.to_string(),
+        gateway: Ipv4Addr::new(10, 88, 0, 1),
+        prefix_len: 16,
+        mtu: Some(1500),
+    }
+}
+
+fn attachment(n: u8) -> Attachment {
+    Attachment {
+        host_veth: format!("vethtest{n}"),
+        ifname: "eth0".to_string(),
+        ip: Ipv4Addr::new(10, 88, 0, n),
+        prefix_len: 16,
+        gateway: Ipv4Addr::new(10, 88, 0, 1),
+        mac: None,
+        mtu: Some(1500),
+    }
+}
+
+/// A container namespace attached to the sandbox's bridge as 10.88.0.N.
+fn container(sb: &Sandbox, host: &mut Netlink, bridge_index: u32, n: u8) -> NetNs {
+    let ns = sb.container();
+    attach(host, bridge_index, &ns, &attachment(n)).expect("attach");
+    ns
+}
+
+/// Accepts one connection on `listener` and echoes what it reads back, upper-cased.
+fn echo_once(listener: TcpListener) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut buf = [0u8; 5];
+        stream.read_exact(&mut buf).expect("read");
+        stream.write_all(&buf.to_ascii_uppercase()).expect("write");
+    })
+}
+
+pub fn exchange(to: SocketAddrV4) -> String {
+    let mut stream =
+        TcpStream::connect_timeout(&to.into(), Duration::from_secs(5)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    stream.write_all(b"hello").expect("send");
+    let mut reply = [0u8; 5];
+    stream.read_exact(&mut reply).expect("reply");
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+#[test]
+#[ignore = "needs root"]
+fn containers_on_a_bridge_reach_each_other_and_the_gateway() {
+    in_sandbox(|sb| {
+        let mut host = sb.netlink();
+        let index = ensure_bridge(&mut host, &bridge("kist0")).expect("bridge");
+        let web = container(sb, &mut host, index, 2);
+        let client = container(sb, &mut host, index, 3);
+
+        let link = sb.check("ip", &["-d", "-o", "link", "show", "kist0"]);
+        assert!(
+            link.contains("bridge") && link.contains("mtu 1500"),
+            "{link}"
+        );
+        let addr = sb.check("ip", &["-o", "-4", "addr", "show", "kist0"]);
+        assert!(addr.contains("10.88.0.1/16"), "{addr}");
+        let port = sb.check("ip", &["-o", "link", "show", "vethtest2"]);
+        assert!(
+            port.contains("master kist0") && port.contains("state UP"),
+            "{port}"
+        );
+
+        let eth0 = sb.check_in(&web, "ip", &["-o", "link", "show", "eth0"]);
+        assert!(
+            eth0.contains(&Mac::from_ip(Ipv4Addr::new(10, 88, 0, 2)).to_string()),
+            "{eth0}"
+        );
+        let inner = sb.check_in(&web, "ip", &["-o", "-4", "addr"]);
+        assert!(
+            inner.contains("10.88.0.2/16") && inner.contains("127.0.0.1/8"),
+            "{inner}"
+        );
+        let route = sb.check_in(&web, "ip", &["route", "show", "default"]);
+        assert!(route.contains("default via 10.88.0.1 dev eth0"), "{route}");
+
+        let to_web = SocketAddrV4::new(Ipv4Addr::new(10, 88, 0, 2), 8080);
+        let listener = sb.run_in(&web, || TcpListener::bind(to_web).expect("bind in web"));
+        let server = echo_once(listener);
+        assert_eq!(sb.run_in(&client, || exchange(to_web)), "HELLO");
+        server.join().expect("server");
+
+        // The host side (the sandbox) reaches a container through the bridge.
+        let listener = sb.run_in(&client, || {
+            TcpListener::bind((Ipv4Addr::new(10, 88, 0, 3), 9090)).expect("bind in client")
+        });
+        let server = echo_once(listener);
+        assert_eq!(
+            exchange(SocketAddrV4::new(Ipv4Addr::new(10, 88, 0, 3), 9090)),
+            "HELLO"
+        );
+        server.join().expect("server");
+
+        assert_eq!(
+            sb.check("cat", &["/proc/sys/net/ipv4/ip_forward"]).trim(),
+            "1"
+        );
+        let localnet = sb.check("cat", &["/proc/sys/net/ipv4/conf/kist0/route_localnet"]);
+        assert_eq!(localnet.trim(), "1");
+    });
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_bridge_is_made_once_and_deleted_on_request() {
+    in_sandbox(|sb| {
+        let mut host = sb.netlink();
+        let first = ensure_bridge(&mut host, &bridge("kistnet1")).expect("create");
+        let again = ensure_bridge(&mut host, &bridge("kistnet1")).expect("again");
+        assert_eq!(first, again);
+        let routes = host.ipv4_routes().expect("routes");
+        assert!(
+            routes.contains(&"10.88.0.0/16".parse().expect("net")),
+            "{routes:?}"
+        );
+        assert!(host.delete_link("kistnet1").expect("delete"));
+        assert!(!host.delete_link("kistnet1").expect("already gone"));
+        assert_eq!(host.link_index("kistnet1").expect("lookup"), None);
+    });
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_taken_name_or_address_fails_with_what_was_done() {
+    in_sandbox(|sb| {
+        let mut host = sb.netlink();
+        let index = ensure_bridge(&mut host, &bridge("kist0")).expect("bridge");
+        let _first = container(sb, &mut host, index, 2);
+        let second = sb.container();
+        let err = attach(&mut host, index, &second, &attachment(2)).expect_err("same veth name");
+        assert_eq!(err.errno(), Some(libc::EEXIST));
+        assert!(
+            err.to_string()
+                .starts_with("creating veth pair vethtest2 / eth0"),
+            "{err}"
+        );
+    });
+}
+
+#[test]
+#[ignore = "needs root"]
+fn one_attach_costs_about_a_millisecond() {
+    in_sandbox(|sb| {
+        let mut host = sb.netlink();
+        let index = ensure_bridge(&mut host, &bridge("kist0")).expect("bridge");
+        let mut times = Vec::new();
+        let mut keep = Vec::new();
+        for n in 2..42 {
+            let ns = sb.container();
+            let start = Instant::now();
+            attach(&mut host, index, &ns, &attachment(n)).expect("attach");
+            times.push(start.elapsed());
+            keep.push(ns);
+        }
+        times.sort();
+        let median = times[times.len() / 2];
+        println!(
+            "attach (veth + peer in netns + bridge + address + lo + route): median {median:?}, min {:?}, max {:?} over {}",
+            times[0],
+            times[times.len() - 1],
+            times.len()
+        );
+        assert!(
+            median < Duration::from_millis(20),
+            "median attach {median:?}"
+        );
+    });
+}
