@@ -11,6 +11,7 @@ pub mod ipam;
 mod mac;
 mod netlink;
 mod netns;
+mod nft;
 mod rtnl;
 mod sysctl;
 
@@ -19,5 +20,6 @@ pub use bridge::{Bridge, ensure_bridge};
 pub use error::{Error, Result};
 pub use mac::Mac;
 pub use netns::NetNs;
+pub use nft::{NetworkRules, Nftables, PortMapping, Protocol};
 pub use rtnl::{LOOPBACK_INDEX, Netlink, Veth};
 pub use sysctl::{enable_ip_forward, enable_route_localnet};

@@ -16,6 +16,8 @@ const NLMSGERR_ATTR_MSG: u16 = 1;
 /// A refusal by the kernel: the errno and the extended-ack text, if any.
 #[derive(Debug)]
 pub(crate) struct Nack {
+    /// The sequence number of the refused request.
+    pub seq: u32,
     pub errno: i32,
     pub message: Option<String>,
 }
@@ -72,6 +74,11 @@ impl Channel {
         })
     }
 
+    /// Makes `seq` the last number used (a batch numbers its messages itself).
+    pub fn set_seq(&mut self, seq: u32) {
+        self.seq = seq;
+    }
+
     pub fn next_seq(&mut self) -> u32 {
         self.seq = self.seq.wrapping_add(1);
         self.seq
@@ -115,7 +122,7 @@ impl Channel {
                     continue;
                 }
                 pending.retain(|s| *s != reply.seq);
-                if let Some(nack) = parse_error(reply.payload)? {
+                if let Some(nack) = parse_error(reply.seq, reply.payload)? {
                     first_nack.get_or_insert(nack);
                 }
             }
@@ -134,7 +141,7 @@ impl Channel {
                 }
                 match reply.kind {
                     NLMSG_DONE => return Ok(()),
-                    NLMSG_ERROR => match parse_error(reply.payload)? {
+                    NLMSG_ERROR => match parse_error(reply.seq, reply.payload)? {
                         Some(nack) => return Err(Failure::Nack(nack)),
                         None => return Ok(()),
                     },
@@ -168,7 +175,7 @@ fn replies(mut buf: &[u8]) -> impl Iterator<Item = io::Result<Reply<'_>>> {
 }
 
 /// An NLMSG_ERROR payload: None for an acknowledgement, the refusal otherwise.
-fn parse_error(payload: &[u8]) -> io::Result<Option<Nack>> {
+fn parse_error(seq: u32, payload: &[u8]) -> io::Result<Option<Nack>> {
     if payload.len() < 4 + NLMSG_HDRLEN {
         return Err(io::Error::other("short netlink error message"));
     }
@@ -184,6 +191,7 @@ fn parse_error(payload: &[u8]) -> io::Result<Option<Nack>> {
         None
     };
     Ok(Some(Nack {
+        seq,
         errno: -code,
         message,
     }))
@@ -240,7 +248,9 @@ mod tests {
         payload.extend_from_slice(&attr_len.to_ne_bytes());
         payload.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
         payload.extend_from_slice(text);
-        let nack = parse_error(&payload).expect("parsed").expect("a refusal");
+        let nack = parse_error(7, &payload)
+            .expect("parsed")
+            .expect("a refusal");
         assert_eq!(nack.errno, libc::EBUSY);
         assert_eq!(nack.message.as_deref(), Some("Chain is in use"));
     }
@@ -249,7 +259,7 @@ mod tests {
     fn an_acknowledgement_is_no_error() {
         let mut payload = 0i32.to_ne_bytes().to_vec();
         payload.extend(header(20, 5, 0, 7));
-        assert!(parse_error(&payload).expect("parsed").is_none());
+        assert!(parse_error(7, &payload).expect("parsed").is_none());
     }
 
     #[test]

@@ -4,5 +4,11 @@
 #[path = "kernel/sandbox.rs"]
 mod sandbox;
 
+#[path = "kernel/traffic.rs"]
+mod traffic;
+
 #[path = "kernel/links.rs"]
 mod links;
+
+#[path = "kernel/nft.rs"]
+mod nft;

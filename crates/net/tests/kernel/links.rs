@@ -1,13 +1,13 @@
 //! A bridge, containers attached to it by veth pairs, their addresses, routes and traffic, and
 //! what one attach costs.
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
 use std::time::{Duration, Instant};
 
 use kist_net::{Attachment, Bridge, Mac, NetNs, Netlink, attach, ensure_bridge};
 
 use crate::sandbox::{Sandbox, in_sandbox};
+use crate::traffic::{echo_once, exchange};
 
 fn bridge(name: &str) -> Bridge {
     Bridge {
@@ -35,28 +35,6 @@ fn container(sb: &Sandbox, host: &mut Netlink, bridge_index: u32, n: u8) -> NetN
     let ns = sb.container();
     attach(host, bridge_index, &ns, &attachment(n)).expect("attach");
     ns
-}
-
-/// Accepts one connection on `listener` and echoes what it reads back, upper-cased.
-fn echo_once(listener: TcpListener) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut buf = [0u8; 5];
-        stream.read_exact(&mut buf).expect("read");
-        stream.write_all(&buf.to_ascii_uppercase()).expect("write");
-    })
-}
-
-pub fn exchange(to: SocketAddrV4) -> String {
-    let mut stream =
-        TcpStream::connect_timeout(&to.into(), Duration::from_secs(5)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    stream.write_all(b"hello").expect("send");
-    let mut reply = [0u8; 5];
-    stream.read_exact(&mut reply).expect("reply");
-    String::from_utf8_lossy(&reply).into_owned()
 }
 
 #[test]
