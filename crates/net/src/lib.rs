@@ -6,6 +6,7 @@
 
 mod attach;
 mod bridge;
+pub mod dns;
 mod error;
 pub mod ipam;
 mod mac;

@@ -12,3 +12,6 @@ mod links;
 
 #[path = "kernel/nft.rs"]
 mod nft;
+
+#[path = "kernel/dns.rs"]
+mod dns;
