@@ -20,6 +20,24 @@ pub struct InUse {
     pub what: String,
 }
 
+impl InUse {
+    /// A route of the host (from `Netlink::ipv4_routes`).
+    pub fn host_route(subnet: Ipv4Net) -> InUse {
+        InUse {
+            subnet,
+            what: "a route of the host".to_string(),
+        }
+    }
+
+    /// An existing network's subnet.
+    pub fn network(subnet: Ipv4Net, name: &str) -> InUse {
+        InUse {
+            subnet,
+            what: format!("network {name}"),
+        }
+    }
+}
+
 /// Docker's defaults: 172.17.0.0/16 (the default `bridge` network) to 172.31.0.0/16, then
 /// 192.168.0.0/16 in /20s.
 pub fn default_pools() -> Vec<AddressPool> {
