@@ -6,6 +6,7 @@ pub(crate) mod cgroup;
 pub mod exec;
 pub(crate) mod freeze;
 pub(crate) mod hostfiles;
+pub(crate) mod joined;
 pub mod lifecycle;
 pub(crate) mod reconcile;
 pub(crate) mod removal;

@@ -21,7 +21,14 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             .collect::<Vec<_>>()
             .join(":")
     });
-    let mounts = mounts(engine, launch.as_ref());
+    let mut mounts = mounts(engine, launch.as_ref());
+    let binds = match config.get("Binds") {
+        Some(Value::Array(given)) if given.is_empty() => Value::Null,
+        Some(given @ Value::Array(_)) => given.clone(),
+        // Kept before kist recorded them: as `-v` took the mounts.
+        _ => binds(&mounts),
+    };
+    mounts.extend(tmpfs_mounts(&config));
     let (entrypoint, cmd) = entrypoint_and_cmd(engine, c, &config);
     let (path, args) = match c.command.split_first() {
         Some((p, a)) => (p.clone(), a.to_vec()),
@@ -42,7 +49,7 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
         "RestartCount": c.restart_count,
         "Driver": "overlay2",
         "Platform": "linux",
-        "HostConfig": host_config(c, &config, launch.as_ref(), binds(&mounts)),
+        "HostConfig": host_config(c, &config, launch.as_ref(), binds),
         "GraphDriver": {
             "Name": "overlay2",
             "Data": {
@@ -207,25 +214,41 @@ fn mount(engine: &Engine, m: &oci_spec::runtime::Mount) -> Value {
         .ok()
         .and_then(|p| p.components().next())
         .map(|n| n.as_os_str().to_string_lossy().into_owned());
-    let rw = !m
-        .options()
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .any(|o| o == "ro");
+    let options = m.options().as_deref().unwrap_or_default();
+    let rw = !options.iter().any(|o| o == "ro");
     let mut v = json!({
         "Type": if volume.is_some() { "volume" } else { "bind" },
         "Source": source,
         "Destination": m.destination(),
         "Mode": if rw { "rw" } else { "ro" },
         "RW": rw,
-        "Propagation": "rprivate",
+        "Propagation": options.iter().find(|o| o.ends_with("private") || o.ends_with("slave")).map_or("rprivate", |p| p.as_str()),
     });
     if let Some(name) = volume {
         v["Name"] = json!(name);
         v["Driver"] = json!("local");
     }
     v
+}
+
+/// `--mount type=tmpfs` mounts as Docker lists them in `Mounts` (`--tmpfs` ones it does not).
+fn tmpfs_mounts(config: &Value) -> Vec<Value> {
+    let volumes: Vec<crate::options::VolumeSpec> =
+        serde_json::from_value(config["Volumes"].clone()).unwrap_or_default();
+    volumes
+        .iter()
+        .filter_map(|v| match v {
+            crate::options::VolumeSpec::Tmpfs { target, options } => Some(json!({
+                "Type": "tmpfs",
+                "Source": "",
+                "Destination": target,
+                "Mode": "",
+                "RW": !options.iter().any(|o| o == "ro"),
+                "Propagation": "",
+            })),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Docker's `HostConfig`: the run options as the container keeps them.
@@ -290,6 +313,13 @@ fn host_config(
         "Devices": security.inspect_devices(),
         "GroupAdd": list(&security.group_add),
         "Sysctls": if security.sysctls.is_empty() { Value::Null } else { json!(security.sysctls) },
+        "Mounts": config.get("Mounts").filter(|m| m.as_array().is_some_and(|a| !a.is_empty())).cloned().unwrap_or(Value::Null),
+        "Tmpfs": config.get("Tmpfs").filter(|m| m.as_object().is_some_and(|o| !o.is_empty())).cloned().unwrap_or(Value::Null),
+        "ShmSize": config["ShmSize"].as_u64().unwrap_or(crate::options::mounts::DEFAULT_SHM_SIZE),
+        "VolumesFrom": config.get("VolumesFrom").filter(|m| m.as_array().is_some_and(|a| !a.is_empty())).cloned().unwrap_or(Value::Null),
+        "PidMode": config["PidMode"].as_str().unwrap_or_default(),
+        "IpcMode": config["IpcMode"].as_str().unwrap_or("private"),
+        "UTSMode": config["UTSMode"].as_str().unwrap_or_default(),
     })
 }
 

@@ -9,7 +9,9 @@ mod devices;
 mod env;
 mod limits;
 mod log;
+pub mod mounts;
 pub(crate) mod names;
+pub mod namespaces;
 mod network;
 mod restart;
 pub mod security;
@@ -21,7 +23,7 @@ pub use limits::{Limits, parse_ulimit};
 pub use log::LogOptions;
 pub use network::NetworkMode;
 pub use restart::RestartPolicy;
-pub use volume::{VolumeSpec, parse_volume};
+pub use volume::{VolumeSpec, asks_relabel, parse_volume};
 
 /// What `kist run` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -38,7 +40,12 @@ pub struct RunOptions {
     pub workdir: Option<String>,
     pub user: Option<String>,
     pub hostname: Option<String>,
+    /// `-v` and `--mount`, in order.
     pub volumes: Vec<VolumeSpec>,
+    /// `--tmpfs`, `--shm-size`, `--volumes-from`, and the mount flags as inspect shows them.
+    pub storage: mounts::Storage,
+    /// `--pid`, `--ipc`, `--uts`.
+    pub namespaces: namespaces::Namespaces,
     /// `Some("")` clears the image's entrypoint.
     pub entrypoint: Option<String>,
     pub read_only: bool,

@@ -15,6 +15,7 @@ mod remove;
 mod run;
 mod security;
 mod stats;
+mod storage;
 mod top;
 mod update;
 

@@ -8,6 +8,7 @@ use kist_engine::{Engine, Limits, NetworkMode, RunOptions, RunOutcome};
 
 use super::limits::ResourceArgs;
 use super::security::SecurityArgs;
+use super::storage::{NamespaceArgs, StorageArgs};
 use crate::flags;
 
 /// The restart policy when `--restart` is not given.
@@ -68,9 +69,13 @@ pub struct RunArgs {
     /// The container's host name
     #[arg(short = 'h', long)]
     hostname: Option<String>,
-    /// Bind mount (/host:/ctr[:ro]) or named volume (NAME:/ctr[:ro])
+    /// Bind mount (/host:/ctr[:ro], ./dir:/ctr) or named volume (NAME:/ctr[:ro])
     #[arg(short, long = "volume")]
     volume: Vec<String>,
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(flatten)]
+    namespaces: NamespaceArgs,
     /// Overwrite the default ENTRYPOINT of the image
     #[arg(long)]
     entrypoint: Option<String>,
@@ -119,11 +124,7 @@ impl RunArgs {
         let image = rest
             .next()
             .context("an image is required: kist run IMAGE [COMMAND]")?;
-        let volumes = self
-            .volume
-            .iter()
-            .map(|v| kist_engine::parse_volume(v))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let (volumes, storage) = self.storage.mounts(&self.volume)?;
         let network = NetworkMode::parse(&self.network)?;
         let security = self.security.security(network)?;
         Ok(RunOptions {
@@ -139,6 +140,8 @@ impl RunArgs {
             user: self.user.value,
             hostname: self.hostname,
             volumes,
+            storage,
+            namespaces: self.namespaces.namespaces()?,
             entrypoint: self.entrypoint,
             read_only: self.read_only,
             init: self.init,

@@ -1,0 +1,63 @@
+//! `--pid container:X` and `--ipc container:X`: the namespaces of another running container,
+//! found through its process each time this container starts (the other may have restarted
+//! since), and checked as Docker checks them.
+
+use std::path::PathBuf;
+
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+
+use crate::Engine;
+use crate::error::{Error, Result};
+use crate::options::namespaces::JoinedNamespace;
+use crate::state::store::ContainerRecord;
+
+/// The running container `reference` whose `ns` namespace (`pid`, `ipc`) a new container
+/// joins: its record and the path of that namespace.
+pub(crate) fn donor(
+    engine: &Engine,
+    reference: &str,
+    ns: &str,
+) -> Result<(ContainerRecord, PathBuf)> {
+    let c = engine.store.find_container(reference)?;
+    let what = if ns == "pid" { "PID" } else { "IPC" };
+    let not_running = || Error::CannotJoin {
+        what,
+        id: c.id.clone(),
+    };
+    let process = crate::container::lifecycle::running_process(&c).map_err(|_| not_running())?;
+    if ns == "ipc" {
+        let config: serde_json::Value = serde_json::from_str(&c.config).unwrap_or_default();
+        if !matches!(config["IpcMode"].as_str(), Some("shareable" | "host")) {
+            return Err(Error::IpcNotShareable {
+                name: c.name.clone(),
+            });
+        }
+    }
+    let path = PathBuf::from(format!("/proc/{}/ns/{ns}", process.pid));
+    Ok((c, path))
+}
+
+/// Points the spec's joined namespaces at the donors' processes as they are now.
+pub(crate) fn point_at_donors(
+    engine: &Engine,
+    spec: &mut Spec,
+    joined: &[JoinedNamespace],
+) -> Result<()> {
+    for j in joined {
+        let (_, path) = donor(engine, &j.container, &j.ns)?;
+        let typ = if j.ns == "pid" {
+            LinuxNamespaceType::Pid
+        } else {
+            LinuxNamespaceType::Ipc
+        };
+        let Some(linux) = spec.linux_mut().as_mut() else {
+            continue;
+        };
+        let mut namespaces = linux.namespaces().clone().unwrap_or_default();
+        for n in namespaces.iter_mut().filter(|n| n.typ() == typ) {
+            n.set_path(Some(path.clone()));
+        }
+        linux.set_namespaces(Some(namespaces));
+    }
+    Ok(())
+}
