@@ -3,7 +3,7 @@
 //! user's choices. Built with oci-spec's types, so that a misspelt field does not compile.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use oci_spec::runtime::{
     Capability, Linux, LinuxCapabilities, LinuxNamespace, LinuxNamespaceType, LinuxResources,
@@ -176,12 +176,9 @@ fn mounts(input: &SpecInput<'_>) -> Vec<Mount> {
                 &["nosuid", "noexec", "nodev", "mode=1777", &size],
             ));
         }
-        // The host's IPC objects: its /dev/shm and message queues, as Docker binds them.
-        Shm::Host => {
-            mounts.retain(|m| m.destination() != Path::new("/dev/mqueue"));
-            mounts.push(mount("/dev/shm", "bind", "/dev/shm", &["rbind"]));
-            mounts.push(mount("/dev/mqueue", "bind", "/dev/mqueue", &["rbind"]));
-        }
+        // The host's POSIX shared memory. (Its message queues need nothing: an mqueue
+        // filesystem mounted in the host's IPC namespace is the host's queues.)
+        Shm::Host => mounts.push(mount("/dev/shm", "bind", "/dev/shm", &["rbind"])),
         Shm::None => {}
     }
     let mut own = user_mounts(input);
@@ -472,7 +469,7 @@ mod tests {
             .as_ref()
             .unwrap()
             .iter()
-            .find(|m| m.destination() == Path::new("/dev/shm"));
+            .find(|m| m.destination() == std::path::Path::new("/dev/shm"));
         assert_eq!(
             shm.and_then(|m| m.typ().clone()).as_deref(),
             Some("bind"),
