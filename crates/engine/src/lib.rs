@@ -15,7 +15,7 @@ mod state;
 pub use container::{exec, lifecycle, supervisor};
 pub use filesystem::{commit, cp, export, volumes};
 pub use observe::{inspect, logs, stats};
-pub use options::{mounts, namespaces, security};
+pub use options::{attach, mounts, namespaces, security};
 pub use state::crash;
 
 pub use container::reconcile::{reconcile, remove_orphan_dirs};

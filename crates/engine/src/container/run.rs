@@ -78,7 +78,8 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         guard.armed = false;
         return Ok(RunOutcome::Detached(plan.id.clone()));
     };
-    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
+    let (stdio, mut io) = crate::container::stdio::connect_attached(opts.tty, opts.attach)?;
+    io.keep_signals = opts.no_sig_proxy;
     let mut created = kist_runtime::create(config.launch(&dirs, stdio, plan.seccomp.as_ref()))?;
     // The container's process sets itself up (on another CPU) while it is recorded here. Were
     // kist killed before the record exists, the process dies with it, and what remains is a
@@ -457,6 +458,9 @@ impl Plan {
         config["PidMode"] = opts.namespaces.pid_mode().into();
         config["IpcMode"] = opts.namespaces.ipc_mode().into();
         config["UTSMode"] = opts.namespaces.uts_mode().into();
+        config["AttachStdin"] = opts.attach.stdin.into();
+        config["AttachStdout"] = opts.attach.stdout.into();
+        config["AttachStderr"] = opts.attach.stderr.into();
         let mut record = ContainerRecord {
             id: self.id.clone(),
             name: opts.name.clone().unwrap_or_else(|| names::generate(0)),

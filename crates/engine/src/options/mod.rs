@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+pub mod attach;
 mod capabilities;
 mod devices;
 mod env;
@@ -46,6 +47,10 @@ pub struct RunOptions {
     pub storage: mounts::Storage,
     /// `--pid`, `--ipc`, `--uts`.
     pub namespaces: namespaces::Namespaces,
+    /// `-a`: the streams a foreground run connects.
+    pub attach: attach::Attach,
+    /// `--sig-proxy=false`: the signals kist gets are not passed on to the container.
+    pub no_sig_proxy: bool,
     /// `Some("")` clears the image's entrypoint.
     pub entrypoint: Option<String>,
     pub read_only: bool,

@@ -16,6 +16,7 @@ mod run;
 mod security;
 mod stats;
 mod storage;
+mod streams;
 mod top;
 mod update;
 

@@ -9,6 +9,7 @@ use kist_engine::{Engine, Limits, NetworkMode, RunOptions, RunOutcome};
 use super::limits::ResourceArgs;
 use super::security::SecurityArgs;
 use super::storage::{NamespaceArgs, StorageArgs};
+use super::streams::StreamArgs;
 use crate::flags;
 
 /// The restart policy when `--restart` is not given.
@@ -28,6 +29,8 @@ pub struct RunArgs {
     tty: flags::Tty,
     #[command(flatten)]
     detach: flags::Detach,
+    #[command(flatten)]
+    streams: StreamArgs,
     #[command(flatten)]
     restart: flags::Restart,
     /// Set metadata (KEY=VALUE)
@@ -125,6 +128,7 @@ impl RunArgs {
             .next()
             .context("an image is required: kist run IMAGE [COMMAND]")?;
         let (volumes, storage) = self.storage.mounts(&self.volume)?;
+        let (attach, no_sig_proxy) = self.streams.streams(self.interactive.on, self.detach.on)?;
         let network = NetworkMode::parse(&self.network)?;
         let security = self.security.security(network)?;
         Ok(RunOptions {
@@ -142,6 +146,8 @@ impl RunArgs {
             volumes,
             storage,
             namespaces: self.namespaces.namespaces()?,
+            attach,
+            no_sig_proxy,
             entrypoint: self.entrypoint,
             read_only: self.read_only,
             init: self.init,
