@@ -29,9 +29,15 @@ fn a_container_joins_another_containers_pid_and_ipc_namespaces() {
         "--ipc",
         "shareable",
         "busybox",
-        "sleep",
-        "300",
+        "sh",
+        "-c",
+        "echo from-donor > /dev/shm/seg; exec sleep 300",
     ]);
+    wait_until("the donor's segment", || {
+        k.run(&["exec", "donor", "test", "-e", "/dev/shm/seg"])
+            .status
+            .success()
+    });
     let pid = k.ok(&["inspect", "-f", "{{.State.Pid}}", "donor"]);
     let pid = pid.trim();
     let out = k.ok(&[
@@ -45,7 +51,8 @@ fn a_container_joins_another_containers_pid_and_ipc_namespaces() {
         "busybox",
         "sh",
         "-c",
-        "for n in pid ipc uts; do readlink /proc/self/ns/$n; done; ps -o pid,args",
+        "for n in pid ipc uts; do readlink /proc/self/ns/$n; done; ps -o pid,args; \
+         cat /dev/shm/seg; echo from-joiner > /dev/shm/back",
     ]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], ns(pid, "pid"), "{out}");
@@ -53,6 +60,12 @@ fn a_container_joins_another_containers_pid_and_ipc_namespaces() {
     assert_ne!(lines[2], ns(pid, "uts"), "its own UTS namespace: {out}");
     // The donor's program is PID 1 of the namespace both are in.
     assert!(lines.iter().any(|l| l.trim() == "1 sleep 300"), "{out}");
+    // The donor's /dev/shm goes with its IPC namespace, both ways.
+    assert!(lines.contains(&"from-donor"), "{out}");
+    assert_eq!(
+        k.ok(&["exec", "donor", "cat", "/dev/shm/back"]),
+        "from-joiner\n"
+    );
     let hc = host_config(&k, "joiner");
     assert_eq!(hc["PidMode"], "container:donor");
     assert_eq!(hc["IpcMode"], "container:donor");

@@ -58,6 +58,23 @@ pub(crate) fn point_at_donors(
             n.set_path(Some(path.clone()));
         }
         linux.set_namespaces(Some(namespaces));
+        if typ == LinuxNamespaceType::Ipc {
+            share_shm(spec, &path);
+        }
     }
     Ok(())
+}
+
+/// With the donor's IPC namespace goes its /dev/shm, through its process as it is now.
+fn share_shm(spec: &mut Spec, ipc_namespace: &std::path::Path) {
+    let Some(mounts) = spec.mounts_mut().as_mut() else {
+        return;
+    };
+    for m in mounts
+        .iter_mut()
+        .filter(|m| m.destination() == std::path::Path::new("/dev/shm"))
+        .filter(|m| m.source().as_ref().is_some_and(|s| s.starts_with("/proc")))
+    {
+        m.set_source(Some(crate::container::run::shm_of(ipc_namespace)));
+    }
 }

@@ -308,10 +308,13 @@ impl Plan {
             network: opts.network,
             binds,
             tmpfs: self.tmpfs(opts),
-            shm: match (&opts.namespaces.ipc, opts.namespaces.ipc_own) {
-                (Share::Host, _) => Shm::Host,
-                (Share::Own, IpcOwn::None) => Shm::None,
-                _ => Shm::Own(opts.storage.shm_size.unwrap_or(DEFAULT_SHM_SIZE)),
+            shm: match (&self.namespaces.ipc, opts.namespaces.ipc_own) {
+                (NamespaceChoice::Host, _) => Shm::Host,
+                (NamespaceChoice::Join(ns), _) => Shm::Of(shm_of(ns)),
+                (NamespaceChoice::Own, IpcOwn::None) => Shm::None,
+                (NamespaceChoice::Own, _) => {
+                    Shm::Own(opts.storage.shm_size.unwrap_or(DEFAULT_SHM_SIZE))
+                }
             },
             namespaces: self.namespaces.clone(),
             cgroup_path: &cgroup_path(&opts.cgroup_parent, &self.id),
@@ -534,6 +537,15 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// The /dev/shm of the process whose IPC namespace is `/proc/PID/ns/ipc`.
+pub(crate) fn shm_of(ipc_namespace: &std::path::Path) -> std::path::PathBuf {
+    let process = ipc_namespace
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap_or(std::path::Path::new("/proc/self"));
+    process.join("root/dev/shm")
 }
 
 /// Whose namespaces the container is in, with the other containers' checked to be running

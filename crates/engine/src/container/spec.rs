@@ -56,12 +56,15 @@ pub struct NamespaceChoices {
 }
 
 /// What the container's /dev/shm is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Shm {
     /// A tmpfs of its own of this many bytes.
     Own(u64),
     /// The host's (`--ipc host`).
     Host,
+    /// Another container's, through its process (`/proc/PID/root/dev/shm`: `--ipc
+    /// container:X`).
+    Of(PathBuf),
     /// None at all (`--ipc none`).
     None,
 }
@@ -166,7 +169,7 @@ fn mounts(input: &SpecInput<'_>) -> Vec<Mount> {
             &["nosuid", "noexec", "nodev"],
         ),
     ];
-    match input.shm {
+    match &input.shm {
         Shm::Own(bytes) => {
             let size = format!("size={bytes}");
             mounts.push(mount(
@@ -179,6 +182,11 @@ fn mounts(input: &SpecInput<'_>) -> Vec<Mount> {
         // The host's POSIX shared memory. (Its message queues need nothing: an mqueue
         // filesystem mounted in the host's IPC namespace is the host's queues.)
         Shm::Host => mounts.push(mount("/dev/shm", "bind", "/dev/shm", &["rbind"])),
+        Shm::Of(source) => {
+            let mut m = mount("/dev/shm", "bind", "", &["rbind"]);
+            m.set_source(Some(source.clone()));
+            mounts.push(m);
+        }
         Shm::None => {}
     }
     let mut own = user_mounts(input);
