@@ -12,6 +12,15 @@ fn ns(pid: &str, which: &str) -> String {
         .to_string()
 }
 
+/// The commands `kist top` lists for a container.
+fn commands(k: &Kist, name: &str) -> Vec<String> {
+    k.ok(&["top", name])
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().skip(3).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
 fn host_config(k: &Kist, name: &str) -> serde_json::Value {
     let out = k.ok(&["inspect", name]);
     serde_json::from_str::<serde_json::Value>(&out).unwrap()[0]["HostConfig"].clone()
@@ -70,7 +79,21 @@ fn a_container_joins_another_containers_pid_and_ipc_namespaces() {
     assert_eq!(hc["PidMode"], "container:donor");
     assert_eq!(hc["IpcMode"], "container:donor");
     assert_eq!(host_config(&k, "donor")["IpcMode"], "shareable");
-    k.ok(&["rm", "-f", "donor", "joiner"]);
+    // top tells the two apart though they share the namespace.
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "joiner2",
+        "--pid",
+        "container:donor",
+        "busybox",
+        "sleep",
+        "301",
+    ]);
+    assert_eq!(commands(&k, "joiner2"), ["sleep 301"]);
+    assert_eq!(commands(&k, "donor"), ["sleep 300"]);
+    k.ok(&["rm", "-f", "donor", "joiner", "joiner2"]);
 }
 
 #[test]
@@ -109,6 +132,12 @@ fn host_namespaces_are_the_hosts() {
         (&hc["PidMode"], &hc["IpcMode"], &hc["UTSMode"]),
         (&"host".into(), &"host".into(), &"host".into())
     );
+    // top shows its processes, not every process of the host.
+    k.ok(&[
+        "run", "-d", "--name", "hostd", "--pid", "host", "busybox", "sleep", "302",
+    ]);
+    assert_eq!(commands(&k, "hostd"), ["sleep 302"]);
+    k.ok(&["rm", "-f", "hostd"]);
     // By default each is the container's own, and Docker's modes say so.
     let out = k.ok(&[
         "run",
