@@ -269,3 +269,29 @@ fn volumes_from_mounts_another_containers_volumes() {
     // The same two volumes, no new ones.
     assert_eq!(k.ok(&["volume", "ls", "-q"]).lines().count(), 2);
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_users_mount_over_a_generated_etc_file_wins() {
+    let k = Kist::with_busybox();
+    let file = k.path().join("my-hostname");
+    std::fs::write(&file, "mine\n").unwrap();
+    let mount = format!("type=bind,src={},dst=/etc/hostname", file.display());
+    let out = k.ok(&[
+        "run",
+        "--name",
+        "own-etc",
+        "--mount",
+        &mount,
+        "busybox",
+        "cat",
+        "/etc/hostname",
+    ]);
+    assert_eq!(out, "mine\n");
+    let out = k.ok(&["inspect", "own-etc"]);
+    let c: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mounts = c[0]["Mounts"].as_array().unwrap().clone();
+    assert_eq!(mounts.len(), 1, "{mounts:?}");
+    assert_eq!(mounts[0]["Destination"], "/etc/hostname");
+    assert_eq!(mounts[0]["Source"], file.display().to_string());
+}

@@ -295,7 +295,11 @@ impl Plan {
             ),
         ];
         for (name, content, target) in files {
-            binds.push(bind_file(dirs, name, &content, target)?);
+            let file = bind_file(dirs, name, &content, target)?;
+            // A file the user mounts there wins, as in Docker.
+            if !self.volumes.iter().any(|v| v.target() == target) {
+                binds.push(file);
+            }
         }
         let spec = spec::build(&SpecInput {
             args: &self.args,

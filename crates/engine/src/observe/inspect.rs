@@ -21,7 +21,7 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             .collect::<Vec<_>>()
             .join(":")
     });
-    let mut mounts = mounts(engine, launch.as_ref());
+    let mut mounts = mounts(engine, launch.as_ref(), &run);
     let binds = match config.get("Binds") {
         Some(Value::Array(given)) if given.is_empty() => Value::Null,
         Some(given @ Value::Array(_)) => given.clone(),
@@ -194,17 +194,19 @@ fn state(c: &ContainerRecord) -> Value {
     })
 }
 
-/// The user's bind mounts and volumes (the generated /etc files are kist's own).
-fn mounts(engine: &Engine, launch: Option<&LaunchConfig>) -> Vec<Value> {
+/// The user's bind mounts and volumes (the generated /etc files in the container's runtime
+/// directory `run` are kist's own; Docker's /dev/shm for `--ipc` is not the user's either).
+fn mounts(engine: &Engine, launch: Option<&LaunchConfig>, run: &std::path::Path) -> Vec<Value> {
     launch
         .and_then(|l| l.spec.mounts().clone())
         .unwrap_or_default()
         .iter()
         .filter(|m| m.typ().as_deref() == Some("bind"))
         .filter(|m| {
-            !["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"]
-                .iter()
-                .any(|p| m.destination() == std::path::Path::new(p))
+            let source = m.source().as_deref().unwrap_or(std::path::Path::new(""));
+            let ipc_shm = m.destination() == std::path::Path::new("/dev/shm")
+                && (source == std::path::Path::new("/dev/shm") || source.starts_with("/proc"));
+            !source.starts_with(run) && !ipc_shm
         })
         .map(|m| mount(engine, m))
         .collect()
