@@ -166,6 +166,20 @@ fn host_namespaces_are_the_hosts() {
 fn namespaces_that_cannot_be_joined_are_refused_and_nothing_is_made() {
     let k = Kist::with_busybox();
     k.ok(&["run", "-d", "--name", "private", "busybox", "sleep", "300"]);
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "tracer",
+        "--cap-add",
+        "SYS_PTRACE",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    // The host's own value: were the refusal to fail, nothing would change.
+    let shmmax = std::fs::read_to_string("/proc/sys/kernel/shmmax").unwrap();
+    let same_shmmax = format!("kernel.shmmax={}", shmmax.trim());
     k.ok(&["run", "--name", "stopped", "busybox", "true"]);
     let stopped = k.ok(&["inspect", "-f", "{{.Id}}", "stopped"]);
     for (args, says) in [
@@ -201,6 +215,10 @@ fn namespaces_that_cannot_be_joined_are_refused_and_nothing_is_made() {
             vec!["--ipc", "host", "--shm-size", "1m"],
             "--shm-size".into(),
         ),
+        (
+            vec!["--ipc", "host", "--sysctl", &same_shmmax],
+            "--sysctl kernel.shmmax cannot be used with --ipc host".into(),
+        ),
     ] {
         let mut cmd = vec!["run", "--rm"];
         cmd.extend(&args);
@@ -215,6 +233,6 @@ fn namespaces_that_cannot_be_joined_are_refused_and_nothing_is_made() {
         .map(String::from)
         .collect();
     all.sort();
-    assert_eq!(all, ["private", "stopped"]);
-    k.ok(&["rm", "-f", "private", "stopped"]);
+    assert_eq!(all, ["private", "stopped", "tracer"]);
+    k.ok(&["rm", "-f", "private", "stopped", "tracer"]);
 }

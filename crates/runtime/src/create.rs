@@ -8,7 +8,8 @@ use crate::ExitStatus;
 use crate::error::{Error, Result};
 use crate::launch::Launch;
 use crate::namespaces::{
-    BornIn, JoinedNamespaces, binds_host_cgroups, new_namespace_flags, wants_cgroup_namespace,
+    BornIn, JoinedNamespaces, binds_host_cgroups, check_sysctls, new_namespace_flags,
+    wants_cgroup_namespace,
 };
 use crate::pidfd::{Delivery, Pidfd};
 use crate::sync::{Message, channel_pair};
@@ -34,6 +35,7 @@ pub struct Running {
 /// [`Created::wait_ready`].
 pub fn create(launch: Launch<'_>) -> Result<Created> {
     let flags = new_namespace_flags(launch.spec)?;
+    check_sysctls(launch.spec)?;
     let joined = JoinedNamespaces::open(launch.spec)?;
     let (parent_end, child_end) = channel_pair()?;
     // On cgroup v2 the cgroup is made first and the child born in it; on v1 the child is

@@ -173,6 +173,38 @@ impl Drop for BornIn {
     }
 }
 
+/// Refuses a spec whose sysctls would be written into a namespace the container shares with
+/// the host, as runc does: IPC keys need an IPC namespace of the container's (new or joined),
+/// `net.*` a network one, the host name keys a UTS one. Otherwise the host's would change.
+pub(crate) fn check_sysctls(spec: &Spec) -> Result<()> {
+    let Some(linux) = spec.linux() else {
+        return Ok(());
+    };
+    let namespaces = linux.namespaces().clone().unwrap_or_default();
+    let has = |t: LinuxNamespaceType| namespaces.iter().any(|n| n.typ() == t);
+    for key in linux.sysctl().iter().flat_map(|s| s.keys()) {
+        let needs = if key.starts_with("kernel.shm")
+            || key.starts_with("kernel.msg")
+            || key == "kernel.sem"
+            || key.starts_with("fs.mqueue.")
+        {
+            LinuxNamespaceType::Ipc
+        } else if key.starts_with("net.") {
+            LinuxNamespaceType::Network
+        } else if key == "kernel.hostname" || key == "kernel.domainname" {
+            LinuxNamespaceType::Uts
+        } else {
+            continue;
+        };
+        if !has(needs) {
+            return Err(Error::Spec(format!(
+                "sysctl {key} is not allowed in the host's {needs:?} namespace"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The clone flag that makes a namespace of this type.
 fn clone_flag(typ: LinuxNamespaceType) -> Result<libc::c_int> {
     Ok(match typ {
@@ -276,6 +308,21 @@ mod tests {
         );
         let e = JoinedNamespaces::open(&missing).err().unwrap().to_string();
         assert!(e.contains("/no/such/ns"), "{e}");
+    }
+
+    #[test]
+    fn sysctls_of_a_shared_namespace_are_refused() {
+        let with = |types: &[&str], key: &str| {
+            let mut linux = namespaces(types);
+            linux["sysctl"] = serde_json::json!({key: "1"});
+            check_sysctls(&spec(linux, serde_json::json!([])))
+        };
+        assert!(with(&["mount", "ipc"], "kernel.shmmax").is_ok());
+        assert!(with(&["mount"], "kernel.shmmax").is_err());
+        assert!(with(&["mount"], "fs.mqueue.msg_max").is_err());
+        assert!(with(&["mount"], "net.ipv4.ip_forward").is_err());
+        assert!(with(&["mount", "network"], "net.ipv4.ip_forward").is_ok());
+        assert!(with(&["mount"], "kernel.domainname").is_err());
     }
 
     #[test]

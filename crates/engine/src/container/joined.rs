@@ -25,6 +25,15 @@ pub(crate) fn donor(
         id: c.id.clone(),
     };
     let process = crate::container::lifecycle::running_process(&c).map_err(|_| not_running())?;
+    if ns == "pid" && may_trace(process.pid) {
+        return Err(Error::invalid_option(
+            "--pid",
+            format!(
+                "cannot join the PID namespace of container {}: it holds CAP_SYS_PTRACE, so its processes could trace the new container's process while kist sets it up",
+                c.name
+            ),
+        ));
+    }
     if ns == "ipc" {
         let config: serde_json::Value = serde_json::from_str(&c.config).unwrap_or_default();
         if !matches!(config["IpcMode"].as_str(), Some("shareable" | "host")) {
@@ -35,6 +44,20 @@ pub(crate) fn donor(
     }
     let path = PathBuf::from(format!("/proc/{}/ns/{ns}", process.pid));
     Ok((c, path))
+}
+
+/// Whether the processes of a container whose first process is `pid` may trace others in
+/// their PID namespace: CAP_SYS_PTRACE in its bounding set, as the kernel says (unreadable
+/// counts as yes).
+fn may_trace(pid: i32) -> bool {
+    /// Its number in linux/capability.h.
+    const CAP_SYS_PTRACE: u32 = 19;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .is_none_or(|bounding| bounding & (1 << CAP_SYS_PTRACE) != 0)
 }
 
 /// Points the spec's joined namespaces at the donors' processes as they are now.

@@ -543,6 +543,14 @@ impl Plan {
     }
 }
 
+/// Whether a sysctl belongs to the IPC namespace.
+fn is_ipc_sysctl(key: &str) -> bool {
+    key.starts_with("kernel.shm")
+        || key.starts_with("kernel.msg")
+        || key == "kernel.sem"
+        || key.starts_with("fs.mqueue.")
+}
+
 /// The /dev/shm of the process whose IPC namespace is `/proc/PID/ns/ipc`.
 pub(crate) fn shm_of(ipc_namespace: &std::path::Path) -> std::path::PathBuf {
     let process = ipc_namespace
@@ -570,6 +578,17 @@ fn resolve_namespaces(
             "--shm-size",
             format!(
                 "--shm-size cannot be used with --ipc {}: the container has no /dev/shm of its own",
+                ns.ipc_mode()
+            ),
+        ));
+    }
+    if ns.ipc != Share::Own
+        && let Some(key) = opts.security.sysctls.keys().find(|k| is_ipc_sysctl(k))
+    {
+        return Err(Error::invalid_option(
+            "--sysctl",
+            format!(
+                "--sysctl {key} cannot be used with --ipc {}: it would change the IPC namespace the container shares",
                 ns.ipc_mode()
             ),
         ));
