@@ -61,13 +61,17 @@ fn attach_shows_only_the_streams_asked_for() {
 
 /// A foreground run of a program that reports the signals it gets, up to its "ready".
 fn start_reporting(k: &Kist, extra: &[&str]) -> (Child, BufReader<std::process::ChildStdout>) {
+    use std::os::unix::process::CommandExt;
     let script = "trap 'echo got-usr1' USR1; trap 'echo got-term; exit 3' TERM; echo ready; \
                   while true; do sleep 0.1; done";
     let mut args = vec!["run", "--rm", "--name", "signalled"];
     args.extend(extra);
     args.extend(["busybox", "sh", "-c", script]);
+    // kist leads a process group of its own, as a shell runs a foreground job: a terminal's
+    // Ctrl-C goes to that whole group.
     let mut child = k
         .command(&args)
+        .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -77,6 +81,13 @@ fn start_reporting(k: &Kist, extra: &[&str]) -> (Child, BufReader<std::process::
     out.read_line(&mut line).unwrap();
     assert_eq!(line, "ready\n");
     (child, out)
+}
+
+/// Sends `signal` to kist's process group, as a terminal does for Ctrl-C.
+fn send_to_group(child: &Child, signal: i32) {
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with plain integers, to the process group this test made for kist.
+    assert_eq!(unsafe { libc::kill(-pid, signal) }, 0);
 }
 
 fn send(child: &Child, signal: i32) {
@@ -106,6 +117,11 @@ fn a_foreground_run_passes_its_signals_on() {
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
     assert_eq!(line, "got-usr1\n");
+    // A signal to kist's whole group (a terminal's) reaches the program, through kist.
+    send_to_group(&child, libc::SIGUSR1);
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "got-usr1\n");
     send(&child, libc::SIGTERM);
     let mut rest = String::new();
     out.read_to_string(&mut rest).unwrap();
@@ -120,8 +136,12 @@ fn sig_proxy_false_keeps_the_signals_from_the_container() {
     let (mut child, mut out) = start_reporting(&k, &["--sig-proxy=false"]);
     send(&child, libc::SIGUSR1);
     send(&child, libc::SIGTERM);
+    // Nor does what a terminal sends kist's whole group: the container is not in it.
+    send_to_group(&child, libc::SIGINT);
     wait_until("kist to take its signals", || {
-        !pending(child.id(), libc::SIGUSR1) && !pending(child.id(), libc::SIGTERM)
+        [libc::SIGUSR1, libc::SIGTERM, libc::SIGINT]
+            .iter()
+            .all(|s| !pending(child.id(), *s))
     });
     // Neither reached the container, and neither ended kist: both still run.
     assert!(child.try_wait().unwrap().is_none(), "kist ended");
