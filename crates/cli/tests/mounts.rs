@@ -295,3 +295,15 @@ fn a_users_mount_over_a_generated_etc_file_wins() {
     assert_eq!(mounts[0]["Destination"], "/etc/hostname");
     assert_eq!(mounts[0]["Source"], file.display().to_string());
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_mount_value_is_csv_so_a_quoted_source_may_hold_a_comma() {
+    let k = Kist::with_busybox();
+    let dir = k.path().join("with,comma");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("f"), "quoted\n").unwrap();
+    let mount = format!("type=bind,\"source={}\",target=/q", dir.display());
+    let out = k.ok(&["run", "--rm", "--mount", &mount, "busybox", "cat", "/q/f"]);
+    assert_eq!(out, "quoted\n");
+}
