@@ -14,8 +14,10 @@ mod output;
 
 mod archive;
 mod commands;
+mod confirm;
 mod flags;
 mod format;
+mod status;
 mod template;
 mod usage;
 
@@ -185,6 +187,9 @@ impl Command {
 /// failed (`inspect` of nothing, `pull` of a missing image, `rm` of a running container).
 fn failure(e: &anyhow::Error, runs_a_program: bool) -> i32 {
     eprintln!("kist: {}", one_line(e));
+    if let Some(status) = e.downcast_ref::<status::ExitWith>() {
+        return status.code;
+    }
     if !runs_a_program {
         return 1;
     }

@@ -188,6 +188,11 @@ fn run_container(
             .restart
             .restarts(code, restarts, record.stop_requested)
         {
+            if record.auto_remove {
+                // `run -d --rm`: this process reaped it, so it owns the removal, with the
+                // anonymous volumes only it used (as Docker's --rm).
+                crate::container::removal::discard(&e, id, true)?;
+            }
             return Ok(());
         }
         // Docker's back-off: 100 ms, doubling, at most a minute; reset after 10 s of running.

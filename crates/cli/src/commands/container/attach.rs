@@ -30,7 +30,10 @@ pub fn start_attached(engine: &Engine, names: &[String], interactive: bool) -> R
     let [name] = names else {
         anyhow::bail!("-a attaches to one container only");
     };
-    let c = engine.store.find_container(name)?;
+    let c = engine
+        .store
+        .find_container(name)
+        .map_err(crate::status::daemon_refusal)?;
     lifecycle::start(engine, &c)?;
     if interactive {
         send_stdin(engine, &c);

@@ -98,6 +98,9 @@ pub struct RunArgs {
 }
 
 pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
+    if args.interactive.on && args.tty.on && !args.detach.on {
+        crate::status::require_terminal_stdin()?;
+    }
     match kist_engine::run(engine, args.into_options()?)? {
         RunOutcome::Exited(code) => Ok(code),
         RunOutcome::Detached(id) => {
