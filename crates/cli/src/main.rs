@@ -19,6 +19,7 @@ mod flags;
 mod format;
 mod status;
 mod template;
+mod terminal;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -82,7 +83,7 @@ enum Command {
     /// Run a command in a running container
     Exec(container::ExecArgs),
     /// Follow a running container's output until it exits, and exit with its status
-    Attach(flags::Container),
+    Attach(container::AttachArgs),
     /// Show containers or images as JSON
     Inspect(inspect::InspectArgs),
     /// Fetch the logs of a container

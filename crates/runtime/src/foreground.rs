@@ -224,7 +224,7 @@ fn write_all(fd: &OwnedFd, mut data: &[u8]) -> bool {
 }
 
 /// Passes kist's terminal size on to the container's.
-fn resize(master: &OwnedFd) {
+pub fn resize(master: &OwnedFd) {
     for fd in [0, 1] {
         // SAFETY: TIOCGWINSZ/TIOCSWINSZ with a valid winsize.
         unsafe {
@@ -237,13 +237,15 @@ fn resize(master: &OwnedFd) {
     }
 }
 
-/// kist's terminal in raw mode, restored when dropped: keys reach the container unchanged.
-struct RawTerminal {
+/// kist's terminal in raw mode, restored when dropped (on an error's way out too): keys reach
+/// the container unchanged.
+pub struct RawTerminal {
     saved: Termios,
 }
 
 impl RawTerminal {
-    fn enter() -> Option<RawTerminal> {
+    /// None if stdin is not a terminal (nothing to change).
+    pub fn enter() -> Option<RawTerminal> {
         let stdin = std::io::stdin();
         let saved = termios::tcgetattr(stdin.as_fd()).ok()?;
         let mut raw = saved.clone();

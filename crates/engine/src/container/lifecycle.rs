@@ -185,7 +185,7 @@ pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
     // Its generated /etc files live in the runtime directory, which a reboot empties.
     crate::container::run::restore_runtime_files(engine, c)?;
     crate::state::crash::point("start:launch");
-    crate::container::supervisor::launch(engine, &c.id).map(|_| ())
+    crate::container::supervisor::launch(engine, &c.id, false).map(|_| ())
 }
 
 /// `kist restart`: stop (if running), then start.

@@ -40,7 +40,8 @@ pub enum RunOutcome {
 pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     // Before anything else, so that a Ctrl-C from here on is passed to the container (or, before
     // it exists, simply ends the run through the clean-up below) rather than killing kist.
-    let signals = if opts.detach {
+    let supervised = opts.detach || opts.attach;
+    let signals = if supervised {
         None
     } else {
         Some(kist_runtime::block_forwarded_signals()?)
@@ -62,7 +63,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     dirs.create()?;
     let config = plan.launch_config(engine, &opts, &dirs, &new_volumes)?;
     // What `start` needs later; a foreground --rm container has no later.
-    if opts.detach || !opts.remove {
+    if supervised || !opts.remove {
         config.save(&dirs.dir)?;
     }
     crate::state::crash::point("run:dirs");
@@ -71,7 +72,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         drop(image_in_use);
         guard.recorded = true;
         crate::state::crash::point("run:recorded");
-        crate::container::supervisor::launch(engine, &plan.id)?;
+        crate::container::supervisor::launch(engine, &plan.id, opts.attach)?;
         guard.armed = false;
         return Ok(RunOutcome::Detached(plan.id.clone()));
     };

@@ -1,21 +1,44 @@
-//! Following a container until it exits: `kist attach`, and `kist start -a`/`-i`. The output
-//! comes from the container's json-file log; stdin goes through its supervisor's socket.
+//! Following a container until it exits: `kist attach`, and `kist start -a`/`-i`. A `-t`
+//! container's terminal is shared by its supervisor (`terminal`: raw mode, detach keys);
+//! otherwise the output comes from the container's json-file log and stdin goes through the
+//! supervisor's socket.
 
 use std::time::SystemTime;
 
 use anyhow::Result;
+use clap::Args;
 use kist_engine::{ContainerRecord, ContainerState, Engine, lifecycle};
 
 use super::logs::{self, LogsOptions};
-use crate::flags;
+use crate::{flags, terminal};
 
-/// Output from now on, then the container's exit status.
-pub fn attach(engine: &Engine, args: &flags::Container) -> Result<i32> {
-    let c = engine.store.find_container(&args.name)?;
+#[derive(Args)]
+pub struct AttachArgs {
+    #[command(flatten)]
+    detach_keys: flags::DetachKeys,
+    #[command(flatten)]
+    container: flags::Container,
+}
+
+/// Output from now on, then the container's exit status; with a terminal, until the user
+/// detaches.
+pub fn attach(engine: &Engine, args: &AttachArgs) -> Result<i32> {
+    let keys = terminal::detach_keys(args.detach_keys.value.as_deref())?;
+    let c = engine.store.find_container(&args.container.name)?;
     if c.state != ContainerState::Running {
         anyhow::bail!(
             "container {} is not running: start it with 'kist start -a'",
             c.name
+        );
+    }
+    if let Some(client) = kist_engine::console::ConsoleClient::connect(&engine.layout, &c.id)? {
+        let config: serde_json::Value = serde_json::from_str(&c.config).unwrap_or_default();
+        let input = config["OpenStdin"].as_bool().unwrap_or(false);
+        return Ok(
+            match terminal::attach(engine, &c.id, client, &keys, input)? {
+                terminal::Ended::Exited(code) => code,
+                terminal::Ended::Detached => 0,
+            },
         );
     }
     let now = humantime::format_rfc3339_nanos(SystemTime::now()).to_string();

@@ -41,6 +41,9 @@ pub struct PruneArgs {
 #[derive(Args)]
 pub struct SuperviseArgs {
     id: String,
+    // `run -it`: start the program once a client attached to the container's terminal.
+    #[arg(long = "wait-for-attach", hide = true)]
+    wait_for_attach: bool,
 }
 
 /// `kist system ...`.
@@ -56,7 +59,7 @@ pub fn dispatch(engine: &Engine, command: SystemCommand) -> Result<i32> {
 /// `kist __supervise ID`: the supervisor opens the store itself (and keeps it closed while it
 /// waits), so it gets the paths, not an engine.
 pub fn supervise(root: &Path, runroot: Option<&Path>, args: &SuperviseArgs) -> i32 {
-    kist_engine::supervisor::supervise(root, runroot, &args.id)
+    kist_engine::supervisor::supervise(root, runroot, &args.id, args.wait_for_attach)
 }
 
 /// Opening the engine already cleaned up after killed commands; this also removes stopped
