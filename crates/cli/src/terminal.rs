@@ -142,6 +142,11 @@ pub fn attach(
         if fds.get(2).is_some_and(|p| p.revents != 0) {
             // SAFETY: reading into a buffer that lives across the call.
             let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
+            if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EIO) {
+                // The user's terminal hung up: nobody is left to attach, the container runs on.
+                drop(raw);
+                return Ok(Ended::Detached);
+            }
             if n <= 0 {
                 stdin_open = false;
                 continue;

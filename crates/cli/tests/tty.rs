@@ -249,6 +249,16 @@ fn ctrl_p_ctrl_q_detaches_and_attach_comes_back() {
         "{}",
         k.ok(&["ps", "-a"])
     );
+    // start -ai: the same terminal from its first output, and the same keys.
+    let (mut child, mut master, _slave) = on_a_pty(&k, &["start", "-ai", "keeper"]);
+    let mut seen = String::new();
+    master.write_all(b"echo back-$((4+4))\n").unwrap();
+    read_until(&mut master, &mut seen, "back-8");
+    master.write_all(&[0x10, 0x11]).unwrap();
+    read_until(&mut master, &mut seen, "read escape sequence");
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{seen:?}");
+    assert_eq!(k.ok(&["ps", "-q"]).lines().count(), 1, "it runs on");
+    k.ok(&["stop", "-t", "0", "keeper"]);
     let err = k.fails(
         &["run", "-it", "--detach-keys", "ctrl-1", "busybox", "true"],
         125,

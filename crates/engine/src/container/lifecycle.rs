@@ -164,6 +164,16 @@ pub fn wait(engine: &Engine, c: &ContainerRecord) -> Result<i32> {
 /// `kist start`: starts an exited (or never started) container again, with its write layer as
 /// it left it, under a supervisor. A running container is left as it is, as Docker does.
 pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
+    start_with(engine, c, false)
+}
+
+/// `kist start -a` of a `-t` container: as `start`, its program waiting until the caller has
+/// attached to its terminal (see `console`).
+pub fn start_for_attach(engine: &Engine, c: &ContainerRecord) -> Result<()> {
+    start_with(engine, c, true)
+}
+
+fn start_with(engine: &Engine, c: &ContainerRecord, wait_for_attach: bool) -> Result<()> {
     if c.state == ContainerState::Running && c.process.is_some_and(|p| p.is_alive()) {
         return Ok(());
     }
@@ -185,7 +195,7 @@ pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
     // Its generated /etc files live in the runtime directory, which a reboot empties.
     crate::container::run::restore_runtime_files(engine, c)?;
     crate::state::crash::point("start:launch");
-    crate::container::supervisor::launch(engine, &c.id, false).map(|_| ())
+    crate::container::supervisor::launch(engine, &c.id, wait_for_attach).map(|_| ())
 }
 
 /// `kist restart`: stop (if running), then start.

@@ -219,19 +219,20 @@ fn run_container(
         if let Ok(latest) = LaunchConfig::load(&dirs.dir) {
             config = latest;
         }
-        if !config
+        let restarting = config
             .restart
-            .restarts(code, restarts, record.stop_requested)
-        {
-            if record.auto_remove {
-                // `run -d --rm`: this process reaped it, so it owns the removal, with the
-                // anonymous volumes only it used (as Docker's --rm).
-                crate::container::removal::discard(&e, id, true)?;
-            }
-            // Last, so that an attached `run --rm -it` returns with the container gone.
-            if let Some(point) = console_point {
-                point.exit(code);
-            }
+            .restarts(code, restarts, record.stop_requested);
+        if !restarting && record.auto_remove {
+            // `run -d --rm`: this process reaped it, so it owns the removal, with the
+            // anonymous volumes only it used (as Docker's --rm).
+            crate::container::removal::discard(&e, id, true)?;
+        }
+        // After the removal, so that an attached `run --rm -it` returns with the container
+        // gone; before a restart, whose terminal is a new one, as Docker's clients end then.
+        if let Some(point) = console_point {
+            point.exit(code);
+        }
+        if !restarting {
             return Ok(());
         }
         // Docker's back-off: 100 ms, doubling, at most a minute; reset after 10 s of running.

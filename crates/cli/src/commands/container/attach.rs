@@ -49,7 +49,12 @@ pub fn attach(engine: &Engine, args: &AttachArgs) -> Result<i32> {
 
 /// Starts one container and follows it: its output since it last stopped (or was created),
 /// then its exit status.
-pub fn start_attached(engine: &Engine, names: &[String], interactive: bool) -> Result<i32> {
+pub fn start_attached(
+    engine: &Engine,
+    names: &[String],
+    interactive: bool,
+    detach_keys: Option<&str>,
+) -> Result<i32> {
     let [name] = names else {
         anyhow::bail!("-a attaches to one container only");
     };
@@ -57,6 +62,10 @@ pub fn start_attached(engine: &Engine, names: &[String], interactive: bool) -> R
         .store
         .find_container(name)
         .map_err(crate::status::daemon_refusal)?;
+    let config: serde_json::Value = serde_json::from_str(&c.config).unwrap_or_default();
+    if config["Tty"].as_bool().unwrap_or(false) {
+        return start_on_terminal(engine, &c, interactive, detach_keys);
+    }
     lifecycle::start(engine, &c)?;
     if interactive {
         send_stdin(engine, &c);
@@ -67,6 +76,30 @@ pub fn start_attached(engine: &Engine, names: &[String], interactive: bool) -> R
         return Ok(code);
     }
     Ok(lifecycle::wait(engine, &c)?)
+}
+
+/// `start -a` of a `-t` container: its terminal, shared by its supervisor, from the program's
+/// first output on (it starts once attached); with `-i` the user's terminal is raw and typed
+/// into the container's, as Docker's `start -ai`.
+fn start_on_terminal(
+    engine: &Engine,
+    c: &ContainerRecord,
+    interactive: bool,
+    detach_keys: Option<&str>,
+) -> Result<i32> {
+    let keys = terminal::detach_keys(detach_keys)?;
+    if interactive {
+        crate::status::require_terminal_stdin()?;
+    }
+    lifecycle::start_for_attach(engine, c)?;
+    let client = kist_engine::console::ConsoleClient::connect(&engine.layout, &c.id)?
+        .ok_or_else(|| anyhow::anyhow!("container {} shares no terminal", c.name))?;
+    Ok(
+        match terminal::attach(engine, &c.id, client, &keys, interactive)? {
+            terminal::Ended::Exited(code) => code,
+            terminal::Ended::Detached => 0,
+        },
+    )
 }
 
 /// Prints the container's log from `since` until it exits.

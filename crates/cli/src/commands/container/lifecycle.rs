@@ -17,6 +17,8 @@ pub struct StartArgs {
     #[command(flatten)]
     interactive: flags::Interactive,
     #[command(flatten)]
+    detach_keys: flags::DetachKeys,
+    #[command(flatten)]
     containers: flags::Containers,
 }
 
@@ -64,7 +66,12 @@ pub fn start(engine: &Engine, args: &StartArgs) -> Result<i32> {
     let names = &args.containers.names;
     // -i attaches too, as Docker's start -i does.
     if args.attach || args.interactive.on {
-        return attach::start_attached(engine, names, args.interactive.on);
+        return attach::start_attached(
+            engine,
+            names,
+            args.interactive.on,
+            args.detach_keys.value.as_deref(),
+        );
     }
     each(engine, names, |c| lifecycle::start(engine, c).map(|_| None))
 }
