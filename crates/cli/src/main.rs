@@ -14,9 +14,12 @@ mod output;
 
 mod archive;
 mod commands;
+mod confirm;
 mod flags;
 mod format;
+mod status;
 mod template;
+mod terminal;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -80,7 +83,7 @@ enum Command {
     /// Run a command in a running container
     Exec(container::ExecArgs),
     /// Follow a running container's output until it exits, and exit with its status
-    Attach(flags::Container),
+    Attach(container::AttachArgs),
     /// Show containers or images as JSON
     Inspect(inspect::InspectArgs),
     /// Fetch the logs of a container
@@ -185,6 +188,9 @@ impl Command {
 /// failed (`inspect` of nothing, `pull` of a missing image, `rm` of a running container).
 fn failure(e: &anyhow::Error, runs_a_program: bool) -> i32 {
     eprintln!("kist: {}", one_line(e));
+    if let Some(status) = e.downcast_ref::<status::ExitWith>() {
+        return status.code;
+    }
     if !runs_a_program {
         return 1;
     }

@@ -71,8 +71,6 @@ pub enum Error {
     /// `rm` without `-f` of a running container.
     #[error("cannot remove container {name}: it is running; stop it first or use 'kist rm -f'")]
     ContainerRunning { name: String },
-    #[error("container {name} is already running")]
-    AlreadyRunning { name: String },
     #[error("container {name} is not running")]
     ContainerNotRunning { name: String },
     #[error("container {name} is being removed")]
@@ -87,6 +85,9 @@ pub enum Error {
     NoCgroup { name: String },
     #[error("container {name} is already paused")]
     AlreadyPaused { name: String },
+    /// Docker's words (scripts match them), with the container's id as Docker gives it.
+    #[error("Container {id} is paused, unpause the container before exec")]
+    PausedExec { id: String },
     #[error("container {name} is not paused")]
     NotPaused { name: String },
     #[error(
@@ -230,7 +231,6 @@ impl Error {
             NameInUse { .. }
             | NoFreeName
             | ContainerRunning { .. }
-            | AlreadyRunning { .. }
             | ContainerNotRunning { .. }
             | BeingRemoved { .. }
             | NotRestartable { .. }
@@ -238,6 +238,7 @@ impl Error {
             | StopTimedOut { .. }
             | NoCgroup { .. }
             | AlreadyPaused { .. }
+            | PausedExec { .. }
             | NotPaused { .. }
             | VolumeInUse { .. }
             | ImageHasNames { .. }

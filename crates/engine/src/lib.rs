@@ -12,7 +12,7 @@ mod options;
 mod state;
 
 // The public modules at the paths they have always had.
-pub use container::{exec, lifecycle, supervisor};
+pub use container::{console, exec, lifecycle, supervisor};
 pub use filesystem::{commit, cp, export, volumes};
 pub use observe::{inspect, logs, stats};
 pub use options::security;

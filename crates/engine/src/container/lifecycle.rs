@@ -126,11 +126,20 @@ pub fn stop(engine: &Engine, c: &ContainerRecord, timeout: Duration) -> Result<(
     wait_recorded(engine, &c.id, Duration::from_secs(10)).map(|_| ())
 }
 
-/// Waits until the container's exit is recorded; returns its exit code.
+/// Waits until the container's exit is recorded; returns its exit code. A `--rm` container
+/// removed by its supervisor meanwhile has exited too: with the last code seen, or 0.
 pub fn wait_recorded(engine: &Engine, id: &str, timeout: Duration) -> Result<i32> {
     let start = Instant::now();
+    let mut seen = false;
+    let mut last_code = None;
     loop {
-        let c = engine.store.find_container(id)?;
+        let c = match engine.store.find_container(id) {
+            Ok(c) => c,
+            Err(Error::NoSuchContainer { .. }) if seen => return Ok(last_code.unwrap_or(0)),
+            Err(e) => return Err(e),
+        };
+        seen = true;
+        last_code = c.exit_code.or(last_code);
         match c.state {
             ContainerState::Exited => return Ok(c.exit_code.unwrap_or(0)),
             _ if !c.monitor.is_some_and(|m| m.is_alive()) => {
@@ -153,12 +162,20 @@ pub fn wait(engine: &Engine, c: &ContainerRecord) -> Result<i32> {
 }
 
 /// `kist start`: starts an exited (or never started) container again, with its write layer as
-/// it left it, under a supervisor.
+/// it left it, under a supervisor. A running container is left as it is, as Docker does.
 pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
+    start_with(engine, c, false)
+}
+
+/// `kist start -a` of a `-t` container: as `start`, its program waiting until the caller has
+/// attached to its terminal (see `console`).
+pub fn start_for_attach(engine: &Engine, c: &ContainerRecord) -> Result<()> {
+    start_with(engine, c, true)
+}
+
+fn start_with(engine: &Engine, c: &ContainerRecord, wait_for_attach: bool) -> Result<()> {
     if c.state == ContainerState::Running && c.process.is_some_and(|p| p.is_alive()) {
-        return Err(Error::AlreadyRunning {
-            name: c.name.clone(),
-        });
+        return Ok(());
     }
     if c.state == ContainerState::Removing {
         return Err(Error::BeingRemoved {
@@ -178,7 +195,7 @@ pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
     // Its generated /etc files live in the runtime directory, which a reboot empties.
     crate::container::run::restore_runtime_files(engine, c)?;
     crate::state::crash::point("start:launch");
-    crate::container::supervisor::launch(engine, &c.id).map(|_| ())
+    crate::container::supervisor::launch(engine, &c.id, wait_for_attach).map(|_| ())
 }
 
 /// `kist restart`: stop (if running), then start.

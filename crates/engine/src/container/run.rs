@@ -17,6 +17,7 @@ use crate::container::spec::{self, BindMount, SpecInput};
 use crate::container::user::{ResolvedUser, resolve_groups, resolve_user};
 use crate::error::{Error, IoContext, Result};
 use crate::filesystem::volumes;
+use crate::observe::logs::{LogWriter, Stream, log_path};
 use crate::options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, resolve_env};
 use crate::state::container_dirs::ContainerDirs;
 use crate::state::ids::new_container_id;
@@ -39,7 +40,8 @@ pub enum RunOutcome {
 pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     // Before anything else, so that a Ctrl-C from here on is passed to the container (or, before
     // it exists, simply ends the run through the clean-up below) rather than killing kist.
-    let signals = if opts.detach {
+    let supervised = opts.detach || opts.attach;
+    let signals = if supervised {
         None
     } else {
         Some(kist_runtime::block_forwarded_signals()?)
@@ -61,7 +63,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     dirs.create()?;
     let config = plan.launch_config(engine, &opts, &dirs, &new_volumes)?;
     // What `start` needs later; a foreground --rm container has no later.
-    if opts.detach || !opts.remove {
+    if supervised || !opts.remove {
         config.save(&dirs.dir)?;
     }
     crate::state::crash::point("run:dirs");
@@ -70,11 +72,19 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         drop(image_in_use);
         guard.recorded = true;
         crate::state::crash::point("run:recorded");
-        crate::container::supervisor::launch(engine, &plan.id)?;
+        crate::container::supervisor::launch(engine, &plan.id, opts.attach)?;
         guard.armed = false;
         return Ok(RunOutcome::Detached(plan.id.clone()));
     };
-    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
+    // Docker logs a foreground container's output too; one removed when it exits has no
+    // later in which to read it.
+    let logged = !opts.remove;
+    let (stdio, mut io) =
+        crate::container::stdio::connect_stdio(opts.tty, opts.interactive, logged)?;
+    if logged {
+        let log = LogWriter::open(&log_path(&dirs.dir, &plan.id), opts.log)?;
+        io.tee = Some(log_tee(log));
+    }
     let mut created = kist_runtime::create(config.launch(&dirs, stdio, plan.seccomp.as_ref()))?;
     // The container's process sets itself up (on another CPU) while it is recorded here. Were
     // kist killed before the record exists, the process dies with it, and what remains is a
@@ -107,6 +117,26 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         }
     }
     Ok(RunOutcome::Exited(code))
+}
+
+/// What the container writes, into its log as it comes; unfinished lines are written when
+/// the copying ends.
+fn log_tee(log: LogWriter) -> kist_runtime::Tee {
+    struct Flushed(LogWriter);
+    impl Drop for Flushed {
+        fn drop(&mut self) {
+            let _ = self.0.flush();
+        }
+    }
+    let mut log = Flushed(log);
+    Box::new(move |stream, data| {
+        let stream = match stream {
+            kist_runtime::OutputStream::Stdout => Stream::Stdout,
+            kist_runtime::OutputStream::Stderr => Stream::Stderr,
+        };
+        // A full disk must not stop the container's output reaching the user.
+        let _ = log.0.write(stream, data);
+    })
 }
 
 /// Undoes a container that failed to start: its directories, record and new volumes. (Its

@@ -1,15 +1,17 @@
 //! The standard streams of a foreground container or exec: kist's own, except that a stream
 //! that is a terminal is never handed to a container (it could push input into the host's
-//! terminal with TIOCSTI): it is copied through a pipe.
+//! terminal with TIOCSTI): it is copied through a pipe. So are the outputs of a container whose
+//! output is also logged (`kist run` without `--rm`, as Docker logs it).
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use kist_runtime::{ForegroundIo, Stdio};
+use kist_runtime::{ForegroundIo, OutputStream, Stdio};
 
 use crate::error::{Error, IoContext, Result};
 
-/// The streams for a process with or without a terminal (`tty`) and stdin (`interactive`).
-pub fn connect_stdio(tty: bool, interactive: bool) -> Result<(Stdio, ForegroundIo)> {
+/// The streams for a process with or without a terminal (`tty`) and stdin (`interactive`);
+/// with `logged`, its outputs are copied through kist, where the caller's tee sees them.
+pub fn connect_stdio(tty: bool, interactive: bool, logged: bool) -> Result<(Stdio, ForegroundIo)> {
     let mut io = ForegroundIo::default();
     if tty {
         io.stdin_to_console = interactive;
@@ -19,7 +21,11 @@ pub fn connect_stdio(tty: bool, interactive: bool) -> Result<(Stdio, ForegroundI
         let host = dup(&std::io::stdin().as_fd())?;
         if is_terminal(&host) {
             let (r, w) = pipe()?;
-            io.inputs.push(kist_runtime::Pump { from: host, to: w });
+            io.inputs.push(kist_runtime::Pump {
+                from: host,
+                to: w,
+                tee: None,
+            });
             r
         } else {
             host
@@ -29,17 +35,21 @@ pub fn connect_stdio(tty: bool, interactive: bool) -> Result<(Stdio, ForegroundI
             .ctx("opening", "/dev/null")?
             .into()
     };
-    let mut output = |host: OwnedFd| -> Result<OwnedFd> {
-        if is_terminal(&host) {
+    let mut output = |host: OwnedFd, stream: OutputStream| -> Result<OwnedFd> {
+        if logged || is_terminal(&host) {
             let (r, w) = pipe()?;
-            io.outputs.push(kist_runtime::Pump { from: r, to: host });
+            io.outputs.push(kist_runtime::Pump {
+                from: r,
+                to: host,
+                tee: Some(stream),
+            });
             Ok(w)
         } else {
             Ok(host)
         }
     };
-    let stdout = output(dup(&std::io::stdout().as_fd())?)?;
-    let stderr = output(dup(&std::io::stderr().as_fd())?)?;
+    let stdout = output(dup(&std::io::stdout().as_fd())?, OutputStream::Stdout)?;
+    let stderr = output(dup(&std::io::stderr().as_fd())?, OutputStream::Stderr)?;
     Ok((
         Stdio::Fds {
             stdin,

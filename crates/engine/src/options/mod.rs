@@ -46,6 +46,9 @@ pub struct RunOptions {
     pub network: NetworkMode,
     /// `-d`: run under a supervisor and return once it runs.
     pub detach: bool,
+    /// `run -it`: run under a supervisor as with `-d` (so that the user can detach), its
+    /// program waiting until the caller has attached to its terminal.
+    pub attach: bool,
     /// `--label K=V` (or `K`, an empty value).
     pub labels: Vec<String>,
     /// The cgroup the container's cgroup goes under: absolute, or relative to kist's own.

@@ -22,7 +22,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use kist_engine::{ContainerRecord, Engine};
 
-pub use attach::attach;
+pub use attach::{AttachArgs, attach};
 pub use exec::{ExecArgs, exec};
 pub use files::{CpArgs, ExportArgs, cp, diff, export};
 pub use lifecycle::{

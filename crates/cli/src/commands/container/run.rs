@@ -8,7 +8,7 @@ use kist_engine::{Engine, Limits, NetworkMode, RunOptions, RunOutcome};
 
 use super::limits::ResourceArgs;
 use super::security::SecurityArgs;
-use crate::flags;
+use crate::{flags, terminal};
 
 /// The restart policy when `--restart` is not given.
 const NO_RESTART: &str = "no";
@@ -27,6 +27,8 @@ pub struct RunArgs {
     tty: flags::Tty,
     #[command(flatten)]
     detach: flags::Detach,
+    #[command(flatten)]
+    detach_keys: flags::DetachKeys,
     #[command(flatten)]
     restart: flags::Restart,
     /// Set metadata (KEY=VALUE)
@@ -98,8 +100,23 @@ pub struct RunArgs {
 }
 
 pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
-    match kist_engine::run(engine, args.into_options()?)? {
+    // -it: the container runs under a supervisor that shares its terminal, so that the user
+    // can detach from it and leave it running, as Docker's does.
+    let attach = args.interactive.on && args.tty.on && !args.detach.on;
+    let keys = terminal::detach_keys(args.detach_keys.value.as_deref())?;
+    if attach {
+        crate::status::require_terminal_stdin()?;
+    }
+    match kist_engine::run(engine, args.into_options(attach)?)? {
         RunOutcome::Exited(code) => Ok(code),
+        RunOutcome::Detached(id) if attach => {
+            let client = kist_engine::console::ConsoleClient::connect(&engine.layout, &id)?
+                .context("the container's supervisor shares no terminal")?;
+            Ok(match terminal::attach(engine, &id, client, &keys, true)? {
+                terminal::Ended::Exited(code) => code,
+                terminal::Ended::Detached => 0,
+            })
+        }
         RunOutcome::Detached(id) => {
             outln!("{id}");
             Ok(0)
@@ -110,9 +127,9 @@ pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
 impl RunArgs {
     /// Every flag checked and parsed, in the order that decides which mistake is reported
     /// first.
-    fn into_options(self) -> Result<RunOptions> {
+    fn into_options(self, attach: bool) -> Result<RunOptions> {
         let restart = self.restart.value.as_deref().unwrap_or(NO_RESTART);
-        if self.detach.on && self.rm && restart != NO_RESTART {
+        if (self.detach.on || attach) && self.rm && restart != NO_RESTART {
             anyhow::bail!("--rm and --restart cannot be used together");
         }
         let mut rest = self.image_and_command.into_iter();
@@ -144,6 +161,7 @@ impl RunArgs {
             init: self.init,
             network,
             detach: self.detach.on,
+            attach,
             labels: self.label,
             cgroup_parent: self.cgroup_parent,
             cgroup_version: cgroup_version()?,
