@@ -37,43 +37,18 @@ pub enum RunOutcome {
 
 /// Runs a container, in the foreground or (`-d`) under a supervisor.
 pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
+    if opts.detach {
+        let (id, mut guard) = record_created(engine, &opts)?;
+        crate::container::supervisor::launch(engine, &id)?;
+        guard.armed = false;
+        return Ok(RunOutcome::Detached(id));
+    }
     // Before anything else, so that a Ctrl-C from here on is passed to the container (or, before
     // it exists, simply ends the run through the clean-up below) rather than killing kist.
-    let signals = if opts.detach {
-        None
-    } else {
-        Some(kist_runtime::block_forwarded_signals()?)
-    };
+    let signals = kist_runtime::block_forwarded_signals()?;
     // Until the container is recorded, its image must not be removed from under it.
     let image_in_use = engine.images.lock_for_writing()?;
-    let plan = Plan::new(engine, &opts)?;
-    let new_volumes = plan.ensure_volumes(engine)?;
-    let mut guard = StartGuard {
-        engine,
-        id: plan.id.clone(),
-        recorded: false,
-        new_volumes: new_volumes.clone(),
-        cgroup: cgroup_path(&opts.cgroup_parent, &plan.id),
-        cgroup_version: opts.cgroup_version,
-        armed: true,
-    };
-    let dirs = ContainerDirs::of(&engine.layout, &plan.id);
-    dirs.create()?;
-    let config = plan.launch_config(engine, &opts, &dirs, &new_volumes)?;
-    // What `start` needs later; a foreground --rm container has no later.
-    if opts.detach || !opts.remove {
-        config.save(&dirs.dir)?;
-    }
-    crate::state::crash::point("run:dirs");
-    let Some(signals) = signals else {
-        plan.record(engine, &opts, None)?;
-        drop(image_in_use);
-        guard.recorded = true;
-        crate::state::crash::point("run:recorded");
-        crate::container::supervisor::launch(engine, &plan.id)?;
-        guard.armed = false;
-        return Ok(RunOutcome::Detached(plan.id.clone()));
-    };
+    let (plan, mut guard, dirs, config) = prepare(engine, &opts)?;
     let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
     let mut created = kist_runtime::create(config.launch(&dirs, stdio, plan.seccomp.as_ref()))?;
     // The container's process sets itself up (on another CPU) while it is recorded here. Were
@@ -107,6 +82,63 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         }
     }
     Ok(RunOutcome::Exited(code))
+}
+
+/// `kist create`: a container recorded as Created with everything `start` needs, and no
+/// process. Returns its id.
+pub fn create(engine: &Engine, opts: RunOptions) -> Result<String> {
+    // It will run as a detached one does, under the supervisor `start` launches.
+    let opts = RunOptions {
+        detach: true,
+        ..opts
+    };
+    let (id, mut guard) = record_created(engine, &opts)?;
+    // Nothing runs until `start`: no kist is responsible for it meanwhile, so that
+    // reconciliation leaves it alone once this command is gone.
+    engine.store.release_created(&id)?;
+    guard.armed = false;
+    Ok(id)
+}
+
+/// Records a container that is to run under a supervisor (`run -d`, `create`), its launch
+/// configuration saved; the guard still undoes it all until disarmed.
+fn record_created<'a>(engine: &'a Engine, opts: &RunOptions) -> Result<(String, StartGuard<'a>)> {
+    // Until the container is recorded, its image must not be removed from under it.
+    let image_in_use = engine.images.lock_for_writing()?;
+    let (plan, mut guard, _, _) = prepare(engine, opts)?;
+    plan.record(engine, opts, None)?;
+    drop(image_in_use);
+    guard.recorded = true;
+    crate::state::crash::point("run:recorded");
+    Ok((plan.id, guard))
+}
+
+/// Everything checked, then the container's volumes, directories and launch configuration
+/// made, under a guard that undoes them.
+fn prepare<'a>(
+    engine: &'a Engine,
+    opts: &RunOptions,
+) -> Result<(Plan, StartGuard<'a>, ContainerDirs, LaunchConfig)> {
+    let plan = Plan::new(engine, opts)?;
+    let new_volumes = plan.ensure_volumes(engine)?;
+    let guard = StartGuard {
+        engine,
+        id: plan.id.clone(),
+        recorded: false,
+        new_volumes: new_volumes.clone(),
+        cgroup: cgroup_path(&opts.cgroup_parent, &plan.id),
+        cgroup_version: opts.cgroup_version,
+        armed: true,
+    };
+    let dirs = ContainerDirs::of(&engine.layout, &plan.id);
+    dirs.create()?;
+    let config = plan.launch_config(engine, opts, &dirs, &new_volumes)?;
+    // What `start` needs later; a foreground --rm container has no later.
+    if opts.detach || !opts.remove {
+        config.save(&dirs.dir)?;
+    }
+    crate::state::crash::point("run:dirs");
+    Ok((plan, guard, dirs, config))
 }
 
 /// Undoes a container that failed to start: its directories, record and new volumes. (Its

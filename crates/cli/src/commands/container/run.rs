@@ -1,4 +1,4 @@
-//! `kist run`: its flags, turned into the engine's `RunOptions`.
+//! `kist run` and `kist create`: their flags, turned into the engine's `RunOptions`.
 
 use std::path::PathBuf;
 
@@ -105,6 +105,13 @@ pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// `kist create`: run's flags, the container recorded but not started; prints its id.
+pub fn create(engine: &Engine, args: RunArgs) -> Result<i32> {
+    let id = kist_engine::create(engine, args.into_options()?)?;
+    outln!("{id}");
+    Ok(0)
 }
 
 impl RunArgs {
