@@ -8,6 +8,7 @@ use kist_engine::{Engine, Limits, NetworkMode, RunOptions, RunOutcome};
 
 use super::limits::ResourceArgs;
 use super::security::SecurityArgs;
+use crate::commands::registry::{PullPolicy, ensure_image};
 use crate::flags;
 
 /// The restart policy when `--restart` is not given.
@@ -17,6 +18,7 @@ const NO_RESTART: &str = "no";
 #[derive(Args)]
 #[command(disable_help_flag = true)]
 #[command(mut_arg("restart", |a| a.default_value(NO_RESTART)))]
+#[command(mut_arg("quiet", |a| a.help("Print nothing of the pull of a missing image")))]
 pub struct RunArgs {
     /// Remove the container when it exits
     #[arg(long)]
@@ -85,6 +87,11 @@ pub struct RunArgs {
     network: String,
     #[command(flatten)]
     security: SecurityArgs,
+    /// When to pull the image: missing (not in the store), always, or never
+    #[arg(long, value_enum, default_value = "missing")]
+    pull: PullPolicy,
+    #[command(flatten)]
+    quiet: flags::Quiet,
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -98,7 +105,10 @@ pub struct RunArgs {
 }
 
 pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
-    match kist_engine::run(engine, args.into_options()?)? {
+    let (pull, quiet) = (args.pull, args.quiet.on);
+    let opts = args.into_options()?;
+    ensure_image(engine, &opts.image, pull, quiet)?;
+    match kist_engine::run(engine, opts)? {
         RunOutcome::Exited(code) => Ok(code),
         RunOutcome::Detached(id) => {
             outln!("{id}");
@@ -109,7 +119,10 @@ pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
 
 /// `kist create`: run's flags, the container recorded but not started; prints its id.
 pub fn create(engine: &Engine, args: RunArgs) -> Result<i32> {
-    let id = kist_engine::create(engine, args.into_options()?)?;
+    let (pull, quiet) = (args.pull, args.quiet.on);
+    let opts = args.into_options()?;
+    ensure_image(engine, &opts.image, pull, quiet)?;
+    let id = kist_engine::create(engine, opts)?;
     outln!("{id}");
     Ok(0)
 }
