@@ -63,6 +63,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     };
     drop(image_in_use);
     guard.recorded = true;
+    write_cidfile(&opts, &record.id)?;
     created.wait_ready()?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
@@ -110,6 +111,7 @@ fn record_created<'a>(engine: &'a Engine, opts: &RunOptions) -> Result<(String, 
     drop(image_in_use);
     guard.recorded = true;
     crate::state::crash::point("run:recorded");
+    write_cidfile(opts, &plan.id)?;
     Ok((plan.id, guard))
 }
 
@@ -203,6 +205,14 @@ impl Plan {
             ));
         }
         opts.limits.validate()?;
+        if let Some(s) = &opts.stop_signal {
+            crate::container::lifecycle::parse_signal(s)?;
+        }
+        if let Some(path) = &opts.cidfile
+            && path.exists()
+        {
+            return Err(cidfile_found(path));
+        }
         let image = engine.images.resolve(&opts.image)?;
         let config = image.config.config().clone().unwrap_or_default();
         let entrypoint: Vec<String> = match &opts.entrypoint {
@@ -335,12 +345,10 @@ impl Plan {
             security: &opts.security,
         })?;
         let mountpoints = crate::state::container_dirs::mountpoints_layer(&engine.layout)?;
-        let stop_signal = self
-            .image
-            .config
-            .config()
-            .as_ref()
-            .and_then(|c| c.stop_signal().clone());
+        let stop_signal = opts.stop_signal.clone().or_else(|| {
+            let config = self.image.config.config().as_ref();
+            config.and_then(|c| c.stop_signal().clone())
+        });
         Ok(LaunchConfig {
             spec,
             lower: std::iter::once(mountpoints)
@@ -352,6 +360,7 @@ impl Plan {
             restart: opts.restart,
             log: opts.log,
             stop_signal,
+            stop_timeout: opts.stop_timeout,
             limits: opts.limits.clone(),
             security: opts.security.clone(),
         })
@@ -425,6 +434,7 @@ impl Plan {
             "CgroupVersion": opts.cgroup_version.as_str(),
             "CgroupParent": opts.cgroup_parent,
             "CgroupnsMode": if opts.cgroupns_private { "private" } else { "host" },
+            "ContainerIDFile": opts.cidfile,
             "Labels": opts
                 .labels
                 .iter()
@@ -500,6 +510,37 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// `--cidfile`: the id, in a file that must not exist yet (another container's, perhaps).
+fn write_cidfile(opts: &RunOptions, id: &str) -> Result<()> {
+    let Some(path) = &opts.cidfile else {
+        return Ok(());
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => cidfile_found(path),
+            _ => Error::Io {
+                context: "writing the container ID file",
+                path: path.clone(),
+                source,
+            },
+        })?;
+    std::io::Write::write_all(&mut file, id.as_bytes()).ctx("writing the container ID file", path)
+}
+
+/// Docker's words for a `--cidfile` that exists.
+fn cidfile_found(path: &std::path::Path) -> Error {
+    Error::invalid_option(
+        "--cidfile",
+        format!(
+            "container ID file found, make sure the other container isn't running or delete {}",
+            path.display()
+        ),
+    )
 }
 
 fn anonymous_volume_name(container_id: &str, index: usize) -> String {

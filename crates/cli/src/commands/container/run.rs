@@ -87,6 +87,19 @@ pub struct RunArgs {
     network: String,
     #[command(flatten)]
     security: SecurityArgs,
+    /// The signal that stops the container (name or number) [default: the image's, or TERM]
+    #[arg(long = "stop-signal", value_name = "SIGNAL")]
+    stop_signal: Option<String>,
+    /// Seconds stop waits before SIGKILL (-1: for ever) [default: 10]
+    #[arg(
+        long = "stop-timeout",
+        value_name = "SECONDS",
+        allow_hyphen_values = true
+    )]
+    stop_timeout: Option<i64>,
+    /// Write the container's id into this file (which must not exist)
+    #[arg(long)]
+    cidfile: Option<PathBuf>,
     /// When to pull the image: missing (not in the store), always, or never
     #[arg(long, value_enum, default_value = "missing")]
     pull: PullPolicy,
@@ -172,6 +185,9 @@ impl RunArgs {
             restart: kist_engine::RestartPolicy::parse(restart)?,
             log: kist_engine::LogOptions::parse(&self.log_opt)?,
             security,
+            stop_signal: self.stop_signal,
+            stop_timeout: self.stop_timeout,
+            cidfile: self.cidfile,
         })
     }
 }
