@@ -142,20 +142,15 @@ pub struct User {
 #[derive(Args)]
 #[group(skip)]
 pub struct StopTime {
-    /// Seconds to wait before killing
-    #[arg(
-        id = "time",
-        short = 't',
-        long = "time",
-        value_name = "TIME",
-        default_value_t = 10
-    )]
-    pub seconds: u64,
+    /// Seconds to wait before killing [default: the container's --stop-timeout, or 10]
+    #[arg(id = "time", short = 't', long = "time", value_name = "TIME")]
+    pub seconds: Option<u64>,
 }
 
 impl StopTime {
-    pub fn grace(&self) -> Duration {
-        Duration::from_secs(self.seconds)
+    /// The wait asked for, if any (the container's own otherwise).
+    pub fn grace(&self) -> Option<Duration> {
+        self.seconds.map(Duration::from_secs)
     }
 }
 

@@ -76,6 +76,8 @@ enum Command {
     Export(container::ExportArgs),
     /// Run a command in a new container
     Run(Box<container::RunArgs>),
+    /// Create a new container (run's flags) without starting it; prints its id
+    Create(Box<container::RunArgs>),
     /// List containers
     Ps(container::PsArgs),
     /// Remove containers
@@ -169,7 +171,7 @@ impl Command {
     fn runs_a_program(&self) -> bool {
         use Command::*;
         match self {
-            Run(_) | Exec(_) => true,
+            Run(_) | Create(_) | Exec(_) => true,
             Start(args) => args.attaches(),
             Container(command) => command.runs_a_program(),
             Import(_) | Pull(_) | Push(_) | Login(_) | Logout(_) | Images(_) | Tag(_) | Rmi(_)
@@ -231,6 +233,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Load(args) => image::load(&engine()?, &args),
         Command::Export(args) => container::export(&engine()?, &args),
         Command::Run(args) => container::run(&engine()?, *args),
+        Command::Create(args) => container::create(&engine()?, *args),
         Command::Ps(args) => container::ps(&engine()?, &args),
         Command::Rm(args) => container::rm(&engine()?, &args),
         Command::Exec(args) => container::exec(engine()?, args),

@@ -20,7 +20,7 @@ pub use state::crash;
 
 pub use container::reconcile::{reconcile, remove_orphan_dirs};
 pub use container::removal::{RemoveMode, remove_container};
-pub use container::run::{RunOutcome, run};
+pub use container::run::{RunOutcome, create, run};
 pub use container::spec::OCI_VERSION;
 pub use container::update::update;
 pub use error::{Error, ErrorKind, Result};

@@ -105,17 +105,27 @@ pub fn kill(engine: &Engine, c: &ContainerRecord, sig: i32) -> Result<()> {
     }
 }
 
-/// `kist stop`: the image's StopSignal (or SIGTERM), then SIGKILL after `timeout`; returns once
-/// the exit is recorded. Not a failure for restart policies.
-pub fn stop(engine: &Engine, c: &ContainerRecord, timeout: Duration) -> Result<()> {
+/// How long `stop` waits for a container that has no `--stop-timeout`, as in Docker.
+const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `kist stop`: the container's stop signal (`--stop-signal`, else the image's StopSignal,
+/// else SIGTERM), then SIGKILL after `timeout` (else its `--stop-timeout`, else 10 s; a
+/// negative one waits for ever); returns once the exit is recorded. Not a failure for restart
+/// policies.
+pub fn stop(engine: &Engine, c: &ContainerRecord, timeout: Option<Duration>) -> Result<()> {
     let p = running_process(c)?;
     engine.store.set_stop_requested(&c.id)?;
-    let stop_signal = LaunchConfig::load(&engine.layout.container_dir(&c.id))
-        .ok()
-        .and_then(|l| l.stop_signal)
-        .map(|s| parse_signal(&s))
+    let launch = LaunchConfig::load(&engine.layout.container_dir(&c.id)).ok();
+    let stop_signal = launch
+        .as_ref()
+        .and_then(|l| l.stop_signal.as_deref())
+        .map(parse_signal)
         .transpose()?
         .unwrap_or(libc::SIGTERM);
+    let timeout = timeout.unwrap_or_else(|| match launch.and_then(|l| l.stop_timeout) {
+        Some(s) => u64::try_from(s).map_or(Duration::MAX, Duration::from_secs),
+        None => DEFAULT_STOP_TIMEOUT,
+    });
     if let Some(pidfd) = signal(p, stop_signal)?
         && !pidfd.wait_exited(timeout)?
     {
@@ -198,8 +208,8 @@ fn start_with(engine: &Engine, c: &ContainerRecord, wait_for_attach: bool) -> Re
     crate::container::supervisor::launch(engine, &c.id, wait_for_attach).map(|_| ())
 }
 
-/// `kist restart`: stop (if running), then start.
-pub fn restart(engine: &Engine, c: &ContainerRecord, timeout: Duration) -> Result<()> {
+/// `kist restart`: stop (if running, waiting as `stop` does), then start.
+pub fn restart(engine: &Engine, c: &ContainerRecord, timeout: Option<Duration>) -> Result<()> {
     if running_process(c).is_ok() {
         stop(engine, c, timeout)?;
     }

@@ -38,44 +38,19 @@ pub enum RunOutcome {
 
 /// Runs a container, in the foreground or (`-d`) under a supervisor.
 pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
+    // -d, and -it (whose terminal the supervisor shares, so that the user can detach).
+    if opts.detach || opts.attach {
+        let (id, mut guard) = record_created(engine, &opts)?;
+        crate::container::supervisor::launch(engine, &id, opts.attach)?;
+        guard.armed = false;
+        return Ok(RunOutcome::Detached(id));
+    }
     // Before anything else, so that a Ctrl-C from here on is passed to the container (or, before
     // it exists, simply ends the run through the clean-up below) rather than killing kist.
-    let supervised = opts.detach || opts.attach;
-    let signals = if supervised {
-        None
-    } else {
-        Some(kist_runtime::block_forwarded_signals()?)
-    };
+    let signals = kist_runtime::block_forwarded_signals()?;
     // Until the container is recorded, its image must not be removed from under it.
     let image_in_use = engine.images.lock_for_writing()?;
-    let plan = Plan::new(engine, &opts)?;
-    let new_volumes = plan.ensure_volumes(engine)?;
-    let mut guard = StartGuard {
-        engine,
-        id: plan.id.clone(),
-        recorded: false,
-        new_volumes: new_volumes.clone(),
-        cgroup: cgroup_path(&opts.cgroup_parent, &plan.id),
-        cgroup_version: opts.cgroup_version,
-        armed: true,
-    };
-    let dirs = ContainerDirs::of(&engine.layout, &plan.id);
-    dirs.create()?;
-    let config = plan.launch_config(engine, &opts, &dirs, &new_volumes)?;
-    // What `start` needs later; a foreground --rm container has no later.
-    if supervised || !opts.remove {
-        config.save(&dirs.dir)?;
-    }
-    crate::state::crash::point("run:dirs");
-    let Some(signals) = signals else {
-        plan.record(engine, &opts, None)?;
-        drop(image_in_use);
-        guard.recorded = true;
-        crate::state::crash::point("run:recorded");
-        crate::container::supervisor::launch(engine, &plan.id, opts.attach)?;
-        guard.armed = false;
-        return Ok(RunOutcome::Detached(plan.id.clone()));
-    };
+    let (plan, mut guard, dirs, config) = prepare(engine, &opts)?;
     // Docker logs a foreground container's output too; one removed when it exits has no
     // later in which to read it.
     let logged = !opts.remove;
@@ -98,6 +73,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     };
     drop(image_in_use);
     guard.recorded = true;
+    write_cidfile(&opts, &record.id)?;
     created.wait_ready()?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
@@ -137,6 +113,64 @@ fn log_tee(log: LogWriter) -> kist_runtime::Tee {
         // A full disk must not stop the container's output reaching the user.
         let _ = log.0.write(stream, data);
     })
+}
+
+/// `kist create`: a container recorded as Created with everything `start` needs, and no
+/// process. Returns its id.
+pub fn create(engine: &Engine, opts: RunOptions) -> Result<String> {
+    // It will run as a detached one does, under the supervisor `start` launches.
+    let opts = RunOptions {
+        detach: true,
+        ..opts
+    };
+    let (id, mut guard) = record_created(engine, &opts)?;
+    // Nothing runs until `start`: no kist is responsible for it meanwhile, so that
+    // reconciliation leaves it alone once this command is gone.
+    engine.store.release_created(&id)?;
+    guard.armed = false;
+    Ok(id)
+}
+
+/// Records a container that is to run under a supervisor (`run -d`, `create`), its launch
+/// configuration saved; the guard still undoes it all until disarmed.
+fn record_created<'a>(engine: &'a Engine, opts: &RunOptions) -> Result<(String, StartGuard<'a>)> {
+    // Until the container is recorded, its image must not be removed from under it.
+    let image_in_use = engine.images.lock_for_writing()?;
+    let (plan, mut guard, _, _) = prepare(engine, opts)?;
+    plan.record(engine, opts, None)?;
+    drop(image_in_use);
+    guard.recorded = true;
+    crate::state::crash::point("run:recorded");
+    write_cidfile(opts, &plan.id)?;
+    Ok((plan.id, guard))
+}
+
+/// Everything checked, then the container's volumes, directories and launch configuration
+/// made, under a guard that undoes them.
+fn prepare<'a>(
+    engine: &'a Engine,
+    opts: &RunOptions,
+) -> Result<(Plan, StartGuard<'a>, ContainerDirs, LaunchConfig)> {
+    let plan = Plan::new(engine, opts)?;
+    let new_volumes = plan.ensure_volumes(engine)?;
+    let guard = StartGuard {
+        engine,
+        id: plan.id.clone(),
+        recorded: false,
+        new_volumes: new_volumes.clone(),
+        cgroup: cgroup_path(&opts.cgroup_parent, &plan.id),
+        cgroup_version: opts.cgroup_version,
+        armed: true,
+    };
+    let dirs = ContainerDirs::of(&engine.layout, &plan.id);
+    dirs.create()?;
+    let config = plan.launch_config(engine, opts, &dirs, &new_volumes)?;
+    // What `start` needs later; a foreground --rm container has no later.
+    if opts.detach || opts.attach || !opts.remove {
+        config.save(&dirs.dir)?;
+    }
+    crate::state::crash::point("run:dirs");
+    Ok((plan, guard, dirs, config))
 }
 
 /// Undoes a container that failed to start: its directories, record and new volumes. (Its
@@ -201,6 +235,14 @@ impl Plan {
             ));
         }
         opts.limits.validate()?;
+        if let Some(s) = &opts.stop_signal {
+            crate::container::lifecycle::parse_signal(s)?;
+        }
+        if let Some(path) = &opts.cidfile
+            && path.exists()
+        {
+            return Err(cidfile_found(path));
+        }
         let image = engine.images.resolve(&opts.image)?;
         let config = image.config.config().clone().unwrap_or_default();
         let entrypoint: Vec<String> = match &opts.entrypoint {
@@ -333,12 +375,10 @@ impl Plan {
             security: &opts.security,
         })?;
         let mountpoints = crate::state::container_dirs::mountpoints_layer(&engine.layout)?;
-        let stop_signal = self
-            .image
-            .config
-            .config()
-            .as_ref()
-            .and_then(|c| c.stop_signal().clone());
+        let stop_signal = opts.stop_signal.clone().or_else(|| {
+            let config = self.image.config.config().as_ref();
+            config.and_then(|c| c.stop_signal().clone())
+        });
         Ok(LaunchConfig {
             spec,
             lower: std::iter::once(mountpoints)
@@ -350,6 +390,7 @@ impl Plan {
             restart: opts.restart,
             log: opts.log,
             stop_signal,
+            stop_timeout: opts.stop_timeout,
             limits: opts.limits.clone(),
             security: opts.security.clone(),
         })
@@ -423,6 +464,7 @@ impl Plan {
             "CgroupVersion": opts.cgroup_version.as_str(),
             "CgroupParent": opts.cgroup_parent,
             "CgroupnsMode": if opts.cgroupns_private { "private" } else { "host" },
+            "ContainerIDFile": opts.cidfile,
             "Labels": opts
                 .labels
                 .iter()
@@ -498,6 +540,37 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// `--cidfile`: the id, in a file that must not exist yet (another container's, perhaps).
+fn write_cidfile(opts: &RunOptions, id: &str) -> Result<()> {
+    let Some(path) = &opts.cidfile else {
+        return Ok(());
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => cidfile_found(path),
+            _ => Error::Io {
+                context: "writing the container ID file",
+                path: path.clone(),
+                source,
+            },
+        })?;
+    std::io::Write::write_all(&mut file, id.as_bytes()).ctx("writing the container ID file", path)
+}
+
+/// Docker's words for a `--cidfile` that exists.
+fn cidfile_found(path: &std::path::Path) -> Error {
+    Error::invalid_option(
+        "--cidfile",
+        format!(
+            "container ID file found, make sure the other container isn't running or delete {}",
+            path.display()
+        ),
+    )
 }
 
 fn anonymous_volume_name(container_id: &str, index: usize) -> String {

@@ -62,4 +62,10 @@ pub struct RunOptions {
     pub log: LogOptions,
     /// Capabilities, seccomp, devices, sysctls, `--privileged`.
     pub security: security::Security,
+    /// `--stop-signal`: instead of the image's StopSignal (or SIGTERM).
+    pub stop_signal: Option<String>,
+    /// `--stop-timeout`: seconds `stop` waits by default (negative: for ever).
+    pub stop_timeout: Option<i64>,
+    /// `--cidfile`: a new file to write the container's id into once it is recorded.
+    pub cidfile: Option<PathBuf>,
 }

@@ -32,7 +32,7 @@ pub use lifecycle::{
 pub use logs::{LogsArgs, logs};
 pub use ps::{PsArgs, ps};
 pub use remove::{PruneArgs, RmArgs, rm};
-pub use run::{RunArgs, run};
+pub use run::{RunArgs, create, run};
 pub use stats::{StatsArgs, stats};
 pub use top::top;
 pub use update::{UpdateArgs, update};

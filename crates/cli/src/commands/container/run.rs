@@ -1,4 +1,4 @@
-//! `kist run`: its flags, turned into the engine's `RunOptions`.
+//! `kist run` and `kist create`: their flags, turned into the engine's `RunOptions`.
 
 use std::path::PathBuf;
 
@@ -8,6 +8,7 @@ use kist_engine::{Engine, Limits, NetworkMode, RunOptions, RunOutcome};
 
 use super::limits::ResourceArgs;
 use super::security::SecurityArgs;
+use crate::commands::registry::{PullPolicy, ensure_image};
 use crate::{flags, terminal};
 
 /// The restart policy when `--restart` is not given.
@@ -17,6 +18,7 @@ const NO_RESTART: &str = "no";
 #[derive(Args)]
 #[command(disable_help_flag = true)]
 #[command(mut_arg("restart", |a| a.default_value(NO_RESTART)))]
+#[command(mut_arg("quiet", |a| a.help("Print nothing of the pull of a missing image")))]
 pub struct RunArgs {
     /// Remove the container when it exits
     #[arg(long)]
@@ -87,6 +89,24 @@ pub struct RunArgs {
     network: String,
     #[command(flatten)]
     security: SecurityArgs,
+    /// The signal that stops the container (name or number) [default: the image's, or TERM]
+    #[arg(long = "stop-signal", value_name = "SIGNAL")]
+    stop_signal: Option<String>,
+    /// Seconds stop waits before SIGKILL (-1: for ever) [default: 10]
+    #[arg(
+        long = "stop-timeout",
+        value_name = "SECONDS",
+        allow_hyphen_values = true
+    )]
+    stop_timeout: Option<i64>,
+    /// Write the container's id into this file (which must not exist)
+    #[arg(long)]
+    cidfile: Option<PathBuf>,
+    /// When to pull the image: missing (not in the store), always, or never
+    #[arg(long, value_enum, default_value = "missing")]
+    pull: PullPolicy,
+    #[command(flatten)]
+    quiet: flags::Quiet,
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -107,7 +127,10 @@ pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
     if attach {
         crate::status::require_terminal_stdin()?;
     }
-    match kist_engine::run(engine, args.into_options(attach)?)? {
+    let (pull, quiet) = (args.pull, args.quiet.on);
+    let opts = args.into_options(attach)?;
+    ensure_image(engine, &opts.image, pull, quiet)?;
+    match kist_engine::run(engine, opts)? {
         RunOutcome::Exited(code) => Ok(code),
         RunOutcome::Detached(id) if attach => {
             let client = kist_engine::console::ConsoleClient::connect(&engine.layout, &id)?
@@ -122,6 +145,16 @@ pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// `kist create`: run's flags, the container recorded but not started; prints its id.
+pub fn create(engine: &Engine, args: RunArgs) -> Result<i32> {
+    let (pull, quiet) = (args.pull, args.quiet.on);
+    let opts = args.into_options(false)?;
+    ensure_image(engine, &opts.image, pull, quiet)?;
+    let id = kist_engine::create(engine, opts)?;
+    outln!("{id}");
+    Ok(0)
 }
 
 impl RunArgs {
@@ -170,6 +203,9 @@ impl RunArgs {
             restart: kist_engine::RestartPolicy::parse(restart)?,
             log: kist_engine::LogOptions::parse(&self.log_opt)?,
             security,
+            stop_signal: self.stop_signal,
+            stop_timeout: self.stop_timeout,
+            cidfile: self.cidfile,
         })
     }
 }
