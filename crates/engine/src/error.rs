@@ -73,6 +73,15 @@ pub enum Error {
     ContainerRunning { name: String },
     #[error("container {name} is not running")]
     ContainerNotRunning { name: String },
+    /// `--pid`/`--ipc container:X` (`what`: "PID", "IPC") of a container not running; Docker's
+    /// words, with its id.
+    #[error("cannot join {what} of a non running container: {id}")]
+    CannotJoin { what: &'static str, id: String },
+    /// `--ipc container:X` of a container whose IPC namespace is private.
+    #[error(
+        "cannot join IPC of container {name}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)"
+    )]
+    IpcNotShareable { name: String },
     #[error("container {name} is being removed")]
     BeingRemoved { name: String },
     #[error("container {name} cannot be started again: it was made to be removed when it exited")]
@@ -232,6 +241,8 @@ impl Error {
             | NoFreeName
             | ContainerRunning { .. }
             | ContainerNotRunning { .. }
+            | CannotJoin { .. }
+            | IpcNotShareable { .. }
             | BeingRemoved { .. }
             | NotRestartable { .. }
             | RestartPolicyWithRm { .. }

@@ -35,6 +35,11 @@ pub struct ForegroundIo {
     pub console: Option<OwnedFd>,
     /// Copy kist's stdin into the terminal (`-i` with `-t`).
     pub stdin_to_console: bool,
+    /// Do not show the terminal's output (`-t` attached to no output stream, `-a stdin`).
+    pub console_hidden: bool,
+    /// `--sig-proxy=false`: the signals kist gets are not passed on (they stay blocked, so
+    /// they do not end kist either); a terminal's resize still is.
+    pub keep_signals: bool,
     /// Copies out of the container: its output pipes to kist's stdout and stderr.
     pub outputs: Vec<Pump>,
     /// Copies into the container: kist's stdin to the program's stdin pipe.
@@ -78,7 +83,7 @@ pub fn run_foreground(
             continue; // EINTR
         }
         if fds[1].revents != 0 {
-            forward_signals(signals, &running, io.console.as_ref());
+            forward_signals(signals, &running, io.console.as_ref(), io.keep_signals);
         }
         pumps.copy_ready(&fds[2..]);
         if fds[0].revents != 0 {
@@ -152,9 +157,19 @@ fn attach_console(io: &ForegroundIo, pumps: &mut Pumps) -> Result<Option<RawTerm
     let Some(master) = &io.console else {
         return Ok(None);
     };
+    // Read even when not shown: a terminal nobody reads fills up and blocks the program.
+    let shown = if !io.console_hidden {
+        dup(&std::io::stdout().as_fd())?
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/null")
+            .sys(|| "opening /dev/null".into())?
+            .into()
+    };
     pumps.outputs.push(Pump {
         from: dup(&master.as_fd())?,
-        to: dup(&std::io::stdout().as_fd())?,
+        to: shown,
         tee: Some(OutputStream::Stdout),
     });
     if !io.stdin_to_console {
@@ -171,13 +186,18 @@ fn attach_console(io: &ForegroundIo, pumps: &mut Pumps) -> Result<Option<RawTerm
 
 /// Passes on every pending signal: a terminal's size change to the container's terminal, the
 /// others to its process.
-fn forward_signals(signals: &ForwardedSignals, running: &Running, console: Option<&OwnedFd>) {
+fn forward_signals(
+    signals: &ForwardedSignals,
+    running: &Running,
+    console: Option<&OwnedFd>,
+    keep: bool,
+) {
     while let Some(sig) = signals.next() {
         if sig == libc::SIGWINCH {
             if let Some(master) = console {
                 resize(master);
             }
-        } else {
+        } else if !keep {
             let _ = running.signal(sig);
         }
     }

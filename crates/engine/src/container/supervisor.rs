@@ -146,6 +146,7 @@ fn run_container(
         };
         let (stdio, outputs, _stdin_keeper) = container_stdio(&config)?;
         let seccomp = crate::container::seccomp_cache::filter_for(&layout, &config.security)?;
+        crate::container::joined::point_at_donors(&e, &mut config.spec, &config.joined)?;
         let mut created = kist_runtime::create(config.launch(&dirs, stdio, seccomp.as_ref()))?;
         created.wait_ready()?;
         let console = created.take_console();

@@ -15,6 +15,8 @@ mod remove;
 mod run;
 mod security;
 mod stats;
+mod storage;
+mod streams;
 mod top;
 mod update;
 

@@ -8,6 +8,8 @@ use kist_engine::{Engine, Limits, NetworkMode, RunOptions, RunOutcome};
 
 use super::limits::ResourceArgs;
 use super::security::SecurityArgs;
+use super::storage::{NamespaceArgs, StorageArgs};
+use super::streams::StreamArgs;
 use crate::commands::registry::{PullPolicy, ensure_image};
 use crate::{flags, terminal};
 
@@ -31,6 +33,8 @@ pub struct RunArgs {
     detach: flags::Detach,
     #[command(flatten)]
     detach_keys: flags::DetachKeys,
+    #[command(flatten)]
+    streams: StreamArgs,
     #[command(flatten)]
     restart: flags::Restart,
     /// Set metadata (KEY=VALUE)
@@ -72,9 +76,13 @@ pub struct RunArgs {
     /// The container's host name
     #[arg(short = 'h', long)]
     hostname: Option<String>,
-    /// Bind mount (/host:/ctr[:ro]) or named volume (NAME:/ctr[:ro])
+    /// Bind mount (/host:/ctr[:ro], ./dir:/ctr) or named volume (NAME:/ctr[:ro])
     #[arg(short, long = "volume")]
     volume: Vec<String>,
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(flatten)]
+    namespaces: NamespaceArgs,
     /// Overwrite the default ENTRYPOINT of the image
     #[arg(long)]
     entrypoint: Option<String>,
@@ -160,20 +168,17 @@ pub fn create(engine: &Engine, args: RunArgs) -> Result<i32> {
 impl RunArgs {
     /// Every flag checked and parsed, in the order that decides which mistake is reported
     /// first.
-    fn into_options(self, attach: bool) -> Result<RunOptions> {
+    fn into_options(self, share_terminal: bool) -> Result<RunOptions> {
         let restart = self.restart.value.as_deref().unwrap_or(NO_RESTART);
-        if (self.detach.on || attach) && self.rm && restart != NO_RESTART {
+        if (self.detach.on || share_terminal) && self.rm && restart != NO_RESTART {
             anyhow::bail!("--rm and --restart cannot be used together");
         }
         let mut rest = self.image_and_command.into_iter();
         let image = rest
             .next()
             .context("an image is required: kist run IMAGE [COMMAND]")?;
-        let volumes = self
-            .volume
-            .iter()
-            .map(|v| kist_engine::parse_volume(v))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let (volumes, storage) = self.storage.mounts(&self.volume)?;
+        let (attach, no_sig_proxy) = self.streams.streams(self.interactive.on, self.detach.on)?;
         let network = NetworkMode::parse(&self.network)?;
         let security = self.security.security(network)?;
         Ok(RunOptions {
@@ -189,12 +194,16 @@ impl RunArgs {
             user: self.user.value,
             hostname: self.hostname,
             volumes,
+            storage,
+            namespaces: self.namespaces.namespaces()?,
+            attach,
+            no_sig_proxy,
             entrypoint: self.entrypoint,
             read_only: self.read_only,
             init: self.init,
             network,
             detach: self.detach.on,
-            attach,
+            share_terminal,
             labels: self.label,
             cgroup_parent: self.cgroup_parent,
             cgroup_version: cgroup_version()?,
