@@ -53,6 +53,12 @@ pub fn pull(engine: &Engine, args: &PullArgs) -> Result<i32> {
     );
     display.finish();
     let outcome = outcome?;
+    kist_engine::events::image(
+        &engine.layout.root,
+        "pull",
+        &reference.familiar(),
+        &reference.familiar_repository(),
+    );
     if !quiet {
         outln!("Digest: {}", outcome.digest);
         if outcome.up_to_date {
