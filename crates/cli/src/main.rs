@@ -130,6 +130,8 @@ enum Command {
     System(system::SystemCommand),
     /// Show the host and the store: containers, images, storage, cgroups, kernel, OS
     Info(system::InfoArgs),
+    /// Show what happens to containers, images and volumes, as it happens
+    Events(system::EventsArgs),
     /// Show kist's version, commit and OCI runtime spec version
     Version(system::VersionArgs),
     /// Print a shell completion script (bash, zsh, fish): source <(kist completion bash)
@@ -178,8 +180,8 @@ impl Command {
             | History(_) | Image(_) | Commit(_) | Save(_) | Load(_) | Export(_) | Ps(_) | Rm(_)
             | Attach(_) | Inspect(_) | Logs(_) | Stop(_) | Kill(_) | Wait(_) | Restart(_)
             | Rename(_) | Pause(_) | Unpause(_) | Cp(_) | Diff(_) | Top(_) | Stats(_)
-            | Update(_) | Volume(_) | Supervise(_) | System(_) | Info(_) | Version(_)
-            | Completion(_) | Man(_) => false,
+            | Update(_) | Volume(_) | Supervise(_) | System(_) | Info(_) | Events(_)
+            | Version(_) | Completion(_) | Man(_) => false,
         }
     }
 }
@@ -258,6 +260,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Supervise(args) => Ok(system::supervise(&cli.root, cli.runroot.as_deref(), &args)),
         Command::System(command) => system::dispatch(&engine()?, command),
         Command::Info(args) => system::info(&engine()?, &args),
+        Command::Events(args) => system::events(&engine()?, &args),
         Command::Version(args) => system::version(&args),
         Command::Completion(args) => completion::completion(&args),
         Command::Man(args) => completion::man(&args),

@@ -14,7 +14,7 @@ mod state;
 // The public modules at the paths they have always had.
 pub use container::{console, exec, lifecycle, supervisor};
 pub use filesystem::{commit, cp, export, volumes};
-pub use observe::{inspect, logs, stats};
+pub use observe::{events, inspect, logs, stats};
 pub use options::{attach, mounts, namespaces, security};
 pub use state::crash;
 

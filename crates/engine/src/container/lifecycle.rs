@@ -95,9 +95,11 @@ fn signal(p: ProcessStamp, signal: i32) -> Result<Option<Pidfd>> {
 /// `kist kill`: sends a signal (default SIGKILL) to a running container.
 pub fn kill(engine: &Engine, c: &ContainerRecord, sig: i32) -> Result<()> {
     // As in Docker, a kill is not a stop: a restart policy may start the container again.
-    let _ = engine;
     match signal(running_process(c)?, sig)? {
-        Some(_) => Ok(()),
+        Some(_) => {
+            killed(engine, c, sig);
+            Ok(())
+        }
         // It exited since it was found running: the signal went nowhere.
         None => Err(Error::ContainerNotRunning {
             name: c.name.clone(),
@@ -126,14 +128,29 @@ pub fn stop(engine: &Engine, c: &ContainerRecord, timeout: Option<Duration>) -> 
         Some(s) => u64::try_from(s).map_or(Duration::MAX, Duration::from_secs),
         None => DEFAULT_STOP_TIMEOUT,
     });
-    if let Some(pidfd) = signal(p, stop_signal)?
-        && !pidfd.wait_exited(timeout)?
-    {
-        // Gone meanwhile is as good as killed.
-        let _ = pidfd.send_signal(libc::SIGKILL)?;
-        pidfd.wait_exited(Duration::from_secs(10))?;
+    if let Some(pidfd) = signal(p, stop_signal)? {
+        killed(engine, c, stop_signal);
+        if !pidfd.wait_exited(timeout)? {
+            // Recorded first: the supervisor records the death as soon as it comes.
+            killed(engine, c, libc::SIGKILL);
+            // Gone meanwhile is as good as killed.
+            let _ = pidfd.send_signal(libc::SIGKILL)?;
+            pidfd.wait_exited(Duration::from_secs(10))?;
+        }
     }
-    wait_recorded(engine, &c.id, Duration::from_secs(10)).map(|_| ())
+    wait_recorded(engine, &c.id, Duration::from_secs(10))?;
+    crate::state::events::container(&engine.layout.root, c, "stop", &[]);
+    Ok(())
+}
+
+/// The event of a signal sent, as Docker records it (the signal's number).
+fn killed(engine: &Engine, c: &ContainerRecord, sig: i32) {
+    crate::state::events::container(
+        &engine.layout.root,
+        c,
+        "kill",
+        &[("signal", sig.to_string())],
+    );
 }
 
 /// Waits until the container's exit is recorded; returns its exit code. A `--rm` container

@@ -81,9 +81,11 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     created.wait_ready()?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
+    crate::state::events::container(&engine.layout.root, &record, "start", &[]);
     let status = kist_runtime::run_foreground(running, io, &signals)?;
     let code = status.code();
     let oom = crate::container::cgroup::finish(&record);
+    crate::container::supervisor::exit_events(&engine.layout.root, &record, code, oom);
     guard.armed = false;
     if opts.remove {
         // This process reaped the container, so it owns the removal: no need to record the
@@ -569,7 +571,7 @@ impl Plan {
                 Err(Error::NameInUse { .. }) if opts.name.is_none() => {
                     record.name = names::generate(attempt)
                 }
-                other => return other.map(|()| record),
+                other => return other.map(|()| created_event(engine, record)),
             }
         }
         Err(Error::NoFreeName)
@@ -771,6 +773,12 @@ fn with_volumes_from(engine: &Engine, opts: &RunOptions) -> Result<Vec<VolumeSpe
         }
     }
     Ok(volumes)
+}
+
+/// The record, once its "create" event is written.
+fn created_event(engine: &Engine, record: ContainerRecord) -> ContainerRecord {
+    crate::state::events::container(&engine.layout.root, &record, "create", &[]);
+    record
 }
 
 fn anonymous_volume_name(container_id: &str, index: usize) -> String {

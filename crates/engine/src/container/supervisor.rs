@@ -196,6 +196,10 @@ fn run_container(
                 return Ok(());
             }
         };
+        // Before "started" is reported: a `run -d` that returned finds it written.
+        if let Ok(record) = e.store.find_container(id) {
+            crate::state::events::container(root, &record, "start", &[]);
+        }
         report_started(status, pid);
         // Nothing to say to the store until the container exits: let go of it meanwhile.
         drop(e);
@@ -216,6 +220,7 @@ fn run_container(
         if oom {
             e.store.set_oom_killed(id)?;
         }
+        exit_events(root, &record, code, oom);
         // `update` may have changed the restart policy or the limits meanwhile.
         if let Ok(latest) = LaunchConfig::load(&dirs.dir) {
             config = latest;
@@ -265,6 +270,20 @@ fn report_started(status: &mut Option<std::fs::File>, pid: i32) {
             serde_json::to_string(&Report::Started { pid }).unwrap_or_default()
         );
     }
+}
+
+/// The events of a container's exit, in Docker's order: "oom" first if it was OOM-killed,
+/// then "die" with its exit code.
+pub(crate) fn exit_events(
+    root: &std::path::Path,
+    record: &crate::state::store::ContainerRecord,
+    code: i32,
+    oom: bool,
+) {
+    if oom {
+        crate::state::events::container(root, record, "oom", &[]);
+    }
+    crate::state::events::container(root, record, "die", &[("exitCode", code.to_string())]);
 }
 
 /// Pipes for stdout and stderr (whose read ends the supervisor logs), and stdin: /dev/null, or

@@ -139,14 +139,20 @@ pub fn wait(engine: &Engine, args: &flags::Containers) -> Result<i32> {
 
 pub fn pause(engine: &Engine, args: &flags::Containers) -> Result<i32> {
     each(engine, &args.names, |c| {
-        lifecycle::pause(c, true).map(|_| None)
+        lifecycle::pause(c, true).map(|()| paused(engine, c, "pause"))
     })
 }
 
 pub fn unpause(engine: &Engine, args: &flags::Containers) -> Result<i32> {
     each(engine, &args.names, |c| {
-        lifecycle::pause(c, false).map(|_| None)
+        lifecycle::pause(c, false).map(|()| paused(engine, c, "unpause"))
     })
+}
+
+/// Records a pause or unpause; nothing to print.
+fn paused(engine: &Engine, c: &kist_engine::ContainerRecord, action: &str) -> Option<String> {
+    kist_engine::events::container(&engine.layout.root, c, action, &[]);
+    None
 }
 
 pub fn rename(engine: &Engine, args: &RenameArgs) -> Result<i32> {

@@ -2,6 +2,7 @@
 //! own upkeep and what it tells of itself.
 
 mod df;
+mod events;
 mod info;
 mod version;
 
@@ -13,6 +14,7 @@ use kist_engine::{ContainerState, Engine, RemoveMode, lifecycle};
 
 use crate::flags;
 
+pub use events::{EventsArgs, events};
 pub use info::{InfoArgs, info};
 pub use version::{VersionArgs, version};
 
@@ -26,6 +28,8 @@ pub enum SystemCommand {
     Prune(PruneArgs),
     /// Start the containers whose restart policy wants them running (for a unit at boot)
     Boot,
+    /// Show what happens to containers, images and volumes, as it happens
+    Events(EventsArgs),
 }
 
 #[derive(Args)]
@@ -53,6 +57,7 @@ pub fn dispatch(engine: &Engine, command: SystemCommand) -> Result<i32> {
         SystemCommand::Info(args) => info(engine, &args),
         SystemCommand::Prune(args) => prune(engine, &args),
         SystemCommand::Boot => boot(engine),
+        SystemCommand::Events(args) => events(engine, &args),
     }
 }
 
