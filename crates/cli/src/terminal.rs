@@ -159,10 +159,6 @@ pub fn attach(
         }
     };
     drop(raw);
-    if let Ended::Detached = ended {
-        // What Docker's CLI says, once the terminal is itself again.
-        eprintln!("read escape sequence");
-    }
     Ok(ended)
 }
 
