@@ -132,11 +132,13 @@ pub fn attach(
                     drop(raw);
                     return Err(crate::status::ExitWith { code, message }.into());
                 }
-                // The supervisor let go without an exit code (a restart): its record has it.
-                None => {
-                    let c = engine.store.find_container(id)?;
-                    break Ended::Exited(lifecycle::wait(engine, &c)?);
-                }
+                // The supervisor let go without an exit code: killed (its record says how the
+                // container ended), or the container was removed by force, so killed too.
+                None => match engine.store.find_container(id) {
+                    Ok(c) => break Ended::Exited(lifecycle::wait(engine, &c)?),
+                    Err(kist_engine::Error::NoSuchContainer { .. }) => break Ended::Exited(137),
+                    Err(e) => return Err(e.into()),
+                },
             }
         }
         if fds.get(2).is_some_and(|p| p.revents != 0) {
@@ -159,10 +161,6 @@ pub fn attach(
         }
     };
     drop(raw);
-    if let Ended::Detached = ended {
-        // What Docker's CLI says, once the terminal is itself again.
-        eprintln!("read escape sequence");
-    }
     Ok(ended)
 }
 

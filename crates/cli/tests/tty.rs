@@ -215,7 +215,6 @@ fn ctrl_p_ctrl_q_detaches_and_attach_comes_back() {
         "the terminal is not raw"
     );
     master.write_all(&[0x10, 0x11]).unwrap(); // Ctrl-P Ctrl-Q
-    read_until(&mut master, &mut seen, "read escape sequence");
     assert_eq!(child.wait().unwrap().code(), Some(0), "{seen:?}");
     let after = nix::sys::termios::tcgetattr(slave.as_fd()).unwrap();
     assert_eq!(before.local_flags, after.local_flags, "not restored");
@@ -226,7 +225,8 @@ fn ctrl_p_ctrl_q_detaches_and_attach_comes_back() {
         "it runs on"
     );
 
-    // attach, with other keys; a lone Ctrl-P is the container's.
+    // attach, with other keys (and Docker's words when detaching); a lone Ctrl-P is the
+    // container's.
     let (mut child, mut master, _slave) =
         on_a_pty(&k, &["attach", "--detach-keys", "ctrl-x,y", "keeper"]);
     let mut seen = String::new();
@@ -255,7 +255,6 @@ fn ctrl_p_ctrl_q_detaches_and_attach_comes_back() {
     master.write_all(b"echo back-$((4+4))\n").unwrap();
     read_until(&mut master, &mut seen, "back-8");
     master.write_all(&[0x10, 0x11]).unwrap();
-    read_until(&mut master, &mut seen, "read escape sequence");
     assert_eq!(child.wait().unwrap().code(), Some(0), "{seen:?}");
     assert_eq!(k.ok(&["ps", "-q"]).lines().count(), 1, "it runs on");
     k.ok(&["stop", "-t", "0", "keeper"]);

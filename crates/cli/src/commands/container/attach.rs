@@ -37,7 +37,11 @@ pub fn attach(engine: &Engine, args: &AttachArgs) -> Result<i32> {
         return Ok(
             match terminal::attach(engine, &c.id, client, &keys, input)? {
                 terminal::Ended::Exited(code) => code,
-                terminal::Ended::Detached => 0,
+                terminal::Ended::Detached => {
+                    // What Docker's attach says (its run -it and start -ai say nothing).
+                    eprintln!("read escape sequence");
+                    0
+                }
             },
         );
     }
