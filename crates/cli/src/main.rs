@@ -14,9 +14,12 @@ mod output;
 
 mod archive;
 mod commands;
+mod confirm;
 mod flags;
 mod format;
+mod status;
 mod template;
+mod terminal;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -73,6 +76,8 @@ enum Command {
     Export(container::ExportArgs),
     /// Run a command in a new container
     Run(Box<container::RunArgs>),
+    /// Create a new container (run's flags) without starting it; prints its id
+    Create(Box<container::RunArgs>),
     /// List containers
     Ps(container::PsArgs),
     /// Remove containers
@@ -80,7 +85,7 @@ enum Command {
     /// Run a command in a running container
     Exec(container::ExecArgs),
     /// Follow a running container's output until it exits, and exit with its status
-    Attach(flags::Container),
+    Attach(container::AttachArgs),
     /// Show containers or images as JSON
     Inspect(inspect::InspectArgs),
     /// Fetch the logs of a container
@@ -125,6 +130,8 @@ enum Command {
     System(system::SystemCommand),
     /// Show the host and the store: containers, images, storage, cgroups, kernel, OS
     Info(system::InfoArgs),
+    /// Show what happens to containers, images and volumes, as it happens
+    Events(system::EventsArgs),
     /// Show kist's version, commit and OCI runtime spec version
     Version(system::VersionArgs),
     /// Print a shell completion script (bash, zsh, fish): source <(kist completion bash)
@@ -166,15 +173,15 @@ impl Command {
     fn runs_a_program(&self) -> bool {
         use Command::*;
         match self {
-            Run(_) | Exec(_) => true,
+            Run(_) | Create(_) | Exec(_) => true,
             Start(args) => args.attaches(),
             Container(command) => command.runs_a_program(),
             Import(_) | Pull(_) | Push(_) | Login(_) | Logout(_) | Images(_) | Tag(_) | Rmi(_)
             | History(_) | Image(_) | Commit(_) | Save(_) | Load(_) | Export(_) | Ps(_) | Rm(_)
             | Attach(_) | Inspect(_) | Logs(_) | Stop(_) | Kill(_) | Wait(_) | Restart(_)
             | Rename(_) | Pause(_) | Unpause(_) | Cp(_) | Diff(_) | Top(_) | Stats(_)
-            | Update(_) | Volume(_) | Supervise(_) | System(_) | Info(_) | Version(_)
-            | Completion(_) | Man(_) => false,
+            | Update(_) | Volume(_) | Supervise(_) | System(_) | Info(_) | Events(_)
+            | Version(_) | Completion(_) | Man(_) => false,
         }
     }
 }
@@ -185,6 +192,9 @@ impl Command {
 /// failed (`inspect` of nothing, `pull` of a missing image, `rm` of a running container).
 fn failure(e: &anyhow::Error, runs_a_program: bool) -> i32 {
     eprintln!("kist: {}", one_line(e));
+    if let Some(status) = e.downcast_ref::<status::ExitWith>() {
+        return status.code;
+    }
     if !runs_a_program {
         return 1;
     }
@@ -225,6 +235,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Load(args) => image::load(&engine()?, &args),
         Command::Export(args) => container::export(&engine()?, &args),
         Command::Run(args) => container::run(&engine()?, *args),
+        Command::Create(args) => container::create(&engine()?, *args),
         Command::Ps(args) => container::ps(&engine()?, &args),
         Command::Rm(args) => container::rm(&engine()?, &args),
         Command::Exec(args) => container::exec(engine()?, args),
@@ -249,6 +260,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Supervise(args) => Ok(system::supervise(&cli.root, cli.runroot.as_deref(), &args)),
         Command::System(command) => system::dispatch(&engine()?, command),
         Command::Info(args) => system::info(&engine()?, &args),
+        Command::Events(args) => system::events(&engine()?, &args),
         Command::Version(args) => system::version(&args),
         Command::Completion(args) => completion::completion(&args),
         Command::Man(args) => completion::man(&args),

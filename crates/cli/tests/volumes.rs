@@ -146,9 +146,14 @@ fn a_volume_in_use_is_not_removed() {
     ]);
     let err = k.fails(&["volume", "rm", "shared"], 1);
     assert!(err.contains("in use"), "{err}");
-    assert_eq!(k.ok(&["volume", "prune"]), "");
+    assert_eq!(k.ok(&["volume", "prune", "-a", "-f"]), "");
     k.ok(&["rm", "user"]);
-    assert_eq!(k.ok(&["volume", "prune"]), "Deleted Volumes:\nshared\n");
+    // A named volume goes only with -a (Docker 23+).
+    assert_eq!(k.ok(&["volume", "prune", "-f"]), "");
+    assert_eq!(
+        k.ok(&["volume", "prune", "-a", "-f"]),
+        "Deleted Volumes:\nshared\n"
+    );
     let err = k.fails(&["volume", "rm", "shared"], 1);
     assert!(err.contains("no such volume"), "{err}");
     // An anonymous volume goes with its --rm container.

@@ -71,8 +71,6 @@ pub enum Error {
     /// `rm` without `-f` of a running container.
     #[error("cannot remove container {name}: it is running; stop it first or use 'kist rm -f'")]
     ContainerRunning { name: String },
-    #[error("container {name} is already running")]
-    AlreadyRunning { name: String },
     #[error("container {name} is not running")]
     ContainerNotRunning { name: String },
     /// `--pid`/`--ipc container:X` (`what`: "PID", "IPC") of a container not running; Docker's
@@ -96,6 +94,9 @@ pub enum Error {
     NoCgroup { name: String },
     #[error("container {name} is already paused")]
     AlreadyPaused { name: String },
+    /// Docker's words (scripts match them), with the container's id as Docker gives it.
+    #[error("Container {id} is paused, unpause the container before exec")]
+    PausedExec { id: String },
     #[error("container {name} is not paused")]
     NotPaused { name: String },
     #[error(
@@ -239,7 +240,6 @@ impl Error {
             NameInUse { .. }
             | NoFreeName
             | ContainerRunning { .. }
-            | AlreadyRunning { .. }
             | ContainerNotRunning { .. }
             | CannotJoin { .. }
             | IpcNotShareable { .. }
@@ -249,6 +249,7 @@ impl Error {
             | StopTimedOut { .. }
             | NoCgroup { .. }
             | AlreadyPaused { .. }
+            | PausedExec { .. }
             | NotPaused { .. }
             | VolumeInUse { .. }
             | ImageHasNames { .. }

@@ -12,15 +12,15 @@ mod options;
 mod state;
 
 // The public modules at the paths they have always had.
-pub use container::{exec, lifecycle, supervisor};
+pub use container::{console, exec, lifecycle, supervisor};
 pub use filesystem::{commit, cp, export, volumes};
-pub use observe::{inspect, logs, stats};
+pub use observe::{events, inspect, logs, stats};
 pub use options::{attach, mounts, namespaces, security};
 pub use state::crash;
 
 pub use container::reconcile::{reconcile, remove_orphan_dirs};
 pub use container::removal::{RemoveMode, remove_container};
-pub use container::run::{RunOutcome, run};
+pub use container::run::{RunOutcome, create, run};
 pub use container::spec::OCI_VERSION;
 pub use container::update::update;
 pub use error::{Error, ErrorKind, Result};

@@ -15,7 +15,19 @@ use crate::signals::ForwardedSignals;
 pub struct Pump {
     pub from: OwnedFd,
     pub to: OwnedFd,
+    /// The stream the tee sees this copy as (None: the tee does not see it).
+    pub tee: Option<OutputStream>,
 }
+
+/// Which of the container's outputs some bytes came from (its terminal is its stdout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// Sees a copy of what the container writes, as it is copied out (its log).
+pub type Tee = Box<dyn FnMut(OutputStream, &[u8])>;
 
 #[derive(Default)]
 pub struct ForegroundIo {
@@ -32,6 +44,8 @@ pub struct ForegroundIo {
     pub outputs: Vec<Pump>,
     /// Copies into the container: kist's stdin to the program's stdin pipe.
     pub inputs: Vec<Pump>,
+    /// Sees the outputs whose pumps name a stream (and the terminal's output).
+    pub tee: Option<Tee>,
 }
 
 impl ForegroundIo {
@@ -54,6 +68,7 @@ pub fn run_foreground(
     let mut pumps = Pumps {
         outputs: std::mem::take(&mut io.outputs),
         inputs: std::mem::take(&mut io.inputs),
+        tee: io.tee.take(),
     };
     let raw_guard = attach_console(&io, &mut pumps)?;
     loop {
@@ -76,7 +91,7 @@ pub fn run_foreground(
         }
     }
     // The process has exited; what it wrote is still buffered in the pipes or the terminal.
-    drain(&pumps.outputs);
+    pumps.drain();
     drop(raw_guard);
     running.wait()
 }
@@ -85,6 +100,7 @@ pub fn run_foreground(
 struct Pumps {
     outputs: Vec<Pump>,
     inputs: Vec<Pump>,
+    tee: Option<Tee>,
 }
 
 impl Pumps {
@@ -106,7 +122,7 @@ impl Pumps {
             } else {
                 &self.inputs[i - outputs]
             };
-            if fd.revents != 0 && !copy_once(pump) {
+            if fd.revents != 0 && !copy_once(pump, &mut self.tee) {
                 finished.push(i);
             }
         }
@@ -116,6 +132,20 @@ impl Pumps {
             } else {
                 // Dropping the pump closes the container's end: the program sees end-of-file.
                 self.inputs.remove(i - outputs);
+            }
+        }
+    }
+
+    /// Copies what the outputs still hold once the process has exited.
+    fn drain(&mut self) {
+        for p in &self.outputs {
+            loop {
+                let mut fds = [pollfd(p.from.as_raw_fd())];
+                // SAFETY: a valid one-element pollfd array.
+                let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
+                if ready <= 0 || !copy_once(p, &mut self.tee) {
+                    break;
+                }
             }
         }
     }
@@ -140,6 +170,7 @@ fn attach_console(io: &ForegroundIo, pumps: &mut Pumps) -> Result<Option<RawTerm
     pumps.outputs.push(Pump {
         from: dup(&master.as_fd())?,
         to: shown,
+        tee: Some(OutputStream::Stdout),
     });
     if !io.stdin_to_console {
         return Ok(None);
@@ -148,6 +179,7 @@ fn attach_console(io: &ForegroundIo, pumps: &mut Pumps) -> Result<Option<RawTerm
     pumps.inputs.push(Pump {
         from: dup(&std::io::stdin().as_fd())?,
         to: dup(&master.as_fd())?,
+        tee: None,
     });
     Ok(raw_guard)
 }
@@ -183,8 +215,9 @@ fn dup(fd: &impl AsFd) -> Result<OwnedFd> {
     rustix::io::fcntl_dupfd_cloexec(fd, 3).sys(|| "duplicating a standard stream".into())
 }
 
-/// Copies what is available; false at end of input or when the output is gone.
-fn copy_once(p: &Pump) -> bool {
+/// Copies what is available (showing it to the tee); false at end of input or when the
+/// output is gone.
+fn copy_once(p: &Pump, tee: &mut Option<Tee>) -> bool {
     let mut buf = [0u8; 32 * 1024];
     let n = match rustix::io::read(&p.from, &mut buf) {
         Ok(0) => return false,
@@ -193,6 +226,9 @@ fn copy_once(p: &Pump) -> bool {
         // EIO: a terminal whose other side has closed.
         Err(_) => return false,
     };
+    if let (Some(stream), Some(tee)) = (p.tee, tee.as_mut()) {
+        tee(stream, &buf[..n]);
+    }
     write_all(&p.to, &buf[..n])
 }
 
@@ -207,21 +243,8 @@ fn write_all(fd: &OwnedFd, mut data: &[u8]) -> bool {
     true
 }
 
-fn drain(pumps: &[Pump]) {
-    for p in pumps {
-        loop {
-            let mut fds = [pollfd(p.from.as_raw_fd())];
-            // SAFETY: a valid one-element pollfd array.
-            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
-            if ready <= 0 || !copy_once(p) {
-                break;
-            }
-        }
-    }
-}
-
 /// Passes kist's terminal size on to the container's.
-fn resize(master: &OwnedFd) {
+pub fn resize(master: &OwnedFd) {
     for fd in [0, 1] {
         // SAFETY: TIOCGWINSZ/TIOCSWINSZ with a valid winsize.
         unsafe {
@@ -234,13 +257,15 @@ fn resize(master: &OwnedFd) {
     }
 }
 
-/// kist's terminal in raw mode, restored when dropped: keys reach the container unchanged.
-struct RawTerminal {
+/// kist's terminal in raw mode, restored when dropped (on an error's way out too): keys reach
+/// the container unchanged.
+pub struct RawTerminal {
     saved: Termios,
 }
 
 impl RawTerminal {
-    fn enter() -> Option<RawTerminal> {
+    /// None if stdin is not a terminal (nothing to change).
+    pub fn enter() -> Option<RawTerminal> {
         let stdin = std::io::stdin();
         let saved = termios::tcgetattr(stdin.as_fd()).ok()?;
         let mut raw = saved.clone();

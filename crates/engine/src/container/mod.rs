@@ -3,6 +3,7 @@
 //! update, pause).
 
 pub(crate) mod cgroup;
+pub mod console;
 pub mod exec;
 pub(crate) mod freeze;
 pub(crate) mod hostfiles;

@@ -19,6 +19,7 @@ use crate::container::spec::{
 use crate::container::user::{ResolvedUser, resolve_groups, resolve_user};
 use crate::error::{Error, IoContext, Result};
 use crate::filesystem::volumes;
+use crate::observe::logs::{LogWriter, Stream, log_path};
 use crate::options::mounts::{DEFAULT_SHM_SIZE, TMPFS_DEFAULTS, parse_volumes_from};
 use crate::options::namespaces::{IpcOwn, JoinedNamespace, Share};
 use crate::options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, resolve_env};
@@ -41,45 +42,28 @@ pub enum RunOutcome {
 
 /// Runs a container, in the foreground or (`-d`) under a supervisor.
 pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
+    // -d, and -it (whose terminal the supervisor shares, so that the user can detach).
+    if opts.detach || opts.share_terminal {
+        let (id, mut guard) = record_created(engine, &opts)?;
+        crate::container::supervisor::launch(engine, &id, opts.share_terminal)?;
+        guard.armed = false;
+        return Ok(RunOutcome::Detached(id));
+    }
     // Before anything else, so that a Ctrl-C from here on is passed to the container (or, before
     // it exists, simply ends the run through the clean-up below) rather than killing kist.
-    let signals = if opts.detach {
-        None
-    } else {
-        Some(kist_runtime::block_forwarded_signals()?)
-    };
+    let signals = kist_runtime::block_forwarded_signals()?;
     // Until the container is recorded, its image must not be removed from under it.
     let image_in_use = engine.images.lock_for_writing()?;
-    let plan = Plan::new(engine, &opts)?;
-    let new_volumes = plan.ensure_volumes(engine)?;
-    let mut guard = StartGuard {
-        engine,
-        id: plan.id.clone(),
-        recorded: false,
-        new_volumes: new_volumes.clone(),
-        cgroup: cgroup_path(&opts.cgroup_parent, &plan.id),
-        cgroup_version: opts.cgroup_version,
-        armed: true,
-    };
-    let dirs = ContainerDirs::of(&engine.layout, &plan.id);
-    dirs.create()?;
-    let config = plan.launch_config(engine, &opts, &dirs, &new_volumes)?;
-    // What `start` needs later; a foreground --rm container has no later.
-    if opts.detach || !opts.remove {
-        config.save(&dirs.dir)?;
-    }
-    crate::state::crash::point("run:dirs");
-    let Some(signals) = signals else {
-        plan.record(engine, &opts, None)?;
-        drop(image_in_use);
-        guard.recorded = true;
-        crate::state::crash::point("run:recorded");
-        crate::container::supervisor::launch(engine, &plan.id)?;
-        guard.armed = false;
-        return Ok(RunOutcome::Detached(plan.id.clone()));
-    };
-    let (stdio, mut io) = crate::container::stdio::connect_attached(opts.tty, opts.attach)?;
+    let (plan, mut guard, dirs, config) = prepare(engine, &opts)?;
+    // Docker logs a foreground container's output too; one removed when it exits has no
+    // later in which to read it.
+    let logged = !opts.remove;
+    let (stdio, mut io) = crate::container::stdio::connect_attached(opts.tty, opts.attach, logged)?;
     io.keep_signals = opts.no_sig_proxy;
+    if logged {
+        let log = LogWriter::open(&log_path(&dirs.dir, &plan.id), opts.log)?;
+        io.tee = Some(log_tee(log));
+    }
     let mut created = kist_runtime::create(config.launch(&dirs, stdio, plan.seccomp.as_ref()))?;
     // The container's process sets itself up (on another CPU) while it is recorded here. Were
     // kist killed before the record exists, the process dies with it, and what remains is a
@@ -93,12 +77,15 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     };
     drop(image_in_use);
     guard.recorded = true;
+    write_cidfile(&opts, &record.id)?;
     created.wait_ready()?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
+    crate::state::events::container(&engine.layout.root, &record, "start", &[]);
     let status = kist_runtime::run_foreground(running, io, &signals)?;
     let code = status.code();
     let oom = crate::container::cgroup::finish(&record);
+    crate::container::supervisor::exit_events(&engine.layout.root, &record, code, oom);
     guard.armed = false;
     if opts.remove {
         // This process reaped the container, so it owns the removal: no need to record the
@@ -112,6 +99,84 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         }
     }
     Ok(RunOutcome::Exited(code))
+}
+
+/// What the container writes, into its log as it comes; unfinished lines are written when
+/// the copying ends.
+fn log_tee(log: LogWriter) -> kist_runtime::Tee {
+    struct Flushed(LogWriter);
+    impl Drop for Flushed {
+        fn drop(&mut self) {
+            let _ = self.0.flush();
+        }
+    }
+    let mut log = Flushed(log);
+    Box::new(move |stream, data| {
+        let stream = match stream {
+            kist_runtime::OutputStream::Stdout => Stream::Stdout,
+            kist_runtime::OutputStream::Stderr => Stream::Stderr,
+        };
+        // A full disk must not stop the container's output reaching the user.
+        let _ = log.0.write(stream, data);
+    })
+}
+
+/// `kist create`: a container recorded as Created with everything `start` needs, and no
+/// process. Returns its id.
+pub fn create(engine: &Engine, opts: RunOptions) -> Result<String> {
+    // It will run as a detached one does, under the supervisor `start` launches.
+    let opts = RunOptions {
+        detach: true,
+        ..opts
+    };
+    let (id, mut guard) = record_created(engine, &opts)?;
+    // Nothing runs until `start`: no kist is responsible for it meanwhile, so that
+    // reconciliation leaves it alone once this command is gone.
+    engine.store.release_created(&id)?;
+    guard.armed = false;
+    Ok(id)
+}
+
+/// Records a container that is to run under a supervisor (`run -d`, `create`), its launch
+/// configuration saved; the guard still undoes it all until disarmed.
+fn record_created<'a>(engine: &'a Engine, opts: &RunOptions) -> Result<(String, StartGuard<'a>)> {
+    // Until the container is recorded, its image must not be removed from under it.
+    let image_in_use = engine.images.lock_for_writing()?;
+    let (plan, mut guard, _, _) = prepare(engine, opts)?;
+    plan.record(engine, opts, None)?;
+    drop(image_in_use);
+    guard.recorded = true;
+    crate::state::crash::point("run:recorded");
+    write_cidfile(opts, &plan.id)?;
+    Ok((plan.id, guard))
+}
+
+/// Everything checked, then the container's volumes, directories and launch configuration
+/// made, under a guard that undoes them.
+fn prepare<'a>(
+    engine: &'a Engine,
+    opts: &RunOptions,
+) -> Result<(Plan, StartGuard<'a>, ContainerDirs, LaunchConfig)> {
+    let plan = Plan::new(engine, opts)?;
+    let new_volumes = plan.ensure_volumes(engine)?;
+    let guard = StartGuard {
+        engine,
+        id: plan.id.clone(),
+        recorded: false,
+        new_volumes: new_volumes.clone(),
+        cgroup: cgroup_path(&opts.cgroup_parent, &plan.id),
+        cgroup_version: opts.cgroup_version,
+        armed: true,
+    };
+    let dirs = ContainerDirs::of(&engine.layout, &plan.id);
+    dirs.create()?;
+    let config = plan.launch_config(engine, opts, &dirs, &new_volumes)?;
+    // What `start` needs later; a foreground --rm container has no later.
+    if opts.detach || opts.share_terminal || !opts.remove {
+        config.save(&dirs.dir)?;
+    }
+    crate::state::crash::point("run:dirs");
+    Ok((plan, guard, dirs, config))
 }
 
 /// Undoes a container that failed to start: its directories, record and new volumes. (Its
@@ -179,6 +244,14 @@ impl Plan {
             ));
         }
         opts.limits.validate()?;
+        if let Some(s) = &opts.stop_signal {
+            crate::container::lifecycle::parse_signal(s)?;
+        }
+        if let Some(path) = &opts.cidfile
+            && path.exists()
+        {
+            return Err(cidfile_found(path));
+        }
         let image = engine.images.resolve(&opts.image)?;
         let config = image.config.config().clone().unwrap_or_default();
         let entrypoint: Vec<String> = match &opts.entrypoint {
@@ -330,12 +403,10 @@ impl Plan {
             security: &opts.security,
         })?;
         let mountpoints = crate::state::container_dirs::mountpoints_layer(&engine.layout)?;
-        let stop_signal = self
-            .image
-            .config
-            .config()
-            .as_ref()
-            .and_then(|c| c.stop_signal().clone());
+        let stop_signal = opts.stop_signal.clone().or_else(|| {
+            let config = self.image.config.config().as_ref();
+            config.and_then(|c| c.stop_signal().clone())
+        });
         Ok(LaunchConfig {
             spec,
             lower: std::iter::once(mountpoints)
@@ -347,6 +418,7 @@ impl Plan {
             restart: opts.restart,
             log: opts.log,
             stop_signal,
+            stop_timeout: opts.stop_timeout,
             limits: opts.limits.clone(),
             security: opts.security.clone(),
             joined: self.joined.clone(),
@@ -441,6 +513,7 @@ impl Plan {
             "CgroupVersion": opts.cgroup_version.as_str(),
             "CgroupParent": opts.cgroup_parent,
             "CgroupnsMode": if opts.cgroupns_private { "private" } else { "host" },
+            "ContainerIDFile": opts.cidfile,
             "Labels": opts
                 .labels
                 .iter()
@@ -498,7 +571,7 @@ impl Plan {
                 Err(Error::NameInUse { .. }) if opts.name.is_none() => {
                     record.name = names::generate(attempt)
                 }
-                other => return other.map(|()| record),
+                other => return other.map(|()| created_event(engine, record)),
             }
         }
         Err(Error::NoFreeName)
@@ -541,6 +614,37 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// `--cidfile`: the id, in a file that must not exist yet (another container's, perhaps).
+fn write_cidfile(opts: &RunOptions, id: &str) -> Result<()> {
+    let Some(path) = &opts.cidfile else {
+        return Ok(());
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => cidfile_found(path),
+            _ => Error::Io {
+                context: "writing the container ID file",
+                path: path.clone(),
+                source,
+            },
+        })?;
+    std::io::Write::write_all(&mut file, id.as_bytes()).ctx("writing the container ID file", path)
+}
+
+/// Docker's words for a `--cidfile` that exists.
+fn cidfile_found(path: &std::path::Path) -> Error {
+    Error::invalid_option(
+        "--cidfile",
+        format!(
+            "container ID file found, make sure the other container isn't running or delete {}",
+            path.display()
+        ),
+    )
 }
 
 /// Whether a sysctl belongs to the IPC namespace.
@@ -669,6 +773,12 @@ fn with_volumes_from(engine: &Engine, opts: &RunOptions) -> Result<Vec<VolumeSpe
         }
     }
     Ok(volumes)
+}
+
+/// The record, once its "create" event is written.
+fn created_event(engine: &Engine, record: ContainerRecord) -> ContainerRecord {
+    crate::state::events::container(&engine.layout.root, &record, "create", &[]);
+    record
 }
 
 fn anonymous_volume_name(container_id: &str, index: usize) -> String {

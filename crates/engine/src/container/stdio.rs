@@ -1,26 +1,28 @@
 //! The standard streams of a foreground container or exec: kist's own, except that a stream
 //! that is a terminal is never handed to a container (it could push input into the host's
-//! terminal with TIOCSTI): it is copied through a pipe.
+//! terminal with TIOCSTI): it is copied through a pipe. So are the outputs of a container whose
+//! output is also logged (`kist run` without `--rm`, as Docker logs it).
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use kist_runtime::{ForegroundIo, Stdio};
+use kist_runtime::{ForegroundIo, OutputStream, Stdio};
 
 use crate::error::{Error, IoContext, Result};
 use crate::options::attach::Attach;
 
-/// The streams for a process with or without a terminal (`tty`) and stdin (`interactive`).
-pub fn connect_stdio(tty: bool, interactive: bool) -> Result<(Stdio, ForegroundIo)> {
+/// The streams for a process with or without a terminal (`tty`) and stdin (`interactive`);
+/// with `logged`, its outputs are copied through kist, where the caller's tee sees them.
+pub fn connect_stdio(tty: bool, interactive: bool, logged: bool) -> Result<(Stdio, ForegroundIo)> {
     let attach = Attach {
         stdin: interactive,
         ..Attach::default()
     };
-    connect_attached(tty, attach)
+    connect_attached(tty, attach, logged)
 }
 
 /// The same, with only the `attach`ed streams connected to kist's: the others lead nowhere
 /// (`/dev/null`), as a stream Docker does not attach is not shown.
-pub fn connect_attached(tty: bool, attach: Attach) -> Result<(Stdio, ForegroundIo)> {
+pub fn connect_attached(tty: bool, attach: Attach, logged: bool) -> Result<(Stdio, ForegroundIo)> {
     let mut io = ForegroundIo::default();
     if tty {
         io.stdin_to_console = attach.stdin;
@@ -31,7 +33,11 @@ pub fn connect_attached(tty: bool, attach: Attach) -> Result<(Stdio, ForegroundI
         let host = dup(&std::io::stdin().as_fd())?;
         if is_terminal(&host) {
             let (r, w) = pipe()?;
-            io.inputs.push(kist_runtime::Pump { from: host, to: w });
+            io.inputs.push(kist_runtime::Pump {
+                from: host,
+                to: w,
+                tee: None,
+            });
             r
         } else {
             host
@@ -39,21 +45,25 @@ pub fn connect_attached(tty: bool, attach: Attach) -> Result<(Stdio, ForegroundI
     } else {
         null(libc::O_RDONLY)?
     };
-    let mut output = |host: OwnedFd| -> Result<OwnedFd> {
-        if is_terminal(&host) {
+    let mut output = |host: OwnedFd, stream: OutputStream| -> Result<OwnedFd> {
+        if logged || is_terminal(&host) {
             let (r, w) = pipe()?;
-            io.outputs.push(kist_runtime::Pump { from: r, to: host });
+            io.outputs.push(kist_runtime::Pump {
+                from: r,
+                to: host,
+                tee: Some(stream),
+            });
             Ok(w)
         } else {
             Ok(host)
         }
     };
     let stdout = match attach.stdout {
-        true => output(dup(&std::io::stdout().as_fd())?)?,
+        true => output(dup(&std::io::stdout().as_fd())?, OutputStream::Stdout)?,
         false => null(libc::O_WRONLY)?,
     };
     let stderr = match attach.stderr {
-        true => output(dup(&std::io::stderr().as_fd())?)?,
+        true => output(dup(&std::io::stderr().as_fd())?, OutputStream::Stderr)?,
         false => null(libc::O_WRONLY)?,
     };
     Ok((

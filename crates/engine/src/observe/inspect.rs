@@ -76,6 +76,8 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             "Entrypoint": entrypoint,
             "Labels": config.get("Labels").cloned().unwrap_or_else(|| json!({})),
             "StopSignal": launch.as_ref().and_then(|l| l.stop_signal.clone()),
+            // null unless given (Docker leaves it out).
+            "StopTimeout": launch.as_ref().and_then(|l| l.stop_timeout),
         },
         "NetworkSettings": network_settings(),
     }))
@@ -294,6 +296,7 @@ fn host_config(
         "LogConfig": {"Type": "json-file", "Config": log_config},
         "CgroupParent": config["CgroupParent"].as_str().unwrap_or_default(),
         "CgroupnsMode": config["CgroupnsMode"].as_str().unwrap_or("host"),
+        "ContainerIDFile": config["ContainerIDFile"].as_str().unwrap_or_default(),
         "Memory": limits.memory.unwrap_or(0),
         "MemorySwap": limits.memory_swap.unwrap_or(0),
         "MemoryReservation": limits.memory_reservation.unwrap_or(0),

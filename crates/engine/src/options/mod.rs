@@ -58,6 +58,9 @@ pub struct RunOptions {
     pub network: NetworkMode,
     /// `-d`: run under a supervisor and return once it runs.
     pub detach: bool,
+    /// `run -it`: run under a supervisor as with `-d` (so that the user can detach), its
+    /// program waiting until the caller has attached to its terminal.
+    pub share_terminal: bool,
     /// `--label K=V` (or `K`, an empty value).
     pub labels: Vec<String>,
     /// The cgroup the container's cgroup goes under: absolute, or relative to kist's own.
@@ -71,4 +74,10 @@ pub struct RunOptions {
     pub log: LogOptions,
     /// Capabilities, seccomp, devices, sysctls, `--privileged`.
     pub security: security::Security,
+    /// `--stop-signal`: instead of the image's StopSignal (or SIGTERM).
+    pub stop_signal: Option<String>,
+    /// `--stop-timeout`: seconds `stop` waits by default (negative: for ever).
+    pub stop_timeout: Option<i64>,
+    /// `--cidfile`: a new file to write the container's id into once it is recorded.
+    pub cidfile: Option<PathBuf>,
 }

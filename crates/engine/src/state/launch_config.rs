@@ -23,8 +23,11 @@ pub struct LaunchConfig {
     pub interactive: bool,
     pub restart: RestartPolicy,
     pub log: LogOptions,
-    /// The image's StopSignal, if any.
+    /// `--stop-signal`, else the image's StopSignal, if any.
     pub stop_signal: Option<String>,
+    /// `--stop-timeout`: seconds `stop` waits before SIGKILL (negative: for ever).
+    #[serde(default)]
+    pub stop_timeout: Option<i64>,
     /// The limits as the user gave them; the spec's `linux.resources` is made from them.
     #[serde(default)]
     pub limits: Limits,
