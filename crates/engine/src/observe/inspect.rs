@@ -234,6 +234,8 @@ fn mount(engine: &Engine, m: &oci_spec::runtime::Mount) -> Value {
     if let Some(name) = volume {
         v["Name"] = json!(name);
         v["Driver"] = json!("local");
+        // Docker gives a volume no propagation of its own.
+        v["Propagation"] = json!("");
     }
     v
 }
