@@ -164,6 +164,16 @@ pub struct Restart {
     pub value: Option<String>,
 }
 
+// --detach-keys: what leaves a container's terminal with the container running (`run -it`,
+// `attach`).
+#[derive(Args)]
+#[group(skip)]
+pub struct DetachKeys {
+    /// Keys that detach from the container, leaving it running: ctrl-<x> or characters, comma-separated [default: ctrl-p,ctrl-q]
+    #[arg(id = "detach_keys", long = "detach-keys", value_name = "KEYS")]
+    pub value: Option<String>,
+}
+
 // CONTAINER: one container, by name or id.
 #[derive(Args)]
 #[group(skip)]

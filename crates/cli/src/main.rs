@@ -14,9 +14,12 @@ mod output;
 
 mod archive;
 mod commands;
+mod confirm;
 mod flags;
 mod format;
+mod status;
 mod template;
+mod terminal;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -77,6 +80,8 @@ enum Command {
     System(system::SystemCommand),
     /// Show the host and the store: containers, images, storage, cgroups, kernel, OS
     Info(system::InfoArgs),
+    /// Show what happens to containers, images and volumes, as it happens
+    Events(system::EventsArgs),
     /// Show kist's version, commit and OCI runtime spec version
     Version(system::VersionArgs),
     /// Print a shell completion script (bash, zsh, fish): source <(kist completion bash)
@@ -121,8 +126,8 @@ impl Command {
             ContainerCommands(command) => command.runs_a_program(),
             Container(command) => command.runs_a_program(),
             ImageCommands(_) | Login(_) | Logout(_) | Images(_) | Rmi(_) | Image(_) | Ps(_)
-            | Inspect(_) | Volume(_) | Supervise(_) | System(_) | Info(_) | Version(_)
-            | Completion(_) | Man(_) => false,
+            | Inspect(_) | Volume(_) | Supervise(_) | System(_) | Info(_) | Events(_)
+            | Version(_) | Completion(_) | Man(_) => false,
         }
     }
 }
@@ -133,6 +138,9 @@ impl Command {
 /// failed (`inspect` of nothing, `pull` of a missing image, `rm` of a running container).
 fn failure(e: &anyhow::Error, runs_a_program: bool) -> i32 {
     eprintln!("kist: {}", one_line(e));
+    if let Some(status) = e.downcast_ref::<status::ExitWith>() {
+        return status.code;
+    }
     if !runs_a_program {
         return 1;
     }
@@ -172,6 +180,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Supervise(args) => Ok(system::supervise(&cli.root, cli.runroot.as_deref(), &args)),
         Command::System(command) => system::dispatch(&engine()?, command),
         Command::Info(args) => system::info(&engine()?, &args),
+        Command::Events(args) => system::events(&engine()?, &args),
         Command::Version(args) => system::version(&args),
         Command::Completion(args) => completion::completion(&args),
         Command::Man(args) => completion::man(&args),
@@ -221,8 +230,9 @@ mod tests {
     fn a_long_flag_has_one_short_and_one_kind_everywhere() {
         use std::collections::BTreeMap;
         // --format is -f only where -f is not --filter (inspect); system prune's --volumes
-        // (prune them too) is not rm's -v (the container's anonymous ones).
-        const EXCEPTIONS: [&str; 2] = ["format", "volumes"];
+        // (prune them too) is not rm's -v (the container's anonymous ones); start's -a is a
+        // switch (attach to the container), run's takes the stream to attach.
+        const EXCEPTIONS: [&str; 3] = ["attach", "format", "volumes"];
         let mut seen: BTreeMap<String, Vec<(Option<char>, bool, String)>> = BTreeMap::new();
         let mut stack = vec![("kist".to_string(), super::Cli::command())];
         while let Some((path, command)) = stack.pop() {

@@ -46,9 +46,7 @@ pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<Removed> {
     {
         // Another name keeps the image, or a container does: only this name goes.
         engine.images.untag(reference)?;
-        removed
-            .lines
-            .push(format!("Untagged: {}", reference.familiar()));
+        untagged(engine, &mut removed, &image.id, reference);
         return Ok(removed);
     }
     if by_name.is_none() && names.len() > 1 && !force {
@@ -76,17 +74,32 @@ pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<Removed> {
         // Forced: the names go, the image stays (nameless) while the container needs it.
         for r in &names {
             engine.images.untag(r)?;
-            removed.lines.push(format!("Untagged: {}", r.familiar()));
+            untagged(engine, &mut removed, &image.id, r);
         }
         return Ok(removed);
     }
     for r in &names {
-        removed.lines.push(format!("Untagged: {}", r.familiar()));
+        untagged(engine, &mut removed, &image.id, r);
     }
     engine.images.remove_image(&image.id)?;
     removed.lines.push(format!("Deleted: {}", image.id));
+    deleted(engine, &image.id);
     removed.reclaimed = engine.images.collect_garbage_locked(&lock)?.bytes;
     Ok(removed)
+}
+
+/// Records "Untagged: NAME" and its event.
+fn untagged(engine: &Engine, removed: &mut Removed, id: &Digest, r: &Reference) {
+    removed.lines.push(format!("Untagged: {}", r.familiar()));
+    event(engine, "untag", id, &r.familiar());
+}
+
+fn deleted(engine: &Engine, id: &Digest) {
+    event(engine, "delete", id, &id.to_string());
+}
+
+fn event(engine: &Engine, action: &str, id: &Digest, name: &str) {
+    crate::state::events::image(&engine.layout.root, action, &id.to_string(), name);
 }
 
 /// `image prune [-a]`: nameless images (all images with `all`) that no container uses.
@@ -115,9 +128,11 @@ pub fn prune(engine: &Engine, all: bool) -> Result<Removed> {
         }
         for r in names {
             removed.lines.push(format!("untagged: {}", r.familiar()));
+            event(engine, "untag", &s.id, &r.familiar());
         }
         engine.images.remove_image(&s.id)?;
         removed.lines.push(format!("deleted: {}", s.id));
+        deleted(engine, &s.id);
     }
     removed.reclaimed = engine.images.collect_garbage_locked(&lock)?.bytes;
     Ok(removed)

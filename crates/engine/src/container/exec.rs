@@ -38,6 +38,10 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
         });
     }
     let pid = crate::container::lifecycle::running_process(c)?.pid;
+    // A frozen container would hold the new process (and kist waiting for it) until thawed.
+    if crate::container::lifecycle::is_paused(c) {
+        return Err(Error::PausedExec { id: c.id.clone() });
+    }
     let config = LaunchConfig::load(&engine.layout.container_dir(&c.id))?;
     let process = exec_process(engine, c, &config, opts)?;
     if kist_runtime::sealed::needs_sealed_exe(&process) {
@@ -46,11 +50,12 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
     }
     let cgroup = kist_runtime::Cgroup::of_spec(&config.spec)?;
     let seccomp = crate::container::seccomp_cache::filter_for(&engine.layout, &config.security)?;
+    let events = ExecEvents::new(&engine.layout.root, c, &opts.command);
     drop(owned);
     if opts.detach {
         return start_detached(pid, &process, cgroup, seccomp.as_ref());
     }
-    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
+    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive, false)?;
     let mut created = kist_runtime::join(Join {
         pid,
         process: &process,
@@ -65,7 +70,44 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
     created.wait_ready()?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
-    Ok(kist_runtime::run_foreground(running, io, &signals)?.code())
+    let code = kist_runtime::run_foreground(running, io, &signals)?.code();
+    events.died(code);
+    Ok(code)
+}
+
+/// Docker's events of an exec: "exec_create: COMMAND" and "exec_start: COMMAND" as it starts,
+/// "exec_die" with its exit code, each with the exec's id.
+struct ExecEvents {
+    root: std::path::PathBuf,
+    record: ContainerRecord,
+    exec_id: String,
+}
+
+impl ExecEvents {
+    fn new(root: &std::path::Path, c: &ContainerRecord, command: &[String]) -> ExecEvents {
+        let events = ExecEvents {
+            root: root.to_path_buf(),
+            record: c.clone(),
+            exec_id: crate::state::ids::new_container_id(),
+        };
+        let command = command.join(" ");
+        for action in ["exec_create", "exec_start"] {
+            events.emit(&format!("{action}: {command}"), None);
+        }
+        events
+    }
+
+    fn died(&self, code: i32) {
+        self.emit("exec_die", Some(code));
+    }
+
+    fn emit(&self, action: &str, code: Option<i32>) {
+        let mut extra = vec![("execID", self.exec_id.clone())];
+        if let Some(code) = code {
+            extra.push(("exitCode", code.to_string()));
+        }
+        crate::state::events::container(&self.root, &self.record, action, &extra);
+    }
 }
 
 /// The container's process settings with the user's: command, terminal, `-e`, `-w`, `-u`.

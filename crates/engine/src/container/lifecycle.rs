@@ -95,9 +95,11 @@ fn signal(p: ProcessStamp, signal: i32) -> Result<Option<Pidfd>> {
 /// `kist kill`: sends a signal (default SIGKILL) to a running container.
 pub fn kill(engine: &Engine, c: &ContainerRecord, sig: i32) -> Result<()> {
     // As in Docker, a kill is not a stop: a restart policy may start the container again.
-    let _ = engine;
     match signal(running_process(c)?, sig)? {
-        Some(_) => Ok(()),
+        Some(_) => {
+            killed(engine, c, sig);
+            Ok(())
+        }
         // It exited since it was found running: the signal went nowhere.
         None => Err(Error::ContainerNotRunning {
             name: c.name.clone(),
@@ -126,21 +128,45 @@ pub fn stop(engine: &Engine, c: &ContainerRecord, timeout: Option<Duration>) -> 
         Some(s) => u64::try_from(s).map_or(Duration::MAX, Duration::from_secs),
         None => DEFAULT_STOP_TIMEOUT,
     });
-    if let Some(pidfd) = signal(p, stop_signal)?
-        && !pidfd.wait_exited(timeout)?
-    {
-        // Gone meanwhile is as good as killed.
-        let _ = pidfd.send_signal(libc::SIGKILL)?;
-        pidfd.wait_exited(Duration::from_secs(10))?;
+    if let Some(pidfd) = signal(p, stop_signal)? {
+        killed(engine, c, stop_signal);
+        if !pidfd.wait_exited(timeout)? {
+            // Recorded first: the supervisor records the death as soon as it comes.
+            killed(engine, c, libc::SIGKILL);
+            // Gone meanwhile is as good as killed.
+            let _ = pidfd.send_signal(libc::SIGKILL)?;
+            pidfd.wait_exited(Duration::from_secs(10))?;
+        }
     }
-    wait_recorded(engine, &c.id, Duration::from_secs(10)).map(|_| ())
+    wait_recorded(engine, &c.id, Duration::from_secs(10))?;
+    crate::state::events::container(&engine.layout.root, c, "stop", &[]);
+    Ok(())
 }
 
-/// Waits until the container's exit is recorded; returns its exit code.
+/// The event of a signal sent, as Docker records it (the signal's number).
+fn killed(engine: &Engine, c: &ContainerRecord, sig: i32) {
+    crate::state::events::container(
+        &engine.layout.root,
+        c,
+        "kill",
+        &[("signal", sig.to_string())],
+    );
+}
+
+/// Waits until the container's exit is recorded; returns its exit code. A `--rm` container
+/// removed by its supervisor meanwhile has exited too: with the last code seen, or 0.
 pub fn wait_recorded(engine: &Engine, id: &str, timeout: Duration) -> Result<i32> {
     let start = Instant::now();
+    let mut seen = false;
+    let mut last_code = None;
     loop {
-        let c = engine.store.find_container(id)?;
+        let c = match engine.store.find_container(id) {
+            Ok(c) => c,
+            Err(Error::NoSuchContainer { .. }) if seen => return Ok(last_code.unwrap_or(0)),
+            Err(e) => return Err(e),
+        };
+        seen = true;
+        last_code = c.exit_code.or(last_code);
         match c.state {
             ContainerState::Exited => return Ok(c.exit_code.unwrap_or(0)),
             _ if !c.monitor.is_some_and(|m| m.is_alive()) => {
@@ -163,12 +189,20 @@ pub fn wait(engine: &Engine, c: &ContainerRecord) -> Result<i32> {
 }
 
 /// `kist start`: starts an exited (or never started) container again, with its write layer as
-/// it left it, under a supervisor.
+/// it left it, under a supervisor. A running container is left as it is, as Docker does.
 pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
+    start_with(engine, c, false)
+}
+
+/// `kist start -a` of a `-t` container: as `start`, its program waiting until the caller has
+/// attached to its terminal (see `console`).
+pub fn start_for_attach(engine: &Engine, c: &ContainerRecord) -> Result<()> {
+    start_with(engine, c, true)
+}
+
+fn start_with(engine: &Engine, c: &ContainerRecord, wait_for_attach: bool) -> Result<()> {
     if c.state == ContainerState::Running && c.process.is_some_and(|p| p.is_alive()) {
-        return Err(Error::AlreadyRunning {
-            name: c.name.clone(),
-        });
+        return Ok(());
     }
     if c.state == ContainerState::Removing {
         return Err(Error::BeingRemoved {
@@ -188,7 +222,7 @@ pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
     // Its generated /etc files live in the runtime directory, which a reboot empties.
     crate::container::run::restore_runtime_files(engine, c)?;
     crate::state::crash::point("start:launch");
-    crate::container::supervisor::launch(engine, &c.id).map(|_| ())
+    crate::container::supervisor::launch(engine, &c.id, wait_for_attach).map(|_| ())
 }
 
 /// `kist restart`: stop (if running, waiting as `stop` does), then start.

@@ -3,9 +3,11 @@
 //! update, pause).
 
 pub(crate) mod cgroup;
+pub mod console;
 pub mod exec;
 pub(crate) mod freeze;
 pub(crate) mod hostfiles;
+pub(crate) mod joined;
 pub mod lifecycle;
 pub(crate) mod reconcile;
 pub(crate) mod removal;

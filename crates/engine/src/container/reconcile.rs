@@ -43,6 +43,12 @@ pub fn reconcile(engine: &Engine) -> Result<()> {
         engine
             .store
             .set_orphan_exited(&c.id, c.monitor, code, why)?;
+        crate::state::events::container(
+            &engine.layout.root,
+            &c,
+            "die",
+            &[("exitCode", code.to_string())],
+        );
     }
     Ok(())
 }

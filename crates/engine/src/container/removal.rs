@@ -52,15 +52,20 @@ pub fn remove_container(
 /// container whose process is gone and which the caller owns. A kist killed half-way leaves the record, which
 /// the next command's reconciliation finds and finishes.
 pub fn discard(engine: &Engine, id: &str, volumes: bool) -> Result<()> {
-    if let Ok(c) = engine.store.find_container(id) {
-        crate::container::cgroup::finish(&c);
+    let record = engine.store.find_container(id).ok();
+    if let Some(c) = &record {
+        crate::container::cgroup::finish(c);
     }
     remove_container_dirs(&engine.layout, id)?;
     crate::state::crash::point("rm:dirs");
     let anonymous = engine.store.delete_container(id)?;
+    if let Some(c) = &record {
+        crate::state::events::container(&engine.layout.root, c, "destroy", &[]);
+    }
     for volume in anonymous.into_iter().filter(|_| volumes) {
         if engine.store.delete_volume_if_unused(&volume)? {
             let _ = std::fs::remove_dir_all(engine.layout.volumes_dir().join(&volume));
+            crate::state::events::volume(&engine.layout.root, "destroy", &volume);
         }
     }
     Ok(())

@@ -13,10 +13,15 @@ use kist_runtime::process::ProcessStamp;
 use crate::Engine;
 use crate::container::hostfiles;
 use crate::container::removal::{RemoveMode, remove_container};
-use crate::container::spec::{self, BindMount, SpecInput};
+use crate::container::spec::{
+    self, BindMount, NamespaceChoice, NamespaceChoices, Shm, SpecInput, TmpfsMount,
+};
 use crate::container::user::{ResolvedUser, resolve_groups, resolve_user};
 use crate::error::{Error, IoContext, Result};
 use crate::filesystem::volumes;
+use crate::observe::logs::{LogWriter, Stream, log_path};
+use crate::options::mounts::{DEFAULT_SHM_SIZE, TMPFS_DEFAULTS, parse_volumes_from};
+use crate::options::namespaces::{IpcOwn, JoinedNamespace, Share};
 use crate::options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, resolve_env};
 use crate::state::container_dirs::ContainerDirs;
 use crate::state::ids::new_container_id;
@@ -37,9 +42,10 @@ pub enum RunOutcome {
 
 /// Runs a container, in the foreground or (`-d`) under a supervisor.
 pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
-    if opts.detach {
+    // -d, and -it (whose terminal the supervisor shares, so that the user can detach).
+    if opts.detach || opts.share_terminal {
         let (id, mut guard) = record_created(engine, &opts)?;
-        crate::container::supervisor::launch(engine, &id)?;
+        crate::container::supervisor::launch(engine, &id, opts.share_terminal)?;
         guard.armed = false;
         return Ok(RunOutcome::Detached(id));
     }
@@ -49,7 +55,15 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     // Until the container is recorded, its image must not be removed from under it.
     let image_in_use = engine.images.lock_for_writing()?;
     let (plan, mut guard, dirs, config) = prepare(engine, &opts)?;
-    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
+    // Docker logs a foreground container's output too; one removed when it exits has no
+    // later in which to read it.
+    let logged = !opts.remove;
+    let (stdio, mut io) = crate::container::stdio::connect_attached(opts.tty, opts.attach, logged)?;
+    io.keep_signals = opts.no_sig_proxy;
+    if logged {
+        let log = LogWriter::open(&log_path(&dirs.dir, &plan.id), opts.log)?;
+        io.tee = Some(log_tee(log));
+    }
     let mut created = kist_runtime::create(config.launch(&dirs, stdio, plan.seccomp.as_ref()))?;
     // The container's process sets itself up (on another CPU) while it is recorded here. Were
     // kist killed before the record exists, the process dies with it, and what remains is a
@@ -67,9 +81,11 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     created.wait_ready()?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
+    crate::state::events::container(&engine.layout.root, &record, "start", &[]);
     let status = kist_runtime::run_foreground(running, io, &signals)?;
     let code = status.code();
     let oom = crate::container::cgroup::finish(&record);
+    crate::container::supervisor::exit_events(&engine.layout.root, &record, code, oom);
     guard.armed = false;
     if opts.remove {
         // This process reaped the container, so it owns the removal: no need to record the
@@ -83,6 +99,26 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         }
     }
     Ok(RunOutcome::Exited(code))
+}
+
+/// What the container writes, into its log as it comes; unfinished lines are written when
+/// the copying ends.
+fn log_tee(log: LogWriter) -> kist_runtime::Tee {
+    struct Flushed(LogWriter);
+    impl Drop for Flushed {
+        fn drop(&mut self) {
+            let _ = self.0.flush();
+        }
+    }
+    let mut log = Flushed(log);
+    Box::new(move |stream, data| {
+        let stream = match stream {
+            kist_runtime::OutputStream::Stdout => Stream::Stdout,
+            kist_runtime::OutputStream::Stderr => Stream::Stderr,
+        };
+        // A full disk must not stop the container's output reaching the user.
+        let _ = log.0.write(stream, data);
+    })
 }
 
 /// `kist create`: a container recorded as Created with everything `start` needs, and no
@@ -136,7 +172,7 @@ fn prepare<'a>(
     dirs.create()?;
     let config = plan.launch_config(engine, opts, &dirs, &new_volumes)?;
     // What `start` needs later; a foreground --rm container has no later.
-    if opts.detach || !opts.remove {
+    if opts.detach || opts.share_terminal || !opts.remove {
         config.save(&dirs.dir)?;
     }
     crate::state::crash::point("run:dirs");
@@ -189,8 +225,11 @@ struct Plan {
     user: ResolvedUser,
     hostname: String,
     id: String,
+    /// `-v` and `--mount`, then what `--volumes-from` brings.
     volumes: Vec<VolumeSpec>,
     seccomp: Option<kist_runtime::seccomp::Filter>,
+    namespaces: NamespaceChoices,
+    joined: Vec<JoinedNamespace>,
 }
 
 impl Plan {
@@ -257,9 +296,11 @@ impl Plan {
         if !cwd.starts_with('/') {
             return Err(Error::RelativeWorkdir { path: cwd });
         }
+        let (namespaces, joined) = resolve_namespaces(engine, opts)?;
         let id = new_container_id();
         let hostname = match (&opts.hostname, opts.network) {
             (Some(h), _) => h.clone(),
+            (None, _) if namespaces.uts == NamespaceChoice::Host => nix_hostname(),
             (None, NetworkMode::Host) => nix_hostname(),
             (None, NetworkMode::None) => id[..12].to_string(),
         };
@@ -284,6 +325,7 @@ impl Plan {
                 ));
             }
         }
+        let volumes = with_volumes_from(engine, opts)?;
         Ok(Plan {
             image,
             args,
@@ -292,8 +334,10 @@ impl Plan {
             user,
             hostname,
             id,
-            volumes: opts.volumes.clone(),
+            volumes,
             seccomp,
+            namespaces,
+            joined,
         })
     }
 
@@ -324,7 +368,11 @@ impl Plan {
             ),
         ];
         for (name, content, target) in files {
-            binds.push(bind_file(dirs, name, &content, target)?);
+            let file = bind_file(dirs, name, &content, target)?;
+            // A file the user mounts there wins, as in Docker.
+            if !self.volumes.iter().any(|v| v.target() == target) {
+                binds.push(file);
+            }
         }
         let spec = spec::build(&SpecInput {
             args: &self.args,
@@ -336,6 +384,16 @@ impl Plan {
             read_only: opts.read_only,
             network: opts.network,
             binds,
+            tmpfs: self.tmpfs(opts),
+            shm: match (&self.namespaces.ipc, opts.namespaces.ipc_own) {
+                (NamespaceChoice::Host, _) => Shm::Host,
+                (NamespaceChoice::Join(ns), _) => Shm::Of(shm_of(ns)),
+                (NamespaceChoice::Own, IpcOwn::None) => Shm::None,
+                (NamespaceChoice::Own, _) => {
+                    Shm::Own(opts.storage.shm_size.unwrap_or(DEFAULT_SHM_SIZE))
+                }
+            },
+            namespaces: self.namespaces.clone(),
             cgroup_path: &cgroup_path(&opts.cgroup_parent, &self.id),
             cgroup_version: opts.cgroup_version,
             cgroupns_private: opts.cgroupns_private,
@@ -363,7 +421,28 @@ impl Plan {
             stop_timeout: opts.stop_timeout,
             limits: opts.limits.clone(),
             security: opts.security.clone(),
+            joined: self.joined.clone(),
         })
+    }
+
+    /// `--mount type=tmpfs` and `--tmpfs`, each with Docker's defaults first.
+    fn tmpfs(&self, opts: &RunOptions) -> Vec<TmpfsMount> {
+        let from_mounts = self.volumes.iter().filter_map(|v| match v {
+            VolumeSpec::Tmpfs { target, options } => Some(TmpfsMount {
+                target: target.clone(),
+                options: options.clone(),
+            }),
+            _ => None,
+        });
+        let from_flag = opts.storage.tmpfs.iter().map(|(target, given)| TmpfsMount {
+            target: target.clone(),
+            options: TMPFS_DEFAULTS
+                .iter()
+                .map(|s| s.to_string())
+                .chain(given.split(',').filter(|o| !o.is_empty()).map(String::from))
+                .collect(),
+        });
+        from_mounts.chain(from_flag).collect()
     }
 
     /// Creates missing bind sources and named volumes; returns the names of the new volumes.
@@ -375,7 +454,7 @@ impl Plan {
                     std::fs::create_dir_all(source)
                         .ctx("creating the volume's host directory", source)
                 }
-                VolumeSpec::Bind { .. } => Ok(()),
+                VolumeSpec::Bind { .. } | VolumeSpec::Tmpfs { .. } => Ok(()),
                 VolumeSpec::Named { name, .. } => {
                     let (name, anonymous) = match name {
                         Some(n) => (n.clone(), false),
@@ -403,7 +482,7 @@ impl Plan {
             .filter_map(|(i, v)| match v {
                 VolumeSpec::Named { name: Some(n), .. } => Some(n.clone()),
                 VolumeSpec::Named { name: None, .. } => Some(anonymous_volume_name(&self.id, i)),
-                VolumeSpec::Bind { .. } => None,
+                VolumeSpec::Bind { .. } | VolumeSpec::Tmpfs { .. } => None,
             })
             .collect()
     }
@@ -444,6 +523,24 @@ impl Plan {
                 })
                 .collect::<serde_json::Map<_, _>>(),
         });
+        let mut config = config;
+        let storage = &opts.storage;
+        config["Binds"] = serde_json::json!(storage.binds);
+        config["Mounts"] = serde_json::json!(storage.mounts);
+        config["Tmpfs"] = storage
+            .tmpfs
+            .iter()
+            .map(|(t, o)| (t.clone(), serde_json::Value::from(o.as_str())))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        config["ShmSize"] = serde_json::json!(storage.shm_size.unwrap_or(DEFAULT_SHM_SIZE));
+        config["VolumesFrom"] = serde_json::json!(storage.volumes_from);
+        config["PidMode"] = opts.namespaces.pid_mode().into();
+        config["IpcMode"] = opts.namespaces.ipc_mode().into();
+        config["UTSMode"] = opts.namespaces.uts_mode().into();
+        config["AttachStdin"] = opts.attach.stdin.into();
+        config["AttachStdout"] = opts.attach.stdout.into();
+        config["AttachStderr"] = opts.attach.stderr.into();
         let mut record = ContainerRecord {
             id: self.id.clone(),
             name: opts.name.clone().unwrap_or_else(|| names::generate(0)),
@@ -474,7 +571,7 @@ impl Plan {
                 Err(Error::NameInUse { .. }) if opts.name.is_none() => {
                     record.name = names::generate(attempt)
                 }
-                other => return other.map(|()| record),
+                other => return other.map(|()| created_event(engine, record)),
             }
         }
         Err(Error::NoFreeName)
@@ -485,28 +582,35 @@ impl Plan {
         let mut names = names.iter();
         self.volumes
             .iter()
-            .map(|v| match v {
+            .filter_map(|v| match v {
                 VolumeSpec::Bind {
                     source,
                     target,
                     read_only,
-                } => BindMount {
+                    propagation,
+                } => Some(BindMount {
                     source: source.clone(),
                     target: target.clone(),
                     read_only: *read_only,
                     copy_up: false,
-                },
+                    propagation: propagation.clone(),
+                }),
                 VolumeSpec::Named {
-                    target, read_only, ..
+                    target,
+                    read_only,
+                    no_copy,
+                    ..
                 } => {
                     let name = names.next().cloned().unwrap_or_default();
-                    BindMount {
+                    Some(BindMount {
                         source: engine.layout.volume_data(&name),
                         target: target.clone(),
                         read_only: *read_only,
-                        copy_up: new_volumes.contains(&name),
-                    }
+                        copy_up: !no_copy && new_volumes.contains(&name),
+                        propagation: None,
+                    })
                 }
+                VolumeSpec::Tmpfs { .. } => None,
             })
             .collect()
     }
@@ -541,6 +645,140 @@ fn cidfile_found(path: &std::path::Path) -> Error {
             path.display()
         ),
     )
+}
+
+/// Whether a sysctl belongs to the IPC namespace.
+fn is_ipc_sysctl(key: &str) -> bool {
+    key.starts_with("kernel.shm")
+        || key.starts_with("kernel.msg")
+        || key == "kernel.sem"
+        || key.starts_with("fs.mqueue.")
+}
+
+/// The /dev/shm of the process whose IPC namespace is `/proc/PID/ns/ipc`.
+pub(crate) fn shm_of(ipc_namespace: &std::path::Path) -> std::path::PathBuf {
+    let process = ipc_namespace
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap_or(std::path::Path::new("/proc/self"));
+    process.join("root/dev/shm")
+}
+
+/// Whose namespaces the container is in, with the other containers' checked to be running
+/// (and, for IPC, shareable); and the combinations that cannot be, refused.
+fn resolve_namespaces(
+    engine: &Engine,
+    opts: &RunOptions,
+) -> Result<(NamespaceChoices, Vec<JoinedNamespace>)> {
+    let ns = &opts.namespaces;
+    if ns.uts == Share::Host && opts.hostname.is_some() {
+        return Err(Error::invalid_option(
+            "--hostname",
+            "conflicting options: --hostname and --uts host (the container has the host's name)",
+        ));
+    }
+    if opts.storage.shm_size.is_some() && (ns.ipc != Share::Own || ns.ipc_own == IpcOwn::None) {
+        return Err(Error::invalid_option(
+            "--shm-size",
+            format!(
+                "--shm-size cannot be used with --ipc {}: the container has no /dev/shm of its own",
+                ns.ipc_mode()
+            ),
+        ));
+    }
+    if ns.ipc != Share::Own
+        && let Some(key) = opts.security.sysctls.keys().find(|k| is_ipc_sysctl(k))
+    {
+        return Err(Error::invalid_option(
+            "--sysctl",
+            format!(
+                "--sysctl {key} cannot be used with --ipc {}: it would change the IPC namespace the container shares",
+                ns.ipc_mode()
+            ),
+        ));
+    }
+    let mut joined = Vec::new();
+    let mut choice = |share: &Share, name: &str| -> Result<NamespaceChoice> {
+        Ok(match share {
+            Share::Own => NamespaceChoice::Own,
+            Share::Host => NamespaceChoice::Host,
+            Share::Container(reference) => {
+                let (donor, path) = crate::container::joined::donor(engine, reference, name)?;
+                joined.push(JoinedNamespace {
+                    ns: name.into(),
+                    container: donor.id,
+                });
+                NamespaceChoice::Join(path)
+            }
+        })
+    };
+    let choices = NamespaceChoices {
+        pid: choice(&ns.pid, "pid")?,
+        ipc: choice(&ns.ipc, "ipc")?,
+        uts: if ns.uts == Share::Host {
+            NamespaceChoice::Host
+        } else {
+            NamespaceChoice::Own
+        },
+    };
+    Ok((choices, joined))
+}
+
+/// The user's mounts, then those of the `--volumes-from` containers (with their anonymous
+/// volumes by name) at paths the user did not mount; a path mounted twice is refused.
+fn with_volumes_from(engine: &Engine, opts: &RunOptions) -> Result<Vec<VolumeSpec>> {
+    let mut volumes = opts.volumes.clone();
+    let mut targets: Vec<String> = volumes.iter().map(|v| v.target().to_string()).collect();
+    targets.extend(opts.storage.tmpfs.iter().map(|(t, _)| t.clone()));
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = targets
+        .iter()
+        .find(|t| !seen.insert(t.trim_end_matches('/')))
+    {
+        return Err(Error::invalid_option(
+            "--volume",
+            format!("duplicate mount point: {twice}"),
+        ));
+    }
+    for value in &opts.storage.volumes_from {
+        let (reference, read_only) = parse_volumes_from(value)?;
+        let donor = engine.store.find_container(reference)?;
+        let config: serde_json::Value = serde_json::from_str(&donor.config).unwrap_or_default();
+        let theirs: Vec<VolumeSpec> =
+            serde_json::from_value(config["Volumes"].clone()).unwrap_or_default();
+        for (i, v) in theirs.into_iter().enumerate() {
+            let v = match v {
+                VolumeSpec::Tmpfs { .. } => continue,
+                VolumeSpec::Named {
+                    name: None,
+                    target,
+                    read_only,
+                    ..
+                } => VolumeSpec::Named {
+                    name: Some(anonymous_volume_name(&donor.id, i)),
+                    target,
+                    read_only,
+                    no_copy: true,
+                },
+                other => other,
+            };
+            if targets.iter().any(|t| t == v.target()) {
+                continue;
+            }
+            targets.push(v.target().to_string());
+            volumes.push(match read_only {
+                Some(ro) => v.with_read_only(ro),
+                None => v,
+            });
+        }
+    }
+    Ok(volumes)
+}
+
+/// The record, once its "create" event is written.
+fn created_event(engine: &Engine, record: ContainerRecord) -> ContainerRecord {
+    crate::state::events::container(&engine.layout.root, &record, "create", &[]);
+    record
 }
 
 fn anonymous_volume_name(container_id: &str, index: usize) -> String {
@@ -646,6 +884,7 @@ fn bind_file(dirs: &ContainerDirs, name: &str, content: &str, target: &str) -> R
         target: target.into(),
         read_only: false,
         copy_up: false,
+        propagation: None,
     })
 }
 

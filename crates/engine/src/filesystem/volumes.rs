@@ -24,7 +24,11 @@ pub fn ensure(engine: &Engine, name: &str, anonymous: bool) -> Result<bool> {
     let data = engine.layout.volume_data(name);
     // The directory first: a record without its directory would be a lie.
     fs::create_dir_all(&data).ctx("creating volume directory", &data)?;
-    engine.store.create_volume(name, anonymous)
+    let new = engine.store.create_volume(name, anonymous)?;
+    if new {
+        crate::state::events::volume(&engine.layout.root, "create", name);
+    }
+    Ok(new)
 }
 
 pub fn list(engine: &Engine) -> Result<Vec<VolumeRecord>> {
@@ -67,16 +71,25 @@ pub fn remove(engine: &Engine, name: &str) -> Result<()> {
         });
     }
     let dir = engine.layout.volumes_dir().join(name);
-    fs::remove_dir_all(&dir).ctx("removing volume directory", dir)
+    fs::remove_dir_all(&dir).ctx("removing volume directory", dir)?;
+    crate::state::events::volume(&engine.layout.root, "destroy", name);
+    Ok(())
 }
 
-/// Removes every volume no container uses; returns their names.
-pub fn prune(engine: &Engine) -> Result<Vec<String>> {
+/// Removes every anonymous volume no container uses (with `all`, the named ones too); returns
+/// their names.
+pub fn prune(engine: &Engine, all: bool) -> Result<Vec<String>> {
     let mut removed = Vec::new();
-    for v in engine.store.volumes()? {
+    for v in engine
+        .store
+        .volumes()?
+        .into_iter()
+        .filter(|v| all || v.anonymous)
+    {
         if engine.store.delete_volume_if_unused(&v.name)? {
             let dir = engine.layout.volumes_dir().join(&v.name);
             fs::remove_dir_all(&dir).ctx("removing volume directory", dir)?;
+            crate::state::events::volume(&engine.layout.root, "destroy", &v.name);
             removed.push(v.name);
         }
     }

@@ -3,6 +3,7 @@
 
 mod changes;
 mod disk_usage;
+pub mod events;
 pub mod inspect;
 pub mod logs;
 mod processes;

@@ -8,6 +8,7 @@ use oci_spec::runtime::Spec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
+use crate::options::namespaces::JoinedNamespace;
 use crate::options::security::Security;
 use crate::options::{Limits, LogOptions, RestartPolicy};
 use crate::state::container_dirs::ContainerDirs;
@@ -33,6 +34,9 @@ pub struct LaunchConfig {
     /// The security flags as the user gave them; the spec is made from them.
     #[serde(default)]
     pub security: Security,
+    /// Other containers' namespaces it joins, pointed at their processes at each start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joined: Vec<JoinedNamespace>,
 }
 
 const FILE: &str = "launch.json";

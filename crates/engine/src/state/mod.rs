@@ -3,6 +3,7 @@
 
 pub(crate) mod container_dirs;
 pub mod crash;
+pub(crate) mod events;
 pub(crate) mod ids;
 pub(crate) mod launch_config;
 pub(crate) mod layout;

@@ -16,6 +16,8 @@ mod remove;
 mod run;
 mod security;
 mod stats;
+mod storage;
+mod streams;
 mod top;
 mod update;
 
@@ -26,7 +28,7 @@ use kist_engine::{ContainerRecord, Engine};
 use super::{image, inspect};
 use crate::flags;
 
-pub use attach::attach;
+pub use attach::{AttachArgs, attach};
 pub use exec::{ExecArgs, exec};
 pub use files::{CpArgs, ExportArgs, cp, diff, export};
 pub use lifecycle::{
@@ -61,7 +63,7 @@ pub enum Commands {
     /// Run a command in a running container
     Exec(ExecArgs),
     /// Follow a running container's output until it exits, and exit with its status
-    Attach(flags::Container),
+    Attach(AttachArgs),
     /// Fetch the logs of a container
     Logs(LogsArgs),
     /// Block until containers stop, then print their exit codes

@@ -27,6 +27,8 @@ pub fn import(engine: &Engine, args: &ImportArgs) -> Result<i32> {
     };
     let outcome = import_rootfs_tarball(&engine.images, input, &reference, file)
         .with_context(|| format!("importing {file}"))?;
-    outln!("{}", outcome.image_id);
+    let id = outcome.image_id.to_string();
+    kist_engine::events::image(&engine.layout.root, "import", &id, &reference.familiar());
+    outln!("{id}");
     Ok(0)
 }

@@ -74,6 +74,11 @@ pub fn load(engine: &Engine, args: &LoadArgs) -> Result<i32> {
     let what = input.map_or("standard input".into(), |p| p.display().to_string());
     let loaded =
         kist_image::load(&engine.images, reader).with_context(|| format!("loading {what}"))?;
+    for image in &loaded {
+        let id = image.id.to_string();
+        let name = image.names.first().map_or(id.clone(), |n| n.familiar());
+        kist_engine::events::image(&engine.layout.root, "load", &id, &name);
+    }
     if !quiet {
         for image in loaded {
             if image.names.is_empty() {

@@ -19,5 +19,11 @@ pub fn tag(engine: &Engine, args: &TagArgs) -> Result<i32> {
     let image = engine.images.resolve(&args.source)?;
     let reference = Reference::parse(&args.target)?;
     engine.images.tag_image(&image, &reference)?;
+    kist_engine::events::image(
+        &engine.layout.root,
+        "tag",
+        &image.id.to_string(),
+        &reference.familiar(),
+    );
     Ok(0)
 }

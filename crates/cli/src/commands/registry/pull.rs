@@ -129,6 +129,12 @@ fn fetch(engine: &Engine, f: &Fetch) -> Result<()> {
     );
     display.finish();
     let outcome = outcome?;
+    kist_engine::events::image(
+        &engine.layout.root,
+        "pull",
+        &reference.familiar(),
+        &reference.familiar_repository(),
+    );
     if !f.quiet {
         f.screen.line(format_args!("Digest: {}", outcome.digest));
         let status = if outcome.up_to_date {
