@@ -5,6 +5,7 @@
 pub(crate) mod cgroup;
 pub mod exec;
 pub(crate) mod freeze;
+pub mod health;
 pub(crate) mod hostfiles;
 pub mod lifecycle;
 pub(crate) mod reconcile;

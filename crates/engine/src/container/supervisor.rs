@@ -156,9 +156,10 @@ fn run_container(
             }
         };
         // Before "started" is reported: a `run -d` that returned finds it written.
-        if let Ok(record) = e.store.find_container(id) {
-            crate::state::events::container(root, &record, "start", &[]);
-        }
+        let record = e.store.find_container(id)?;
+        crate::state::events::container(root, &record, "start", &[]);
+        let health =
+            crate::container::health::Monitor::start(&layout, &record, config.healthcheck.as_ref());
         if let Some(mut s) = status.take() {
             let _ = writeln!(
                 s,
@@ -166,7 +167,6 @@ fn run_container(
                 serde_json::to_string(&Report::Started { pid }).unwrap_or_default()
             );
         }
-
         // Nothing to say to the store until the container exits: let go of it meanwhile.
         drop(e);
         trim_memory();
@@ -176,6 +176,8 @@ fn run_container(
             None => outputs,
         };
         pump_logs(&running, sources, &mut log, attach)?;
+        // The container is gone: so is its check (a probe under way fails with it).
+        drop(health);
         let _ = std::fs::remove_file(dirs.run.join("attach.sock"));
         let code = running.wait()?.code();
         let e = Engine::open_quietly(root, runroot)?;

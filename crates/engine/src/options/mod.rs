@@ -7,6 +7,7 @@ use std::path::PathBuf;
 mod capabilities;
 mod devices;
 mod env;
+pub(crate) mod healthcheck;
 mod limits;
 mod log;
 pub(crate) mod names;
@@ -17,6 +18,7 @@ pub(crate) mod units;
 mod volume;
 
 pub use env::{parse_env_file, resolve_env};
+pub use healthcheck::Healthcheck;
 pub use limits::{Limits, parse_ulimit};
 pub use log::LogOptions;
 pub use network::NetworkMode;
@@ -59,4 +61,6 @@ pub struct RunOptions {
     pub log: LogOptions,
     /// Capabilities, seccomp, devices, sysctls, `--privileged`.
     pub security: security::Security,
+    /// The `--health-*` flags' check (merged over the image's), `--no-healthcheck`'s NONE.
+    pub healthcheck: Option<Healthcheck>,
 }

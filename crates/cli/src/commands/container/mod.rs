@@ -7,6 +7,7 @@
 mod attach;
 mod exec;
 mod files;
+mod health;
 mod lifecycle;
 mod limits;
 mod logs;

@@ -85,6 +85,8 @@ pub struct RunArgs {
     network: String,
     #[command(flatten)]
     security: SecurityArgs,
+    #[command(flatten)]
+    health: super::health::HealthArgs,
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -152,6 +154,7 @@ impl RunArgs {
             restart: kist_engine::RestartPolicy::parse(restart)?,
             log: kist_engine::LogOptions::parse(&self.log_opt)?,
             security,
+            healthcheck: self.health.healthcheck()?,
         })
     }
 }
