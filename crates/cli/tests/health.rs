@@ -336,3 +336,40 @@ fn bad_health_flags_are_refused_before_anything_exists() {
     assert!(err.contains("--health-retries"), "{err}");
     assert_eq!(k.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_paused_container_is_not_probed() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "frozen",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "100ms",
+        "--health-timeout",
+        "200ms",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    wait_until("healthy", || status_of(&k, "frozen") == "healthy");
+    k.ok(&["pause", "frozen"]);
+    // A probe under way when it froze ends within its timeout.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let before = health(&k, "frozen");
+    // Ten intervals: a probe into the frozen container would time out and be logged.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert_eq!(health(&k, "frozen"), before, "no probe while paused");
+    assert_eq!(before["Status"], "healthy");
+    k.ok(&["unpause", "frozen"]);
+    wait_until("probed again", || {
+        health(&k, "frozen")["Log"] != before["Log"]
+    });
+    assert_eq!(status_of(&k, "frozen"), "healthy");
+    k.ok(&["rm", "-f", "frozen"]);
+    k.assert_clean();
+}

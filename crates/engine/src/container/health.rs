@@ -8,7 +8,8 @@
 //! `PR_SET_PDEATHSIG`). The state — Status starting/healthy/unhealthy, FailingStreak, the last
 //! five results — is Docker's `State.Health`, written whole to `ROOT/containers/ID/health.json`
 //! (a new file renamed over the old) after every probe, so `ps` and `inspect` read it without
-//! the store; a change of status is a `health_status: ...` event.
+//! the store; a change of status is a `health_status: ...` event. A paused container is not
+//! probed.
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -168,6 +169,7 @@ fn monitor(target: &Target, mut health: Health, stop: &mpsc::Receiver<()>) {
     let dir = target.layout.container_dir(&target.record.id);
     let started = Instant::now();
     let check = &target.check;
+    let cgroup = crate::container::cgroup::of(&target.record);
     loop {
         let in_start_period = started.elapsed() < check.start_period();
         let delay = if in_start_period && health.status == STARTING {
@@ -178,6 +180,10 @@ fn monitor(target: &Target, mut health: Health, stop: &mpsc::Receiver<()>) {
         match stop.recv_timeout(delay) {
             Err(RecvTimeoutError::Timeout) => {}
             _ => return,
+        }
+        // A frozen container cannot answer (an exec into it would freeze too): no result.
+        if cgroup.as_ref().is_some_and(|g| g.is_frozen()) {
+            continue;
         }
         let in_start_period = started.elapsed() < check.start_period();
         let probe = run_probe(target);
