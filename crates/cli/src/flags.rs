@@ -142,20 +142,15 @@ pub struct User {
 #[derive(Args)]
 #[group(skip)]
 pub struct StopTime {
-    /// Seconds to wait before killing
-    #[arg(
-        id = "time",
-        short = 't',
-        long = "time",
-        value_name = "TIME",
-        default_value_t = 10
-    )]
-    pub seconds: u64,
+    /// Seconds to wait before killing [default: the container's --stop-timeout, or 10]
+    #[arg(id = "time", short = 't', long = "time", value_name = "TIME")]
+    pub seconds: Option<u64>,
 }
 
 impl StopTime {
-    pub fn grace(&self) -> Duration {
-        Duration::from_secs(self.seconds)
+    /// The wait asked for, if any (the container's own otherwise).
+    pub fn grace(&self) -> Option<Duration> {
+        self.seconds.map(Duration::from_secs)
     }
 }
 
@@ -166,6 +161,16 @@ impl StopTime {
 pub struct Restart {
     /// no, on-failure[:N], always or unless-stopped
     #[arg(id = "restart", long = "restart", value_name = "RESTART")]
+    pub value: Option<String>,
+}
+
+// --detach-keys: what leaves a container's terminal with the container running (`run -it`,
+// `attach`).
+#[derive(Args)]
+#[group(skip)]
+pub struct DetachKeys {
+    /// Keys that detach from the container, leaving it running: ctrl-<x> or characters, comma-separated [default: ctrl-p,ctrl-q]
+    #[arg(id = "detach_keys", long = "detach-keys", value_name = "KEYS")]
     pub value: Option<String>,
 }
 

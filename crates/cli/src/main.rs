@@ -14,9 +14,12 @@ mod output;
 
 mod archive;
 mod commands;
+mod confirm;
 mod flags;
 mod format;
+mod status;
 mod template;
+mod terminal;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -73,6 +76,8 @@ enum Command {
     Export(container::ExportArgs),
     /// Run a command in a new container
     Run(Box<container::RunArgs>),
+    /// Create a new container (run's flags) without starting it; prints its id
+    Create(Box<container::RunArgs>),
     /// List containers
     Ps(container::PsArgs),
     /// Remove containers
@@ -80,7 +85,7 @@ enum Command {
     /// Run a command in a running container
     Exec(container::ExecArgs),
     /// Follow a running container's output until it exits, and exit with its status
-    Attach(flags::Container),
+    Attach(container::AttachArgs),
     /// Show containers or images as JSON
     Inspect(inspect::InspectArgs),
     /// Fetch the logs of a container
@@ -168,7 +173,7 @@ impl Command {
     fn runs_a_program(&self) -> bool {
         use Command::*;
         match self {
-            Run(_) | Exec(_) => true,
+            Run(_) | Create(_) | Exec(_) => true,
             Start(args) => args.attaches(),
             Container(command) => command.runs_a_program(),
             Import(_) | Pull(_) | Push(_) | Login(_) | Logout(_) | Images(_) | Tag(_) | Rmi(_)
@@ -187,6 +192,9 @@ impl Command {
 /// failed (`inspect` of nothing, `pull` of a missing image, `rm` of a running container).
 fn failure(e: &anyhow::Error, runs_a_program: bool) -> i32 {
     eprintln!("kist: {}", one_line(e));
+    if let Some(status) = e.downcast_ref::<status::ExitWith>() {
+        return status.code;
+    }
     if !runs_a_program {
         return 1;
     }
@@ -227,6 +235,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Load(args) => image::load(&engine()?, &args),
         Command::Export(args) => container::export(&engine()?, &args),
         Command::Run(args) => container::run(&engine()?, *args),
+        Command::Create(args) => container::create(&engine()?, *args),
         Command::Ps(args) => container::ps(&engine()?, &args),
         Command::Rm(args) => container::rm(&engine()?, &args),
         Command::Exec(args) => container::exec(engine()?, args),
@@ -301,8 +310,9 @@ mod tests {
     fn a_long_flag_has_one_short_and_one_kind_everywhere() {
         use std::collections::BTreeMap;
         // --format is -f only where -f is not --filter (inspect); system prune's --volumes
-        // (prune them too) is not rm's -v (the container's anonymous ones).
-        const EXCEPTIONS: [&str; 2] = ["format", "volumes"];
+        // (prune them too) is not rm's -v (the container's anonymous ones); start's -a is a
+        // switch (attach to the container), run's takes the stream to attach.
+        const EXCEPTIONS: [&str; 3] = ["attach", "format", "volumes"];
         let mut seen: BTreeMap<String, Vec<(Option<char>, bool, String)>> = BTreeMap::new();
         let mut stack = vec![("kist".to_string(), super::Cli::command())];
         while let Some((path, command)) = stack.pop() {

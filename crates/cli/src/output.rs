@@ -51,6 +51,13 @@ pub fn write_out(bytes: &[u8]) {
     }
 }
 
+/// Bytes to stdout for a caller that must clean up before kist ends (a terminal in raw mode):
+/// a failed write is its error to handle, never an exit.
+pub fn write_out_checked(bytes: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush())
+}
+
 /// Bytes to stderr as they are (a log's stderr lines: `kist logs C 2>&1 | head -1`).
 pub fn write_err(bytes: &[u8]) {
     if let Err(e) = io::stderr().lock().write_all(bytes) {

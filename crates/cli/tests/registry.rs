@@ -974,3 +974,96 @@ fn a_corrupt_blob_in_the_store_is_named_not_pushed() {
     );
     assert!(!k.path().join("x.tar").exists());
 }
+
+#[test]
+#[ignore = "needs root"]
+fn run_and_create_pull_a_missing_image_with_pulls_lines_on_stderr() {
+    let reg = Registry::start();
+    let k = Kist::with_busybox();
+    let name = format!("{}/busybox:v1", reg.host);
+    k.ok(&["tag", "busybox", &name]);
+    let pushed = k.ok(&["push", &name]);
+    let digest = pushed
+        .lines()
+        .find_map(|l| l.split("digest: ").nth(1))
+        .and_then(|d| d.split(' ').next())
+        .unwrap()
+        .to_string();
+
+    let fresh = Kist::new();
+    let refused = fresh.fails(&["run", "--rm", "--pull", "never", &name, "true"], 125);
+    let said = one_line(&refused);
+    assert!(
+        said.starts_with(&format!("kist: No such image: {name} ")),
+        "{said}"
+    );
+    assert_eq!(fresh.ok(&["images", "-q"]), "", "--pull never pulled");
+
+    // Docker's default, missing: the pull's lines on stderr, "Unable to find" first.
+    let out = fresh.run(&["run", "--rm", &name, "echo", "hi"]);
+    assert_eq!(stdout(&out), "hi\n", "{}", stderr(&out));
+    let said = stderr(&out);
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines[0], format!("Unable to find image '{name}' locally"));
+    assert_eq!(lines[1], "v1: Pulling from busybox");
+    assert!(said.contains(": Pull complete"), "{said}");
+    assert!(said.contains(&format!("Digest: {digest}")), "{said}");
+    assert_eq!(
+        lines.last().copied(),
+        Some(format!("Status: Downloaded newer image for {name}").as_str())
+    );
+    assert!(out.status.success());
+    // Now it is here: nothing pulled, nothing said; always asks the registry again.
+    let out = fresh.run(&["run", "--rm", &name, "echo", "hi"]);
+    assert_eq!((stdout(&out).as_str(), stderr(&out).as_str()), ("hi\n", ""));
+    let out = fresh.run(&["run", "--rm", "--pull", "always", &name, "echo", "hi"]);
+    assert_eq!(stdout(&out), "hi\n");
+    let said = stderr(&out);
+    assert!(!said.contains("Unable to find"), "{said}");
+    assert!(
+        said.contains(&format!("Status: Image is up to date for {name}")),
+        "{said}"
+    );
+
+    // create pulls the same way; its stdout is the id alone. By digest too.
+    let other = Kist::new();
+    let by_digest = format!("{}/busybox@{digest}", reg.host);
+    let out = other.run(&["create", "--name", "made", &by_digest, "echo", "made"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim().len(), 64, "{}", stdout(&out));
+    let said = stderr(&out);
+    assert!(
+        said.starts_with(&format!("Unable to find image '{by_digest}' locally\n")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("{digest}: Pulling from busybox")),
+        "{said}"
+    );
+    let out = other.run(&["start", "-a", "made"]);
+    assert_eq!(stdout(&out), "made\n", "{}", stderr(&out));
+    other.ok(&["rm", "made"]);
+    // -q: the pull says nothing.
+    let quiet = Kist::new();
+    let out = quiet.run(&["run", "--rm", "-q", &name, "echo", "quiet"]);
+    assert_eq!(
+        (stdout(&out).as_str(), stderr(&out).as_str()),
+        ("quiet\n", "")
+    );
+    quiet.assert_clean();
+
+    // An image the registry lacks: run fails with 125 and one line.
+    let missing = format!("{}/nosuch:v1", reg.host);
+    let stderr = fresh.fails(&["run", "--rm", &missing, "true"], 125);
+    assert!(
+        stderr.starts_with(&format!("Unable to find image '{missing}' locally\n")),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("kist:")).count(),
+        1,
+        "{stderr}"
+    );
+    fresh.assert_clean();
+    other.assert_clean();
+}

@@ -57,9 +57,9 @@ fn exit_codes_follow_docker() {
         &["run", "--rm", "--init", "busybox", "sh", "-c", "kill -9 $$"],
         137,
     );
-    let err = k.fails(&["run", "--rm", "no-such-image"], 125);
+    let err = k.fails(&["run", "--rm", "--pull", "never", "no-such-image"], 125);
     assert!(
-        err.contains("no such image") && err.contains("kist images"),
+        err.contains("No such image: no-such-image:latest") && err.contains("kist pull"),
         "{err}"
     );
     let err = k.fails(&["run", "--no-such-flag", "busybox"], 125);

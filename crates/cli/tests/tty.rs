@@ -151,3 +151,124 @@ fn libc_winsize(rows: u16, cols: u16) -> libc::winsize {
         ws_ypixel: 0,
     }
 }
+
+/// A pty's master, read until `needle` shows up (10 s at most); returns what was read.
+fn read_until(master: &mut std::fs::File, seen: &mut String, needle: &str) {
+    let mut buf = [0u8; 4096];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains(needle) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let mut fds = [libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&*master),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        let left = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: a one-element pollfd array that lives across the call.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, left) };
+        assert!(ready > 0, "no {needle:?} within 10 s: {seen:?}");
+        let n = master.read(&mut buf).unwrap();
+        assert!(n > 0, "terminal closed before {needle:?}: {seen:?}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+}
+
+/// kist on a new pty: the child, the master, and the slave (to check its modes after).
+fn on_a_pty(k: &Kist, args: &[&str]) -> (std::process::Child, std::fs::File, std::os::fd::OwnedFd) {
+    let pty = nix::pty::openpty(Some(&libc_winsize_nix(24, 80)), None).unwrap();
+    let slave = || std::process::Stdio::from(pty.slave.try_clone().unwrap());
+    let child = k
+        .command(args)
+        .stdin(slave())
+        .stdout(slave())
+        .stderr(slave())
+        .spawn()
+        .unwrap();
+    (child, std::fs::File::from(pty.master), pty.slave)
+}
+
+fn libc_winsize_nix(rows: u16, cols: u16) -> nix::pty::Winsize {
+    nix::pty::Winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    }
+}
+
+#[test]
+#[ignore = "needs root"]
+fn ctrl_p_ctrl_q_detaches_and_attach_comes_back() {
+    use std::io::Write;
+    let k = Kist::with_busybox();
+    let (mut child, mut master, slave) =
+        on_a_pty(&k, &["run", "-it", "--name", "keeper", "busybox", "sh"]);
+    let before = nix::sys::termios::tcgetattr(slave.as_fd()).unwrap();
+    let mut seen = String::new();
+    master.write_all(b"echo ready-$((1+1))\n").unwrap();
+    read_until(&mut master, &mut seen, "ready-2");
+    // Raw: kist's terminal neither echoes nor takes lines while attached.
+    let raw = nix::sys::termios::tcgetattr(slave.as_fd()).unwrap();
+    assert!(
+        !raw.local_flags
+            .contains(nix::sys::termios::LocalFlags::ICANON),
+        "the terminal is not raw"
+    );
+    master.write_all(&[0x10, 0x11]).unwrap(); // Ctrl-P Ctrl-Q
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{seen:?}");
+    let after = nix::sys::termios::tcgetattr(slave.as_fd()).unwrap();
+    assert_eq!(before.local_flags, after.local_flags, "not restored");
+    assert_eq!(before.input_flags, after.input_flags, "not restored");
+    assert_eq!(
+        k.ok(&["ps", "--format", "{{.Names}}"]),
+        "keeper\n",
+        "it runs on"
+    );
+
+    // attach, with other keys (and Docker's words when detaching); a lone Ctrl-P is the
+    // container's.
+    let (mut child, mut master, _slave) =
+        on_a_pty(&k, &["attach", "--detach-keys", "ctrl-x,y", "keeper"]);
+    let mut seen = String::new();
+    master.write_all(b"echo again-$((2+2))\n").unwrap();
+    read_until(&mut master, &mut seen, "again-4");
+    master.write_all(&[0x10, 0x11]).unwrap();
+    master.write_all(&[0x18, b'y']).unwrap(); // Ctrl-X y
+    read_until(&mut master, &mut seen, "read escape sequence");
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{seen:?}");
+    assert_eq!(k.ok(&["ps", "-q"]).lines().count(), 1, "it runs on");
+
+    // Attached again, the container's exit is attach's.
+    let (mut child, mut master, _slave) = on_a_pty(&k, &["attach", "keeper"]);
+    let mut seen = String::new();
+    master.write_all(b"echo last-$((3+3)); exit 5\n").unwrap();
+    read_until(&mut master, &mut seen, "last-6");
+    assert_eq!(child.wait().unwrap().code(), Some(5), "{seen:?}");
+    assert!(
+        k.ok(&["ps", "-a"]).contains("Exited (5)"),
+        "{}",
+        k.ok(&["ps", "-a"])
+    );
+    // start -ai: the same terminal from its first output, and the same keys.
+    let (mut child, mut master, _slave) = on_a_pty(&k, &["start", "-ai", "keeper"]);
+    let mut seen = String::new();
+    master.write_all(b"echo back-$((4+4))\n").unwrap();
+    read_until(&mut master, &mut seen, "back-8");
+    master.write_all(&[0x10, 0x11]).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{seen:?}");
+    assert_eq!(k.ok(&["ps", "-q"]).lines().count(), 1, "it runs on");
+    k.ok(&["stop", "-t", "0", "keeper"]);
+    let err = k.fails(
+        &["run", "-it", "--detach-keys", "ctrl-1", "busybox", "true"],
+        125,
+    );
+    assert!(err.contains("--detach-keys"), "{err}");
+    k.ok(&["rm", "keeper"]);
+    // A program that cannot run: Docker's status and message, and nothing left.
+    let (mut child, mut master, _slave) =
+        on_a_pty(&k, &["run", "--rm", "-it", "busybox", "nosuch"]);
+    let mut seen = String::new();
+    read_until(&mut master, &mut seen, "executable file not found");
+    assert_eq!(child.wait().unwrap().code(), Some(127), "{seen:?}");
+    k.assert_clean();
+}

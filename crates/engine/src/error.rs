@@ -71,10 +71,17 @@ pub enum Error {
     /// `rm` without `-f` of a running container.
     #[error("cannot remove container {name}: it is running; stop it first or use 'kist rm -f'")]
     ContainerRunning { name: String },
-    #[error("container {name} is already running")]
-    AlreadyRunning { name: String },
     #[error("container {name} is not running")]
     ContainerNotRunning { name: String },
+    /// `--pid`/`--ipc container:X` (`what`: "PID", "IPC") of a container not running; Docker's
+    /// words, with its id.
+    #[error("cannot join {what} of a non running container: {id}")]
+    CannotJoin { what: &'static str, id: String },
+    /// `--ipc container:X` of a container whose IPC namespace is private.
+    #[error(
+        "cannot join IPC of container {name}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)"
+    )]
+    IpcNotShareable { name: String },
     #[error("container {name} is being removed")]
     BeingRemoved { name: String },
     #[error("container {name} cannot be started again: it was made to be removed when it exited")]
@@ -87,6 +94,9 @@ pub enum Error {
     NoCgroup { name: String },
     #[error("container {name} is already paused")]
     AlreadyPaused { name: String },
+    /// Docker's words (scripts match them), with the container's id as Docker gives it.
+    #[error("Container {id} is paused, unpause the container before exec")]
+    PausedExec { id: String },
     #[error("container {name} is not paused")]
     NotPaused { name: String },
     #[error(
@@ -230,14 +240,16 @@ impl Error {
             NameInUse { .. }
             | NoFreeName
             | ContainerRunning { .. }
-            | AlreadyRunning { .. }
             | ContainerNotRunning { .. }
+            | CannotJoin { .. }
+            | IpcNotShareable { .. }
             | BeingRemoved { .. }
             | NotRestartable { .. }
             | RestartPolicyWithRm { .. }
             | StopTimedOut { .. }
             | NoCgroup { .. }
             | AlreadyPaused { .. }
+            | PausedExec { .. }
             | NotPaused { .. }
             | VolumeInUse { .. }
             | ImageHasNames { .. }

@@ -12,15 +12,15 @@ mod options;
 mod state;
 
 // The public modules at the paths they have always had.
-pub use container::{exec, health, lifecycle, supervisor};
+pub use container::{console, exec, health, lifecycle, supervisor};
 pub use filesystem::{commit, cp, export, volumes};
 pub use observe::{events, inspect, logs, stats};
-pub use options::security;
+pub use options::{attach, mounts, namespaces, security};
 pub use state::crash;
 
 pub use container::reconcile::{reconcile, remove_orphan_dirs};
 pub use container::removal::{RemoveMode, remove_container};
-pub use container::run::{RunOutcome, run};
+pub use container::run::{RunOutcome, create, run};
 pub use container::spec::OCI_VERSION;
 pub use container::update::update;
 pub use error::{Error, ErrorKind, Result};
@@ -28,7 +28,7 @@ pub use kist_runtime::ExitStatus;
 pub use options::units::parse_bytes;
 pub use options::{
     Healthcheck, Limits, LogOptions, NetworkMode, RestartPolicy, RunOptions, VolumeSpec,
-    parse_env_file, parse_ulimit, parse_volume,
+    asks_relabel, parse_env_file, parse_ulimit, parse_volume,
 };
 pub use state::launch_config::LaunchConfig;
 pub use state::layout::Layout;

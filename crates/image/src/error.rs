@@ -18,8 +18,14 @@ pub enum Error {
     BadReference { reference: String, why: String },
     #[error("no such image: {0} (run 'kist images' to list images)")]
     ImageNotFound(String),
-    #[error("image reference {prefix:?} is ambiguous: it matches {candidates}")]
-    AmbiguousImage { prefix: String, candidates: String },
+    #[error(
+        "image ID prefix {prefix:?} is ambiguous: {count} images match ({candidates}); give more of the ID"
+    )]
+    AmbiguousImage {
+        prefix: String,
+        count: usize,
+        candidates: String,
+    },
     #[error(
         "blob {digest} of image {image} does not match its digest: the store is corrupt; remove the image and import or pull it again"
     )]

@@ -49,6 +49,24 @@ pub fn write_tree<W: Write>(root: &Path, kind: TreeKind, out: W) -> Result<W> {
     writer.builder.into_inner().map_err(|e| write_err(root, e))
 }
 
+/// Writes the entry `name` of the open directory `parent` (a symlink as a symlink, a directory
+/// with everything below it) into `out` as a tar archive under its own name, as `docker cp
+/// CONTAINER:PATH -` streams it; returns `out`.
+pub fn write_entry<W: Write>(parent: &OwnedFd, name: &OsStr, out: W) -> Result<W> {
+    let mut writer = TreeWriter {
+        builder: tar::Builder::new(out),
+        kind: TreeKind::Plain,
+        root: PathBuf::new(),
+        links: HashMap::new(),
+    };
+    writer.builder.follow_symlinks(false);
+    writer.entry(parent, Path::new(""), name)?;
+    writer
+        .builder
+        .into_inner()
+        .map_err(|e| write_err(Path::new(name), e))
+}
+
 struct TreeWriter<W: Write> {
     builder: tar::Builder<W>,
     kind: TreeKind,

@@ -25,7 +25,7 @@ pub use import::{
     ExpectedLayer, ImportOutcome, LayerCommit, NewLayer, add_layer, add_layer_expecting,
     extend_image, import_rootfs_tarball, oci_architecture,
 };
-pub use layer_tar::{TreeKind, write_tree};
+pub use layer_tar::{TreeKind, write_entry, write_tree};
 pub use reference::Reference;
 pub use store::{Descriptor, Image, ImageStore, ImageSummary, Layer};
 pub use unpack::{UnpackStats, unpack_layer};

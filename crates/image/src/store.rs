@@ -268,7 +268,10 @@ impl ImageStore {
         })
     }
 
-    /// Finds an image by name (`busybox`, `busybox:1.36`, a full reference) or by id or id prefix.
+    /// Finds an image as Docker does: by name (`busybox`, `busybox:1.36`, a full reference), by
+    /// repository digest (`busybox@sha256:...`, the manifest's digest, as `RepoDigests` shows
+    /// it), or by image id (`sha256:<hex>`) or a prefix of one. A prefix that fits several
+    /// images is refused.
     pub fn resolve(&self, name_or_id: &str) -> Result<Image> {
         let index = self.read_index()?;
         if let Ok(reference) = Reference::parse(name_or_id) {
@@ -280,24 +283,37 @@ impl ImageStore {
             {
                 return self.load(d, reference.familiar());
             }
+            if let Some(digest) = &reference.digest {
+                return match by_repo_digest(&index, &reference, digest) {
+                    Some(d) => self.load(d, reference.familiar()),
+                    None => Err(Error::ImageNotFound(name_or_id.to_string())),
+                };
+            }
         }
-        let prefix = name_or_id.strip_prefix("sha256:").unwrap_or(name_or_id);
+        self.resolve_id(&index, name_or_id)
+    }
+
+    /// An image by its id or a prefix of it, with or without `sha256:`.
+    fn resolve_id(&self, index: &Index, id_or_prefix: &str) -> Result<Image> {
+        let prefix = id_or_prefix.strip_prefix("sha256:").unwrap_or(id_or_prefix);
         if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::ImageNotFound(name_or_id.to_string()));
+            return Err(Error::ImageNotFound(id_or_prefix.to_string()));
         }
+        let prefix = prefix.to_ascii_lowercase();
         let mut found: Vec<(Digest, &Descriptor)> = Vec::new();
         for d in &index.manifests {
-            let manifest = self.manifest(d, name_or_id)?;
+            let manifest = self.manifest(d, id_or_prefix)?;
             let id = Digest::parse(manifest.config().digest().as_ref())?;
-            if id.hex().starts_with(prefix) && !found.iter().any(|(f, _)| *f == id) {
+            if id.hex().starts_with(&prefix) && !found.iter().any(|(f, _)| *f == id) {
                 found.push((id, d));
             }
         }
         match found.as_slice() {
-            [] => Err(Error::ImageNotFound(name_or_id.to_string())),
+            [] => Err(Error::ImageNotFound(id_or_prefix.to_string())),
             [(id, d)] => self.load(d, id.short().to_string()),
             many => Err(Error::AmbiguousImage {
-                prefix: name_or_id.to_string(),
+                prefix: id_or_prefix.to_string(),
+                count: many.len(),
                 candidates: many
                     .iter()
                     .map(|(id, _)| id.short())
@@ -451,6 +467,23 @@ impl ImageStore {
     pub fn layers_root(&self) -> &Path {
         &self.layers
     }
+}
+
+/// The entry of the manifest `digest` named in `reference`'s repository (under any tag), as
+/// `REPOSITORY@DIGEST` finds it in Docker.
+fn by_repo_digest<'a>(
+    index: &'a Index,
+    reference: &Reference,
+    digest: &str,
+) -> Option<&'a Descriptor> {
+    index.manifests.iter().find(|d| {
+        d.digest == digest
+            && d.ref_name()
+                .and_then(|n| Reference::parse(n).ok())
+                .is_some_and(|r| {
+                    r.registry == reference.registry && r.repository == reference.repository
+                })
+    })
 }
 
 /// The diff ids of an image config's layers, bottom first.

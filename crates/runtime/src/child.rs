@@ -13,7 +13,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
 use crate::error::{Error, Result};
 use crate::launch::Launch;
-use crate::namespaces::{has_new_namespace, wants_cgroup_namespace};
+use crate::namespaces::{JoinedNamespaces, has_new_namespace, wants_cgroup_namespace};
 use crate::program::sealed::SealedExe;
 use crate::setup::cgroup_mounts::CgroupSource;
 use crate::setup::stdio::Streams;
@@ -22,8 +22,13 @@ use crate::setup::{devices, rootfs};
 use crate::sync::{Channel, Message};
 
 /// Runs in the cloned process; never returns.
-pub fn run(launch: Launch<'_>, channel: Channel, cgroup: Option<&crate::Cgroup>) -> ! {
-    let code = match set_up_and_exec(launch, &channel, cgroup) {
+pub fn run(
+    launch: Launch<'_>,
+    channel: Channel,
+    cgroup: Option<&crate::Cgroup>,
+    joined: &JoinedNamespaces,
+) -> ! {
+    let code = match set_up_and_exec(launch, &channel, cgroup, joined) {
         Ok(never) => match never {},
         Err(e) => {
             let code = e.exit_code();
@@ -43,9 +48,10 @@ fn set_up_and_exec(
     launch: Launch<'_>,
     channel: &Channel,
     cgroup: Option<&crate::Cgroup>,
+    joined: &JoinedNamespaces,
 ) -> Result<Infallible> {
-    become_kists_child();
-    let SetUpDone { process, init } = set_up(&Kernel, &launch, channel, cgroup)?;
+    become_kists_child(joined.joins_pid());
+    let SetUpDone { process, init } = set_up(&Kernel, &launch, channel, cgroup, joined)?;
     drop(launch.stdio);
     channel.send(&Message::Ready)?;
     channel.await_or_exit(Message::Start)?;
@@ -65,8 +71,14 @@ fn set_up<'a>(
     launch: &Launch<'a>,
     channel: &Channel,
     cgroup: Option<&crate::Cgroup>,
+    joined: &JoinedNamespaces,
 ) -> Result<SetUpDone<'a>> {
     let spec = launch.spec;
+    // First: what the rest makes (the mqueue mount, the hostname, lo) belongs to the
+    // namespaces the process is in by then.
+    if !joined.others.is_empty() {
+        sys.join_namespaces(joined)?;
+    }
     if wants_cgroup_namespace(spec) {
         sys.enter_cgroup_namespace(channel)?;
     }
@@ -89,10 +101,16 @@ fn set_up<'a>(
 /// What a freshly cloned child sets before anything else: it dies with kist (a container whose
 /// kist was killed during set-up must not linger; after `start`, whoever supervises the
 /// container is its parent and the same holds), it starts from default signal handling, and
-/// device nodes get exactly the modes the spec gives.
-fn become_kists_child() {
+/// device nodes get exactly the modes the spec gives. Born in another container's PID
+/// namespace, it is visible to that container's processes until its exec: non-dumpable, its
+/// `/proc/PID` (and kist's descriptors there) is closed to them, as for `exec`.
+fn become_kists_child(in_joined_pid_namespace: bool) {
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
+    if in_joined_pid_namespace {
+        // SAFETY: prctl with integer arguments; the exec makes it dumpable again.
+        unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    }
     crate::signals::reset_in_child();
     // SAFETY: umask cannot fail.
     unsafe { libc::umask(0) };
@@ -190,7 +208,8 @@ mod tests {
         };
         let (channel, _peer) = crate::sync::channel_pair().unwrap();
         let sys = Recorder::default();
-        let done = set_up(&sys, &launch, &channel, None).unwrap();
+        let joined = JoinedNamespaces::open(spec).unwrap();
+        let done = set_up(&sys, &launch, &channel, None, &joined).unwrap();
         assert_eq!(done.init.is_some(), init);
         sys.steps()
     }
@@ -218,6 +237,31 @@ mod tests {
                 Step::BringUpLoopback,
                 Step::ConnectTerminal,
             ]
+        );
+    }
+
+    /// Namespaces joined by path are entered before anything else is made, so that the
+    /// mounts, the hostname and `lo` are made in them.
+    #[test]
+    fn joined_namespaces_come_first() {
+        let mut s = spec(&["mount", "pid", "uts"], false);
+        let mut namespaces = s.linux().as_ref().unwrap().namespaces().clone().unwrap();
+        let mut ipc = oci_spec::runtime::LinuxNamespace::default();
+        ipc.set_typ(LinuxNamespaceType::Ipc);
+        ipc.set_path(Some("/proc/self/ns/ipc".into()));
+        namespaces.push(ipc);
+        let mut linux = s.linux().clone().unwrap();
+        linux.set_namespaces(Some(namespaces));
+        s.set_linux(Some(linux));
+        let stdio = Stdio::Fds {
+            stdin: null_fd(),
+            stdout: null_fd(),
+            stderr: null_fd(),
+        };
+        let steps = set_up_steps(&s, stdio, false);
+        assert_eq!(
+            steps[..2],
+            [Step::JoinNamespaces(1), Step::MakeNamespacePrivate]
         );
     }
 

@@ -7,7 +7,10 @@ use oci_spec::runtime::Spec;
 use crate::ExitStatus;
 use crate::error::{Error, Result};
 use crate::launch::Launch;
-use crate::namespaces::{binds_host_cgroups, new_namespace_flags, wants_cgroup_namespace};
+use crate::namespaces::{
+    BornIn, JoinedNamespaces, binds_host_cgroups, check_sysctls, new_namespace_flags,
+    wants_cgroup_namespace,
+};
 use crate::pidfd::{Delivery, Pidfd};
 use crate::sync::{Message, channel_pair};
 use crate::sys::clone::{Forked, fork_into_namespaces};
@@ -32,6 +35,8 @@ pub struct Running {
 /// [`Created::wait_ready`].
 pub fn create(launch: Launch<'_>) -> Result<Created> {
     let flags = new_namespace_flags(launch.spec)?;
+    check_sysctls(launch.spec)?;
+    let joined = JoinedNamespaces::open(launch.spec)?;
     let (parent_end, child_end) = channel_pair()?;
     // On cgroup v2 the cgroup is made first and the child born in it; on v1 the child is
     // moved in while it sets itself up (it execs only after Start), as v1 allows no better.
@@ -43,13 +48,19 @@ pub fn create(launch: Launch<'_>) -> Result<Created> {
         }
         None => None,
     };
-    match fork_into_namespaces(flags, born_in.as_ref().map(|fd| fd.as_fd()))? {
+    let forked = {
+        // Only for the clone: kist's later children are born in its own PID namespace.
+        let _born_in = joined.pid.as_ref().map(BornIn::enter).transpose()?;
+        fork_into_namespaces(flags, born_in.as_ref().map(|fd| fd.as_fd()))?
+    };
+    match forked {
         Forked::Child => {
             drop(parent_end);
-            crate::child::run(launch, child_end, cgroup.as_ref())
+            crate::child::run(launch, child_end, cgroup.as_ref(), &joined)
         }
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
+            drop(joined);
             // The child binds the cgroup's directories once they exist; moving it in (v1) can
             // take a while longer, and the child need not wait for that.
             let binds = binds_host_cgroups(launch.spec);

@@ -15,7 +15,19 @@ use crate::signals::ForwardedSignals;
 pub struct Pump {
     pub from: OwnedFd,
     pub to: OwnedFd,
+    /// The stream the tee sees this copy as (None: the tee does not see it).
+    pub tee: Option<OutputStream>,
 }
+
+/// Which of the container's outputs some bytes came from (its terminal is its stdout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// Sees a copy of what the container writes, as it is copied out (its log).
+pub type Tee = Box<dyn FnMut(OutputStream, &[u8])>;
 
 #[derive(Default)]
 pub struct ForegroundIo {
@@ -23,10 +35,17 @@ pub struct ForegroundIo {
     pub console: Option<OwnedFd>,
     /// Copy kist's stdin into the terminal (`-i` with `-t`).
     pub stdin_to_console: bool,
+    /// Do not show the terminal's output (`-t` attached to no output stream, `-a stdin`).
+    pub console_hidden: bool,
+    /// `--sig-proxy=false`: the signals kist gets are not passed on (they stay blocked, so
+    /// they do not end kist either); a terminal's resize still is.
+    pub keep_signals: bool,
     /// Copies out of the container: its output pipes to kist's stdout and stderr.
     pub outputs: Vec<Pump>,
     /// Copies into the container: kist's stdin to the program's stdin pipe.
     pub inputs: Vec<Pump>,
+    /// Sees the outputs whose pumps name a stream (and the terminal's output).
+    pub tee: Option<Tee>,
 }
 
 impl ForegroundIo {
@@ -49,6 +68,7 @@ pub fn run_foreground(
     let mut pumps = Pumps {
         outputs: std::mem::take(&mut io.outputs),
         inputs: std::mem::take(&mut io.inputs),
+        tee: io.tee.take(),
     };
     let raw_guard = attach_console(&io, &mut pumps)?;
     loop {
@@ -63,7 +83,7 @@ pub fn run_foreground(
             continue; // EINTR
         }
         if fds[1].revents != 0 {
-            forward_signals(signals, &running, io.console.as_ref());
+            forward_signals(signals, &running, io.console.as_ref(), io.keep_signals);
         }
         pumps.copy_ready(&fds[2..]);
         if fds[0].revents != 0 {
@@ -71,7 +91,7 @@ pub fn run_foreground(
         }
     }
     // The process has exited; what it wrote is still buffered in the pipes or the terminal.
-    drain(&pumps.outputs);
+    pumps.drain();
     drop(raw_guard);
     running.wait()
 }
@@ -80,6 +100,7 @@ pub fn run_foreground(
 struct Pumps {
     outputs: Vec<Pump>,
     inputs: Vec<Pump>,
+    tee: Option<Tee>,
 }
 
 impl Pumps {
@@ -101,7 +122,7 @@ impl Pumps {
             } else {
                 &self.inputs[i - outputs]
             };
-            if fd.revents != 0 && !copy_once(pump) {
+            if fd.revents != 0 && !copy_once(pump, &mut self.tee) {
                 finished.push(i);
             }
         }
@@ -114,6 +135,20 @@ impl Pumps {
             }
         }
     }
+
+    /// Copies what the outputs still hold once the process has exited.
+    fn drain(&mut self) {
+        for p in &self.outputs {
+            loop {
+                let mut fds = [pollfd(p.from.as_raw_fd())];
+                // SAFETY: a valid one-element pollfd array.
+                let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
+                if ready <= 0 || !copy_once(p, &mut self.tee) {
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// The terminal's output goes to kist's stdout and, with `-i`, kist's stdin (made raw) into
@@ -122,9 +157,20 @@ fn attach_console(io: &ForegroundIo, pumps: &mut Pumps) -> Result<Option<RawTerm
     let Some(master) = &io.console else {
         return Ok(None);
     };
+    // Read even when not shown: a terminal nobody reads fills up and blocks the program.
+    let shown = if !io.console_hidden {
+        dup(&std::io::stdout().as_fd())?
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/null")
+            .sys(|| "opening /dev/null".into())?
+            .into()
+    };
     pumps.outputs.push(Pump {
         from: dup(&master.as_fd())?,
-        to: dup(&std::io::stdout().as_fd())?,
+        to: shown,
+        tee: Some(OutputStream::Stdout),
     });
     if !io.stdin_to_console {
         return Ok(None);
@@ -133,19 +179,25 @@ fn attach_console(io: &ForegroundIo, pumps: &mut Pumps) -> Result<Option<RawTerm
     pumps.inputs.push(Pump {
         from: dup(&std::io::stdin().as_fd())?,
         to: dup(&master.as_fd())?,
+        tee: None,
     });
     Ok(raw_guard)
 }
 
 /// Passes on every pending signal: a terminal's size change to the container's terminal, the
 /// others to its process.
-fn forward_signals(signals: &ForwardedSignals, running: &Running, console: Option<&OwnedFd>) {
+fn forward_signals(
+    signals: &ForwardedSignals,
+    running: &Running,
+    console: Option<&OwnedFd>,
+    keep: bool,
+) {
     while let Some(sig) = signals.next() {
         if sig == libc::SIGWINCH {
             if let Some(master) = console {
                 resize(master);
             }
-        } else {
+        } else if !keep {
             let _ = running.signal(sig);
         }
     }
@@ -163,8 +215,9 @@ fn dup(fd: &impl AsFd) -> Result<OwnedFd> {
     rustix::io::fcntl_dupfd_cloexec(fd, 3).sys(|| "duplicating a standard stream".into())
 }
 
-/// Copies what is available; false at end of input or when the output is gone.
-fn copy_once(p: &Pump) -> bool {
+/// Copies what is available (showing it to the tee); false at end of input or when the
+/// output is gone.
+fn copy_once(p: &Pump, tee: &mut Option<Tee>) -> bool {
     let mut buf = [0u8; 32 * 1024];
     let n = match rustix::io::read(&p.from, &mut buf) {
         Ok(0) => return false,
@@ -173,6 +226,9 @@ fn copy_once(p: &Pump) -> bool {
         // EIO: a terminal whose other side has closed.
         Err(_) => return false,
     };
+    if let (Some(stream), Some(tee)) = (p.tee, tee.as_mut()) {
+        tee(stream, &buf[..n]);
+    }
     write_all(&p.to, &buf[..n])
 }
 
@@ -187,21 +243,8 @@ fn write_all(fd: &OwnedFd, mut data: &[u8]) -> bool {
     true
 }
 
-fn drain(pumps: &[Pump]) {
-    for p in pumps {
-        loop {
-            let mut fds = [pollfd(p.from.as_raw_fd())];
-            // SAFETY: a valid one-element pollfd array.
-            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
-            if ready <= 0 || !copy_once(p) {
-                break;
-            }
-        }
-    }
-}
-
 /// Passes kist's terminal size on to the container's.
-fn resize(master: &OwnedFd) {
+pub fn resize(master: &OwnedFd) {
     for fd in [0, 1] {
         // SAFETY: TIOCGWINSZ/TIOCSWINSZ with a valid winsize.
         unsafe {
@@ -214,13 +257,15 @@ fn resize(master: &OwnedFd) {
     }
 }
 
-/// kist's terminal in raw mode, restored when dropped: keys reach the container unchanged.
-struct RawTerminal {
+/// kist's terminal in raw mode, restored when dropped (on an error's way out too): keys reach
+/// the container unchanged.
+pub struct RawTerminal {
     saved: Termios,
 }
 
 impl RawTerminal {
-    fn enter() -> Option<RawTerminal> {
+    /// None if stdin is not a terminal (nothing to change).
+    pub fn enter() -> Option<RawTerminal> {
         let stdin = std::io::stdin();
         let saved = termios::tcgetattr(stdin.as_fd()).ok()?;
         let mut raw = saved.clone();

@@ -36,7 +36,7 @@ pub use cgroups::{
 };
 pub use create::{Created, Running, create};
 pub use error::{Error, Result};
-pub use foreground::{ForegroundIo, Pump, run_foreground};
+pub use foreground::{ForegroundIo, OutputStream, Pump, RawTerminal, Tee, resize, run_foreground};
 pub use join::{Join, join};
 pub use launch::{Launch, Rootfs, Stdio};
 pub use program::default_capabilities::DOCKER_DEFAULT_CAPABILITIES;

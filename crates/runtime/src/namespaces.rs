@@ -1,10 +1,14 @@
 //! What the spec's namespaces ask for, read in one place by both sides of a launch: the parent
-//! (which clone flags, whether to say Placed or CgroupReady) and the child (which namespace it
-//! makes itself, what it sets up in the ones it got).
+//! (which clone flags, whether to say Placed or CgroupReady, which PID namespace to be born
+//! in) and the child (which namespaces it joins by path, which it makes itself, what it sets
+//! up in the ones it got).
+
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use rustix::fs::{Mode, OFlags};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SysContext, cvt};
 
 /// Whether the spec asks for a new namespace of this type (one without a path to join).
 pub(crate) fn has_new_namespace(spec: &Spec, typ: LinuxNamespaceType) -> bool {
@@ -41,22 +45,164 @@ pub(crate) fn new_namespace_flags(spec: &Spec) -> Result<u64> {
         .as_ref()
         .and_then(|l| l.namespaces().clone())
         .unwrap_or_default();
-    for ns in namespaces {
-        if ns.path().is_some() {
-            return Err(Error::Spec(format!(
-                "joining an existing {:?} namespace is not supported yet",
-                ns.typ()
-            )));
-        }
+    for ns in namespaces.iter().filter(|n| n.path().is_none()) {
         // The flag's bits, as clone3 takes them in a u64.
         flags |= u64::from(clone_flag(ns.typ())?.cast_unsigned());
     }
     if flags & libc::CLONE_NEWNS as u64 == 0 {
         return Err(Error::Spec(
-            "a container needs its own mount namespace".into(),
+            "a container needs its own mount namespace (its root is mounted there)".into(),
         ));
     }
     Ok(flags)
+}
+
+/// The order in which a process joins namespaces by path, runc's: the user namespace first
+/// (it owns the others and decides what the process may do in them), then the rest. The mount
+/// namespace is never joined (see `new_namespace_flags`); the PID one is joined by the parent,
+/// as it applies only to children (see [`JoinedNamespaces::pid`]).
+const JOIN_ORDER: [(LinuxNamespaceType, libc::c_int); 6] = [
+    (LinuxNamespaceType::User, libc::CLONE_NEWUSER),
+    (LinuxNamespaceType::Ipc, libc::CLONE_NEWIPC),
+    (LinuxNamespaceType::Uts, libc::CLONE_NEWUTS),
+    (LinuxNamespaceType::Network, libc::CLONE_NEWNET),
+    (LinuxNamespaceType::Pid, libc::CLONE_NEWPID),
+    (LinuxNamespaceType::Cgroup, libc::CLONE_NEWCGROUP),
+];
+
+/// The namespaces the spec joins by path (`linux.namespaces[].path`), opened by the parent
+/// before the clone, so that a wrong path fails there with its name and before any process
+/// exists.
+#[derive(Default)]
+pub(crate) struct JoinedNamespaces {
+    /// The PID namespace to be born in: the parent enters it for the clone only.
+    pub(crate) pid: Option<OwnedFd>,
+    /// The others, in the order the child enters them.
+    pub(crate) others: Vec<(OwnedFd, libc::c_int)>,
+}
+
+impl JoinedNamespaces {
+    pub(crate) fn open(spec: &Spec) -> Result<JoinedNamespaces> {
+        let namespaces = spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.namespaces().clone())
+            .unwrap_or_default();
+        let mut joined = JoinedNamespaces::default();
+        for (typ, flag) in JOIN_ORDER {
+            let Some(path) = namespaces
+                .iter()
+                .find(|n| n.typ() == typ)
+                .and_then(|n| n.path().clone())
+            else {
+                continue;
+            };
+            let fd = rustix::fs::open(&path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                .sys(|| format!("opening the {typ:?} namespace {}", path.display()))?;
+            if typ == LinuxNamespaceType::Pid {
+                joined.pid = Some(fd);
+            } else {
+                joined.others.push((fd, flag));
+            }
+        }
+        if namespaces
+            .iter()
+            .any(|n| n.typ() == LinuxNamespaceType::Mount && n.path().is_some())
+        {
+            return Err(Error::Spec(
+                "joining another mount namespace is not supported: a container's root is mounted in its own".into(),
+            ));
+        }
+        Ok(joined)
+    }
+
+    /// Whether the child is born in another PID namespace, where processes already live.
+    pub(crate) fn joins_pid(&self) -> bool {
+        self.pid.is_some()
+    }
+
+    /// In the child, first thing: enters each namespace, in order.
+    pub(crate) fn enter(&self) -> Result<()> {
+        for (fd, flag) in &self.others {
+            // SAFETY: setns on a namespace descriptor this process holds; the flag checks its
+            // type.
+            cvt(unsafe { libc::setns(fd.as_raw_fd(), *flag) })
+                .sys(|| format!("joining a namespace ({})", ns_name(*flag)))?;
+        }
+        Ok(())
+    }
+}
+
+fn ns_name(flag: libc::c_int) -> &'static str {
+    match flag {
+        libc::CLONE_NEWUSER => "user",
+        libc::CLONE_NEWIPC => "ipc",
+        libc::CLONE_NEWUTS => "uts",
+        libc::CLONE_NEWNET => "network",
+        libc::CLONE_NEWCGROUP => "cgroup",
+        _ => "pid",
+    }
+}
+
+/// While it lives, the caller's children are born in another PID namespace; dropped, they are
+/// born in the caller's own again. (`setns` of a PID namespace changes only where the
+/// caller's future children go, so this is how a process is started in one.)
+pub(crate) struct BornIn {
+    own: OwnedFd,
+}
+
+impl BornIn {
+    pub(crate) fn enter(target: &OwnedFd) -> Result<BornIn> {
+        let own = rustix::fs::open(
+            "/proc/thread-self/ns/pid",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .sys(|| "opening kist's own PID namespace".into())?;
+        // SAFETY: setns on a PID namespace descriptor; it changes only pid_for_children.
+        cvt(unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWPID) })
+            .sys(|| "entering the PID namespace to join".into())?;
+        Ok(BornIn { own })
+    }
+}
+
+impl Drop for BornIn {
+    fn drop(&mut self) {
+        // SAFETY: back to this thread's own (active) PID namespace, which setns always allows.
+        unsafe { libc::setns(self.own.as_raw_fd(), libc::CLONE_NEWPID) };
+    }
+}
+
+/// Refuses a spec whose sysctls would be written into a namespace the container shares with
+/// the host, as runc does: IPC keys need an IPC namespace of the container's (new or joined),
+/// `net.*` a network one, the host name keys a UTS one. Otherwise the host's would change.
+pub(crate) fn check_sysctls(spec: &Spec) -> Result<()> {
+    let Some(linux) = spec.linux() else {
+        return Ok(());
+    };
+    let namespaces = linux.namespaces().clone().unwrap_or_default();
+    let has = |t: LinuxNamespaceType| namespaces.iter().any(|n| n.typ() == t);
+    for key in linux.sysctl().iter().flat_map(|s| s.keys()) {
+        let needs = if key.starts_with("kernel.shm")
+            || key.starts_with("kernel.msg")
+            || key == "kernel.sem"
+            || key.starts_with("fs.mqueue.")
+        {
+            LinuxNamespaceType::Ipc
+        } else if key.starts_with("net.") {
+            LinuxNamespaceType::Network
+        } else if key == "kernel.hostname" || key == "kernel.domainname" {
+            LinuxNamespaceType::Uts
+        } else {
+            continue;
+        };
+        if !has(needs) {
+            return Err(Error::Spec(format!(
+                "sysctl {key} is not allowed in the host's {needs:?} namespace"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The clone flag that makes a namespace of this type.
@@ -70,7 +216,9 @@ fn clone_flag(typ: LinuxNamespaceType) -> Result<libc::c_int> {
         // Made by the child once it is in its cgroup: see wants_cgroup_namespace.
         LinuxNamespaceType::Cgroup => 0,
         LinuxNamespaceType::User => {
-            return Err(Error::Spec("user namespaces are not supported yet".into()));
+            return Err(Error::Spec(
+                "new user namespaces are not supported yet (one can be joined by path)".into(),
+            ));
         }
         other => return Err(Error::Spec(format!("unsupported namespace {other:?}"))),
     })
@@ -121,8 +269,60 @@ mod tests {
             serde_json::json!({"namespaces": [{"type": "mount"}, {"type": "network", "path": "/x"}]}),
             serde_json::json!([]),
         );
-        assert!(new_namespace_flags(&joined).is_err());
+        assert_eq!(
+            new_namespace_flags(&joined).unwrap(),
+            u64::try_from(libc::CLONE_NEWNS).unwrap(),
+            "a namespace joined by path is not made at clone"
+        );
         assert!(!has_new_namespace(&joined, LinuxNamespaceType::Network));
+        let mount_joined = spec(
+            serde_json::json!({"namespaces": [{"type": "mount", "path": "/proc/1/ns/mnt"}]}),
+            serde_json::json!([]),
+        );
+        assert!(new_namespace_flags(&mount_joined).is_err());
+        assert!(JoinedNamespaces::open(&mount_joined).is_err());
+    }
+
+    /// Joined namespaces are opened in runc's order, user first, whatever the spec's order;
+    /// the PID one is kept apart for the parent.
+    #[test]
+    fn joined_namespaces_open_in_order() {
+        let own = |t: &str| format!("/proc/self/ns/{t}");
+        let s = spec(
+            serde_json::json!({"namespaces": [
+                {"type": "mount"},
+                {"type": "network", "path": own("net")},
+                {"type": "pid", "path": own("pid")},
+                {"type": "ipc", "path": own("ipc")},
+                {"type": "uts"},
+            ]}),
+            serde_json::json!([]),
+        );
+        let joined = JoinedNamespaces::open(&s).unwrap();
+        assert!(joined.joins_pid());
+        let flags: Vec<_> = joined.others.iter().map(|(_, f)| *f).collect();
+        assert_eq!(flags, [libc::CLONE_NEWIPC, libc::CLONE_NEWNET]);
+        let missing = spec(
+            serde_json::json!({"namespaces": [{"type": "mount"}, {"type": "ipc", "path": "/no/such/ns"}]}),
+            serde_json::json!([]),
+        );
+        let e = JoinedNamespaces::open(&missing).err().unwrap().to_string();
+        assert!(e.contains("/no/such/ns"), "{e}");
+    }
+
+    #[test]
+    fn sysctls_of_a_shared_namespace_are_refused() {
+        let with = |types: &[&str], key: &str| {
+            let mut linux = namespaces(types);
+            linux["sysctl"] = serde_json::json!({key: "1"});
+            check_sysctls(&spec(linux, serde_json::json!([])))
+        };
+        assert!(with(&["mount", "ipc"], "kernel.shmmax").is_ok());
+        assert!(with(&["mount"], "kernel.shmmax").is_err());
+        assert!(with(&["mount"], "fs.mqueue.msg_max").is_err());
+        assert!(with(&["mount"], "net.ipv4.ip_forward").is_err());
+        assert!(with(&["mount", "network"], "net.ipv4.ip_forward").is_ok());
+        assert!(with(&["mount"], "kernel.domainname").is_err());
     }
 
     #[test]

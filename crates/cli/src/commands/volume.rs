@@ -63,10 +63,12 @@ pub struct NamesArgs {
 }
 
 #[derive(Args)]
+#[command(mut_arg("all", |a| a.help("Remove named volumes too, not only anonymous ones")))]
 pub struct PruneArgs {
-    // Accepted for Docker's sake: prune never asks.
     #[command(flatten)]
     force: flags::Force,
+    #[command(flatten)]
+    all: flags::All,
 }
 
 /// `kist volume ...`.
@@ -195,9 +197,18 @@ fn rm(engine: &Engine, args: &NamesArgs) -> Result<i32> {
     Ok(code)
 }
 
-/// Removes the volumes no container uses.
-fn prune(engine: &Engine, _args: &PruneArgs) -> Result<i32> {
-    let removed = volumes::prune(engine)?;
+/// Removes the anonymous volumes no container uses (with `-a`, the named ones too), as Docker
+/// 23 and later do, once the user says yes (or with `-f`).
+fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
+    let warning = if args.all.on {
+        "This will remove all local volumes not used by at least one container."
+    } else {
+        "This will remove anonymous local volumes not used by at least one container."
+    };
+    if !args.force.on && !crate::confirm::confirmed(warning) {
+        return Ok(0);
+    }
+    let removed = volumes::prune(engine, args.all.on)?;
     if !removed.is_empty() {
         outln!("Deleted Volumes:");
         removed.iter().for_each(|n| outln!("{n}"));

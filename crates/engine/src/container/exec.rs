@@ -38,6 +38,10 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
         });
     }
     let pid = crate::container::lifecycle::running_process(c)?.pid;
+    // A frozen container would hold the new process (and kist waiting for it) until thawed.
+    if crate::container::lifecycle::is_paused(c) {
+        return Err(Error::PausedExec { id: c.id.clone() });
+    }
     let config = LaunchConfig::load(&engine.layout.container_dir(&c.id))?;
     let process = exec_process(engine, c, &config, opts)?;
     if kist_runtime::sealed::needs_sealed_exe(&process) {
@@ -51,7 +55,7 @@ pub fn exec(owned: Engine, c: &ContainerRecord, opts: &ExecOptions) -> Result<i3
     if opts.detach {
         return start_detached(pid, &process, cgroup, seccomp.as_ref());
     }
-    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
+    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive, false)?;
     let mut created = kist_runtime::join(Join {
         pid,
         process: &process,

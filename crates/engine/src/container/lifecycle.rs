@@ -107,17 +107,27 @@ pub fn kill(engine: &Engine, c: &ContainerRecord, sig: i32) -> Result<()> {
     }
 }
 
-/// `kist stop`: the image's StopSignal (or SIGTERM), then SIGKILL after `timeout`; returns once
-/// the exit is recorded. Not a failure for restart policies.
-pub fn stop(engine: &Engine, c: &ContainerRecord, timeout: Duration) -> Result<()> {
+/// How long `stop` waits for a container that has no `--stop-timeout`, as in Docker.
+const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `kist stop`: the container's stop signal (`--stop-signal`, else the image's StopSignal,
+/// else SIGTERM), then SIGKILL after `timeout` (else its `--stop-timeout`, else 10 s; a
+/// negative one waits for ever); returns once the exit is recorded. Not a failure for restart
+/// policies.
+pub fn stop(engine: &Engine, c: &ContainerRecord, timeout: Option<Duration>) -> Result<()> {
     let p = running_process(c)?;
     engine.store.set_stop_requested(&c.id)?;
-    let stop_signal = LaunchConfig::load(&engine.layout.container_dir(&c.id))
-        .ok()
-        .and_then(|l| l.stop_signal)
-        .map(|s| parse_signal(&s))
+    let launch = LaunchConfig::load(&engine.layout.container_dir(&c.id)).ok();
+    let stop_signal = launch
+        .as_ref()
+        .and_then(|l| l.stop_signal.as_deref())
+        .map(parse_signal)
         .transpose()?
         .unwrap_or(libc::SIGTERM);
+    let timeout = timeout.unwrap_or_else(|| match launch.and_then(|l| l.stop_timeout) {
+        Some(s) => u64::try_from(s).map_or(Duration::MAX, Duration::from_secs),
+        None => DEFAULT_STOP_TIMEOUT,
+    });
     if let Some(pidfd) = signal(p, stop_signal)? {
         killed(engine, c, stop_signal);
         if !pidfd.wait_exited(timeout)? {
@@ -143,11 +153,20 @@ fn killed(engine: &Engine, c: &ContainerRecord, sig: i32) {
     );
 }
 
-/// Waits until the container's exit is recorded; returns its exit code.
+/// Waits until the container's exit is recorded; returns its exit code. A `--rm` container
+/// removed by its supervisor meanwhile has exited too: with the last code seen, or 0.
 pub fn wait_recorded(engine: &Engine, id: &str, timeout: Duration) -> Result<i32> {
     let start = Instant::now();
+    let mut seen = false;
+    let mut last_code = None;
     loop {
-        let c = engine.store.find_container(id)?;
+        let c = match engine.store.find_container(id) {
+            Ok(c) => c,
+            Err(Error::NoSuchContainer { .. }) if seen => return Ok(last_code.unwrap_or(0)),
+            Err(e) => return Err(e),
+        };
+        seen = true;
+        last_code = c.exit_code.or(last_code);
         match c.state {
             ContainerState::Exited => return Ok(c.exit_code.unwrap_or(0)),
             _ if !c.monitor.is_some_and(|m| m.is_alive()) => {
@@ -170,12 +189,20 @@ pub fn wait(engine: &Engine, c: &ContainerRecord) -> Result<i32> {
 }
 
 /// `kist start`: starts an exited (or never started) container again, with its write layer as
-/// it left it, under a supervisor.
+/// it left it, under a supervisor. A running container is left as it is, as Docker does.
 pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
+    start_with(engine, c, false)
+}
+
+/// `kist start -a` of a `-t` container: as `start`, its program waiting until the caller has
+/// attached to its terminal (see `console`).
+pub fn start_for_attach(engine: &Engine, c: &ContainerRecord) -> Result<()> {
+    start_with(engine, c, true)
+}
+
+fn start_with(engine: &Engine, c: &ContainerRecord, wait_for_attach: bool) -> Result<()> {
     if c.state == ContainerState::Running && c.process.is_some_and(|p| p.is_alive()) {
-        return Err(Error::AlreadyRunning {
-            name: c.name.clone(),
-        });
+        return Ok(());
     }
     if c.state == ContainerState::Removing {
         return Err(Error::BeingRemoved {
@@ -195,11 +222,11 @@ pub fn start(engine: &Engine, c: &ContainerRecord) -> Result<()> {
     // Its generated /etc files live in the runtime directory, which a reboot empties.
     crate::container::run::restore_runtime_files(engine, c)?;
     crate::state::crash::point("start:launch");
-    crate::container::supervisor::launch(engine, &c.id).map(|_| ())
+    crate::container::supervisor::launch(engine, &c.id, wait_for_attach).map(|_| ())
 }
 
-/// `kist restart`: stop (if running), then start.
-pub fn restart(engine: &Engine, c: &ContainerRecord, timeout: Duration) -> Result<()> {
+/// `kist restart`: stop (if running, waiting as `stop` does), then start.
+pub fn restart(engine: &Engine, c: &ContainerRecord, timeout: Option<Duration>) -> Result<()> {
     if running_process(c).is_ok() {
         stop(engine, c, timeout)?;
     }

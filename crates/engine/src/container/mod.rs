@@ -3,10 +3,12 @@
 //! update, pause).
 
 pub(crate) mod cgroup;
+pub mod console;
 pub mod exec;
 pub(crate) mod freeze;
 pub mod health;
 pub(crate) mod hostfiles;
+pub(crate) mod joined;
 pub mod lifecycle;
 pub(crate) mod reconcile;
 pub(crate) mod removal;

@@ -12,7 +12,9 @@ pub fn reconcile(engine: &Engine) -> Result<()> {
     engine.images.remove_abandoned_work();
     crate::container::freeze::thaw_orphans(engine);
     for c in engine.store.active_containers()? {
-        if c.monitor.is_some_and(|m| m.is_alive()) {
+        // Alive in its monitor's care, or created (`kist create`) and in no one's until started.
+        let waiting_to_start = c.state == ContainerState::Created && c.monitor.is_none();
+        if waiting_to_start || c.monitor.is_some_and(|m| m.is_alive()) {
             continue;
         }
         // Every step below is conditional on the record still naming the monitor found dead:

@@ -12,11 +12,16 @@ use kist_runtime::process::ProcessStamp;
 
 use crate::Engine;
 use crate::container::removal::{RemoveMode, remove_container};
-use crate::container::spec::{self, BindMount, SpecInput};
+use crate::container::spec::{
+    self, BindMount, NamespaceChoice, NamespaceChoices, Shm, SpecInput, TmpfsMount,
+};
 use crate::container::user::{ResolvedUser, resolve_groups, resolve_user};
 use crate::container::{health, hostfiles};
 use crate::error::{Error, IoContext, Result};
 use crate::filesystem::volumes;
+use crate::observe::logs::{LogWriter, Stream, log_path};
+use crate::options::mounts::{DEFAULT_SHM_SIZE, TMPFS_DEFAULTS, parse_volumes_from};
+use crate::options::namespaces::{IpcOwn, JoinedNamespace, Share};
 use crate::options::{NetworkMode, RunOptions, VolumeSpec, parse_env_file, resolve_env};
 use crate::state::container_dirs::ContainerDirs;
 use crate::state::ids::new_container_id;
@@ -37,45 +42,28 @@ pub enum RunOutcome {
 
 /// Runs a container, in the foreground or (`-d`) under a supervisor.
 pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
+    // -d, and -it (whose terminal the supervisor shares, so that the user can detach).
+    if opts.detach || opts.share_terminal {
+        let (id, mut guard) = record_created(engine, &opts)?;
+        crate::container::supervisor::launch(engine, &id, opts.share_terminal)?;
+        guard.armed = false;
+        return Ok(RunOutcome::Detached(id));
+    }
     // Before anything else, so that a Ctrl-C from here on is passed to the container (or, before
     // it exists, simply ends the run through the clean-up below) rather than killing kist.
-    let signals = if opts.detach {
-        None
-    } else {
-        Some(kist_runtime::block_forwarded_signals()?)
-    };
+    let signals = kist_runtime::block_forwarded_signals()?;
     // Until the container is recorded, its image must not be removed from under it.
     let image_in_use = engine.images.lock_for_writing()?;
-    let plan = Plan::new(engine, &opts)?;
-    let new_volumes = plan.ensure_volumes(engine)?;
-    let mut guard = StartGuard {
-        engine,
-        id: plan.id.clone(),
-        recorded: false,
-        new_volumes: new_volumes.clone(),
-        cgroup: cgroup_path(&opts.cgroup_parent, &plan.id),
-        cgroup_version: opts.cgroup_version,
-        armed: true,
-    };
-    let dirs = ContainerDirs::of(&engine.layout, &plan.id);
-    dirs.create()?;
-    let config = plan.launch_config(engine, &opts, &dirs, &new_volumes)?;
-    // What `start` needs later (and `exec`, so the health check); a foreground --rm
-    // container has no later.
-    if opts.detach || !opts.remove || config.healthcheck.is_some() {
-        config.save(&dirs.dir)?;
+    let (plan, mut guard, dirs, config) = prepare(engine, &opts)?;
+    // Docker logs a foreground container's output too; one removed when it exits has no
+    // later in which to read it.
+    let logged = !opts.remove;
+    let (stdio, mut io) = crate::container::stdio::connect_attached(opts.tty, opts.attach, logged)?;
+    io.keep_signals = opts.no_sig_proxy;
+    if logged {
+        let log = LogWriter::open(&log_path(&dirs.dir, &plan.id), opts.log)?;
+        io.tee = Some(log_tee(log));
     }
-    crate::state::crash::point("run:dirs");
-    let Some(signals) = signals else {
-        plan.record(engine, &opts, None)?;
-        drop(image_in_use);
-        guard.recorded = true;
-        crate::state::crash::point("run:recorded");
-        crate::container::supervisor::launch(engine, &plan.id)?;
-        guard.armed = false;
-        return Ok(RunOutcome::Detached(plan.id.clone()));
-    };
-    let (stdio, io) = crate::container::stdio::connect_stdio(opts.tty, opts.interactive)?;
     let mut created = kist_runtime::create(config.launch(&dirs, stdio, plan.seccomp.as_ref()))?;
     // The container's process sets itself up (on another CPU) while it is recorded here. Were
     // kist killed before the record exists, the process dies with it, and what remains is a
@@ -89,6 +77,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     };
     drop(image_in_use);
     guard.recorded = true;
+    write_cidfile(&opts, &record.id)?;
     created.wait_ready()?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
@@ -112,6 +101,85 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         }
     }
     Ok(RunOutcome::Exited(code))
+}
+
+/// What the container writes, into its log as it comes; unfinished lines are written when
+/// the copying ends.
+fn log_tee(log: LogWriter) -> kist_runtime::Tee {
+    struct Flushed(LogWriter);
+    impl Drop for Flushed {
+        fn drop(&mut self) {
+            let _ = self.0.flush();
+        }
+    }
+    let mut log = Flushed(log);
+    Box::new(move |stream, data| {
+        let stream = match stream {
+            kist_runtime::OutputStream::Stdout => Stream::Stdout,
+            kist_runtime::OutputStream::Stderr => Stream::Stderr,
+        };
+        // A full disk must not stop the container's output reaching the user.
+        let _ = log.0.write(stream, data);
+    })
+}
+
+/// `kist create`: a container recorded as Created with everything `start` needs, and no
+/// process. Returns its id.
+pub fn create(engine: &Engine, opts: RunOptions) -> Result<String> {
+    // It will run as a detached one does, under the supervisor `start` launches.
+    let opts = RunOptions {
+        detach: true,
+        ..opts
+    };
+    let (id, mut guard) = record_created(engine, &opts)?;
+    // Nothing runs until `start`: no kist is responsible for it meanwhile, so that
+    // reconciliation leaves it alone once this command is gone.
+    engine.store.release_created(&id)?;
+    guard.armed = false;
+    Ok(id)
+}
+
+/// Records a container that is to run under a supervisor (`run -d`, `create`), its launch
+/// configuration saved; the guard still undoes it all until disarmed.
+fn record_created<'a>(engine: &'a Engine, opts: &RunOptions) -> Result<(String, StartGuard<'a>)> {
+    // Until the container is recorded, its image must not be removed from under it.
+    let image_in_use = engine.images.lock_for_writing()?;
+    let (plan, mut guard, _, _) = prepare(engine, opts)?;
+    plan.record(engine, opts, None)?;
+    drop(image_in_use);
+    guard.recorded = true;
+    crate::state::crash::point("run:recorded");
+    write_cidfile(opts, &plan.id)?;
+    Ok((plan.id, guard))
+}
+
+/// Everything checked, then the container's volumes, directories and launch configuration
+/// made, under a guard that undoes them.
+fn prepare<'a>(
+    engine: &'a Engine,
+    opts: &RunOptions,
+) -> Result<(Plan, StartGuard<'a>, ContainerDirs, LaunchConfig)> {
+    let plan = Plan::new(engine, opts)?;
+    let new_volumes = plan.ensure_volumes(engine)?;
+    let guard = StartGuard {
+        engine,
+        id: plan.id.clone(),
+        recorded: false,
+        new_volumes: new_volumes.clone(),
+        cgroup: cgroup_path(&opts.cgroup_parent, &plan.id),
+        cgroup_version: opts.cgroup_version,
+        armed: true,
+    };
+    let dirs = ContainerDirs::of(&engine.layout, &plan.id);
+    dirs.create()?;
+    let config = plan.launch_config(engine, opts, &dirs, &new_volumes)?;
+    // What `start` needs later (and `exec`, so a health check); a foreground --rm container
+    // has no later.
+    if opts.detach || opts.share_terminal || !opts.remove || config.healthcheck.is_some() {
+        config.save(&dirs.dir)?;
+    }
+    crate::state::crash::point("run:dirs");
+    Ok((plan, guard, dirs, config))
 }
 
 /// Undoes a container that failed to start: its directories, record and new volumes. (Its
@@ -160,9 +228,12 @@ struct Plan {
     user: ResolvedUser,
     hostname: String,
     id: String,
+    /// `-v` and `--mount`, then what `--volumes-from` brings.
     volumes: Vec<VolumeSpec>,
     seccomp: Option<kist_runtime::seccomp::Filter>,
     healthcheck: Option<crate::options::Healthcheck>,
+    namespaces: NamespaceChoices,
+    joined: Vec<JoinedNamespace>,
 }
 
 impl Plan {
@@ -177,6 +248,14 @@ impl Plan {
             ));
         }
         opts.limits.validate()?;
+        if let Some(s) = &opts.stop_signal {
+            crate::container::lifecycle::parse_signal(s)?;
+        }
+        if let Some(path) = &opts.cidfile
+            && path.exists()
+        {
+            return Err(cidfile_found(path));
+        }
         let image = engine.images.resolve(&opts.image)?;
         let config = image.config.config().clone().unwrap_or_default();
         let entrypoint: Vec<String> = match &opts.entrypoint {
@@ -221,9 +300,11 @@ impl Plan {
         if !cwd.starts_with('/') {
             return Err(Error::RelativeWorkdir { path: cwd });
         }
+        let (namespaces, joined) = resolve_namespaces(engine, opts)?;
         let id = new_container_id();
         let hostname = match (&opts.hostname, opts.network) {
             (Some(h), _) => h.clone(),
+            (None, _) if namespaces.uts == NamespaceChoice::Host => nix_hostname(),
             (None, NetworkMode::Host) => nix_hostname(),
             (None, NetworkMode::None) => id[..12].to_string(),
         };
@@ -249,6 +330,7 @@ impl Plan {
             }
         }
         let healthcheck = healthcheck(engine, &image, opts)?;
+        let volumes = with_volumes_from(engine, opts)?;
         Ok(Plan {
             healthcheck,
             image,
@@ -258,8 +340,10 @@ impl Plan {
             user,
             hostname,
             id,
-            volumes: opts.volumes.clone(),
+            volumes,
             seccomp,
+            namespaces,
+            joined,
         })
     }
 
@@ -290,7 +374,11 @@ impl Plan {
             ),
         ];
         for (name, content, target) in files {
-            binds.push(bind_file(dirs, name, &content, target)?);
+            let file = bind_file(dirs, name, &content, target)?;
+            // A file the user mounts there wins, as in Docker.
+            if !self.volumes.iter().any(|v| v.target() == target) {
+                binds.push(file);
+            }
         }
         let spec = spec::build(&SpecInput {
             args: &self.args,
@@ -302,6 +390,16 @@ impl Plan {
             read_only: opts.read_only,
             network: opts.network,
             binds,
+            tmpfs: self.tmpfs(opts),
+            shm: match (&self.namespaces.ipc, opts.namespaces.ipc_own) {
+                (NamespaceChoice::Host, _) => Shm::Host,
+                (NamespaceChoice::Join(ns), _) => Shm::Of(shm_of(ns)),
+                (NamespaceChoice::Own, IpcOwn::None) => Shm::None,
+                (NamespaceChoice::Own, _) => {
+                    Shm::Own(opts.storage.shm_size.unwrap_or(DEFAULT_SHM_SIZE))
+                }
+            },
+            namespaces: self.namespaces.clone(),
             cgroup_path: &cgroup_path(&opts.cgroup_parent, &self.id),
             cgroup_version: opts.cgroup_version,
             cgroupns_private: opts.cgroupns_private,
@@ -311,12 +409,10 @@ impl Plan {
             security: &opts.security,
         })?;
         let mountpoints = crate::state::container_dirs::mountpoints_layer(&engine.layout)?;
-        let stop_signal = self
-            .image
-            .config
-            .config()
-            .as_ref()
-            .and_then(|c| c.stop_signal().clone());
+        let stop_signal = opts.stop_signal.clone().or_else(|| {
+            let config = self.image.config.config().as_ref();
+            config.and_then(|c| c.stop_signal().clone())
+        });
         Ok(LaunchConfig {
             spec,
             lower: std::iter::once(mountpoints)
@@ -328,10 +424,32 @@ impl Plan {
             restart: opts.restart,
             log: opts.log,
             stop_signal,
+            stop_timeout: opts.stop_timeout,
             limits: opts.limits.clone(),
             security: opts.security.clone(),
             healthcheck: self.healthcheck.clone(),
+            joined: self.joined.clone(),
         })
+    }
+
+    /// `--mount type=tmpfs` and `--tmpfs`, each with Docker's defaults first.
+    fn tmpfs(&self, opts: &RunOptions) -> Vec<TmpfsMount> {
+        let from_mounts = self.volumes.iter().filter_map(|v| match v {
+            VolumeSpec::Tmpfs { target, options } => Some(TmpfsMount {
+                target: target.clone(),
+                options: options.clone(),
+            }),
+            _ => None,
+        });
+        let from_flag = opts.storage.tmpfs.iter().map(|(target, given)| TmpfsMount {
+            target: target.clone(),
+            options: TMPFS_DEFAULTS
+                .iter()
+                .map(|s| s.to_string())
+                .chain(given.split(',').filter(|o| !o.is_empty()).map(String::from))
+                .collect(),
+        });
+        from_mounts.chain(from_flag).collect()
     }
 
     /// Creates missing bind sources and named volumes; returns the names of the new volumes.
@@ -343,7 +461,7 @@ impl Plan {
                     std::fs::create_dir_all(source)
                         .ctx("creating the volume's host directory", source)
                 }
-                VolumeSpec::Bind { .. } => Ok(()),
+                VolumeSpec::Bind { .. } | VolumeSpec::Tmpfs { .. } => Ok(()),
                 VolumeSpec::Named { name, .. } => {
                     let (name, anonymous) = match name {
                         Some(n) => (n.clone(), false),
@@ -371,7 +489,7 @@ impl Plan {
             .filter_map(|(i, v)| match v {
                 VolumeSpec::Named { name: Some(n), .. } => Some(n.clone()),
                 VolumeSpec::Named { name: None, .. } => Some(anonymous_volume_name(&self.id, i)),
-                VolumeSpec::Bind { .. } => None,
+                VolumeSpec::Bind { .. } | VolumeSpec::Tmpfs { .. } => None,
             })
             .collect()
     }
@@ -402,6 +520,7 @@ impl Plan {
             "CgroupVersion": opts.cgroup_version.as_str(),
             "CgroupParent": opts.cgroup_parent,
             "CgroupnsMode": if opts.cgroupns_private { "private" } else { "host" },
+            "ContainerIDFile": opts.cidfile,
             "Labels": opts
                 .labels
                 .iter()
@@ -411,6 +530,24 @@ impl Plan {
                 })
                 .collect::<serde_json::Map<_, _>>(),
         });
+        let mut config = config;
+        let storage = &opts.storage;
+        config["Binds"] = serde_json::json!(storage.binds);
+        config["Mounts"] = serde_json::json!(storage.mounts);
+        config["Tmpfs"] = storage
+            .tmpfs
+            .iter()
+            .map(|(t, o)| (t.clone(), serde_json::Value::from(o.as_str())))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        config["ShmSize"] = serde_json::json!(storage.shm_size.unwrap_or(DEFAULT_SHM_SIZE));
+        config["VolumesFrom"] = serde_json::json!(storage.volumes_from);
+        config["PidMode"] = opts.namespaces.pid_mode().into();
+        config["IpcMode"] = opts.namespaces.ipc_mode().into();
+        config["UTSMode"] = opts.namespaces.uts_mode().into();
+        config["AttachStdin"] = opts.attach.stdin.into();
+        config["AttachStdout"] = opts.attach.stdout.into();
+        config["AttachStderr"] = opts.attach.stderr.into();
         let mut record = ContainerRecord {
             id: self.id.clone(),
             name: opts.name.clone().unwrap_or_else(|| names::generate(0)),
@@ -452,28 +589,35 @@ impl Plan {
         let mut names = names.iter();
         self.volumes
             .iter()
-            .map(|v| match v {
+            .filter_map(|v| match v {
                 VolumeSpec::Bind {
                     source,
                     target,
                     read_only,
-                } => BindMount {
+                    propagation,
+                } => Some(BindMount {
                     source: source.clone(),
                     target: target.clone(),
                     read_only: *read_only,
                     copy_up: false,
-                },
+                    propagation: propagation.clone(),
+                }),
                 VolumeSpec::Named {
-                    target, read_only, ..
+                    target,
+                    read_only,
+                    no_copy,
+                    ..
                 } => {
                     let name = names.next().cloned().unwrap_or_default();
-                    BindMount {
+                    Some(BindMount {
                         source: engine.layout.volume_data(&name),
                         target: target.clone(),
                         read_only: *read_only,
-                        copy_up: new_volumes.contains(&name),
-                    }
+                        copy_up: !no_copy && new_volumes.contains(&name),
+                        propagation: None,
+                    })
                 }
+                VolumeSpec::Tmpfs { .. } => None,
             })
             .collect()
     }
@@ -497,6 +641,165 @@ fn healthcheck(
         h.validate()?;
     }
     Ok(merged)
+}
+
+/// `--cidfile`: the id, in a file that must not exist yet (another container's, perhaps).
+fn write_cidfile(opts: &RunOptions, id: &str) -> Result<()> {
+    let Some(path) = &opts.cidfile else {
+        return Ok(());
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => cidfile_found(path),
+            _ => Error::Io {
+                context: "writing the container ID file",
+                path: path.clone(),
+                source,
+            },
+        })?;
+    std::io::Write::write_all(&mut file, id.as_bytes()).ctx("writing the container ID file", path)
+}
+
+/// Docker's words for a `--cidfile` that exists.
+fn cidfile_found(path: &std::path::Path) -> Error {
+    Error::invalid_option(
+        "--cidfile",
+        format!(
+            "container ID file found, make sure the other container isn't running or delete {}",
+            path.display()
+        ),
+    )
+}
+
+/// Whether a sysctl belongs to the IPC namespace.
+fn is_ipc_sysctl(key: &str) -> bool {
+    key.starts_with("kernel.shm")
+        || key.starts_with("kernel.msg")
+        || key == "kernel.sem"
+        || key.starts_with("fs.mqueue.")
+}
+
+/// The /dev/shm of the process whose IPC namespace is `/proc/PID/ns/ipc`.
+pub(crate) fn shm_of(ipc_namespace: &std::path::Path) -> std::path::PathBuf {
+    let process = ipc_namespace
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap_or(std::path::Path::new("/proc/self"));
+    process.join("root/dev/shm")
+}
+
+/// Whose namespaces the container is in, with the other containers' checked to be running
+/// (and, for IPC, shareable); and the combinations that cannot be, refused.
+fn resolve_namespaces(
+    engine: &Engine,
+    opts: &RunOptions,
+) -> Result<(NamespaceChoices, Vec<JoinedNamespace>)> {
+    let ns = &opts.namespaces;
+    if ns.uts == Share::Host && opts.hostname.is_some() {
+        return Err(Error::invalid_option(
+            "--hostname",
+            "conflicting options: --hostname and --uts host (the container has the host's name)",
+        ));
+    }
+    if opts.storage.shm_size.is_some() && (ns.ipc != Share::Own || ns.ipc_own == IpcOwn::None) {
+        return Err(Error::invalid_option(
+            "--shm-size",
+            format!(
+                "--shm-size cannot be used with --ipc {}: the container has no /dev/shm of its own",
+                ns.ipc_mode()
+            ),
+        ));
+    }
+    if ns.ipc != Share::Own
+        && let Some(key) = opts.security.sysctls.keys().find(|k| is_ipc_sysctl(k))
+    {
+        return Err(Error::invalid_option(
+            "--sysctl",
+            format!(
+                "--sysctl {key} cannot be used with --ipc {}: it would change the IPC namespace the container shares",
+                ns.ipc_mode()
+            ),
+        ));
+    }
+    let mut joined = Vec::new();
+    let mut choice = |share: &Share, name: &str| -> Result<NamespaceChoice> {
+        Ok(match share {
+            Share::Own => NamespaceChoice::Own,
+            Share::Host => NamespaceChoice::Host,
+            Share::Container(reference) => {
+                let (donor, path) = crate::container::joined::donor(engine, reference, name)?;
+                joined.push(JoinedNamespace {
+                    ns: name.into(),
+                    container: donor.id,
+                });
+                NamespaceChoice::Join(path)
+            }
+        })
+    };
+    let choices = NamespaceChoices {
+        pid: choice(&ns.pid, "pid")?,
+        ipc: choice(&ns.ipc, "ipc")?,
+        uts: if ns.uts == Share::Host {
+            NamespaceChoice::Host
+        } else {
+            NamespaceChoice::Own
+        },
+    };
+    Ok((choices, joined))
+}
+
+/// The user's mounts, then those of the `--volumes-from` containers (with their anonymous
+/// volumes by name) at paths the user did not mount; a path mounted twice is refused.
+fn with_volumes_from(engine: &Engine, opts: &RunOptions) -> Result<Vec<VolumeSpec>> {
+    let mut volumes = opts.volumes.clone();
+    let mut targets: Vec<String> = volumes.iter().map(|v| v.target().to_string()).collect();
+    targets.extend(opts.storage.tmpfs.iter().map(|(t, _)| t.clone()));
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = targets
+        .iter()
+        .find(|t| !seen.insert(t.trim_end_matches('/')))
+    {
+        return Err(Error::invalid_option(
+            "--volume",
+            format!("duplicate mount point: {twice}"),
+        ));
+    }
+    for value in &opts.storage.volumes_from {
+        let (reference, read_only) = parse_volumes_from(value)?;
+        let donor = engine.store.find_container(reference)?;
+        let config: serde_json::Value = serde_json::from_str(&donor.config).unwrap_or_default();
+        let theirs: Vec<VolumeSpec> =
+            serde_json::from_value(config["Volumes"].clone()).unwrap_or_default();
+        for (i, v) in theirs.into_iter().enumerate() {
+            let v = match v {
+                VolumeSpec::Tmpfs { .. } => continue,
+                VolumeSpec::Named {
+                    name: None,
+                    target,
+                    read_only,
+                    ..
+                } => VolumeSpec::Named {
+                    name: Some(anonymous_volume_name(&donor.id, i)),
+                    target,
+                    read_only,
+                    no_copy: true,
+                },
+                other => other,
+            };
+            if targets.iter().any(|t| t == v.target()) {
+                continue;
+            }
+            targets.push(v.target().to_string());
+            volumes.push(match read_only {
+                Some(ro) => v.with_read_only(ro),
+                None => v,
+            });
+        }
+    }
+    Ok(volumes)
 }
 
 /// The record, once its "create" event is written.
@@ -608,6 +911,7 @@ fn bind_file(dirs: &ContainerDirs, name: &str, content: &str, target: &str) -> R
         target: target.into(),
         read_only: false,
         copy_up: false,
+        propagation: None,
     })
 }
 

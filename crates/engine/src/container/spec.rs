@@ -26,6 +26,47 @@ pub struct BindMount {
     pub read_only: bool,
     /// Seed the (empty) source from the image first: a new named volume.
     pub copy_up: bool,
+    /// `rslave`, `private`...; None is the namespace's (`rprivate`).
+    pub propagation: Option<String>,
+}
+
+/// A tmpfs of the container's own (`--tmpfs`, `--mount type=tmpfs`).
+pub struct TmpfsMount {
+    pub target: String,
+    /// Mount options, the defaults first: later ones win.
+    pub options: Vec<String>,
+}
+
+/// Whose namespace of one type the container is in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum NamespaceChoice {
+    #[default]
+    Own,
+    Host,
+    /// Another container's, by its path (`/proc/PID/ns/TYPE`).
+    Join(PathBuf),
+}
+
+/// The namespaces `--pid`, `--ipc` and `--uts` choose.
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceChoices {
+    pub pid: NamespaceChoice,
+    pub ipc: NamespaceChoice,
+    pub uts: NamespaceChoice,
+}
+
+/// What the container's /dev/shm is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shm {
+    /// A tmpfs of its own of this many bytes.
+    Own(u64),
+    /// The host's (`--ipc host`).
+    Host,
+    /// Another container's, through its process (`/proc/PID/root/dev/shm`: `--ipc
+    /// container:X`).
+    Of(PathBuf),
+    /// None at all (`--ipc none`).
+    None,
 }
 
 pub struct SpecInput<'a> {
@@ -39,6 +80,9 @@ pub struct SpecInput<'a> {
     pub network: NetworkMode,
     /// /etc/hostname, /etc/hosts, /etc/resolv.conf and volumes.
     pub binds: Vec<BindMount>,
+    pub tmpfs: Vec<TmpfsMount>,
+    pub shm: Shm,
+    pub namespaces: NamespaceChoices,
     pub cgroup_path: &'a str,
     pub cgroup_version: kist_runtime::CgroupVersion,
     /// A cgroup namespace of its own, with its cgroup as the root of /sys/fs/cgroup.
@@ -124,13 +168,39 @@ fn mounts(input: &SpecInput<'_>) -> Vec<Mount> {
             "mqueue",
             &["nosuid", "noexec", "nodev"],
         ),
-        mount(
-            "/dev/shm",
-            "tmpfs",
-            "shm",
-            &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
-        ),
     ];
+    match &input.shm {
+        Shm::Own(bytes) => {
+            let size = format!("size={bytes}");
+            mounts.push(mount(
+                "/dev/shm",
+                "tmpfs",
+                "shm",
+                &["nosuid", "noexec", "nodev", "mode=1777", &size],
+            ));
+        }
+        // The host's POSIX shared memory. (Its message queues need nothing: an mqueue
+        // filesystem mounted in the host's IPC namespace is the host's queues.)
+        Shm::Host => mounts.push(mount("/dev/shm", "bind", "/dev/shm", &["rbind"])),
+        Shm::Of(source) => {
+            let mut m = mount("/dev/shm", "bind", "", &["rbind"]);
+            m.set_source(Some(source.clone()));
+            mounts.push(m);
+        }
+        Shm::None => {}
+    }
+    let mut own = user_mounts(input);
+    // A user's mount replaces Docker's at the same path (--tmpfs /dev/shm).
+    mounts.retain(|m| !own.iter().any(|o| o.destination() == m.destination()));
+    // Parents before what is mounted inside them, whatever the order given.
+    own.sort_by_key(|m| m.destination().components().count());
+    mounts.extend(own);
+    mounts
+}
+
+/// The user's binds and tmpfs mounts, and kist's generated /etc files.
+fn user_mounts(input: &SpecInput<'_>) -> Vec<Mount> {
+    let mut own = Vec::new();
     for b in &input.binds {
         // No "rprivate": the root is made rprivate first, and mounts made under a private
         // mount are private; saying it again costs a mount(2) per bind.
@@ -141,31 +211,57 @@ fn mounts(input: &SpecInput<'_>) -> Vec<Mount> {
         if b.copy_up {
             options.push(kist_runtime::COPY_UP_OPTION);
         }
+        if let Some(p) = &b.propagation {
+            options.push(p);
+        }
         let mut m = mount(&b.target, "bind", "", &options);
         m.set_source(Some(b.source.clone()));
-        mounts.push(m);
+        own.push(m);
     }
-    mounts
+    for t in &input.tmpfs {
+        let options: Vec<&str> = t.options.iter().map(String::as_str).collect();
+        own.push(mount(&t.target, "tmpfs", "tmpfs", &options));
+    }
+    own
+}
+
+/// `rslave` when a bind asks to receive the host's mounts (the copies of the host's mounts
+/// in the new namespace must stay the host's slaves for that), else Docker's `rprivate`.
+fn rootfs_propagation(input: &SpecInput<'_>) -> &'static str {
+    let slave = input.binds.iter().any(|b| {
+        b.propagation
+            .as_deref()
+            .is_some_and(|p| p.ends_with("slave"))
+    });
+    if slave { "rslave" } else { "rprivate" }
 }
 
 fn namespaces(input: &SpecInput<'_>) -> Vec<LinuxNamespace> {
-    let mut types = vec![
-        LinuxNamespaceType::Pid,
-        LinuxNamespaceType::Ipc,
-        LinuxNamespaceType::Uts,
-        LinuxNamespaceType::Mount,
-    ];
+    let mut list: Vec<(LinuxNamespaceType, Option<PathBuf>)> = Vec::new();
+    let chosen = &input.namespaces;
+    for (typ, choice) in [
+        (LinuxNamespaceType::Pid, &chosen.pid),
+        (LinuxNamespaceType::Ipc, &chosen.ipc),
+        (LinuxNamespaceType::Uts, &chosen.uts),
+    ] {
+        match choice {
+            NamespaceChoice::Own => list.push((typ, None)),
+            NamespaceChoice::Host => {}
+            NamespaceChoice::Join(path) => list.push((typ, Some(path.clone()))),
+        }
+    }
+    list.push((LinuxNamespaceType::Mount, None));
     if input.network == NetworkMode::None {
-        types.push(LinuxNamespaceType::Network);
+        list.push((LinuxNamespaceType::Network, None));
     }
     if input.cgroupns_private {
-        types.push(LinuxNamespaceType::Cgroup);
+        list.push((LinuxNamespaceType::Cgroup, None));
     }
-    types
-        .into_iter()
-        .map(|t| {
+    list.into_iter()
+        .map(|(t, path)| {
             let mut ns = LinuxNamespace::default();
             ns.set_typ(t);
+            ns.set_path(path);
             ns
         })
         .collect()
@@ -255,7 +351,7 @@ fn linux(input: &SpecInput<'_>) -> Result<Linux> {
     linux.set_namespaces(Some(namespaces(input)));
     linux.set_masked_paths(paths(&MASKED_PATHS));
     linux.set_readonly_paths(paths(&READONLY_PATHS));
-    linux.set_rootfs_propagation(Some("rprivate".into()));
+    linux.set_rootfs_propagation(Some(rootfs_propagation(input).into()));
     linux.set_cgroups_path(Some(input.cgroup_path.into()));
     linux.set_resources(Some(resources));
     linux.set_devices(Some(input.security.linux_devices()?));
@@ -320,7 +416,18 @@ mod tests {
                 target: "/data".into(),
                 read_only: true,
                 copy_up: false,
+                propagation: None,
             }],
+            tmpfs: vec![TmpfsMount {
+                target: "/data/t".into(),
+                options: vec!["size=1024".into()],
+            }],
+            shm: Shm::Host,
+            namespaces: NamespaceChoices {
+                pid: NamespaceChoice::Join("/proc/7/ns/pid".into()),
+                ipc: NamespaceChoice::Host,
+                uts: NamespaceChoice::Own,
+            },
             cgroup_path: "kist/abc",
             cgroup_version: kist_runtime::CgroupVersion::V2,
             cgroupns_private: true,
@@ -345,6 +452,36 @@ mod tests {
             !nss.iter()
                 .any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::Network),
             "host network shares the namespace"
+        );
+        let pid = nss.iter().find(|n| n.typ() == LinuxNamespaceType::Pid);
+        assert_eq!(
+            pid.and_then(|n| n.path().clone()),
+            Some(PathBuf::from("/proc/7/ns/pid")),
+            "--pid container:X joins its namespace by path"
+        );
+        assert!(!nss.iter().any(|n| n.typ() == LinuxNamespaceType::Ipc));
+        let destinations: Vec<_> = spec
+            .mounts()
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|m| m.destination().display().to_string())
+            .collect();
+        let at = |d: &str| destinations.iter().position(|x| x == d).unwrap();
+        assert!(
+            at("/data") < at("/data/t"),
+            "parents first: {destinations:?}"
+        );
+        let shm = spec
+            .mounts()
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|m| m.destination() == std::path::Path::new("/dev/shm"));
+        assert_eq!(
+            shm.and_then(|m| m.typ().clone()).as_deref(),
+            Some("bind"),
+            "--ipc host binds the host's /dev/shm"
         );
         let data = spec
             .mounts()

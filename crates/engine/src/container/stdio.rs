@@ -1,45 +1,71 @@
 //! The standard streams of a foreground container or exec: kist's own, except that a stream
 //! that is a terminal is never handed to a container (it could push input into the host's
-//! terminal with TIOCSTI): it is copied through a pipe.
+//! terminal with TIOCSTI): it is copied through a pipe. So are the outputs of a container whose
+//! output is also logged (`kist run` without `--rm`, as Docker logs it).
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use kist_runtime::{ForegroundIo, Stdio};
+use kist_runtime::{ForegroundIo, OutputStream, Stdio};
 
 use crate::error::{Error, IoContext, Result};
+use crate::options::attach::Attach;
 
-/// The streams for a process with or without a terminal (`tty`) and stdin (`interactive`).
-pub fn connect_stdio(tty: bool, interactive: bool) -> Result<(Stdio, ForegroundIo)> {
+/// The streams for a process with or without a terminal (`tty`) and stdin (`interactive`);
+/// with `logged`, its outputs are copied through kist, where the caller's tee sees them.
+pub fn connect_stdio(tty: bool, interactive: bool, logged: bool) -> Result<(Stdio, ForegroundIo)> {
+    let attach = Attach {
+        stdin: interactive,
+        ..Attach::default()
+    };
+    connect_attached(tty, attach, logged)
+}
+
+/// The same, with only the `attach`ed streams connected to kist's: the others lead nowhere
+/// (`/dev/null`), as a stream Docker does not attach is not shown.
+pub fn connect_attached(tty: bool, attach: Attach, logged: bool) -> Result<(Stdio, ForegroundIo)> {
     let mut io = ForegroundIo::default();
     if tty {
-        io.stdin_to_console = interactive;
+        io.stdin_to_console = attach.stdin;
+        io.console_hidden = !attach.stdout && !attach.stderr;
         return Ok((Stdio::Terminal, io));
     }
-    let stdin = if interactive {
+    let stdin = if attach.stdin {
         let host = dup(&std::io::stdin().as_fd())?;
         if is_terminal(&host) {
             let (r, w) = pipe()?;
-            io.inputs.push(kist_runtime::Pump { from: host, to: w });
+            io.inputs.push(kist_runtime::Pump {
+                from: host,
+                to: w,
+                tee: None,
+            });
             r
         } else {
             host
         }
     } else {
-        std::fs::File::open("/dev/null")
-            .ctx("opening", "/dev/null")?
-            .into()
+        null(libc::O_RDONLY)?
     };
-    let mut output = |host: OwnedFd| -> Result<OwnedFd> {
-        if is_terminal(&host) {
+    let mut output = |host: OwnedFd, stream: OutputStream| -> Result<OwnedFd> {
+        if logged || is_terminal(&host) {
             let (r, w) = pipe()?;
-            io.outputs.push(kist_runtime::Pump { from: r, to: host });
+            io.outputs.push(kist_runtime::Pump {
+                from: r,
+                to: host,
+                tee: Some(stream),
+            });
             Ok(w)
         } else {
             Ok(host)
         }
     };
-    let stdout = output(dup(&std::io::stdout().as_fd())?)?;
-    let stderr = output(dup(&std::io::stderr().as_fd())?)?;
+    let stdout = match attach.stdout {
+        true => output(dup(&std::io::stdout().as_fd())?, OutputStream::Stdout)?,
+        false => null(libc::O_WRONLY)?,
+    };
+    let stderr = match attach.stderr {
+        true => output(dup(&std::io::stderr().as_fd())?, OutputStream::Stderr)?,
+        false => null(libc::O_WRONLY)?,
+    };
     Ok((
         Stdio::Fds {
             stdin,
@@ -48,6 +74,17 @@ pub fn connect_stdio(tty: bool, interactive: bool) -> Result<(Stdio, ForegroundI
         },
         io,
     ))
+}
+
+fn null(access: libc::c_int) -> Result<OwnedFd> {
+    use std::os::unix::fs::OpenOptionsExt;
+    Ok(std::fs::OpenOptions::new()
+        .read(access == libc::O_RDONLY)
+        .write(access == libc::O_WRONLY)
+        .custom_flags(libc::O_CLOEXEC)
+        .open("/dev/null")
+        .ctx("opening", "/dev/null")?
+        .into())
 }
 
 fn dup(fd: &impl AsFd) -> Result<OwnedFd> {

@@ -9,7 +9,7 @@
 //! "started" or why not over a pipe to the command that launched it, and keeps the state store
 //! closed while it waits, to stay small.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio as ProcessStdio};
@@ -20,6 +20,7 @@ use kist_runtime::process::ProcessStamp;
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
+use crate::container::console::{self, ConsolePoint};
 use crate::container::stdio::pipe;
 use crate::error::{Error, IoContext, Result};
 use crate::observe::logs::{LogWriter, Stream, log_path};
@@ -36,8 +37,10 @@ enum Report {
 }
 
 /// Launches the supervisor of container `id` and waits until it has started the container's
-/// process. Errors carry Docker's exit codes (126/127 when the program cannot run).
-pub fn launch(engine: &Engine, id: &str) -> Result<i32> {
+/// process. Errors carry Docker's exit codes (126/127 when the program cannot run). With
+/// `wait_for_attach` (`run -it`), the program starts only once a client attached to its
+/// terminal says it is ready (see `console`); the report comes before.
+pub fn launch(engine: &Engine, id: &str, wait_for_attach: bool) -> Result<i32> {
     let (read_end, write_end) = pipe()?;
     let raw = write_end.as_raw_fd();
     // The binary by its path, so that `ps` shows the supervisor as kist.
@@ -49,6 +52,7 @@ pub fn launch(engine: &Engine, id: &str) -> Result<i32> {
         .arg(&engine.layout.run)
         .arg("__supervise")
         .arg(id)
+        .args(wait_for_attach.then_some("--wait-for-attach"))
         .stdin(ProcessStdio::null())
         .stdout(ProcessStdio::null())
         .stderr(ProcessStdio::null())
@@ -69,10 +73,14 @@ pub fn launch(engine: &Engine, id: &str) -> Result<i32> {
     cmd.spawn()
         .ctx("starting the container's supervisor", &exe)?;
     drop(write_end);
+    // One line, not the whole stream: with --wait-for-attach the report comes while the
+    // container's process (which holds a copy of the pipe until it execs) waits to start.
     let mut report = String::new();
-    std::fs::File::from(read_end)
-        .read_to_string(&mut report)
-        .map_err(Error::sys("reading from the supervisor"))?;
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(std::fs::File::from(read_end)),
+        &mut report,
+    )
+    .map_err(Error::sys("reading from the supervisor"))?;
     match serde_json::from_str::<Report>(report.trim()) {
         Ok(Report::Started { pid }) => Ok(pid),
         Ok(Report::Failed { code, message }) => {
@@ -85,13 +93,21 @@ pub fn launch(engine: &Engine, id: &str) -> Result<i32> {
     }
 }
 
+/// How long a `run -it` supervisor waits for its client before it starts the program anyway.
+const ATTACH_WAIT: Duration = Duration::from_secs(30);
+
 /// The supervisor's life; returns its exit status.
-pub fn supervise(root: &std::path::Path, runroot: Option<&std::path::Path>, id: &str) -> i32 {
+pub fn supervise(
+    root: &std::path::Path,
+    runroot: Option<&std::path::Path>,
+    id: &str,
+    wait_for_attach: bool,
+) -> i32 {
     // SAFETY: the descriptor was set up by `launch` for this process alone.
     let status = unsafe { OwnedFd::from_raw_fd(STATUS_FD) };
     let mut status = Some(std::fs::File::from(status));
     ignore_terminal_signals();
-    match run_container(root, runroot, id, &mut status) {
+    match run_container(root, runroot, id, &mut status, wait_for_attach) {
         Ok(()) => 0,
         Err(e) => {
             if let Some(mut s) = status.take() {
@@ -111,6 +127,7 @@ fn run_container(
     runroot: Option<&std::path::Path>,
     id: &str,
     status: &mut Option<std::fs::File>,
+    wait_for_attach: bool,
 ) -> Result<()> {
     let me = ProcessStamp::current();
     let opened = Engine::open_quietly(root, runroot)?;
@@ -129,6 +146,7 @@ fn run_container(
         };
         let (stdio, outputs, _stdin_keeper) = container_stdio(&config)?;
         let seccomp = crate::container::seccomp_cache::filter_for(&layout, &config.security)?;
+        crate::container::joined::point_at_donors(&e, &mut config.spec, &config.joined)?;
         let mut created = kist_runtime::create(config.launch(&dirs, stdio, seccomp.as_ref()))?;
         created.wait_ready()?;
         let console = created.take_console();
@@ -142,16 +160,39 @@ fn run_container(
         let attach = input
             .map(|fd| AttachPoint::open(&dirs.run.join("attach.sock"), fd))
             .transpose()?;
+        let mut console_point = match &console {
+            Some(master) => Some(ConsolePoint::open(
+                &dirs.run.join(console::SOCKET),
+                master
+                    .try_clone()
+                    .map_err(Error::sys("sharing the terminal"))?,
+            )?),
+            None => None,
+        };
         let pid = created.pid();
         let stamp = ProcessStamp::of(pid).ok_or(Error::ProcessVanished)?;
         e.store.set_restarted(id, stamp, me, !first)?;
+        if first
+            && wait_for_attach
+            && let Some(point) = console_point.as_mut()
+        {
+            report_started(status, pid);
+            point.wait_for_client(ATTACH_WAIT);
+        }
         let running = match created.start() {
             Ok(r) => r,
-            Err(err) if first => return Err(err.into()),
+            Err(err) if status.is_some() => return Err(err.into()),
             Err(err) => {
                 let _ = e
                     .store
                     .set_exited(id, err.exit_code(), Some(&err.to_string()));
+                let record = e.store.find_container(id)?;
+                if record.auto_remove {
+                    crate::container::removal::discard(&e, id, true)?;
+                }
+                if let Some(point) = console_point {
+                    point.failed(err.exit_code(), &err.to_string());
+                }
                 return Ok(());
             }
         };
@@ -160,13 +201,7 @@ fn run_container(
         crate::state::events::container(root, &record, "start", &[]);
         let health =
             crate::container::health::Monitor::start(&layout, &record, config.healthcheck.as_ref());
-        if let Some(mut s) = status.take() {
-            let _ = writeln!(
-                s,
-                "{}",
-                serde_json::to_string(&Report::Started { pid }).unwrap_or_default()
-            );
-        }
+        report_started(status, pid);
         // Nothing to say to the store until the container exits: let go of it meanwhile.
         drop(e);
         trim_memory();
@@ -175,10 +210,11 @@ fn run_container(
             Some(master) => vec![(master, Stream::Stdout)],
             None => outputs,
         };
-        pump_logs(&running, sources, &mut log, attach)?;
+        pump_logs(&running, sources, &mut log, attach, console_point.as_mut())?;
         // The container is gone: so is its check (a probe under way fails with it).
         drop(health);
         let _ = std::fs::remove_file(dirs.run.join("attach.sock"));
+        let _ = std::fs::remove_file(dirs.run.join(console::SOCKET));
         let code = running.wait()?.code();
         let e = Engine::open_quietly(root, runroot)?;
         let record = e.store.find_container(id)?;
@@ -192,10 +228,20 @@ fn run_container(
         if let Ok(latest) = LaunchConfig::load(&dirs.dir) {
             config = latest;
         }
-        if !config
+        let restarting = config
             .restart
-            .restarts(code, restarts, record.stop_requested)
-        {
+            .restarts(code, restarts, record.stop_requested);
+        if !restarting && record.auto_remove {
+            // `run -d --rm`: this process reaped it, so it owns the removal, with the
+            // anonymous volumes only it used (as Docker's --rm).
+            crate::container::removal::discard(&e, id, true)?;
+        }
+        // After the removal, so that an attached `run --rm -it` returns with the container
+        // gone; before a restart, whose terminal is a new one, as Docker's clients end then.
+        if let Some(point) = console_point {
+            point.exit(code);
+        }
+        if !restarting {
             return Ok(());
         }
         // Docker's back-off: 100 ms, doubling, at most a minute; reset after 10 s of running.
@@ -215,6 +261,17 @@ fn run_container(
         restarts += 1;
         first = false;
         engine = Some(e);
+    }
+}
+
+/// Tells the command that launched the supervisor that the container's process exists (once).
+fn report_started(status: &mut Option<std::fs::File>, pid: i32) {
+    if let Some(mut s) = status.take() {
+        let _ = writeln!(
+            s,
+            "{}",
+            serde_json::to_string(&Report::Started { pid }).unwrap_or_default()
+        );
     }
 }
 
@@ -291,6 +348,7 @@ fn pump_logs(
     mut sources: Vec<(OwnedFd, Stream)>,
     log: &mut LogWriter,
     mut attach: Option<AttachPoint>,
+    mut console: Option<&mut ConsolePoint>,
 ) -> Result<()> {
     let mut buf = vec![0u8; 32 * 1024];
     let mut exited = false;
@@ -310,6 +368,11 @@ fn pump_logs(
             fds.push(pollin(a.listener.as_raw_fd()));
             fds.extend(a.clients.iter().map(|c| pollin(c.as_raw_fd())));
         }
+        let console_base = fds.len();
+        if let Some(c) = &console {
+            fds.push(pollin(c.listener_fd()));
+            fds.extend(c.client_fds().into_iter().map(pollin));
+        }
         // After the exit, only what is already buffered is read.
         let timeout = if exited { 0 } else { -1 };
         // SAFETY: a valid pollfd array for the duration of the call.
@@ -327,7 +390,12 @@ fn pump_logs(
             }
             match rustix::io::read(fd.as_fd(), &mut buf) {
                 Ok(0) | Err(_) => done.push(i),
-                Ok(n) => log.write(*stream, &buf[..n])?,
+                Ok(n) => {
+                    log.write(*stream, &buf[..n])?;
+                    if let Some(c) = console.as_mut() {
+                        c.output(&buf[..n]);
+                    }
+                }
             }
         }
         for i in done.into_iter().rev() {
@@ -337,7 +405,14 @@ fn pump_logs(
             exited = true;
         }
         if let Some(a) = attach.as_mut().filter(|_| !exited) {
-            pass_input(a, &fds[attach_base..], &mut buf);
+            pass_input(a, &fds[attach_base..console_base], &mut buf);
+        }
+        if let Some(c) = console.as_mut() {
+            // Clients type into the terminal directly; here they only come and go.
+            c.read_clients(&fds[console_base + 1..]);
+            if fds[console_base].revents != 0 {
+                c.accept();
+            }
         }
         if sources.is_empty() && exited {
             break;

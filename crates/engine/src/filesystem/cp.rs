@@ -62,6 +62,60 @@ pub fn copy(engine: &Engine, from: Location, to: Location) -> Result<()> {
     }
 }
 
+/// `kist cp CONTAINER:PATH -`: the path (a symlink as itself, a directory with all below it)
+/// as a tar archive under its own name, written to `out`, as Docker streams it.
+pub fn archive_out<W: Write>(engine: &Engine, from: Location, out: W) -> Result<W> {
+    let (reference, path) = container_side(from, "SRC_PATH")?;
+    let c = engine.store.find_container(&reference)?;
+    let root = container_root(engine, &c)?;
+    let name = base_name(&path)?;
+    let parent = Path::new(&path)
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "/".into());
+    let dir = open_in(&root, &parent, OFlags::PATH | OFlags::DIRECTORY)
+        .ctx("finding in the container", &path)?;
+    // Fails here, naming the path, rather than with an empty archive.
+    rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW)
+        .ctx("finding in the container", &path)?;
+    Ok(kist_image::write_entry(&dir, name, out)?)
+}
+
+/// `kist cp - CONTAINER:DIR`: extracts the tar archive `input` into the container's existing
+/// directory DIR with the image crate's unpacker, whose every path resolves inside DIR: an
+/// archive's `..`, absolute names or planted symlinks never write outside it.
+pub fn extract_in<R: Read>(engine: &Engine, to: Location, input: R) -> Result<()> {
+    let (reference, path) = container_side(to, "DEST_PATH")?;
+    let c = engine.store.find_container(&reference)?;
+    let root = container_root(engine, &c)?;
+    let dir = open_in(&root, &path, OFlags::PATH | OFlags::DIRECTORY).map_err(|_| {
+        Error::InvalidArgument {
+            argument: "DEST_PATH",
+            reason: format!(
+                "extraction point {path:?} is not a directory in container {}: a tar stream goes into an existing directory",
+                c.name
+            ),
+        }
+    })?;
+    let target = PathBuf::from(format!(
+        "/proc/self/fd/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&dir)
+    ));
+    kist_image::unpack_layer(input, &target)?;
+    Ok(())
+}
+
+/// The CONTAINER:PATH side of a copy to or from a tar stream.
+fn container_side(location: Location, argument: &'static str) -> Result<(String, String)> {
+    match location {
+        Location::Container { reference, path } => Ok((reference, path)),
+        Location::Host(_) => Err(Error::InvalidArgument {
+            argument,
+            reason: "'-' streams a tar archive to or from a container: kist cp CONTAINER:PATH -, or kist cp - CONTAINER:DIR".into(),
+        }),
+    }
+}
+
 /// A handle on the container's root directory.
 fn container_root(engine: &Engine, c: &ContainerRecord) -> Result<OwnedFd> {
     let running = c.state == ContainerState::Running && c.process.is_some_and(|p| p.is_alive());

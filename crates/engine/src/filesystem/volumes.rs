@@ -76,10 +76,16 @@ pub fn remove(engine: &Engine, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Removes every volume no container uses; returns their names.
-pub fn prune(engine: &Engine) -> Result<Vec<String>> {
+/// Removes every anonymous volume no container uses (with `all`, the named ones too); returns
+/// their names.
+pub fn prune(engine: &Engine, all: bool) -> Result<Vec<String>> {
     let mut removed = Vec::new();
-    for v in engine.store.volumes()? {
+    for v in engine
+        .store
+        .volumes()?
+        .into_iter()
+        .filter(|v| all || v.anonymous)
+    {
         if engine.store.delete_volume_if_unused(&v.name)? {
             let dir = engine.layout.volumes_dir().join(&v.name);
             fs::remove_dir_all(&dir).ctx("removing volume directory", dir)?;

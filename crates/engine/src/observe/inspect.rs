@@ -21,7 +21,14 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             .collect::<Vec<_>>()
             .join(":")
     });
-    let mounts = mounts(engine, launch.as_ref());
+    let mut mounts = mounts(engine, launch.as_ref(), &run);
+    let binds = match config.get("Binds") {
+        Some(Value::Array(given)) if given.is_empty() => Value::Null,
+        Some(given @ Value::Array(_)) => given.clone(),
+        // Kept before kist recorded them: as `-v` took the mounts.
+        _ => binds(&mounts),
+    };
+    mounts.extend(tmpfs_mounts(&config));
     let (entrypoint, cmd) = entrypoint_and_cmd(engine, c, &config);
     let (path, args) = match c.command.split_first() {
         Some((p, a)) => (p.clone(), a.to_vec()),
@@ -42,7 +49,7 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
         "RestartCount": c.restart_count,
         "Driver": "overlay2",
         "Platform": "linux",
-        "HostConfig": host_config(c, &config, launch.as_ref(), binds(&mounts)),
+        "HostConfig": host_config(c, &config, launch.as_ref(), binds),
         "GraphDriver": {
             "Name": "overlay2",
             "Data": {
@@ -57,6 +64,9 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             "Hostname": config["Hostname"],
             "Domainname": "",
             "User": config["User"].as_str().unwrap_or_default(),
+            "AttachStdin": config["AttachStdin"].as_bool().unwrap_or(false),
+            "AttachStdout": config["AttachStdout"].as_bool().unwrap_or(false),
+            "AttachStderr": config["AttachStderr"].as_bool().unwrap_or(false),
             "Tty": config["Tty"].as_bool().unwrap_or(false),
             "OpenStdin": config["OpenStdin"].as_bool().unwrap_or(false),
             "Env": config["Env"],
@@ -66,6 +76,8 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             "Entrypoint": entrypoint,
             "Labels": config.get("Labels").cloned().unwrap_or_else(|| json!({})),
             "StopSignal": launch.as_ref().and_then(|l| l.stop_signal.clone()),
+            // null unless given (Docker leaves it out).
+            "StopTimeout": launch.as_ref().and_then(|l| l.stop_timeout),
         },
         "NetworkSettings": network_settings(),
     });
@@ -194,17 +206,19 @@ fn state(c: &ContainerRecord, health: Option<crate::container::health::Health>) 
     state
 }
 
-/// The user's bind mounts and volumes (the generated /etc files are kist's own).
-fn mounts(engine: &Engine, launch: Option<&LaunchConfig>) -> Vec<Value> {
+/// The user's bind mounts and volumes (the generated /etc files in the container's runtime
+/// directory `run` are kist's own; Docker's /dev/shm for `--ipc` is not the user's either).
+fn mounts(engine: &Engine, launch: Option<&LaunchConfig>, run: &std::path::Path) -> Vec<Value> {
     launch
         .and_then(|l| l.spec.mounts().clone())
         .unwrap_or_default()
         .iter()
         .filter(|m| m.typ().as_deref() == Some("bind"))
         .filter(|m| {
-            !["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"]
-                .iter()
-                .any(|p| m.destination() == std::path::Path::new(p))
+            let source = m.source().as_deref().unwrap_or(std::path::Path::new(""));
+            let ipc_shm = m.destination() == std::path::Path::new("/dev/shm")
+                && (source == std::path::Path::new("/dev/shm") || source.starts_with("/proc"));
+            !source.starts_with(run) && !ipc_shm
         })
         .map(|m| mount(engine, m))
         .collect()
@@ -217,25 +231,41 @@ fn mount(engine: &Engine, m: &oci_spec::runtime::Mount) -> Value {
         .ok()
         .and_then(|p| p.components().next())
         .map(|n| n.as_os_str().to_string_lossy().into_owned());
-    let rw = !m
-        .options()
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .any(|o| o == "ro");
+    let options = m.options().as_deref().unwrap_or_default();
+    let rw = !options.iter().any(|o| o == "ro");
     let mut v = json!({
         "Type": if volume.is_some() { "volume" } else { "bind" },
         "Source": source,
         "Destination": m.destination(),
         "Mode": if rw { "rw" } else { "ro" },
         "RW": rw,
-        "Propagation": "rprivate",
+        "Propagation": options.iter().find(|o| o.ends_with("private") || o.ends_with("slave")).map_or("rprivate", |p| p.as_str()),
     });
     if let Some(name) = volume {
         v["Name"] = json!(name);
         v["Driver"] = json!("local");
     }
     v
+}
+
+/// `--mount type=tmpfs` mounts as Docker lists them in `Mounts` (`--tmpfs` ones it does not).
+fn tmpfs_mounts(config: &Value) -> Vec<Value> {
+    let volumes: Vec<crate::options::VolumeSpec> =
+        serde_json::from_value(config["Volumes"].clone()).unwrap_or_default();
+    volumes
+        .iter()
+        .filter_map(|v| match v {
+            crate::options::VolumeSpec::Tmpfs { target, options } => Some(json!({
+                "Type": "tmpfs",
+                "Source": "",
+                "Destination": target,
+                "Mode": "",
+                "RW": !options.iter().any(|o| o == "ro"),
+                "Propagation": "",
+            })),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Docker's `HostConfig`: the run options as the container keeps them.
@@ -276,6 +306,7 @@ fn host_config(
         "LogConfig": {"Type": "json-file", "Config": log_config},
         "CgroupParent": config["CgroupParent"].as_str().unwrap_or_default(),
         "CgroupnsMode": config["CgroupnsMode"].as_str().unwrap_or("host"),
+        "ContainerIDFile": config["ContainerIDFile"].as_str().unwrap_or_default(),
         "Memory": limits.memory.unwrap_or(0),
         "MemorySwap": limits.memory_swap.unwrap_or(0),
         "MemoryReservation": limits.memory_reservation.unwrap_or(0),
@@ -300,6 +331,13 @@ fn host_config(
         "Devices": security.inspect_devices(),
         "GroupAdd": list(&security.group_add),
         "Sysctls": if security.sysctls.is_empty() { Value::Null } else { json!(security.sysctls) },
+        "Mounts": config.get("Mounts").filter(|m| m.as_array().is_some_and(|a| !a.is_empty())).cloned().unwrap_or(Value::Null),
+        "Tmpfs": config.get("Tmpfs").filter(|m| m.as_object().is_some_and(|o| !o.is_empty())).cloned().unwrap_or(Value::Null),
+        "ShmSize": config["ShmSize"].as_u64().unwrap_or(crate::options::mounts::DEFAULT_SHM_SIZE),
+        "VolumesFrom": config.get("VolumesFrom").filter(|m| m.as_array().is_some_and(|a| !a.is_empty())).cloned().unwrap_or(Value::Null),
+        "PidMode": config["PidMode"].as_str().unwrap_or_default(),
+        "IpcMode": config["IpcMode"].as_str().unwrap_or("private"),
+        "UTSMode": config["UTSMode"].as_str().unwrap_or_default(),
     })
 }
 

@@ -1,14 +1,32 @@
-//! `kist top`: a running container's processes, found as those in its PID namespace.
+//! `kist top`: a running container's processes, found as those in its cgroup and PID
+//! namespace, or only its cgroup when it shares the namespace (`--pid host`, `--pid
+//! container:X`).
 
 use crate::error::{IoContext, Result};
+
 use crate::state::store::ContainerRecord;
 
 /// The processes of a running container, as rows of UID, PID, PPID, CMD (host PIDs, as
 /// Docker shows them).
 pub fn top(c: &ContainerRecord) -> Result<Vec<[String; 4]>> {
     let pid = crate::container::lifecycle::running_process(c)?.pid;
-    let ns = std::fs::read_link(format!("/proc/{pid}/ns/pid"))
-        .ctx("reading the PID namespace of", format!("/proc/{pid}"))?;
+    let config: serde_json::Value = serde_json::from_str(&c.config).unwrap_or_default();
+    let shares_pid = config["PidMode"].as_str().is_some_and(|m| !m.is_empty());
+    // What its processes have in common: its cgroup (as runc's `ps` finds them), and its PID
+    // namespace unless that is shared (a joiner's processes are in it, but not its own).
+    let mark = |p: i32| -> Option<String> {
+        let cgroup = std::fs::read_to_string(format!("/proc/{p}/cgroup")).ok()?;
+        if shares_pid {
+            return Some(cgroup);
+        }
+        let ns = std::fs::read_link(format!("/proc/{p}/ns/pid")).ok()?;
+        Some(format!("{}\n{cgroup}", ns.display()))
+    };
+    let ns = mark(pid).ok_or_else(|| {
+        crate::error::Error::sys("reading the namespace and cgroup of the container's process")(
+            std::io::Error::from_raw_os_error(libc::ESRCH),
+        )
+    })?;
     let mut rows = Vec::new();
     for entry in std::fs::read_dir("/proc")
         .ctx("listing", "/proc")?
@@ -21,11 +39,7 @@ pub fn top(c: &ContainerRecord) -> Result<Vec<[String; 4]>> {
         else {
             continue;
         };
-        if std::fs::read_link(format!("/proc/{p}/ns/pid"))
-            .ok()
-            .as_ref()
-            != Some(&ns)
-        {
+        if mark(p).as_ref() != Some(&ns) {
             continue;
         }
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {

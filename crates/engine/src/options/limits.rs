@@ -111,6 +111,49 @@ impl Limits {
                 ));
             }
         }
+        self.validate_against_host()
+    }
+
+    /// What the kernel would refuse later with "numerical result out of range": more CPUs
+    /// than the host has, or CPUs and memory nodes it does not have online. Docker's words,
+    /// naming what there is.
+    fn validate_against_host(&self) -> Result<()> {
+        let online_cpus = online("/sys/devices/system/cpu/online");
+        if let (Some(cpus), Some(online)) = (self.cpus, &online_cpus) {
+            let count = online.1.len();
+            // Cannot truncate: a CPU count.
+            #[allow(clippy::cast_precision_loss)]
+            if cpus > count as f64 {
+                return Err(Error::invalid_option(
+                    "--cpus",
+                    format!(
+                        "invalid --cpus {cpus}: range of CPUs is from 0.01 to {count}.00, as there are only {count} CPUs available"
+                    ),
+                ));
+            }
+        }
+        let sets = [
+            (&self.cpuset_cpus, online_cpus, "--cpuset-cpus", "CPUs"),
+            (
+                &self.cpuset_mems,
+                online("/sys/devices/system/node/online"),
+                "--cpuset-mems",
+                "memory nodes",
+            ),
+        ];
+        for (asked, online, flag, what) in sets {
+            let (Some(asked), Some((listed, available))) = (asked, online) else {
+                continue;
+            };
+            if !cpu_list(asked).is_some_and(|a| a.is_subset(&available)) {
+                return Err(Error::invalid_option(
+                    flag,
+                    format!(
+                        "invalid {flag} {asked}: requested {what} are not available - requested {asked}, available: {listed}"
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -282,6 +325,34 @@ impl Limits {
     }
 }
 
+/// The host's online CPUs or memory nodes, as the kernel lists them (`0-1`) and as a set;
+/// None where the kernel does not say (then nothing is checked against it).
+fn online(path: &str) -> Option<(String, std::collections::BTreeSet<u32>)> {
+    let listed = std::fs::read_to_string(path).ok()?.trim().to_string();
+    let set = cpu_list(&listed)?;
+    Some((listed, set))
+}
+
+/// The numbers of a list like `0-2,4`; None if it is not one, or names absurdly many.
+fn cpu_list(list: &str) -> Option<std::collections::BTreeSet<u32>> {
+    const MOST: u32 = 1 << 16;
+    let mut set = std::collections::BTreeSet::new();
+    for range in list.split(',') {
+        let (from, to) = match range.split_once('-') {
+            Some((a, b)) => (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?),
+            None => {
+                let n = range.parse::<u32>().ok()?;
+                (n, n)
+            }
+        };
+        if from > to || to >= MOST {
+            return None;
+        }
+        set.extend(from..=to);
+    }
+    Some(set)
+}
+
 /// A list of CPUs or memory nodes: `0-2,4`.
 fn is_cpu_list(set: &str) -> bool {
     !set.is_empty()
@@ -321,6 +392,18 @@ mod tests {
         );
         assert!(limits.has_cgroup_limits());
         assert!(!Limits::default().has_cgroup_limits());
+    }
+
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(
+            cpu_list("0-2,4").unwrap().into_iter().collect::<Vec<_>>(),
+            [0, 1, 2, 4]
+        );
+        assert_eq!(cpu_list("3").unwrap().len(), 1);
+        for bad in ["", "a", "2-1", "0-99999999", "1,"] {
+            assert!(cpu_list(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

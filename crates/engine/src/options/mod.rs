@@ -4,13 +4,16 @@
 
 use std::path::PathBuf;
 
+pub mod attach;
 mod capabilities;
 mod devices;
 mod env;
 pub(crate) mod healthcheck;
 mod limits;
 mod log;
+pub mod mounts;
 pub(crate) mod names;
+pub mod namespaces;
 mod network;
 mod restart;
 pub mod security;
@@ -23,7 +26,7 @@ pub use limits::{Limits, parse_ulimit};
 pub use log::LogOptions;
 pub use network::NetworkMode;
 pub use restart::RestartPolicy;
-pub use volume::{VolumeSpec, parse_volume};
+pub use volume::{VolumeSpec, asks_relabel, parse_volume};
 
 /// What `kist run` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +43,16 @@ pub struct RunOptions {
     pub workdir: Option<String>,
     pub user: Option<String>,
     pub hostname: Option<String>,
+    /// `-v` and `--mount`, in order.
     pub volumes: Vec<VolumeSpec>,
+    /// `--tmpfs`, `--shm-size`, `--volumes-from`, and the mount flags as inspect shows them.
+    pub storage: mounts::Storage,
+    /// `--pid`, `--ipc`, `--uts`.
+    pub namespaces: namespaces::Namespaces,
+    /// `-a`: the streams a foreground run connects.
+    pub attach: attach::Attach,
+    /// `--sig-proxy=false`: the signals kist gets are not passed on to the container.
+    pub no_sig_proxy: bool,
     /// `Some("")` clears the image's entrypoint.
     pub entrypoint: Option<String>,
     pub read_only: bool,
@@ -48,6 +60,9 @@ pub struct RunOptions {
     pub network: NetworkMode,
     /// `-d`: run under a supervisor and return once it runs.
     pub detach: bool,
+    /// `run -it`: run under a supervisor as with `-d` (so that the user can detach), its
+    /// program waiting until the caller has attached to its terminal.
+    pub share_terminal: bool,
     /// `--label K=V` (or `K`, an empty value).
     pub labels: Vec<String>,
     /// The cgroup the container's cgroup goes under: absolute, or relative to kist's own.
@@ -63,4 +78,10 @@ pub struct RunOptions {
     pub security: security::Security,
     /// The `--health-*` flags' check (merged over the image's), `--no-healthcheck`'s NONE.
     pub healthcheck: Option<Healthcheck>,
+    /// `--stop-signal`: instead of the image's StopSignal (or SIGTERM).
+    pub stop_signal: Option<String>,
+    /// `--stop-timeout`: seconds `stop` waits by default (negative: for ever).
+    pub stop_timeout: Option<i64>,
+    /// `--cidfile`: a new file to write the container's id into once it is recorded.
+    pub cidfile: Option<PathBuf>,
 }

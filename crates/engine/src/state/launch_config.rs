@@ -8,6 +8,7 @@ use oci_spec::runtime::Spec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
+use crate::options::namespaces::JoinedNamespace;
 use crate::options::security::Security;
 use crate::options::{Healthcheck, Limits, LogOptions, RestartPolicy};
 use crate::state::container_dirs::ContainerDirs;
@@ -22,8 +23,11 @@ pub struct LaunchConfig {
     pub interactive: bool,
     pub restart: RestartPolicy,
     pub log: LogOptions,
-    /// The image's StopSignal, if any.
+    /// `--stop-signal`, else the image's StopSignal, if any.
     pub stop_signal: Option<String>,
+    /// `--stop-timeout`: seconds `stop` waits before SIGKILL (negative: for ever).
+    #[serde(default)]
+    pub stop_timeout: Option<i64>,
     /// The limits as the user gave them; the spec's `linux.resources` is made from them.
     #[serde(default)]
     pub limits: Limits,
@@ -33,6 +37,9 @@ pub struct LaunchConfig {
     /// The health check, the user's over the image's (`Config.Healthcheck`).
     #[serde(default)]
     pub healthcheck: Option<Healthcheck>,
+    /// Other containers' namespaces it joins, pointed at their processes at each start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joined: Vec<JoinedNamespace>,
 }
 
 const FILE: &str = "launch.json";

@@ -337,6 +337,16 @@ impl Store {
         Ok(())
     }
 
+    /// Leaves a created container (`kist create`) in no process's charge until `start`.
+    pub fn release_created(&self, id: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE containers SET monitor_pid = NULL, monitor_start = NULL
+             WHERE id = ?1 AND state = 'created'",
+            [id],
+        )?;
+        Ok(())
+    }
+
     pub fn set_oom_killed(&self, id: &str) -> Result<()> {
         self.conn
             .execute("UPDATE containers SET oom_killed = 1 WHERE id = ?1", [id])?;

@@ -18,6 +18,9 @@ pub(crate) const CHANNEL_FD: i32 = 3;
 pub fn main() -> ! {
     // SAFETY: renaming the calling thread with a NUL-terminated literal.
     unsafe { libc::prctl(libc::PR_SET_NAME, c"kist-init".as_ptr(), 0, 0, 0) };
+    // PID 1 of its namespace reaps orphans anyway; in a shared one (`--pid host`) it must ask.
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--") {
         args.remove(0);

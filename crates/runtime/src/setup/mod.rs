@@ -6,6 +6,7 @@ pub(crate) mod cgroup_mounts;
 pub(crate) mod console;
 pub(crate) mod copyup;
 pub(crate) mod devices;
+pub(crate) mod foreign;
 pub(crate) mod loopback;
 pub(crate) mod masks;
 pub(crate) mod mount_options;

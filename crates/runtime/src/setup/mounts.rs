@@ -59,18 +59,23 @@ fn mount_one(m: &Mount, root: &OwnedFd) -> Result<()> {
         if opts.copy_up {
             super::copyup::seed_from_image(root, dest, source)?;
         }
-        let target = if source.is_dir() {
+        let foreign = super::foreign::in_other_namespace(source);
+        let target = if foreign.is_some() || source.is_dir() {
             mkdir_all_in_root(root, dest)
         } else {
             create_file_in_root(root, dest)
         }
         .sys(|| "creating the mount point".into())?;
-        let mut flags = libc::MS_BIND;
-        if opts.recursive {
-            flags |= libc::MS_REC;
+        if let Some((pid, inner)) = foreign {
+            super::foreign::bind_from(pid, &inner, &target, opts.recursive)?;
+        } else {
+            let mut flags = libc::MS_BIND;
+            if opts.recursive {
+                flags |= libc::MS_REC;
+            }
+            mount(Some(source), &fd_path(&target), None, flags, None)
+                .sys(|| format!("bind-mounting {}", source.display()))?;
         }
-        mount(Some(source), &fd_path(&target), None, flags, None)
-            .sys(|| format!("bind-mounting {}", source.display()))?;
         // Flags other than MS_BIND only take effect through a remount of the new mount, which
         // the handle opened before it was made does not reach: open the path again.
         if opts.flags != 0 {

@@ -14,12 +14,15 @@ use super::stdio::Streams;
 use super::steps::SetUp;
 use crate::error::Result;
 use crate::launch::Rootfs;
+use crate::namespaces::JoinedNamespaces;
 use crate::program::sealed::SealedExe;
 use crate::sync::Channel;
 
 /// One recorded step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Step {
+    /// How many namespaces were joined.
+    JoinNamespaces(usize),
     EnterCgroupNamespace,
     MakeNamespacePrivate,
     MountRoot,
@@ -60,6 +63,10 @@ fn stand_in(path: &str) -> OwnedFd {
 }
 
 impl SetUp for Recorder {
+    fn join_namespaces(&self, joined: &JoinedNamespaces) -> Result<()> {
+        self.record(Step::JoinNamespaces(joined.others.len()))
+    }
+
     fn enter_cgroup_namespace(&self, _: &Channel) -> Result<()> {
         self.record(Step::EnterCgroupNamespace)
     }

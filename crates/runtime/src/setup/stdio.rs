@@ -50,11 +50,18 @@ impl<'a> Streams<'a> {
     }
 }
 
+/// The descriptors, in a session of the process's own: the terminal kist may run in is not
+/// the container's (it never gets one: see the engine's stdio), so what that terminal sends
+/// its foreground group (Ctrl-C's SIGINT, a hang-up) reaches the container only through kist,
+/// which passes it on or not (`--sig-proxy`), as Docker's CLI does.
 fn connect_fds(stdin: &OwnedFd, stdout: &OwnedFd, stderr: &OwnedFd) -> Result<()> {
     for (fd, target) in [(stdin, 0), (stdout, 1), (stderr, 2)] {
         // SAFETY: dup2 of a descriptor this process owns onto a standard descriptor.
         cvt(unsafe { libc::dup2(fd.as_raw_fd(), target) })
             .sys(|| "connecting the standard streams".into())?;
     }
+    // SAFETY: setsid takes no arguments. It fails only for a process group leader, which a
+    // forked child is not.
+    unsafe { libc::setsid() };
     Ok(())
 }

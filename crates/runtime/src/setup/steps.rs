@@ -13,11 +13,14 @@ use super::cgroup_mounts::CgroupSource;
 use super::stdio::Streams;
 use crate::error::{Error, Result, SysContext};
 use crate::launch::Rootfs;
+use crate::namespaces::JoinedNamespaces;
 use crate::program::sealed::SealedExe;
 use crate::sync::{Channel, Message};
 
 /// The steps of the child's set-up, each named for what it makes.
 pub(crate) trait SetUp {
+    /// Enters the namespaces the spec joins by path (but the PID one, which the parent did).
+    fn join_namespaces(&self, joined: &JoinedNamespaces) -> Result<()>;
     /// Waits for kist to place the process in its cgroup, then makes the cgroup namespace.
     fn enter_cgroup_namespace(&self, channel: &Channel) -> Result<()>;
     fn make_namespace_private(&self, spec: &Spec) -> Result<()>;
@@ -52,6 +55,10 @@ pub(crate) trait SetUp {
 pub(crate) struct Kernel;
 
 impl SetUp for Kernel {
+    fn join_namespaces(&self, joined: &JoinedNamespaces) -> Result<()> {
+        joined.enter()
+    }
+
     fn enter_cgroup_namespace(&self, channel: &Channel) -> Result<()> {
         channel.await_or_exit(Message::Placed)?;
         // SAFETY: a cgroup namespace changes nothing this single-threaded child relies on.

@@ -1,21 +1,48 @@
-//! Following a container until it exits: `kist attach`, and `kist start -a`/`-i`. The output
-//! comes from the container's json-file log; stdin goes through its supervisor's socket.
+//! Following a container until it exits: `kist attach`, and `kist start -a`/`-i`. A `-t`
+//! container's terminal is shared by its supervisor (`terminal`: raw mode, detach keys);
+//! otherwise the output comes from the container's json-file log and stdin goes through the
+//! supervisor's socket.
 
 use std::time::SystemTime;
 
 use anyhow::Result;
+use clap::Args;
 use kist_engine::{ContainerRecord, ContainerState, Engine, lifecycle};
 
 use super::logs::{self, LogsOptions};
-use crate::flags;
+use crate::{flags, terminal};
 
-/// Output from now on, then the container's exit status.
-pub fn attach(engine: &Engine, args: &flags::Container) -> Result<i32> {
-    let c = engine.store.find_container(&args.name)?;
+#[derive(Args)]
+pub struct AttachArgs {
+    #[command(flatten)]
+    detach_keys: flags::DetachKeys,
+    #[command(flatten)]
+    container: flags::Container,
+}
+
+/// Output from now on, then the container's exit status; with a terminal, until the user
+/// detaches.
+pub fn attach(engine: &Engine, args: &AttachArgs) -> Result<i32> {
+    let keys = terminal::detach_keys(args.detach_keys.value.as_deref())?;
+    let c = engine.store.find_container(&args.container.name)?;
     if c.state != ContainerState::Running {
         anyhow::bail!(
             "container {} is not running: start it with 'kist start -a'",
             c.name
+        );
+    }
+    if let Some(client) = kist_engine::console::ConsoleClient::connect(&engine.layout, &c.id)? {
+        let config: serde_json::Value = serde_json::from_str(&c.config).unwrap_or_default();
+        let input = config["OpenStdin"].as_bool().unwrap_or(false);
+        return Ok(
+            match terminal::attach(engine, &c.id, client, &keys, input)? {
+                terminal::Ended::Exited(code) => code,
+                terminal::Ended::Detached => {
+                    // What Docker's attach says (its run -it and start -ai say nothing).
+                    eprintln!("read escape sequence");
+                    0
+                }
+            },
         );
     }
     let now = humantime::format_rfc3339_nanos(SystemTime::now()).to_string();
@@ -26,11 +53,23 @@ pub fn attach(engine: &Engine, args: &flags::Container) -> Result<i32> {
 
 /// Starts one container and follows it: its output since it last stopped (or was created),
 /// then its exit status.
-pub fn start_attached(engine: &Engine, names: &[String], interactive: bool) -> Result<i32> {
+pub fn start_attached(
+    engine: &Engine,
+    names: &[String],
+    interactive: bool,
+    detach_keys: Option<&str>,
+) -> Result<i32> {
     let [name] = names else {
         anyhow::bail!("-a attaches to one container only");
     };
-    let c = engine.store.find_container(name)?;
+    let c = engine
+        .store
+        .find_container(name)
+        .map_err(crate::status::daemon_refusal)?;
+    let config: serde_json::Value = serde_json::from_str(&c.config).unwrap_or_default();
+    if config["Tty"].as_bool().unwrap_or(false) {
+        return start_on_terminal(engine, &c, interactive, detach_keys);
+    }
     lifecycle::start(engine, &c)?;
     if interactive {
         send_stdin(engine, &c);
@@ -41,6 +80,30 @@ pub fn start_attached(engine: &Engine, names: &[String], interactive: bool) -> R
         return Ok(code);
     }
     Ok(lifecycle::wait(engine, &c)?)
+}
+
+/// `start -a` of a `-t` container: its terminal, shared by its supervisor, from the program's
+/// first output on (it starts once attached); with `-i` the user's terminal is raw and typed
+/// into the container's, as Docker's `start -ai`.
+fn start_on_terminal(
+    engine: &Engine,
+    c: &ContainerRecord,
+    interactive: bool,
+    detach_keys: Option<&str>,
+) -> Result<i32> {
+    let keys = terminal::detach_keys(detach_keys)?;
+    if interactive {
+        crate::status::require_terminal_stdin()?;
+    }
+    lifecycle::start_for_attach(engine, c)?;
+    let client = kist_engine::console::ConsoleClient::connect(&engine.layout, &c.id)?
+        .ok_or_else(|| anyhow::anyhow!("container {} shares no terminal", c.name))?;
+    Ok(
+        match terminal::attach(engine, &c.id, client, &keys, interactive)? {
+            terminal::Ended::Exited(code) => code,
+            terminal::Ended::Detached => 0,
+        },
+    )
 }
 
 /// Prints the container's log from `since` until it exits.

@@ -5,7 +5,7 @@ use clap::Args;
 use kist_engine::Engine;
 use kist_engine::exec::ExecOptions;
 
-use crate::flags;
+use crate::{flags, status};
 
 // The process flags are `run`'s, worded for a command in a running container.
 #[derive(Args)]
@@ -40,7 +40,13 @@ pub fn exec(engine: Engine, args: ExecArgs) -> Result<i32> {
     let name = rest
         .next()
         .context("a container is required: kist exec CONTAINER COMMAND")?;
-    let c = engine.store.find_container(&name)?;
+    let c = engine
+        .store
+        .find_container(&name)
+        .map_err(status::daemon_refusal)?;
+    if args.interactive.on && args.tty.on && !args.detach.on {
+        status::require_terminal_stdin()?;
+    }
     let opts = ExecOptions {
         command: rest.collect(),
         interactive: args.interactive.on,
@@ -50,5 +56,5 @@ pub fn exec(engine: Engine, args: ExecArgs) -> Result<i32> {
         user: args.user.value,
         detach: args.detach.on,
     };
-    Ok(kist_engine::exec::exec(engine, &c, &opts)?)
+    kist_engine::exec::exec(engine, &c, &opts).map_err(status::daemon_refusal)
 }

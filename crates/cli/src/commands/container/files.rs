@@ -6,6 +6,7 @@ use clap::Args;
 use kist_engine::Engine;
 use kist_engine::cp::{Location, copy};
 
+use crate::output::Stdout;
 use crate::{archive, flags};
 
 #[derive(Args)]
@@ -18,21 +19,35 @@ pub struct ExportArgs {
 
 #[derive(Args)]
 pub struct CpArgs {
-    /// CONTAINER:PATH or a host path
+    /// CONTAINER:PATH, a host path, or - (a tar archive on stdin)
     #[arg(value_name = "SRC")]
     source: String,
-    /// A host path or CONTAINER:PATH
+    /// A host path, CONTAINER:PATH, or - (a tar archive on stdout)
     #[arg(value_name = "DEST")]
     destination: String,
 }
 
-/// Either side may be CONTAINER:PATH; the engine tells them apart.
+/// Either side may be CONTAINER:PATH; the engine tells them apart. `-` on one side is a tar
+/// stream, as Docker's: written to stdout, or read from stdin into a directory.
 pub fn cp(engine: &Engine, args: &CpArgs) -> Result<i32> {
-    copy(
-        engine,
-        Location::parse(&args.source),
-        Location::parse(&args.destination),
-    )?;
+    let (source, destination) = (args.source.as_str(), args.destination.as_str());
+    if destination == "-" {
+        let out = std::io::BufWriter::new(Stdout);
+        let mut out = kist_engine::cp::archive_out(engine, Location::parse(source), out)?;
+        std::io::Write::flush(&mut out)?;
+    } else if source == "-" {
+        kist_engine::cp::extract_in(
+            engine,
+            Location::parse(destination),
+            std::io::stdin().lock(),
+        )?;
+    } else {
+        copy(
+            engine,
+            Location::parse(source),
+            Location::parse(destination),
+        )?;
+    }
     Ok(0)
 }
 

@@ -17,6 +17,8 @@ pub struct StartArgs {
     #[command(flatten)]
     interactive: flags::Interactive,
     #[command(flatten)]
+    detach_keys: flags::DetachKeys,
+    #[command(flatten)]
     containers: flags::Containers,
 }
 
@@ -64,15 +66,55 @@ pub fn start(engine: &Engine, args: &StartArgs) -> Result<i32> {
     let names = &args.containers.names;
     // -i attaches too, as Docker's start -i does.
     if args.attach || args.interactive.on {
-        return attach::start_attached(engine, names, args.interactive.on);
+        return attach::start_attached(
+            engine,
+            names,
+            args.interactive.on,
+            args.detach_keys.value.as_deref(),
+        );
     }
     each(engine, names, |c| lifecycle::start(engine, c).map(|_| None))
 }
 
+/// Stops the containers at once, each in a thread of its own with its own handle on the store
+/// (as Docker does: three that ignore SIGTERM take one grace period, not three); prints each
+/// name, in the order given, once that one has stopped.
 pub fn stop(engine: &Engine, args: &StopArgs) -> Result<i32> {
-    each(engine, &args.containers.names, |c| {
-        lifecycle::stop(engine, c, args.time.grace()).map(|_| None)
-    })
+    let names = &args.containers.names;
+    if names.len() < 2 {
+        return each(engine, names, |c| {
+            lifecycle::stop(engine, c, args.time.grace()).map(|_| None)
+        });
+    }
+    let (root, run) = (&engine.layout.root, &engine.layout.run);
+    let grace = args.time.grace();
+    let mut code = 0;
+    std::thread::scope(|scope| {
+        let stopping: Vec<_> = names
+            .iter()
+            .map(|name| {
+                scope.spawn(move || {
+                    let engine = Engine::open_quietly(root, Some(run))?;
+                    let c = engine.store.find_container(name)?;
+                    lifecycle::stop(&engine, &c, grace)
+                })
+            })
+            .collect();
+        for (name, thread) in names.iter().zip(stopping) {
+            match thread.join() {
+                Ok(Ok(())) => outln!("{name}"),
+                Ok(Err(e)) => {
+                    eprintln!("kist: {e}");
+                    code = 1;
+                }
+                Err(_) => {
+                    eprintln!("kist: stopping {name}: the thread panicked");
+                    code = 1;
+                }
+            }
+        }
+    });
+    Ok(code)
 }
 
 pub fn restart(engine: &Engine, args: &RestartArgs) -> Result<i32> {

@@ -46,13 +46,16 @@ impl ResourceArgs {
     /// The limits given; those not given stay unset (`update` leaves them as they are).
     pub fn limits(&self) -> Result<kist_engine::Limits> {
         Ok(kist_engine::Limits {
-            memory: self.memory.as_deref().map(size).transpose()?,
-            memory_swap: self
-                .memory_swap
-                .as_deref()
-                .map(|s| if s == "-1" { Ok(-1) } else { size(s) })
-                .transpose()?,
-            memory_reservation: self.memory_reservation.as_deref().map(size).transpose()?,
+            memory: unset_if_zero(self.memory.as_deref().map(size).transpose()?),
+            memory_swap: unset_if_zero(
+                self.memory_swap
+                    .as_deref()
+                    .map(|s| if s == "-1" { Ok(-1) } else { size(s) })
+                    .transpose()?,
+            ),
+            memory_reservation: unset_if_zero(
+                self.memory_reservation.as_deref().map(size).transpose()?,
+            ),
             pids: self.pids_limit,
             cpus: self.cpus,
             cpu_shares: self.cpu_shares,
@@ -64,6 +67,11 @@ impl ResourceArgs {
             ..Default::default()
         })
     }
+}
+
+/// Docker's 0 for a memory limit: none (`-m 0` runs unlimited; `update -m 0` changes nothing).
+fn unset_if_zero(bytes: Option<i64>) -> Option<i64> {
+    bytes.filter(|&b| b != 0)
 }
 
 /// A size in Docker's units (`64m`).

@@ -16,6 +16,8 @@ mod remove;
 mod run;
 mod security;
 mod stats;
+mod storage;
+mod streams;
 mod top;
 mod update;
 
@@ -23,7 +25,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use kist_engine::{ContainerRecord, Engine};
 
-pub use attach::attach;
+pub use attach::{AttachArgs, attach};
 pub use exec::{ExecArgs, exec};
 pub use files::{CpArgs, ExportArgs, cp, diff, export};
 pub use lifecycle::{
@@ -33,7 +35,7 @@ pub use lifecycle::{
 pub use logs::{LogsArgs, logs};
 pub use ps::{PsArgs, ps};
 pub use remove::{PruneArgs, RmArgs, rm};
-pub use run::{RunArgs, run};
+pub use run::{RunArgs, create, run};
 pub use stats::{StatsArgs, stats};
 pub use top::top;
 pub use update::{UpdateArgs, update};

@@ -21,7 +21,6 @@ pub struct RmArgs {
 
 #[derive(Args)]
 pub struct PruneArgs {
-    // Accepted for Docker's sake: prune never asks.
     #[command(flatten)]
     force: flags::Force,
 }
@@ -37,8 +36,12 @@ pub fn rm(engine: &Engine, args: &RmArgs) -> Result<i32> {
     })
 }
 
-/// Removes the containers that are not running; one that cannot be removed is left alone.
-pub fn prune(engine: &Engine, _args: &PruneArgs) -> Result<i32> {
+/// Removes the containers that are not running, once the user says yes (or with `-f`); one
+/// that cannot be removed is left alone.
+pub fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
+    if !args.force.on && !crate::confirm::confirmed("This will remove all stopped containers.") {
+        return Ok(0);
+    }
     let mut removed = Vec::new();
     for c in engine.store.containers()? {
         if matches!(c.state, ContainerState::Exited | ContainerState::Created)

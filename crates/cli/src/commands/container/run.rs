@@ -1,4 +1,4 @@
-//! `kist run`: its flags, turned into the engine's `RunOptions`.
+//! `kist run` and `kist create`: their flags, turned into the engine's `RunOptions`.
 
 use std::path::PathBuf;
 
@@ -8,7 +8,10 @@ use kist_engine::{Engine, Limits, NetworkMode, RunOptions, RunOutcome};
 
 use super::limits::ResourceArgs;
 use super::security::SecurityArgs;
-use crate::flags;
+use super::storage::{NamespaceArgs, StorageArgs};
+use super::streams::StreamArgs;
+use crate::commands::registry::{PullPolicy, ensure_image};
+use crate::{flags, terminal};
 
 /// The restart policy when `--restart` is not given.
 const NO_RESTART: &str = "no";
@@ -17,6 +20,7 @@ const NO_RESTART: &str = "no";
 #[derive(Args)]
 #[command(disable_help_flag = true)]
 #[command(mut_arg("restart", |a| a.default_value(NO_RESTART)))]
+#[command(mut_arg("quiet", |a| a.help("Print nothing of the pull of a missing image")))]
 pub struct RunArgs {
     /// Remove the container when it exits
     #[arg(long)]
@@ -27,6 +31,10 @@ pub struct RunArgs {
     tty: flags::Tty,
     #[command(flatten)]
     detach: flags::Detach,
+    #[command(flatten)]
+    detach_keys: flags::DetachKeys,
+    #[command(flatten)]
+    streams: StreamArgs,
     #[command(flatten)]
     restart: flags::Restart,
     /// Set metadata (KEY=VALUE)
@@ -68,9 +76,13 @@ pub struct RunArgs {
     /// The container's host name
     #[arg(short = 'h', long)]
     hostname: Option<String>,
-    /// Bind mount (/host:/ctr[:ro]) or named volume (NAME:/ctr[:ro])
+    /// Bind mount (/host:/ctr[:ro], ./dir:/ctr) or named volume (NAME:/ctr[:ro])
     #[arg(short, long = "volume")]
     volume: Vec<String>,
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(flatten)]
+    namespaces: NamespaceArgs,
     /// Overwrite the default ENTRYPOINT of the image
     #[arg(long)]
     entrypoint: Option<String>,
@@ -87,6 +99,24 @@ pub struct RunArgs {
     security: SecurityArgs,
     #[command(flatten)]
     health: super::health::HealthArgs,
+    /// The signal that stops the container (name or number) [default: the image's, or TERM]
+    #[arg(long = "stop-signal", value_name = "SIGNAL")]
+    stop_signal: Option<String>,
+    /// Seconds stop waits before SIGKILL (-1: for ever) [default: 10]
+    #[arg(
+        long = "stop-timeout",
+        value_name = "SECONDS",
+        allow_hyphen_values = true
+    )]
+    stop_timeout: Option<i64>,
+    /// Write the container's id into this file (which must not exist)
+    #[arg(long)]
+    cidfile: Option<PathBuf>,
+    /// When to pull the image: missing (not in the store), always, or never
+    #[arg(long, value_enum, default_value = "missing")]
+    pull: PullPolicy,
+    #[command(flatten)]
+    quiet: flags::Quiet,
     /// Print help
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -100,8 +130,26 @@ pub struct RunArgs {
 }
 
 pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
-    match kist_engine::run(engine, args.into_options()?)? {
+    // -it: the container runs under a supervisor that shares its terminal, so that the user
+    // can detach from it and leave it running, as Docker's does.
+    let attach = args.interactive.on && args.tty.on && !args.detach.on;
+    let keys = terminal::detach_keys(args.detach_keys.value.as_deref())?;
+    if attach {
+        crate::status::require_terminal_stdin()?;
+    }
+    let (pull, quiet) = (args.pull, args.quiet.on);
+    let opts = args.into_options(attach)?;
+    ensure_image(engine, &opts.image, pull, quiet)?;
+    match kist_engine::run(engine, opts)? {
         RunOutcome::Exited(code) => Ok(code),
+        RunOutcome::Detached(id) if attach => {
+            let client = kist_engine::console::ConsoleClient::connect(&engine.layout, &id)?
+                .context("the container's supervisor shares no terminal")?;
+            Ok(match terminal::attach(engine, &id, client, &keys, true)? {
+                terminal::Ended::Exited(code) => code,
+                terminal::Ended::Detached => 0,
+            })
+        }
         RunOutcome::Detached(id) => {
             outln!("{id}");
             Ok(0)
@@ -109,23 +157,30 @@ pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
     }
 }
 
+/// `kist create`: run's flags, the container recorded but not started; prints its id.
+pub fn create(engine: &Engine, args: RunArgs) -> Result<i32> {
+    let (pull, quiet) = (args.pull, args.quiet.on);
+    let opts = args.into_options(false)?;
+    ensure_image(engine, &opts.image, pull, quiet)?;
+    let id = kist_engine::create(engine, opts)?;
+    outln!("{id}");
+    Ok(0)
+}
+
 impl RunArgs {
     /// Every flag checked and parsed, in the order that decides which mistake is reported
     /// first.
-    fn into_options(self) -> Result<RunOptions> {
+    fn into_options(self, share_terminal: bool) -> Result<RunOptions> {
         let restart = self.restart.value.as_deref().unwrap_or(NO_RESTART);
-        if self.detach.on && self.rm && restart != NO_RESTART {
+        if (self.detach.on || share_terminal) && self.rm && restart != NO_RESTART {
             anyhow::bail!("--rm and --restart cannot be used together");
         }
         let mut rest = self.image_and_command.into_iter();
         let image = rest
             .next()
             .context("an image is required: kist run IMAGE [COMMAND]")?;
-        let volumes = self
-            .volume
-            .iter()
-            .map(|v| kist_engine::parse_volume(v))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let (volumes, storage) = self.storage.mounts(&self.volume)?;
+        let (attach, no_sig_proxy) = self.streams.streams(self.interactive.on, self.detach.on)?;
         let network = NetworkMode::parse(&self.network)?;
         let security = self.security.security(network)?;
         Ok(RunOptions {
@@ -141,11 +196,16 @@ impl RunArgs {
             user: self.user.value,
             hostname: self.hostname,
             volumes,
+            storage,
+            namespaces: self.namespaces.namespaces()?,
+            attach,
+            no_sig_proxy,
             entrypoint: self.entrypoint,
             read_only: self.read_only,
             init: self.init,
             network,
             detach: self.detach.on,
+            share_terminal,
             labels: self.label,
             cgroup_parent: self.cgroup_parent,
             cgroup_version: cgroup_version()?,
@@ -155,6 +215,9 @@ impl RunArgs {
             log: kist_engine::LogOptions::parse(&self.log_opt)?,
             security,
             healthcheck: self.health.healthcheck()?,
+            stop_signal: self.stop_signal,
+            stop_timeout: self.stop_timeout,
+            cidfile: self.cidfile,
         })
     }
 }

@@ -1,7 +1,5 @@
 //! Removing images: `kist rmi` a name at a time, `kist image prune` the unused ones.
 
-use std::io::IsTerminal;
-
 use anyhow::Result;
 use clap::Args;
 use kist_engine::Engine;
@@ -46,21 +44,16 @@ pub fn rmi(engine: &Engine, args: &RmiArgs) -> Result<i32> {
     Ok(code)
 }
 
-/// Asks first on a terminal, as Docker does, unless forced.
+/// Asks first, as Docker does, unless forced.
 pub fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
     let (all, force) = (args.all.on, args.force.on);
-    if !force && std::io::stdin().is_terminal() {
-        let what = if all {
-            "all images without at least one container associated to them"
-        } else {
-            "all dangling images"
-        };
-        eprint!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if !answer.trim().eq_ignore_ascii_case("y") {
-            return Ok(0);
-        }
+    let what = if all {
+        "all images without at least one container associated to them"
+    } else {
+        "all dangling images"
+    };
+    if !force && !crate::confirm::confirmed(&format!("This will remove {what}.")) {
+        return Ok(0);
     }
     let removed = kist_engine::images::prune(engine, all)?;
     if !removed.lines.is_empty() {

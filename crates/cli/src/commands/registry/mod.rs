@@ -12,7 +12,7 @@ use kist_engine::Engine;
 use kist_image::registry::{CredentialStore, RegistryOptions};
 
 pub use login::{LoginArgs, LogoutArgs, login, logout};
-pub use pull::{PullArgs, pull};
+pub use pull::{PullArgs, PullPolicy, ensure_image, pull};
 pub use push::{PushArgs, push};
 
 // --insecure-registry, for every command that talks to a registry.
@@ -30,6 +30,18 @@ pub struct RegistryFlags {
 }
 
 impl RegistryFlags {
+    /// The registries of `KIST_INSECURE_REGISTRIES`, for a command without the flag (`run`).
+    pub(super) fn from_env() -> RegistryFlags {
+        let list = std::env::var("KIST_INSECURE_REGISTRIES").unwrap_or_default();
+        RegistryFlags {
+            insecure: list
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+        }
+    }
+
     /// The flags' registries and those of the store's config file, ROOT/config.json
     /// (`{"insecure-registries": ["HOST[:PORT]"]}`, as in Docker's daemon.json).
     pub(super) fn options(&self, engine: &Engine) -> Result<RegistryOptions> {

@@ -15,10 +15,35 @@ pub enum Verb {
     Push,
 }
 
+/// Where Docker's lines about a transfer go: stdout for `pull` and `push`, stderr when `run`
+/// or `create` pulls (their stdout is the container's, or its id).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Stdout,
+    Stderr,
+}
+
+impl Screen {
+    pub fn line(self, text: std::fmt::Arguments) {
+        match self {
+            Screen::Stdout => crate::output::print_line(text),
+            Screen::Stderr => crate::output::write_err(format!("{text}\n").as_bytes()),
+        }
+    }
+
+    fn is_terminal(self) -> bool {
+        match self {
+            Screen::Stdout => std::io::stdout().is_terminal(),
+            Screen::Stderr => std::io::stderr().is_terminal(),
+        }
+    }
+}
+
 /// Progress: a bar per layer on a terminal, a line per finished layer otherwise.
 pub struct Display {
     quiet: bool,
     verb: Verb,
+    screen: Screen,
     bars: Option<Bars>,
 }
 
@@ -30,11 +55,21 @@ struct Bars {
 
 impl Display {
     pub fn new(quiet: bool, verb: Verb) -> Display {
-        let bars = (!quiet && std::io::stdout().is_terminal()).then(|| Bars {
+        Display::on(quiet, verb, Screen::Stdout)
+    }
+
+    /// Progress on `screen`; the bars themselves are drawn on stderr's terminal.
+    pub fn on(quiet: bool, verb: Verb, screen: Screen) -> Display {
+        let bars = (!quiet && screen.is_terminal()).then(|| Bars {
             multi: MultiProgress::new(),
             by_digest: Mutex::new(Vec::new()),
         });
-        Display { quiet, verb, bars }
+        Display {
+            quiet,
+            verb,
+            screen,
+            bars,
+        }
     }
 
     /// Replaces the bars with one plain line per layer, as Docker's screen ends.
@@ -43,7 +78,8 @@ impl Display {
         let _ = b.multi.clear();
         let map = b.by_digest.lock().unwrap_or_else(|p| p.into_inner());
         for (_, bar) in map.iter() {
-            outln!("{}: {}", bar.prefix(), bar.message());
+            self.screen
+                .line(format_args!("{}: {}", bar.prefix(), bar.message()));
         }
     }
 
@@ -84,7 +120,7 @@ impl Progress for Display {
         }
         let Some(b) = &self.bars else {
             if let Some(m) = self.message(event) {
-                outln!("{}: {m}", digest.short());
+                self.screen.line(format_args!("{}: {m}", digest.short()));
             }
             return;
         };

@@ -1,12 +1,13 @@
-//! `kist pull` (`image pull`): an image from a registry, with Docker's lines about it.
+//! `kist pull` (`image pull`): an image from a registry, with Docker's lines about it; and the
+//! same pull when `run` or `create` finds its image missing (`--pull`).
 
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use kist_engine::Engine;
 use kist_image::Reference;
 use kist_image::registry::{self, Platform, PullRequest};
 
-use super::progress::{Display, Verb};
+use super::progress::{Display, Screen, Verb};
 use super::{RegistryFlags, credentials};
 use crate::flags;
 
@@ -24,30 +25,108 @@ pub struct PullArgs {
     name: String,
 }
 
+/// `run --pull`, `create --pull`: when the image is pulled.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PullPolicy {
+    /// Only when it is not in the store (Docker's default)
+    Missing,
+    /// Every time, for the registry's latest
+    Always,
+    /// Never: a missing image is an error
+    Never,
+}
+
+/// One pull and what it says, wherever it is asked for.
+struct Fetch<'a> {
+    /// As the user typed it.
+    name: &'a str,
+    reference: &'a Reference,
+    platform: Option<&'a Platform>,
+    quiet: bool,
+    registry: &'a RegistryFlags,
+    screen: Screen,
+}
+
 pub fn pull(engine: &Engine, args: &PullArgs) -> Result<i32> {
     let reference = Reference::parse(&args.name)?;
     let platform = args.platform.as_deref().map(Platform::parse).transpose()?;
+    fetch(
+        engine,
+        &Fetch {
+            name: &args.name,
+            reference: &reference,
+            platform: platform.as_ref(),
+            quiet: args.quiet.on,
+            registry: &args.registry,
+            screen: Screen::Stdout,
+        },
+    )?;
+    outln!("{reference}");
+    Ok(0)
+}
+
+/// Makes sure `image` is in the store as `policy` says, pulling it with Docker's lines on
+/// stderr (stdout belongs to the container), as `docker run` does; `quiet` says none.
+pub fn ensure_image(engine: &Engine, image: &str, policy: PullPolicy, quiet: bool) -> Result<()> {
+    let missing = || {
+        matches!(
+            engine.images.resolve(image),
+            Err(kist_image::Error::ImageNotFound(_))
+        )
+    };
+    let familiar = || Reference::parse(image).map_or(image.to_string(), |r| r.familiar());
+    match policy {
+        PullPolicy::Never if missing() => {
+            let name = familiar();
+            anyhow::bail!("No such image: {name} ('kist pull {name}' fetches it)")
+        }
+        PullPolicy::Never => return Ok(()),
+        PullPolicy::Missing if !missing() => return Ok(()),
+        PullPolicy::Missing if !quiet => Screen::Stderr.line(format_args!(
+            "Unable to find image '{}' locally",
+            familiar()
+        )),
+        PullPolicy::Missing => {}
+        PullPolicy::Always => {}
+    }
+    let reference = Reference::parse(image)?;
+    fetch(
+        engine,
+        &Fetch {
+            // With its tag: `run` says nothing of a default one, as Docker's does not.
+            name: &reference.familiar(),
+            reference: &reference,
+            platform: None,
+            quiet,
+            registry: &RegistryFlags::from_env(),
+            screen: Screen::Stderr,
+        },
+    )
+}
+
+/// Pulls, saying what it does as `docker pull` does.
+fn fetch(engine: &Engine, f: &Fetch) -> Result<()> {
+    let reference = f.reference;
     let credential = credentials(engine).get(&reference.registry)?;
-    let quiet = args.quiet.on;
-    if !quiet {
-        if !args.name.contains(['@']) && !has_tag(&args.name) {
-            outln!("Using default tag: latest");
+    if !f.quiet {
+        if !f.name.contains(['@']) && !has_tag(f.name) {
+            f.screen.line(format_args!("Using default tag: latest"));
         }
         let what = reference.digest.clone().or(reference.tag.clone());
-        outln!(
+        f.screen.line(format_args!(
             "{}: Pulling from {}",
             what.unwrap_or_default(),
             reference.repository
-        );
+        ));
     }
-    let display = Display::new(quiet, Verb::Pull);
+    let display = Display::on(f.quiet, Verb::Pull, f.screen);
     let outcome = registry::pull(
         &engine.images,
         &PullRequest {
-            reference: &reference,
-            platform: platform.as_ref(),
+            reference,
+            platform: f.platform,
             credential,
-            options: &args.registry.options(engine)?,
+            options: &f.registry.options(engine)?,
         },
         &display,
     );
@@ -59,19 +138,17 @@ pub fn pull(engine: &Engine, args: &PullArgs) -> Result<i32> {
         &reference.familiar(),
         &reference.familiar_repository(),
     );
-    if !quiet {
-        outln!("Digest: {}", outcome.digest);
-        if outcome.up_to_date {
-            outln!("Status: Image is up to date for {}", reference.familiar());
+    if !f.quiet {
+        f.screen.line(format_args!("Digest: {}", outcome.digest));
+        let status = if outcome.up_to_date {
+            "Image is up to date for"
         } else {
-            outln!(
-                "Status: Downloaded newer image for {}",
-                reference.familiar()
-            );
-        }
+            "Downloaded newer image for"
+        };
+        f.screen
+            .line(format_args!("Status: {status} {}", reference.familiar()));
     }
-    outln!("{reference}");
-    Ok(0)
+    Ok(())
 }
 
 /// Whether the user wrote a tag: a colon after the last slash.

@@ -34,10 +34,9 @@ pub enum SystemCommand {
 
 #[derive(Args)]
 pub struct PruneArgs {
-    // Accepted for Docker's sake: prune never asks.
     #[command(flatten)]
     force: flags::Force,
-    /// Remove unused volumes too
+    /// Remove unused anonymous volumes too
     #[arg(long)]
     volumes: bool,
 }
@@ -46,6 +45,9 @@ pub struct PruneArgs {
 #[derive(Args)]
 pub struct SuperviseArgs {
     id: String,
+    // `run -it`: start the program once a client attached to the container's terminal.
+    #[arg(long = "wait-for-attach", hide = true)]
+    wait_for_attach: bool,
 }
 
 /// `kist system ...`.
@@ -62,12 +64,21 @@ pub fn dispatch(engine: &Engine, command: SystemCommand) -> Result<i32> {
 /// `kist __supervise ID`: the supervisor opens the store itself (and keeps it closed while it
 /// waits), so it gets the paths, not an engine.
 pub fn supervise(root: &Path, runroot: Option<&Path>, args: &SuperviseArgs) -> i32 {
-    kist_engine::supervisor::supervise(root, runroot, &args.id)
+    kist_engine::supervisor::supervise(root, runroot, &args.id, args.wait_for_attach)
 }
 
 /// Opening the engine already cleaned up after killed commands; this also removes stopped
 /// containers (and unused volumes with --volumes), as `docker system prune` does.
 fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
+    let mut warning = String::from(
+        "This will remove:\n  - all stopped containers\n  - what killed commands left behind",
+    );
+    if args.volumes {
+        warning.push_str("\n  - all anonymous volumes not used by at least one container");
+    }
+    if !args.force.on && !crate::confirm::confirmed(&format!("{warning}\n")) {
+        return Ok(0);
+    }
     for id in kist_engine::remove_orphan_dirs(engine)? {
         outln!("Deleted leftover files of container {id}");
     }
@@ -78,7 +89,7 @@ fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
         }
     }
     if args.volumes {
-        for v in kist_engine::volumes::prune(engine)? {
+        for v in kist_engine::volumes::prune(engine, false)? {
             outln!("Deleted volume {v}");
         }
     }
