@@ -267,6 +267,23 @@ fn oom_kills_and_deaths_found_by_reconciliation_are_events_too() {
         ],
     );
     assert_eq!(orphan, ["137"]);
-    k.ok(&["rm", "hog", "orphan"]);
+    // Docker's rename (with the old name) and restart.
+    k.ok(&["rename", "orphan", "found"]);
+    k.ok(&["restart", "-t", "0", "found"]);
+    let found = past(
+        &k,
+        &[
+            "--filter",
+            "container=found",
+            "--format",
+            "{{.Action}} {{.Actor.Attributes.oldName}}",
+        ],
+    );
+    let found: Vec<&str> = found.iter().map(|l| l.trim_end()).collect();
+    assert_eq!(
+        found,
+        ["rename orphan", "start <no value>", "restart <no value>"]
+    );
+    k.ok(&["rm", "-f", "hog", "found"]);
     k.assert_clean();
 }

@@ -373,3 +373,45 @@ fn a_paused_container_is_not_probed() {
     k.ok(&["rm", "-f", "frozen"]);
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_created_container_is_checked_once_started_and_again_after_a_restart() {
+    let k = Kist::with_busybox();
+    k.ok(&[
+        "create",
+        "--name",
+        "later",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "100ms",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    assert_eq!(
+        health(&k, "later"),
+        Value::Null,
+        "nothing runs before start"
+    );
+    k.ok(&["start", "later"]);
+    wait_until("healthy", || status_of(&k, "later") == "healthy");
+    let last_start = |k: &Kist| {
+        let h = health(k, "later");
+        h["Log"].as_array().unwrap().last().unwrap()["Start"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Once stop returns, the check is over (the supervisor ends it before recording the exit).
+    k.ok(&["stop", "-t", "0", "later"]);
+    let before = last_start(&k);
+    k.ok(&["start", "later"]);
+    // Checked again after the new start (RFC 3339 in UTC sorts as time does).
+    wait_until("a probe of the new start", || last_start(&k) > before);
+    wait_until("healthy again", || status_of(&k, "later") == "healthy");
+    assert_eq!(health(&k, "later")["FailingStreak"], 0);
+    k.ok(&["rm", "-f", "later"]);
+    k.assert_clean();
+}
