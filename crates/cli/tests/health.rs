@@ -415,3 +415,33 @@ fn a_created_container_is_checked_once_started_and_again_after_a_restart() {
     k.ok(&["rm", "-f", "later"]);
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn containers_checked_without_pause_are_removed_by_force() {
+    let k = Kist::with_busybox();
+    let names: Vec<String> = (0..6).map(|i| format!("busy{i}")).collect();
+    for name in &names {
+        k.ok(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "1ms",
+            "busybox",
+            "sleep",
+            "100",
+        ]);
+    }
+    for name in &names {
+        wait_until("a result", || status_of(&k, name) == "healthy");
+    }
+    // Their supervisors write results while rm takes their directories away.
+    let mut args = vec!["rm", "-f"];
+    args.extend(names.iter().map(String::as_str));
+    k.ok(&args);
+    k.assert_clean();
+}
