@@ -68,20 +68,22 @@ pub fn pull(engine: &Engine, args: &PullArgs) -> Result<i32> {
 /// Makes sure `image` is in the store as `policy` says, pulling it with Docker's lines on
 /// stderr (stdout belongs to the container), as `docker run` does; `quiet` says none.
 pub fn ensure_image(engine: &Engine, image: &str, policy: PullPolicy, quiet: bool) -> Result<()> {
-    let missing = || {
-        matches!(
-            engine.images.resolve(image),
-            Err(kist_image::Error::ImageNotFound(_))
-        )
-    };
+    let missing = matches!(
+        engine.images.resolve(image),
+        Err(kist_image::Error::ImageNotFound(_))
+    );
+    // A name that cannot be an image's is said so, before anything about finding it.
+    if missing {
+        Reference::parse(image)?;
+    }
     let familiar = || Reference::parse(image).map_or(image.to_string(), |r| r.familiar());
     match policy {
-        PullPolicy::Never if missing() => {
+        PullPolicy::Never if missing => {
             let name = familiar();
             anyhow::bail!("No such image: {name} ('kist pull {name}' fetches it)")
         }
         PullPolicy::Never => return Ok(()),
-        PullPolicy::Missing if !missing() => return Ok(()),
+        PullPolicy::Missing if !missing => return Ok(()),
         PullPolicy::Missing if !quiet => Screen::Stderr.line(format_args!(
             "Unable to find image '{}' locally",
             familiar()
