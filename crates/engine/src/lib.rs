@@ -12,7 +12,7 @@ mod options;
 mod state;
 
 // The public modules at the paths they have always had.
-pub use container::{console, exec, lifecycle, supervisor};
+pub use container::{console, exec, health, lifecycle, supervisor};
 pub use filesystem::{commit, cp, export, volumes};
 pub use observe::{events, inspect, logs, stats};
 pub use options::{attach, mounts, namespaces, security};
@@ -27,8 +27,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use kist_runtime::ExitStatus;
 pub use options::units::parse_bytes;
 pub use options::{
-    Limits, LogOptions, NetworkMode, RestartPolicy, RunOptions, VolumeSpec, asks_relabel,
-    parse_env_file, parse_ulimit, parse_volume,
+    Healthcheck, Limits, LogOptions, NetworkMode, RestartPolicy, RunOptions, VolumeSpec,
+    asks_relabel, parse_env_file, parse_ulimit, parse_volume,
 };
 pub use state::launch_config::LaunchConfig;
 pub use state::layout::Layout;

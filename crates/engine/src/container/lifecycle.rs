@@ -231,7 +231,9 @@ pub fn restart(engine: &Engine, c: &ContainerRecord, timeout: Option<Duration>) 
         stop(engine, c, timeout)?;
     }
     let c = engine.store.find_container(&c.id)?;
-    start(engine, &c)
+    start(engine, &c)?;
+    crate::state::events::container(&engine.layout.root, &c, "restart", &[]);
+    Ok(())
 }
 
 /// What `system boot` did.
@@ -301,7 +303,14 @@ pub fn rename(engine: &Engine, c: &ContainerRecord, name: &str) -> Result<()> {
             "use [a-zA-Z0-9][a-zA-Z0-9_.-]+",
         ));
     }
-    engine.store.rename(&c.id, name)
+    engine.store.rename(&c.id, name)?;
+    let renamed = ContainerRecord {
+        name: name.to_string(),
+        ..c.clone()
+    };
+    let old = ("oldName", c.name.clone());
+    crate::state::events::container(&engine.layout.root, &renamed, "rename", &[old]);
+    Ok(())
 }
 
 #[cfg(test)]

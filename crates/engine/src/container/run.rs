@@ -11,12 +11,12 @@ use kist_image::Image;
 use kist_runtime::process::ProcessStamp;
 
 use crate::Engine;
-use crate::container::hostfiles;
 use crate::container::removal::{RemoveMode, remove_container};
 use crate::container::spec::{
     self, BindMount, NamespaceChoice, NamespaceChoices, Shm, SpecInput, TmpfsMount,
 };
 use crate::container::user::{ResolvedUser, resolve_groups, resolve_user};
+use crate::container::{health, hostfiles};
 use crate::error::{Error, IoContext, Result};
 use crate::filesystem::volumes;
 use crate::observe::logs::{LogWriter, Stream, log_path};
@@ -82,7 +82,9 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     let io = io.with_console(created.take_console());
     let running = created.start()?;
     crate::state::events::container(&engine.layout.root, &record, "start", &[]);
+    let health = health::Monitor::start(&engine.layout, &record, config.healthcheck.as_ref());
     let status = kist_runtime::run_foreground(running, io, &signals)?;
+    drop(health);
     let code = status.code();
     let oom = crate::container::cgroup::finish(&record);
     crate::container::supervisor::exit_events(&engine.layout.root, &record, code, oom);
@@ -171,8 +173,9 @@ fn prepare<'a>(
     let dirs = ContainerDirs::of(&engine.layout, &plan.id);
     dirs.create()?;
     let config = plan.launch_config(engine, opts, &dirs, &new_volumes)?;
-    // What `start` needs later; a foreground --rm container has no later.
-    if opts.detach || opts.share_terminal || !opts.remove {
+    // What `start` needs later (and `exec`, so a health check); a foreground --rm container
+    // has no later.
+    if opts.detach || opts.share_terminal || !opts.remove || config.healthcheck.is_some() {
         config.save(&dirs.dir)?;
     }
     crate::state::crash::point("run:dirs");
@@ -228,6 +231,7 @@ struct Plan {
     /// `-v` and `--mount`, then what `--volumes-from` brings.
     volumes: Vec<VolumeSpec>,
     seccomp: Option<kist_runtime::seccomp::Filter>,
+    healthcheck: Option<crate::options::Healthcheck>,
     namespaces: NamespaceChoices,
     joined: Vec<JoinedNamespace>,
 }
@@ -325,8 +329,10 @@ impl Plan {
                 ));
             }
         }
+        let healthcheck = healthcheck(engine, &image, opts)?;
         let volumes = with_volumes_from(engine, opts)?;
         Ok(Plan {
+            healthcheck,
             image,
             args,
             env,
@@ -421,6 +427,7 @@ impl Plan {
             stop_timeout: opts.stop_timeout,
             limits: opts.limits.clone(),
             security: opts.security.clone(),
+            healthcheck: self.healthcheck.clone(),
             joined: self.joined.clone(),
         })
     }
@@ -614,6 +621,26 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// The container's health check: the user's flags over the image config's `Healthcheck`.
+fn healthcheck(
+    engine: &Engine,
+    image: &Image,
+    opts: &RunOptions,
+) -> Result<Option<crate::options::Healthcheck>> {
+    use crate::options::Healthcheck;
+    // Docker's extension of the OCI config, which the typed config does not keep.
+    let from_image = engine
+        .images
+        .read_blob(&image.id, &image.name)
+        .ok()
+        .and_then(|bytes| Healthcheck::from_image_config(&bytes));
+    let merged = Healthcheck::merge(opts.healthcheck.clone(), from_image);
+    if let Some(h) = &merged {
+        h.validate()?;
+    }
+    Ok(merged)
 }
 
 /// `--cidfile`: the id, in a file that must not exist yet (another container's, perhaps).

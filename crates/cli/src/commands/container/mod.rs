@@ -8,6 +8,7 @@
 mod attach;
 mod exec;
 mod files;
+mod health;
 mod lifecycle;
 mod limits;
 mod logs;

@@ -118,6 +118,7 @@ fn keep(c: &ContainerRecord, filters: &[Filter]) -> bool {
 }
 
 pub fn ps(engine: &Engine, args: &PsArgs) -> Result<i32> {
+    let layout = &engine.layout;
     let containers = listed(engine, args)?;
     if args.quiet.on {
         for c in &containers {
@@ -141,7 +142,10 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> Result<i32> {
         .iter()
         .map(|c| {
             let size = sizes.then(|| size(engine, c, &image_sizes));
-            row(c, args.no_trunc.on, size)
+            let health = (status_word(c) == "running")
+                .then(|| kist_engine::health::status(layout, &c.id))
+                .flatten();
+            row(c, args.no_trunc.on, size, health.as_deref())
         })
         .collect();
     let default = if args.size {
@@ -226,7 +230,7 @@ const HEADERS: [(&str, &str); 12] = [
 ];
 
 /// One container as `--format` sees it (Docker's field names); `size` when asked for.
-fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>) -> Value {
+fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>, health: Option<&str>) -> Value {
     let mut command = format!("\"{}\"", c.command.join(" "));
     if !no_trunc && command.chars().count() > 20 {
         command = format!("{}…\"", command.chars().take(19).collect::<String>());
@@ -236,10 +240,15 @@ fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>) -> Value {
             "Up {} (Paused)",
             format::since(c.started_at.as_deref().unwrap_or(&c.created))
         ),
-        "running" => format!(
-            "Up {}",
-            format::since(c.started_at.as_deref().unwrap_or(&c.created))
-        ),
+        "running" => {
+            let up = format::since(c.started_at.as_deref().unwrap_or(&c.created));
+            match health {
+                // Docker's words: "(health: starting)", "(healthy)", "(unhealthy)".
+                Some("starting") => format!("Up {up} (health: starting)"),
+                Some(h) => format!("Up {up} ({h})"),
+                None => format!("Up {up}"),
+            }
+        }
         "exited" => format!(
             "Exited ({}) {}",
             c.exit_code.unwrap_or(0),
