@@ -113,9 +113,12 @@ const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// `kist stop`: the container's stop signal (`--stop-signal`, else the image's StopSignal,
 /// else SIGTERM), then SIGKILL after `timeout` (else its `--stop-timeout`, else 10 s; a
 /// negative one waits for ever); returns once the exit is recorded. Not a failure for restart
-/// policies.
+/// policies. A container that is not running is stopped already: nothing to do, as in
+/// Docker (scripts stop whatever may be running).
 pub fn stop(engine: &Engine, c: &ContainerRecord, timeout: Option<Duration>) -> Result<()> {
-    let p = running_process(c)?;
+    let Ok(p) = running_process(c) else {
+        return Ok(());
+    };
     engine.store.set_stop_requested(&c.id)?;
     let launch = LaunchConfig::load(&engine.layout.container_dir(&c.id)).ok();
     let stop_signal = launch
