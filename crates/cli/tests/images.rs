@@ -80,7 +80,13 @@ fn commit_makes_a_layer_of_the_changes_and_the_image_runs_with_them() {
 fn a_container_that_changed_nothing_commits_to_an_image_with_an_empty_layer() {
     let k = Kist::with_busybox();
     k.ok(&["run", "--name", "same", "busybox", "true"]);
-    k.ok(&["commit", "-c", "CMD [\"echo\", \"same\"]", "same", "same:v1"]);
+    k.ok(&[
+        "commit",
+        "-c",
+        "CMD [\"echo\", \"same\"]",
+        "same",
+        "same:v1",
+    ]);
     assert_eq!(k.ok(&["run", "--rm", "same:v1"]), "same\n");
     let history = k.ok(&["history", "--format", "{{.Size}}", "same:v1"]);
     assert_eq!(history.lines().next(), Some("0B"), "{history}");

@@ -78,6 +78,11 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     drop(image_in_use);
     guard.recorded = true;
     write_cidfile(&opts, &record.id)?;
+    if !saved_early(&opts, &config) {
+        // `exec` into it needs it, as long as it runs; written while the container's
+        // process sets itself up on another CPU.
+        config.save(&dirs.dir)?;
+    }
     created.wait_ready()?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
@@ -173,13 +178,18 @@ fn prepare<'a>(
     let dirs = ContainerDirs::of(&engine.layout, &plan.id);
     dirs.create()?;
     let config = plan.launch_config(engine, opts, &dirs, &new_volumes)?;
-    // What `start` needs later (and `exec`, so a health check); a foreground --rm container
-    // has no later.
-    if opts.detach || opts.share_terminal || !opts.remove || config.healthcheck.is_some() {
+    if saved_early(opts, &config) {
         config.save(&dirs.dir)?;
     }
     crate::state::crash::point("run:dirs");
     Ok((plan, guard, dirs, config))
+}
+
+/// Whether launch.json is written before the container's process exists: what a supervisor
+/// and a later `start` read (and `exec`, so a health check). A foreground --rm container has no
+/// later: `run` writes it once the process is being set up.
+fn saved_early(opts: &RunOptions, config: &LaunchConfig) -> bool {
+    opts.detach || opts.share_terminal || !opts.remove || config.healthcheck.is_some()
 }
 
 /// Undoes a container that failed to start: its directories, record and new volumes. (Its
