@@ -26,6 +26,7 @@ mod directives;
 mod dockerfile;
 mod duration;
 mod error;
+pub mod executor;
 mod expand;
 mod flags;
 mod heredoc;

@@ -132,13 +132,14 @@ fn extended_config(
     serde_json::to_value(&config).map_err(|e| bad(e.to_string()))
 }
 
-fn now() -> String {
+/// Now, as image configs and history entries write it.
+pub fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
 /// Stores the config and a manifest of `layers`, and points `reference` at it (or lists it
-/// without a name).
-fn write_image(
+/// without a name). The caller holds the store's lock for writing from its first new layer on.
+pub fn write_image(
     store: &ImageStore,
     config: &serde_json::Value,
     layers: Vec<Descriptor>,

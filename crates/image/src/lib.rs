@@ -23,7 +23,7 @@ pub use error::{Error, Result};
 pub use gc::{Collected, StoreLock};
 pub use import::{
     ExpectedLayer, ImportOutcome, LayerCommit, NewLayer, add_layer, add_layer_expecting,
-    extend_image, import_rootfs_tarball, oci_architecture,
+    extend_image, import_rootfs_tarball, now, oci_architecture, write_image,
 };
 pub use layer_tar::{TreeKind, write_entry, write_tree};
 pub use reference::Reference;

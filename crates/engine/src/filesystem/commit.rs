@@ -51,35 +51,42 @@ pub fn commit(
         author: opts.author.clone(),
         config: Some(config),
     };
-    let upper = ContainerDirs::of(&engine.layout, &c.id).upper;
     let _frozen: Option<Freeze> = match (opts.pause, c.state == ContainerState::Running) {
         (true, true) => Freeze::of(engine, c, "commit:frozen")?,
         _ => None,
     };
+    let outcome = with_write_layer(engine, c, |reader| {
+        kist_image::extend_image(&engine.images, &base, reader, &commit, reference.as_ref())
+    })?;
+    Ok(outcome.image_id)
+}
+
+/// Hands `c`'s write layer, as a layer tar stream (OCI whiteouts), to `store`, which reads it
+/// to its end: `commit`'s layer, and a build's RUN step's. The tree is written on another
+/// thread into a pipe, so no file is copied twice.
+pub fn with_write_layer<T>(
+    engine: &Engine,
+    c: &ContainerRecord,
+    store: impl FnOnce(&mut dyn Read) -> kist_image::Result<T>,
+) -> Result<T> {
+    let upper = ContainerDirs::of(&engine.layout, &c.id).upper;
     let (reader, writer) = std::io::pipe().map_err(|e| Error::Io {
         context: "making a pipe for",
         path: upper.clone(),
         source: e,
     })?;
-    let outcome = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         // The writer is dropped when the tree is written: the reader's end of file.
         let tar =
             s.spawn(|| kist_image::write_tree(&upper, TreeKind::OverlayUpper, writer).map(drop));
-        let stored = kist_image::extend_image(
-            &engine.images,
-            &base,
-            DrainOnDrop(reader),
-            &commit,
-            reference.as_ref(),
-        );
+        let stored = store(&mut DrainOnDrop(reader));
         let written = tar.join().map_err(|_| Error::Panicked {
             what: "layer writer",
         })?;
         // The writer's error says more than the reader's "truncated archive".
         written?;
         stored.map_err(Error::from)
-    })?;
-    Ok(outcome.image_id)
+    })
 }
 
 /// A pipe's read end that, dropped early (the store refused the layer), still lets the writer

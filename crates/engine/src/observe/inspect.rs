@@ -366,7 +366,14 @@ pub fn image(engine: &Engine, reference: &str) -> Result<Value> {
         .iter()
         .find(|s| s.id == image.id)
         .map_or(0, |s| s.size);
-    let config = serde_json::to_value(&image.config).unwrap_or_default();
+    // The config as stored: the typed one has no Healthcheck, OnBuild or Shell (Docker's
+    // extensions, which `kist build` writes).
+    let config = engine
+        .images
+        .read_blob(&image.id, &image.name)
+        .ok()
+        .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+        .unwrap_or_else(|| serde_json::to_value(&image.config).unwrap_or_default());
     Ok(json!({
         "Id": image.id.to_string(),
         "RepoTags": tags,

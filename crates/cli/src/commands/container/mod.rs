@@ -39,7 +39,7 @@ pub use lifecycle::{
 pub use logs::{LogsArgs, logs};
 pub use ps::{PsArgs, ps};
 pub use remove::{PruneArgs, RmArgs, rm};
-pub use run::{RunArgs, create, run};
+pub use run::{RunArgs, create, default_options, run};
 pub use stats::{StatsArgs, stats};
 pub use top::top;
 pub use update::{UpdateArgs, update};

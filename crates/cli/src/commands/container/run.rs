@@ -252,3 +252,15 @@ fn limits(
         ..resources.limits()?
     })
 }
+
+/// What `kist run IMAGE` would do with no flag: the container of a build's RUN step is made
+/// from these (`kist build`), so it has the same hardened defaults.
+pub fn default_options() -> Result<RunOptions> {
+    use clap::{Args, FromArgMatches};
+    let command = RunArgs::augment_args(clap::Command::new("run").no_binary_name(true));
+    let matches = command
+        .try_get_matches_from(["placeholder"])
+        .context("kist run's defaults")?;
+    let args = RunArgs::from_arg_matches(&matches).context("kist run's defaults")?;
+    args.into_options(false)
+}

@@ -3,6 +3,7 @@
 //! are both top-level (`kist tag`) and in the group (`kist image tag`): defined once, in
 //! `Commands`, which both flatten.
 
+mod build;
 mod commit;
 mod history;
 mod import;
@@ -17,6 +18,7 @@ use kist_engine::Engine;
 
 use super::{inspect, registry};
 
+pub use build::{BuildArgs, build};
 pub use commit::{CommitArgs, commit};
 pub use history::{HistoryArgs, history};
 pub use import::{ImportArgs, import};
@@ -28,6 +30,8 @@ pub use tag::{TagArgs, tag};
 /// The image commands that are both `kist NAME` and `kist image NAME`.
 #[derive(Subcommand)]
 pub enum Commands {
+    /// Build an image from a Dockerfile
+    Build(BuildArgs),
     /// Create an image from a root filesystem tarball (plain, gzip or zstd; '-' reads stdin)
     Import(ImportArgs),
     /// Download an image from a registry
@@ -64,6 +68,7 @@ pub enum Group {
 /// `kist pull`, `kist image pull`...: each command's handler.
 pub fn dispatch(engine: &Engine, command: Commands) -> Result<i32> {
     match command {
+        Commands::Build(args) => build(engine, &args),
         Commands::Import(args) => import(engine, &args),
         Commands::Pull(args) => registry::pull(engine, &args),
         Commands::Push(args) => registry::push(engine, &args),

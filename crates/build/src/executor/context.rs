@@ -1,0 +1,427 @@
+//! COPY and ADD from the build context: the sources resolved inside the context (no `..` out
+//! of it, no symlink followed: a symlink is copied as one), `.dockerignore` applied, and the
+//! files written as the step's layer, a tar stream straight into the store, with no container.
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use kist_image::NewLayer;
+
+use super::error::BuildError;
+use super::ignore::Ignore;
+use super::matching::{has_wildcards, matches};
+use super::stage::{Builder, StageState};
+use super::{config, owner};
+use crate::{CopySource, expand};
+
+/// What COPY or ADD copies, and how.
+pub(super) struct CopyStep<'a> {
+    pub sources: &'a [CopySource],
+    pub dest: String,
+    pub chown: Option<String>,
+    pub chmod: Option<String>,
+    /// ADD: a local tar archive is extracted.
+    pub add: bool,
+    /// The instruction, for messages.
+    pub name: &'a str,
+}
+
+/// One file or directory to write: its path in the context, and where it goes.
+struct Item {
+    source: PathBuf,
+    target: String,
+    /// The destination as a directory: where an archive ADD extracts goes.
+    dest: String,
+}
+
+pub(super) fn copy(
+    builder: &Builder,
+    state: &StageState,
+    step: &CopyStep,
+    vars: &[(String, String)],
+) -> Result<NewLayer, BuildError> {
+    let name = step.name;
+    let root = builder.opts.context.as_deref().ok_or_else(|| {
+        BuildError::Invalid(format!(
+            "{name}: there is no build context (kist build -) to copy from"
+        ))
+    })?;
+    let ignore = match fs::read_to_string(root.join(".dockerignore")) {
+        Ok(text) => Ignore::parse(&text),
+        Err(_) => Ignore::default(),
+    };
+    let mut sources = Vec::new();
+    for source in step.sources {
+        let CopySource::Path(path) = source else {
+            return Err(BuildError::Invalid(format!(
+                "{name}: heredoc sources are not supported yet"
+            )));
+        };
+        let path = expand(path, &vars).map_err(BuildError::expand(name))?;
+        if step.add && is_remote(&path) {
+            return Err(BuildError::Invalid(format!(
+                "{name}: {path} is a remote source, and kist does not fetch remote sources (it builds offline): download it into the context and COPY it"
+            )));
+        }
+        let found = resolve(root, &path, &ignore, name)?;
+        if found.is_empty() {
+            return Err(BuildError::Invalid(format!(
+                "{name}: {path:?} not found in the build context (or excluded by .dockerignore)"
+            )));
+        }
+        sources.extend(found);
+    }
+    let dest = match step.dest.starts_with('/') {
+        true => step.dest.clone(),
+        false => format!(
+            "{}/{}",
+            config::workdir(&state.config).trim_end_matches('/'),
+            step.dest
+        ),
+    };
+    let single_file = sources.len() == 1
+        && !fs::symlink_metadata(root.join(&sources[0])).is_ok_and(|m| m.is_dir());
+    // `.`, `dir/.` and `dir/` name a directory, as do several sources.
+    let into_dir = dest.ends_with('/') || dest.ends_with("/.") || !single_file;
+    let dest = dest.strip_suffix("/.").unwrap_or(&dest).to_string();
+    let dest = dest.trim_end_matches('/').to_string();
+    let owner = step
+        .chown
+        .as_deref()
+        .map(|c| expand(c, &vars).map_err(BuildError::expand(name)))
+        .transpose()?
+        .map(|c| owner::resolve(builder, state, &c, name))
+        .transpose()?;
+    let mode = step
+        .chmod
+        .as_deref()
+        .map(|m| {
+            u32::from_str_radix(m, 8)
+                .ok()
+                .filter(|m| *m <= 0o7777)
+                .ok_or_else(|| {
+                    BuildError::Invalid(format!("{name}: --chmod={m}: not an octal mode"))
+                })
+        })
+        .transpose()?;
+    let items: Vec<Item> = sources
+        .into_iter()
+        .map(|source| {
+            let base = source
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let is_dir = fs::symlink_metadata(root.join(&source)).is_ok_and(|m| m.is_dir());
+            let target = if into_dir && !is_dir {
+                format!("{dest}/{base}")
+            } else {
+                dest.clone()
+            };
+            Item {
+                source,
+                target,
+                dest: dest.clone(),
+            }
+        })
+        .collect();
+    let writer = Writer {
+        root,
+        ignore: &ignore,
+        owner,
+        mode,
+        add: step.add,
+        name,
+    };
+    let store = &builder.engine.images;
+    let (reader, pipe) = std::io::pipe().map_err(BuildError::io("making a pipe"))?;
+    std::thread::scope(|s| {
+        let tar = s.spawn(move || writer.write(&items, pipe));
+        let stored = kist_image::add_layer(store, Drain(reader), state.chain.as_ref());
+        let written = tar
+            .join()
+            .map_err(|_| BuildError::Invalid(format!("{name}: the layer writer panicked")))?;
+        written?;
+        Ok(stored?)
+    })
+}
+
+fn is_remote(path: &str) -> bool {
+    ["http://", "https://", "git@", "git://", "ssh://"]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
+/// The context paths `pattern` names: itself, or what its wildcards match (Go's rules, one
+/// path element at a time). Checked: no `..` out of the context, no symlink on the way.
+fn resolve(
+    root: &Path,
+    pattern: &str,
+    ignore: &Ignore,
+    name: &str,
+) -> Result<Vec<PathBuf>, BuildError> {
+    let mut parts = Vec::new();
+    for part in pattern.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(BuildError::Invalid(format!(
+                        "{name}: {pattern:?} is outside the build context"
+                    )));
+                }
+            }
+            p => parts.push(p.to_string()),
+        }
+    }
+    let mut found = vec![PathBuf::new()];
+    let count = parts.len();
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == count;
+        let mut next = Vec::new();
+        for dir in &found {
+            let here = root.join(dir);
+            if fs::symlink_metadata(&here).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(BuildError::Invalid(format!(
+                    "{name}: {} is a symlink, which kist does not follow out of its place in the context",
+                    dir.display()
+                )));
+            }
+            if has_wildcards(part) {
+                let Ok(entries) = fs::read_dir(&here) else {
+                    continue;
+                };
+                let mut names: Vec<String> = entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| matches(part, n))
+                    .collect();
+                names.sort();
+                next.extend(names.into_iter().map(|n| dir.join(n)));
+            } else {
+                let path = dir.join(part);
+                if fs::symlink_metadata(root.join(&path)).is_ok() {
+                    next.push(path);
+                }
+            }
+        }
+        found = next;
+        if last {
+            found.retain(|p| !ignore.excludes(&p.to_string_lossy()));
+        }
+    }
+    if parts.is_empty() {
+        return Ok(vec![PathBuf::new()]);
+    }
+    Ok(found)
+}
+
+/// Writes the items as a tar stream.
+struct Writer<'a> {
+    root: &'a Path,
+    ignore: &'a Ignore,
+    owner: Option<(u32, u32)>,
+    mode: Option<u32>,
+    add: bool,
+    name: &'a str,
+}
+
+impl Writer<'_> {
+    fn write(&self, items: &[Item], out: impl Write) -> Result<(), BuildError> {
+        let mut tar = tar::Builder::new(out);
+        tar.follow_symlinks(false);
+        for item in items {
+            let path = self.root.join(&item.source);
+            let meta = fs::symlink_metadata(&path).map_err(BuildError::io(format!(
+                "{}: reading {}",
+                self.name,
+                path.display()
+            )))?;
+            if meta.is_dir() {
+                self.directory(&mut tar, &item.source, &item.target, true)?;
+            } else if self.add && meta.is_file() && is_archive(&path) {
+                self.extract(&mut tar, &path, &item.dest)?;
+            } else {
+                self.entry(&mut tar, &item.source, &item.target)?;
+            }
+        }
+        tar.finish()
+            .map_err(BuildError::io(format!("{}: writing the layer", self.name)))
+    }
+
+    /// A directory's contents under `target` (and, but for the top one, the directory itself).
+    fn directory<W: Write>(
+        &self,
+        tar: &mut tar::Builder<W>,
+        source: &Path,
+        target: &str,
+        top: bool,
+    ) -> Result<(), BuildError> {
+        if !top || !target.is_empty() {
+            self.entry(tar, source, target)?;
+        }
+        let dir = self.root.join(source);
+        let mut names: Vec<_> = fs::read_dir(&dir)
+            .map_err(BuildError::io(format!(
+                "{}: listing {}",
+                self.name,
+                dir.display()
+            )))?
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        names.sort();
+        for n in names {
+            let child = source.join(&n);
+            if self.ignore.excludes(&child.to_string_lossy()) {
+                continue;
+            }
+            let target = format!("{target}/{}", n.to_string_lossy());
+            match fs::symlink_metadata(self.root.join(&child)) {
+                Ok(m) if m.is_dir() => self.directory(tar, &child, &target, false)?,
+                Ok(_) => self.entry(tar, &child, &target)?,
+                Err(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// One file, directory or symlink (never followed); other kinds are left out.
+    fn entry<W: Write>(
+        &self,
+        tar: &mut tar::Builder<W>,
+        source: &Path,
+        target: &str,
+    ) -> Result<(), BuildError> {
+        let path = self.root.join(source);
+        let fail = || BuildError::io(format!("{}: copying {}", self.name, path.display()));
+        let meta = fs::symlink_metadata(&path).map_err(fail())?;
+        let mut header = tar::Header::new_gnu();
+        let (uid, gid) = self.owner.unwrap_or((0, 0));
+        header.set_uid(u64::from(uid));
+        header.set_gid(u64::from(gid));
+        header.set_mtime(u64::try_from(meta.mtime()).unwrap_or(0));
+        header.set_mode(self.mode.unwrap_or(meta.permissions().mode() & 0o7777));
+        let name = target.trim_start_matches('/');
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            header.set_entry_type(tar::EntryType::Symlink);
+            header.set_size(0);
+            header.set_mode(0o777);
+            let link = fs::read_link(&path).map_err(fail())?;
+            tar.append_link(&mut header, name, link).map_err(fail())
+        } else if kind.is_dir() {
+            header.set_entry_type(tar::EntryType::Directory);
+            header.set_size(0);
+            tar.append_data(&mut header, format!("{name}/"), std::io::empty())
+                .map_err(fail())
+        } else if kind.is_file() {
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_size(meta.len());
+            let file = File::open(&path).map_err(fail())?;
+            tar.append_data(&mut header, name, file).map_err(fail())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// ADD of a local archive: its entries under `target`, with their own owners and modes.
+    fn extract<W: Write>(
+        &self,
+        tar: &mut tar::Builder<W>,
+        path: &Path,
+        target: &str,
+    ) -> Result<(), BuildError> {
+        let fail = || BuildError::io(format!("{}: extracting {}", self.name, path.display()));
+        let mut archive = tar::Archive::new(open_archive(path).map_err(fail())?);
+        let prefix = target.trim_start_matches('/').trim_end_matches('/');
+        for entry in archive.entries().map_err(fail())? {
+            let mut entry = entry.map_err(fail())?;
+            let inner = entry.path().map_err(fail())?.to_string_lossy().into_owned();
+            let inner: Vec<&str> = inner
+                .split('/')
+                .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+                .collect();
+            let name = match (prefix.is_empty(), inner.is_empty()) {
+                (_, true) => continue,
+                (true, false) => inner.join("/"),
+                (false, false) => format!("{prefix}/{}", inner.join("/")),
+            };
+            let mut header = entry.header().clone();
+            match header.entry_type() {
+                tar::EntryType::Symlink => {
+                    let link = entry
+                        .link_name()
+                        .map_err(fail())?
+                        .unwrap_or_default()
+                        .into_owned();
+                    tar.append_link(&mut header, &name, link).map_err(fail())?;
+                }
+                tar::EntryType::Link => {
+                    let link = entry
+                        .link_name()
+                        .map_err(fail())?
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned();
+                    let link = link
+                        .trim_start_matches('/')
+                        .trim_start_matches("./")
+                        .to_string();
+                    let link = if prefix.is_empty() {
+                        link
+                    } else {
+                        format!("{prefix}/{link}")
+                    };
+                    tar.append_link(&mut header, &name, link).map_err(fail())?;
+                }
+                _ => tar
+                    .append_data(&mut header, &name, &mut entry)
+                    .map_err(fail())?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The file, decompressed if it is gzip.
+fn open_archive(path: &Path) -> std::io::Result<Box<dyn Read>> {
+    let mut file = BufReader::new(File::open(path)?);
+    let head = file.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Ok(Box::new(flate2::read::GzDecoder::new(file)));
+    }
+    Ok(Box::new(file))
+}
+
+/// Whether ADD extracts the file: a tar archive, plain or gzip.
+fn is_archive(path: &Path) -> bool {
+    let Ok(mut reader) = open_archive(path) else {
+        return false;
+    };
+    let mut block = [0u8; 512];
+    let mut read = 0;
+    while read < block.len() {
+        match reader.read(&mut block[read..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read += n,
+        }
+    }
+    read == block.len() && &block[257..262] == b"ustar"
+}
+
+/// A pipe's read end that, dropped early (the store refused the layer), lets the writer end.
+struct Drain(std::io::PipeReader);
+
+impl Read for Drain {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Drop for Drain {
+    fn drop(&mut self) {
+        let _ = std::io::copy(&mut self.0, &mut std::io::sink());
+    }
+}

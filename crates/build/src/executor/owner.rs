@@ -1,0 +1,83 @@
+//! `--chown=user[:group]`: numbers as they are, names looked up in the stage's own
+//! `/etc/passwd` and `/etc/group` (the topmost layer that has the file).
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::error::BuildError;
+use super::stage::{Builder, StageState};
+
+/// The uid and gid `spec` names. A user without a group takes the user's primary group when
+/// named, or the same number when numeric (as BuildKit does).
+pub(super) fn resolve(
+    builder: &Builder,
+    state: &StageState,
+    spec: &str,
+    step: &str,
+) -> Result<(u32, u32), BuildError> {
+    let (user, group) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let unknown = |what: &str, name: &str| {
+        BuildError::Invalid(format!(
+            "{step}: --chown={spec}: no {what} {name:?} in the image"
+        ))
+    };
+    let (uid, primary) = match user.parse::<u32>() {
+        Ok(n) => (n, n),
+        Err(_) => {
+            let passwd = read_file(builder, state, "etc/passwd");
+            lookup(&passwd, user, 2, 3).ok_or_else(|| unknown("user", user))?
+        }
+    };
+    let gid = match group {
+        None => primary,
+        Some(g) => match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => {
+                let groups = read_file(builder, state, "etc/group");
+                lookup(&groups, g, 2, 2)
+                    .ok_or_else(|| unknown("group", g))?
+                    .0
+            }
+        },
+    };
+    Ok((uid, gid))
+}
+
+/// The line of `name` in a colon-separated file: its fields `a` and `b` as numbers.
+fn lookup(text: &str, name: &str, a: usize, b: usize) -> Option<(u32, u32)> {
+    text.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        if fields.first() != Some(&name) {
+            return None;
+        }
+        Some((fields.get(a)?.parse().ok()?, fields.get(b)?.parse().ok()?))
+    })
+}
+
+/// `path` in the stage's filesystem: the topmost layer holding it (empty when none does).
+fn read_file(builder: &Builder, state: &StageState, path: &str) -> String {
+    let ids: Vec<kist_image::Digest> = state
+        .config
+        .pointer("/rootfs/diff_ids")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|d| kist_image::Digest::parse(d).ok())
+        .collect();
+    let root = builder.engine.images.layers_root();
+    for chain in kist_image::chain_ids(&ids).iter().rev() {
+        let file: PathBuf = root.join(chain.hex()).join("diff").join(path);
+        if let Ok(meta) = std::fs::symlink_metadata(&file) {
+            if meta.is_file() {
+                return std::fs::read_to_string(&file).unwrap_or_default();
+            }
+            return String::new();
+        }
+    }
+    String::new()
+}

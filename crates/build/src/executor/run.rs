@@ -1,0 +1,101 @@
+//! RUN: the step's command in a container made from the stage so far, with `kist run`'s
+//! hardened defaults; its write layer becomes the step's layer through the commit machinery,
+//! and the container is removed whether the command succeeds or not.
+
+use kist_engine::{RemoveMode, RunOptions, RunOutcome};
+use kist_image::NewLayer;
+
+use super::config;
+use super::error::BuildError;
+use super::stage::{Builder, StageState};
+use crate::{CommandLine, RunInstruction};
+
+pub(super) fn run(
+    builder: &mut Builder,
+    state: &StageState,
+    step: &RunInstruction,
+    created_by: &str,
+) -> Result<NewLayer, BuildError> {
+    if !step.mounts.is_empty() {
+        return Err(BuildError::Invalid(format!(
+            "{created_by}: RUN --mount is not supported yet"
+        )));
+    }
+    if !step.heredocs.is_empty() {
+        return Err(BuildError::Invalid(format!(
+            "{created_by}: RUN heredocs are not supported yet"
+        )));
+    }
+    let engine = builder.engine;
+    let store = &engine.images;
+    let argv = match &step.command {
+        CommandLine::Exec(args) => args.clone(),
+        CommandLine::Shell(_) => config::argv(&state.config, &step.command),
+    };
+    // The container's image: the stage so far. A new nameless entry unless the same image is
+    // already in the store (FROM an image, nothing changed yet): it is removed after the step.
+    let bytes = serde_json::to_vec(&state.config)
+        .map_err(|e| BuildError::Invalid(format!("{created_by}: {e}")))?;
+    let listed_before = store
+        .resolve(&kist_image::Digest::of_bytes(&bytes).to_string())
+        .is_ok();
+    let parent = kist_image::write_image(store, &state.config, state.layers.clone(), None)?;
+    let outcome = in_container(builder, state, &parent.image_id.to_string(), argv.clone());
+    if !listed_before {
+        store.remove_image(&parent.image_id)?;
+    }
+    let (name, code) = outcome?;
+    let record = engine.store.find_container(&name)?;
+    let layer = match code {
+        0 => kist_engine::commit::with_write_layer(engine, &record, |reader| {
+            kist_image::add_layer(store, reader, state.chain.as_ref())
+        })
+        .map_err(BuildError::from),
+        code => Err(BuildError::RunFailed {
+            step: created_by.to_string(),
+            command: argv.join(" "),
+            code,
+        }),
+    };
+    kist_engine::remove_container(engine, &record, RemoveMode::Force, true)?;
+    layer
+}
+
+/// Runs `argv` in a container of `image`; its name and exit code.
+fn in_container(
+    builder: &Builder,
+    state: &StageState,
+    image: &str,
+    argv: Vec<String>,
+) -> Result<(String, i32), BuildError> {
+    let name = step_name();
+    // The ARGs reach the command as variables, and are not kept in the image.
+    let env = state.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut opts = RunOptions {
+        image: image.to_string(),
+        command: argv,
+        name: Some(name.clone()),
+        entrypoint: Some(String::new()),
+        remove: false,
+        env,
+        labels: vec!["kist.build.step=true".into()],
+        ..builder.opts.run_template.clone()
+    };
+    if builder.opts.quiet {
+        opts.attach.stdout = false;
+        opts.attach.stderr = false;
+    }
+    match kist_engine::run(builder.engine, opts)? {
+        RunOutcome::Exited(code) => Ok((name, code)),
+        RunOutcome::Detached(_) => Err(BuildError::Invalid("a RUN step ran detached".into())),
+    }
+}
+
+/// A name no user picks: the build's own containers.
+fn step_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("kist-build-{}-{nanos:08x}", std::process::id())
+}

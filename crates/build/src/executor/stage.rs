@@ -1,0 +1,333 @@
+//! One build stage from its FROM to its last instruction: the state each step leaves (the
+//! image config, the layers, the ARGs in scope) and the step that comes next.
+
+use kist_engine::Engine;
+use kist_image::{Descriptor, Digest, Reference};
+use serde_json::{Value, json};
+
+use super::error::BuildError;
+use super::{BuildOptions, config, context, run};
+use crate::{Dockerfile, Instruction, InstructionKind, expand};
+
+/// What a stage has built so far.
+#[derive(Debug, Clone)]
+pub(super) struct StageState {
+    /// The whole image config (Docker's JSON), as it will be stored.
+    pub config: Value,
+    pub layers: Vec<Descriptor>,
+    /// The chain id of the top layer.
+    pub chain: Option<Digest>,
+    /// The ARGs in scope and their values (an ARG with no value is not listed).
+    pub args: Vec<(String, String)>,
+}
+
+impl StageState {
+    /// The variables an instruction's words see: ARGs, then ENV over them.
+    pub fn variables(&self) -> Vec<(String, String)> {
+        let mut vars = self.args.clone();
+        vars.extend(config::env(&self.config));
+        vars
+    }
+}
+
+pub(super) struct Builder<'a> {
+    pub engine: &'a Engine,
+    pub opts: &'a BuildOptions,
+    file: &'a Dockerfile,
+    progress: &'a mut dyn FnMut(&str),
+    /// The ARGs before the first FROM, with their values.
+    meta_args: Vec<(String, String)>,
+    /// Build args an ARG asked for (to warn of the others).
+    used_args: Vec<String>,
+    step: usize,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(
+        engine: &'a Engine,
+        opts: &'a BuildOptions,
+        file: &'a Dockerfile,
+        progress: &'a mut dyn FnMut(&str),
+    ) -> Result<Builder<'a>, BuildError> {
+        let mut builder = Builder {
+            engine,
+            opts,
+            file,
+            progress,
+            meta_args: Vec::new(),
+            used_args: Vec::new(),
+            step: 0,
+        };
+        let mut meta = Vec::new();
+        for instruction in &file.meta_args {
+            if let InstructionKind::Arg(decls) = &instruction.kind {
+                for decl in decls {
+                    if let Some(value) =
+                        builder.arg_value(&decl.name, decl.default.as_deref(), &meta)?
+                    {
+                        meta.push((decl.name.clone(), value));
+                    }
+                }
+            }
+        }
+        builder.meta_args = meta;
+        Ok(builder)
+    }
+
+    /// An ARG's value: the build arg given for it, or its default expanded.
+    fn arg_value(
+        &mut self,
+        name: &str,
+        default: Option<&str>,
+        vars: &[(String, String)],
+    ) -> Result<Option<String>, BuildError> {
+        self.used_args.push(name.to_string());
+        if let Some((_, given)) = self.opts.build_args.iter().rev().find(|(k, _)| k == name) {
+            return Ok(given.clone().or_else(|| std::env::var(name).ok()));
+        }
+        default
+            .map(|d| expand(d, &vars).map_err(BuildError::expand("ARG")))
+            .transpose()
+    }
+
+    fn show(&mut self, line: &str) {
+        (self.progress)(line);
+    }
+
+    /// Builds stage `index` and returns its final state.
+    pub fn stage(&mut self, index: usize) -> Result<StageState, BuildError> {
+        let stage = &self.file.stages[index];
+        let total = stage.instructions.len() + 1;
+        let image =
+            expand(&stage.from.image, &self.meta_args).map_err(BuildError::expand("FROM"))?;
+        if let Some(platform) = &stage.from.platform {
+            let platform = expand(platform, &self.meta_args).map_err(BuildError::expand("FROM"))?;
+            let host = format!("linux/{}", kist_image::oci_architecture());
+            if !platform.is_empty() && platform != host {
+                return Err(BuildError::Invalid(format!(
+                    "FROM --platform={platform}: kist builds for this host's platform ({host}) only"
+                )));
+            }
+        }
+        self.step += 1;
+        let label = self.step_label(index, 1, total);
+        self.show(&format!("#{} {label} FROM {image}", self.step));
+        let mut state = self.from(&image)?;
+        for (i, instruction) in stage.instructions.iter().enumerate() {
+            self.step += 1;
+            let label = self.step_label(index, i + 2, total);
+            let text = one_line(&instruction.source.original);
+            self.show(&format!("#{} {label} {text}", self.step));
+            self.instruction(&mut state, instruction)?;
+        }
+        Ok(state)
+    }
+
+    fn step_label(&self, index: usize, k: usize, n: usize) -> String {
+        let stage = &self.file.stages[index];
+        match (&stage.from.name, self.file.stages.len()) {
+            (_, 1) => format!("[{k}/{n}]"),
+            (Some(name), _) => format!("[{name} {k}/{n}]"),
+            (None, _) => format!("[stage-{index} {k}/{n}]"),
+        }
+    }
+
+    /// The state FROM gives: the image's config and layers, or nothing for `scratch`.
+    fn from(&mut self, image: &str) -> Result<StageState, BuildError> {
+        if image == "scratch" {
+            return Ok(StageState {
+                config: config::scratch(),
+                layers: Vec::new(),
+                chain: None,
+                args: Vec::new(),
+            });
+        }
+        let store = &self.engine.images;
+        let found = store.resolve(image).map_err(|e| match e {
+            kist_image::Error::ImageNotFound(_) => BuildError::Invalid(format!(
+                "FROM {image}: no such image in the store (kist pull {image} first: kist build does not pull)"
+            )),
+            e => BuildError::Image(e),
+        })?;
+        let raw = store.read_blob(&found.id, &found.name)?;
+        let config: Value = serde_json::from_slice(&raw).map_err(|e| {
+            BuildError::Invalid(format!("FROM {image}: its config is not JSON: {e}"))
+        })?;
+        Ok(StageState {
+            config,
+            layers: store.manifest_layers(&found)?,
+            chain: found.layers.last().map(|l| l.chain_id.clone()),
+            args: Vec::new(),
+        })
+    }
+
+    fn instruction(
+        &mut self,
+        state: &mut StageState,
+        instruction: &Instruction,
+    ) -> Result<(), BuildError> {
+        let created_by = one_line(&instruction.source.original);
+        let vars = state.variables();
+        let name = instruction.source.name.to_uppercase();
+        let ex = |w: &str| expand(w, &vars).map_err(BuildError::expand(&name));
+        match &instruction.kind {
+            InstructionKind::Run(r) => {
+                let layer = run::run(self, state, r, &created_by)?;
+                config::add_layer(state, layer, &created_by);
+                return Ok(());
+            }
+            InstructionKind::Copy(c) => {
+                if let Some(from) = &c.from {
+                    return Err(BuildError::Invalid(format!(
+                        "COPY --from={from}: copying from another stage or image is not supported yet"
+                    )));
+                }
+                let step = context::CopyStep {
+                    sources: &c.sources,
+                    dest: ex(&c.dest)?,
+                    chown: c.chown.clone(),
+                    chmod: c.chmod.clone(),
+                    add: false,
+                    name: "COPY",
+                };
+                let layer = context::copy(self, state, &step, &vars)?;
+                config::add_layer(state, layer, &created_by);
+                return Ok(());
+            }
+            InstructionKind::Add(a) => {
+                let step = context::CopyStep {
+                    sources: &a.sources,
+                    dest: ex(&a.dest)?,
+                    chown: a.chown.clone(),
+                    chmod: a.chmod.clone(),
+                    add: a.unpack != Some(false),
+                    name: "ADD",
+                };
+                let layer = context::copy(self, state, &step, &vars)?;
+                config::add_layer(state, layer, &created_by);
+                return Ok(());
+            }
+            InstructionKind::Arg(decls) => {
+                for decl in decls {
+                    let inherited = self
+                        .meta_args
+                        .iter()
+                        .rev()
+                        .find(|(k, _)| *k == decl.name)
+                        .map(|(_, v)| v.clone());
+                    let default = decl.default.clone().or(inherited);
+                    if let Some(value) = self.arg_value(&decl.name, default.as_deref(), &vars)? {
+                        state.args.push((decl.name.clone(), value));
+                    }
+                }
+            }
+            InstructionKind::Env(pairs) => {
+                for p in pairs {
+                    let value = ex(&p.value)?;
+                    config::set_env(&mut state.config, &ex(&p.key)?, &value);
+                }
+            }
+            InstructionKind::Label(pairs) => {
+                for p in pairs {
+                    config::set_label(&mut state.config, &ex(&p.key)?, &ex(&p.value)?);
+                }
+            }
+            InstructionKind::Maintainer(who) => {
+                config::set_label(&mut state.config, "maintainer", who);
+                state.config["author"] = json!(who);
+            }
+            InstructionKind::Workdir(path) => {
+                let dir = config::join_workdir(&state.config, &ex(path)?);
+                config::set(&mut state.config, "WorkingDir", json!(dir));
+            }
+            InstructionKind::User(user) => config::set(&mut state.config, "User", json!(ex(user)?)),
+            InstructionKind::Expose(ports) => {
+                for port in ports {
+                    for p in
+                        crate::expand_words(port, &vars).map_err(BuildError::expand("EXPOSE"))?
+                    {
+                        let key = if p.contains('/') {
+                            p.to_lowercase()
+                        } else {
+                            format!("{p}/tcp")
+                        };
+                        config::insert(&mut state.config, "ExposedPorts", &key);
+                    }
+                }
+            }
+            InstructionKind::Volume(paths) => {
+                for p in paths {
+                    config::insert(&mut state.config, "Volumes", &ex(p)?);
+                }
+            }
+            InstructionKind::Entrypoint(cmd) => {
+                let value = config::command(&state.config, cmd);
+                config::set(&mut state.config, "Entrypoint", value);
+                // As in Docker, an ENTRYPOINT resets the CMD inherited from the base image.
+                config::remove(&mut state.config, "Cmd");
+            }
+            InstructionKind::Cmd(cmd) => {
+                let value = config::command(&state.config, cmd);
+                config::set(&mut state.config, "Cmd", value);
+            }
+            InstructionKind::Shell(shell) => config::set(&mut state.config, "Shell", json!(shell)),
+            InstructionKind::Healthcheck(check) => {
+                let value = config::healthcheck(check);
+                config::set(&mut state.config, "Healthcheck", value);
+            }
+            InstructionKind::StopSignal(signal) => {
+                config::set(&mut state.config, "StopSignal", json!(ex(signal)?));
+            }
+            InstructionKind::Onbuild(trigger) => {
+                config::push(&mut state.config, "OnBuild", json!(trigger.expression));
+            }
+            InstructionKind::From(_) => {}
+        }
+        config::add_history(&mut state.config, &created_by, true);
+        Ok(())
+    }
+
+    /// Stores stage `state` as the build's image, named by `tags`.
+    pub fn finish(
+        &mut self,
+        mut state: StageState,
+        tags: &[Reference],
+    ) -> Result<Digest, BuildError> {
+        for (k, v) in &self.opts.labels {
+            config::set_label(&mut state.config, k, v);
+        }
+        state.config["created"] = json!(kist_image::now());
+        let unused: Vec<&str> = self
+            .opts
+            .build_args
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !self.used_args.iter().any(|u| u == k))
+            .collect();
+        if !unused.is_empty() {
+            eprintln!(
+                "[Warning] One or more build-args [{}] were not consumed",
+                unused.join(" ")
+            );
+        }
+        let store = &self.engine.images;
+        let outcome = kist_image::write_image(store, &state.config, state.layers, tags.first())?;
+        if tags.len() > 1 {
+            let image = store.resolve(&outcome.image_id.to_string())?;
+            for tag in &tags[1..] {
+                store.tag_image(&image, tag)?;
+            }
+        }
+        let id = outcome.image_id;
+        self.show(&format!("writing image {id}"));
+        for tag in tags {
+            self.show(&format!("naming to {tag}"));
+        }
+        Ok(id)
+    }
+}
+
+/// Continuation lines joined onto one.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,334 @@
+//! `kist build`: Dockerfiles in temporary contexts built into real images, which are then run.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// A context directory holding `files` (path, content) and the Dockerfile `dockerfile`.
+fn context(dockerfile: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+    for (path, content) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    dir
+}
+
+fn build(k: &Kist, tag: &str, dir: &Path) -> String {
+    k.ok(&["build", "-t", tag, dir.to_str().unwrap()])
+}
+
+fn config(k: &Kist, image: &str) -> serde_json::Value {
+    let out = k.ok(&["image", "inspect", image]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v[0]["Config"].clone()
+}
+
+#[test]
+#[ignore = "needs root"]
+fn run_and_copy_steps_make_an_image_that_runs() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nARG WHO=world\nENV GREETING=hello\nWORKDIR /app\nCOPY a.txt .\n\
+         RUN echo \"$GREETING $WHO\" > /greet\nRUN [\"sh\", \"-c\", \"cat a.txt >> /greet\"]\n\
+         CMD [\"cat\", \"/greet\"]\n",
+        &[("a.txt", "from the context\n")],
+    );
+    let out = k.ok(&[
+        "build",
+        "-t",
+        "demo:1",
+        "--build-arg",
+        "WHO=kist",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.contains("#1 [1/8] FROM busybox"), "{out}");
+    assert!(
+        out.contains("#6 [6/8] RUN echo \"$GREETING $WHO\" > /greet"),
+        "{out}"
+    );
+    assert!(out.contains("naming to docker.io/library/demo:1"), "{out}");
+    assert_eq!(
+        k.ok(&["run", "--rm", "demo:1"]),
+        "hello kist\nfrom the context\n"
+    );
+    assert_eq!(k.ok(&["run", "--rm", "demo:1", "pwd"]), "/app\n");
+    // The ARG is not kept in the image; the ENV is.
+    assert_eq!(
+        k.ok(&[
+            "run",
+            "--rm",
+            "demo:1",
+            "sh",
+            "-c",
+            "echo ${WHO:-unset} $GREETING"
+        ]),
+        "unset hello\n"
+    );
+    // No step's container or temporary image is left.
+    k.assert_clean();
+    let images = k.ok(&["images", "-q"]);
+    assert_eq!(images.lines().count(), 2, "{images}");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn the_config_keeps_every_instruction_and_history_has_one_entry_each() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nMAINTAINER someone\nLABEL a=b \"c d\"=e\nEXPOSE 80 53/udp\nVOLUME /data\n\
+         USER 1000:1000\nSTOPSIGNAL SIGUSR1\nSHELL [\"/bin/sh\", \"-ec\"]\n\
+         HEALTHCHECK --interval=5s --retries=2 CMD true\nENTRYPOINT [\"echo\"]\nCMD hi\n",
+        &[],
+    );
+    k.ok(&[
+        "build",
+        "-q",
+        "-t",
+        "meta",
+        "--label",
+        "built=yes",
+        dir.path().to_str().unwrap(),
+    ]);
+    let c = config(&k, "meta");
+    assert_eq!(c["Labels"]["a"], "b");
+    assert_eq!(c["Labels"]["c d"], "e");
+    assert_eq!(c["Labels"]["maintainer"], "someone");
+    assert_eq!(c["Labels"]["built"], "yes");
+    assert!(c["ExposedPorts"]["80/tcp"].is_object(), "{c}");
+    assert!(c["ExposedPorts"]["53/udp"].is_object(), "{c}");
+    assert!(c["Volumes"]["/data"].is_object(), "{c}");
+    assert_eq!(c["User"], "1000:1000");
+    assert_eq!(c["StopSignal"], "SIGUSR1");
+    assert_eq!(c["Entrypoint"], serde_json::json!(["echo"]));
+    // The shell form goes through SHELL's shell.
+    assert_eq!(c["Cmd"], serde_json::json!(["/bin/sh", "-ec", "hi"]));
+    let history = k.ok(&[
+        "history",
+        "--no-trunc",
+        "--format",
+        "{{.CreatedBy}}",
+        "meta",
+    ]);
+    assert_eq!(history.lines().count(), 11, "{history}");
+    assert!(history.starts_with("CMD hi\n"), "{history}");
+    // The health check is kept where the health code reads it, and is run.
+    let out = k.ok(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .Config.Healthcheck}}",
+        "meta",
+    ]);
+    assert!(out.contains("\"Retries\":2"), "{out}");
+    assert!(out.contains("5000000000"), "{out}");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn copy_keeps_owners_and_modes_asked_for_and_copies_symlinks_as_symlinks() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nCOPY --chown=1000:100 --chmod=640 dir /dst/\nCOPY link plain.txt /l/\n\
+         COPY --chown=nobody *.md /md/\n",
+        &[
+            ("dir/sub/f", "inner"),
+            ("plain.txt", "plain"),
+            ("a.md", "a"),
+            ("b.md", "b"),
+            ("c.txt", "c"),
+        ],
+    );
+    std::os::unix::fs::symlink("/etc/shadow", dir.path().join("link")).unwrap();
+    build(&k, "files", dir.path());
+    let out = k.ok(&[
+        "run",
+        "--rm",
+        "files",
+        "stat",
+        "-c",
+        "%u:%g %a %n",
+        "/dst/sub/f",
+        "/l/plain.txt",
+        "/md/a.md",
+    ]);
+    assert_eq!(
+        out,
+        "1000:100 640 /dst/sub/f\n0:0 644 /l/plain.txt\n65534:65534 644 /md/a.md\n"
+    );
+    assert_eq!(
+        k.ok(&["run", "--rm", "files", "readlink", "/l/link"]),
+        "/etc/shadow\n"
+    );
+    // The wildcard took only what it matches.
+    assert_eq!(k.ok(&["run", "--rm", "files", "ls", "/md"]), "a.md\nb.md\n");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn sources_outside_the_context_are_refused() {
+    let k = Kist::with_busybox();
+    let outer = tempfile::tempdir().unwrap();
+    std::fs::write(outer.path().join("secret"), "no").unwrap();
+    let dir = context("FROM busybox\nCOPY ../secret /\n", &[]);
+    std::fs::rename(dir.path(), outer.path().join("ctx")).unwrap();
+    let ctx = outer.path().join("ctx");
+    let err = k.fails(&["build", ctx.to_str().unwrap()], 1);
+    assert!(err.contains("outside the build context"), "{err}");
+    // A symlink in the context is never followed out of it.
+    std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nCOPY out/secret /\n").unwrap();
+    std::os::unix::fs::symlink(outer.path(), ctx.join("out")).unwrap();
+    let err = k.fails(&["build", ctx.to_str().unwrap()], 1);
+    assert!(err.contains("symlink"), "{err}");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn dockerignore_leaves_out_what_it_names() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nCOPY . /ctx/\n",
+        &[
+            (".dockerignore", "*.log\n!keep.log\n**/secret\n"),
+            ("a.log", "x"),
+            ("keep.log", "x"),
+            ("deep/er/secret", "x"),
+            ("deep/er/ok", "x"),
+        ],
+    );
+    build(&k, "ign", dir.path());
+    let out = k.ok(&["run", "--rm", "ign", "find", "/ctx", "-type", "f"]);
+    let mut files: Vec<&str> = out.lines().collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "/ctx/.dockerignore",
+            "/ctx/Dockerfile",
+            "/ctx/deep/er/ok",
+            "/ctx/keep.log"
+        ]
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn add_extracts_a_local_tar_and_refuses_urls() {
+    let k = Kist::with_busybox();
+    let dir = context("FROM busybox\nADD files.tar.gz /x/\n", &[]);
+    let tarball = std::fs::File::create(dir.path().join("files.tar.gz")).unwrap();
+    let gz = flate2::write::GzEncoder::new(tarball, flate2::Compression::fast());
+    let mut tar = tar::Builder::new(gz);
+    let mut header = tar::Header::new_gnu();
+    header.set_size(5);
+    header.set_mode(0o600);
+    header.set_uid(7);
+    header.set_gid(8);
+    tar.append_data(&mut header, "in/file", &b"inner"[..])
+        .unwrap();
+    tar.into_inner().unwrap().finish().unwrap();
+    build(&k, "added", dir.path());
+    assert_eq!(
+        k.ok(&["run", "--rm", "added", "cat", "/x/in/file"]),
+        "inner"
+    );
+    assert_eq!(
+        k.ok(&[
+            "run",
+            "--rm",
+            "added",
+            "stat",
+            "-c",
+            "%u:%g %a",
+            "/x/in/file"
+        ]),
+        "7:8 600\n"
+    );
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM busybox\nADD https://example.com/f /\n",
+    )
+    .unwrap();
+    let err = k.fails(&["build", dir.path().to_str().unwrap()], 1);
+    assert!(err.contains("remote sources"), "{err}");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_failing_run_says_so_and_leaves_nothing() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nCOPY a /a\nRUN echo partial > /p && exit 3\n",
+        &[("a", "a")],
+    );
+    let layers_before = k.entries("layers").len();
+    let err = k.fails(&["build", "-t", "broken", dir.path().to_str().unwrap()], 1);
+    assert!(err.contains("exit code: 3"), "{err}");
+    assert!(err.contains("echo partial > /p && exit 3"), "{err}");
+    let images = k.ok(&["images", "-q"]);
+    assert_eq!(images.lines().count(), 1, "{images}");
+    k.assert_clean();
+    // The COPY's layer is nobody's: the next collection takes it.
+    k.ok(&["image", "prune", "-f"]);
+    assert_eq!(k.entries("layers").len(), layers_before);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn from_scratch_and_from_stdin() {
+    let k = Kist::with_busybox();
+    let dir = context("FROM scratch\nCOPY only /only\n", &[("only", "just this")]);
+    build(&k, "tiny", dir.path());
+    let out = k.ok(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{len .RootFS.Layers}}",
+        "tiny",
+    ]);
+    assert_eq!(out.trim(), "1");
+    let out = k.run_with_stdin(
+        &["build", "-q", "-t", "piped", "-"],
+        b"FROM busybox\nRUN echo x > /x\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out);
+    assert!(id.starts_with("sha256:") && id.lines().count() == 1, "{id}");
+    assert_eq!(k.ok(&["run", "--rm", "piped", "cat", "/x"]), "x\n");
+    // Without a context, nothing can be copied.
+    let out = k.run_with_stdin(&["build", "-"], b"FROM busybox\nCOPY a /a\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no build context"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_built_health_check_is_what_a_container_of_the_image_runs() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nHEALTHCHECK --interval=1s --retries=1 CMD exit 1\n",
+        &[],
+    );
+    build(&k, "sick", dir.path());
+    let id = k.ok(&["run", "-d", "sick", "sleep", "60"]);
+    let id = id.trim();
+    let out = k.ok(&[
+        "inspect",
+        "--format",
+        "{{json .Config.Healthcheck.Test}}",
+        id,
+    ]);
+    assert_eq!(out.trim(), r#"["CMD-SHELL","exit 1"]"#);
+    wait_until("the check to fail", || {
+        k.ok(&["inspect", "--format", "{{.State.Health.Status}}", id])
+            .trim()
+            == "unhealthy"
+    });
+    k.ok(&["rm", "-f", id]);
+}
