@@ -332,3 +332,47 @@ fn a_built_health_check_is_what_a_container_of_the_image_runs() {
     });
     k.ok(&["rm", "-f", id]);
 }
+
+#[test]
+#[ignore = "needs root"]
+fn multi_stage_copies_from_stages_and_images_and_builds_only_what_the_target_needs() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox AS builder\nRUN mkdir -p /out/sub && echo built > /out/sub/artifact && \
+         ln -s sub/artifact /out/link && echo gone > /out/deleted\nRUN rm /out/deleted\n\
+         FROM busybox AS unused\nRUN echo never > /never && exit 9\n\
+         FROM builder AS extended\nRUN echo more >> /out/sub/artifact\n\
+         FROM scratch\nCOPY --from=builder /out /from-name/\nCOPY --from=0 /out/sub/artifact /by-index\n\
+         COPY --from=busybox /bin/busybox /bin/\nCOPY --from=extended /out/sub/artifact /extended\n",
+        &[],
+    );
+    let out = build(&k, "multi", dir.path());
+    assert!(!out.contains("never"), "the unused stage was built: {out}");
+    assert!(out.contains("[builder 2/3] RUN"), "{out}");
+    let cat = |path: &str| k.ok(&["run", "--rm", "multi", "/bin/busybox", "cat", path]);
+    assert_eq!(cat("/from-name/sub/artifact"), "built\n");
+    assert_eq!(cat("/from-name/link"), "built\n");
+    assert_eq!(cat("/by-index"), "built\n");
+    assert_eq!(cat("/extended"), "built\nmore\n");
+    // What a later layer deleted is not copied.
+    let ls = k.ok(&["run", "--rm", "multi", "/bin/busybox", "ls", "/from-name"]);
+    assert_eq!(ls, "link\nsub\n");
+    // --target stops at that stage and builds only what it needs.
+    let out = k.ok(&[
+        "build",
+        "--target",
+        "extended",
+        "-t",
+        "ext",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        !out.contains("FROM scratch") && !out.contains("never"),
+        "{out}"
+    );
+    assert_eq!(
+        k.ok(&["run", "--rm", "ext", "cat", "/out/sub/artifact"]),
+        "built\nmore\n"
+    );
+    k.assert_clean();
+}

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use kist_image::NewLayer;
 
 use super::error::BuildError;
-use super::ignore::Ignore;
 use super::matching::{has_wildcards, matches};
 use super::stage::{Builder, StageState};
+use super::tree::{Entry, Tree};
 use super::{config, owner};
 use crate::{CopySource, expand};
 
@@ -40,18 +40,11 @@ pub(super) fn copy(
     builder: &Builder,
     state: &StageState,
     step: &CopyStep,
+    tree: &Tree,
     vars: &[(String, String)],
 ) -> Result<NewLayer, BuildError> {
     let name = step.name;
-    let root = builder.opts.context.as_deref().ok_or_else(|| {
-        BuildError::Invalid(format!(
-            "{name}: there is no build context (kist build -) to copy from"
-        ))
-    })?;
-    let ignore = match fs::read_to_string(root.join(".dockerignore")) {
-        Ok(text) => Ignore::parse(&text),
-        Err(_) => Ignore::default(),
-    };
+    let in_context = matches!(tree, Tree::Context { .. });
     let mut sources = Vec::new();
     for source in step.sources {
         let CopySource::Path(path) = source else {
@@ -60,15 +53,19 @@ pub(super) fn copy(
             )));
         };
         let path = expand(path, &vars).map_err(BuildError::expand(name))?;
-        if step.add && is_remote(&path) {
+        if step.add && in_context && is_remote(&path) {
             return Err(BuildError::Invalid(format!(
                 "{name}: {path} is a remote source, and kist does not fetch remote sources (it builds offline): download it into the context and COPY it"
             )));
         }
-        let found = resolve(root, &path, &ignore, name)?;
+        let found = resolve(tree, &path, name)?;
         if found.is_empty() {
+            let place = match in_context {
+                true => "in the build context (or excluded by .dockerignore)",
+                false => "in the --from stage or image",
+            };
             return Err(BuildError::Invalid(format!(
-                "{name}: {path:?} not found in the build context (or excluded by .dockerignore)"
+                "{name}: {path:?} not found {place}"
             )));
         }
         sources.extend(found);
@@ -81,8 +78,13 @@ pub(super) fn copy(
             step.dest
         ),
     };
-    let single_file = sources.len() == 1
-        && !fs::symlink_metadata(root.join(&sources[0])).is_ok_and(|m| m.is_dir());
+    let is_dir = |p: &Path| {
+        tree.stat(p, name)
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.meta.is_dir())
+    };
+    let single_file = sources.len() == 1 && !is_dir(&sources[0]);
     // `.`, `dir/.` and `dir/` name a directory, as do several sources.
     let into_dir = dest.ends_with('/') || dest.ends_with("/.") || !single_file;
     let dest = dest.strip_suffix("/.").unwrap_or(&dest).to_string();
@@ -113,8 +115,7 @@ pub(super) fn copy(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let is_dir = fs::symlink_metadata(root.join(&source)).is_ok_and(|m| m.is_dir());
-            let target = if into_dir && !is_dir {
+            let target = if into_dir && !is_dir(&source) {
                 format!("{dest}/{base}")
             } else {
                 dest.clone()
@@ -127,8 +128,7 @@ pub(super) fn copy(
         })
         .collect();
     let writer = Writer {
-        root,
-        ignore: &ignore,
+        tree,
         owner,
         mode,
         add: step.add,
@@ -153,14 +153,9 @@ fn is_remote(path: &str) -> bool {
         .any(|p| path.starts_with(p))
 }
 
-/// The context paths `pattern` names: itself, or what its wildcards match (Go's rules, one
-/// path element at a time). Checked: no `..` out of the context, no symlink on the way.
-fn resolve(
-    root: &Path,
-    pattern: &str,
-    ignore: &Ignore,
-    name: &str,
-) -> Result<Vec<PathBuf>, BuildError> {
+/// The paths `pattern` names in `tree`: itself, or what its wildcards match (Go's rules, one
+/// path element at a time). Checked: no `..` out of the tree, no symlink on the way out.
+fn resolve(tree: &Tree, pattern: &str, name: &str) -> Result<Vec<PathBuf>, BuildError> {
     let mut parts = Vec::new();
     for part in pattern.split('/') {
         match part {
@@ -176,51 +171,36 @@ fn resolve(
         }
     }
     let mut found = vec![PathBuf::new()];
-    let count = parts.len();
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == count;
+    for part in &parts {
         let mut next = Vec::new();
         for dir in &found {
-            let here = root.join(dir);
-            if fs::symlink_metadata(&here).is_ok_and(|m| m.file_type().is_symlink()) {
-                return Err(BuildError::Invalid(format!(
-                    "{name}: {} is a symlink, which kist does not follow out of its place in the context",
-                    dir.display()
-                )));
-            }
             if has_wildcards(part) {
-                let Ok(entries) = fs::read_dir(&here) else {
+                if !tree.stat(dir, name)?.is_some_and(|e| e.meta.is_dir()) {
                     continue;
-                };
-                let mut names: Vec<String> = entries
-                    .flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| matches(part, n))
-                    .collect();
-                names.sort();
-                next.extend(names.into_iter().map(|n| dir.join(n)));
+                }
+                let names = tree.children(dir, name)?;
+                next.extend(
+                    names
+                        .into_iter()
+                        .filter(|n| matches(part, n))
+                        .map(|n| dir.join(n)),
+                );
             } else {
                 let path = dir.join(part);
-                if fs::symlink_metadata(root.join(&path)).is_ok() {
+                if tree.stat(&path, name)?.is_some() {
                     next.push(path);
                 }
             }
         }
         found = next;
-        if last {
-            found.retain(|p| !ignore.excludes(&p.to_string_lossy()));
-        }
     }
-    if parts.is_empty() {
-        return Ok(vec![PathBuf::new()]);
-    }
+    found.retain(|p| !tree.excludes(p));
     Ok(found)
 }
 
 /// Writes the items as a tar stream.
 struct Writer<'a> {
-    root: &'a Path,
-    ignore: &'a Ignore,
+    tree: &'a Tree,
     owner: Option<(u32, u32)>,
     mode: Option<u32>,
     add: bool,
@@ -232,12 +212,9 @@ impl Writer<'_> {
         let mut tar = tar::Builder::new(out);
         tar.follow_symlinks(false);
         for item in items {
-            let path = self.root.join(&item.source);
-            let meta = fs::symlink_metadata(&path).map_err(BuildError::io(format!(
-                "{}: reading {}",
-                self.name,
-                path.display()
-            )))?;
+            let Some(Entry { real: path, meta }) = self.tree.stat(&item.source, self.name)? else {
+                continue;
+            };
             if meta.is_dir() {
                 self.directory(&mut tar, &item.source, &item.target, true)?;
             } else if self.add && meta.is_file() && is_archive(&path) {
@@ -261,27 +238,16 @@ impl Writer<'_> {
         if !top || !target.is_empty() {
             self.entry(tar, source, target)?;
         }
-        let dir = self.root.join(source);
-        let mut names: Vec<_> = fs::read_dir(&dir)
-            .map_err(BuildError::io(format!(
-                "{}: listing {}",
-                self.name,
-                dir.display()
-            )))?
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        names.sort();
-        for n in names {
+        for n in self.tree.children(source, self.name)? {
             let child = source.join(&n);
-            if self.ignore.excludes(&child.to_string_lossy()) {
+            if self.tree.excludes(&child) {
                 continue;
             }
-            let target = format!("{target}/{}", n.to_string_lossy());
-            match fs::symlink_metadata(self.root.join(&child)) {
-                Ok(m) if m.is_dir() => self.directory(tar, &child, &target, false)?,
-                Ok(_) => self.entry(tar, &child, &target)?,
-                Err(_) => {}
+            let target = format!("{target}/{n}");
+            match self.tree.stat(&child, self.name)? {
+                Some(e) if e.meta.is_dir() => self.directory(tar, &child, &target, false)?,
+                Some(_) => self.entry(tar, &child, &target)?,
+                None => {}
             }
         }
         Ok(())
@@ -294,9 +260,10 @@ impl Writer<'_> {
         source: &Path,
         target: &str,
     ) -> Result<(), BuildError> {
-        let path = self.root.join(source);
+        let Some(Entry { real: path, meta }) = self.tree.stat(source, self.name)? else {
+            return Ok(());
+        };
         let fail = || BuildError::io(format!("{}: copying {}", self.name, path.display()));
-        let meta = fs::symlink_metadata(&path).map_err(fail())?;
         let mut header = tar::Header::new_gnu();
         let (uid, gid) = self.owner.unwrap_or((0, 0));
         header.set_uid(u64::from(uid));

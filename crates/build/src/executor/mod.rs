@@ -11,6 +11,7 @@ mod matching;
 mod owner;
 mod run;
 mod stage;
+mod tree;
 
 use std::path::PathBuf;
 

@@ -1,12 +1,11 @@
 //! `--chown=user[:group]`: numbers as they are, names looked up in the stage's own
 //! `/etc/passwd` and `/etc/group` (the topmost layer that has the file).
 
-use std::path::PathBuf;
-
-use serde_json::Value;
+use std::path::Path;
 
 use super::error::BuildError;
-use super::stage::{Builder, StageState};
+use super::stage::{Builder, StageState, layer_dirs};
+use super::tree::Tree;
 
 /// The uid and gid `spec` names. A user without a group takes the user's primary group when
 /// named, or the same number when numeric (as BuildKit does).
@@ -58,26 +57,11 @@ fn lookup(text: &str, name: &str, a: usize, b: usize) -> Option<(u32, u32)> {
     })
 }
 
-/// `path` in the stage's filesystem: the topmost layer holding it (empty when none does).
+/// `path` in the stage's filesystem, empty when it has none.
 fn read_file(builder: &Builder, state: &StageState, path: &str) -> String {
-    let ids: Vec<kist_image::Digest> = state
-        .config
-        .pointer("/rootfs/diff_ids")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .filter_map(|d| kist_image::Digest::parse(d).ok())
-        .collect();
-    let root = builder.engine.images.layers_root();
-    for chain in kist_image::chain_ids(&ids).iter().rev() {
-        let file: PathBuf = root.join(chain.hex()).join("diff").join(path);
-        if let Ok(meta) = std::fs::symlink_metadata(&file) {
-            if meta.is_file() {
-                return std::fs::read_to_string(&file).unwrap_or_default();
-            }
-            return String::new();
-        }
+    let tree = Tree::Layers(layer_dirs(builder.engine, &state.config));
+    match tree.stat(Path::new(path), "--chown") {
+        Ok(Some(e)) if e.meta.is_file() => std::fs::read_to_string(&e.real).unwrap_or_default(),
+        _ => String::new(),
     }
-    String::new()
 }

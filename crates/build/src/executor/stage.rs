@@ -1,13 +1,17 @@
 //! One build stage from its FROM to its last instruction: the state each step leaves (the
 //! image config, the layers, the ARGs in scope) and the step that comes next.
 
+use std::collections::HashMap;
+
 use kist_engine::Engine;
 use kist_image::{Descriptor, Digest, Reference};
 use serde_json::{Value, json};
 
 use super::error::BuildError;
+use super::ignore::Ignore;
+use super::tree::Tree;
 use super::{BuildOptions, config, context, run};
-use crate::{Dockerfile, Instruction, InstructionKind, expand};
+use crate::{CopyInstruction, Dockerfile, Instruction, InstructionKind, expand};
 
 /// What a stage has built so far.
 #[derive(Debug, Clone)]
@@ -40,6 +44,10 @@ pub(super) struct Builder<'a> {
     /// Build args an ARG asked for (to warn of the others).
     used_args: Vec<String>,
     step: usize,
+    /// The stages built so far, by index.
+    done: HashMap<usize, StageState>,
+    /// The stages being built (to refuse a cycle).
+    building: Vec<usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -57,6 +65,8 @@ impl<'a> Builder<'a> {
             meta_args: Vec::new(),
             used_args: Vec::new(),
             step: 0,
+            done: HashMap::new(),
+            building: Vec::new(),
         };
         let mut meta = Vec::new();
         for instruction in &file.meta_args {
@@ -94,8 +104,58 @@ impl<'a> Builder<'a> {
         (self.progress)(line);
     }
 
-    /// Builds stage `index` and returns its final state.
+    /// The stage a FROM or `--from` value names: a stage name, or an index (`--from` only).
+    fn stage_named(&self, name: &str, by_index: bool, before: usize) -> Option<usize> {
+        if let Some(i) = name.parse::<usize>().ok().filter(|_| by_index) {
+            return (i < before).then_some(i);
+        }
+        self.file
+            .stage(name)
+            .map(|(i, _)| i)
+            .filter(|i| *i < before)
+    }
+
+    /// Builds stage `index` (once: later calls give the same state), after the stages it
+    /// needs, and returns its final state.
     pub fn stage(&mut self, index: usize) -> Result<StageState, BuildError> {
+        if let Some(done) = self.done.get(&index) {
+            return Ok(done.clone());
+        }
+        if self.building.contains(&index) {
+            return Err(BuildError::Invalid(format!(
+                "stage {index} depends on itself"
+            )));
+        }
+        self.building.push(index);
+        for dep in self.dependencies(index)? {
+            self.stage(dep)?;
+        }
+        let state = self.build_stage(index)?;
+        self.building.retain(|i| *i != index);
+        self.done.insert(index, state.clone());
+        Ok(state)
+    }
+
+    /// The earlier stages stage `index` uses: its FROM, its `COPY --from`s.
+    fn dependencies(&self, index: usize) -> Result<Vec<usize>, BuildError> {
+        let stage = &self.file.stages[index];
+        let mut deps = Vec::new();
+        let image =
+            expand(&stage.from.image, &self.meta_args).map_err(BuildError::expand("FROM"))?;
+        deps.extend(self.stage_named(&image, false, index));
+        for instruction in &stage.instructions {
+            if let InstructionKind::Copy(CopyInstruction {
+                from: Some(from), ..
+            }) = &instruction.kind
+            {
+                let from = expand(from, &self.meta_args).map_err(BuildError::expand("COPY"))?;
+                deps.extend(self.stage_named(&from, true, index));
+            }
+        }
+        Ok(deps)
+    }
+
+    fn build_stage(&mut self, index: usize) -> Result<StageState, BuildError> {
         let stage = &self.file.stages[index];
         let total = stage.instructions.len() + 1;
         let image =
@@ -112,13 +172,22 @@ impl<'a> Builder<'a> {
         self.step += 1;
         let label = self.step_label(index, 1, total);
         self.show(&format!("#{} {label} FROM {image}", self.step));
-        let mut state = self.from(&image)?;
+        let mut state = match self.stage_named(&image, false, index) {
+            Some(base) => {
+                let mut state = self.done.get(&base).cloned().ok_or_else(|| {
+                    BuildError::Invalid(format!("FROM {image}: the stage was not built"))
+                })?;
+                state.args.clear();
+                state
+            }
+            None => self.from(&image)?,
+        };
         for (i, instruction) in stage.instructions.iter().enumerate() {
             self.step += 1;
             let label = self.step_label(index, i + 2, total);
             let text = one_line(&instruction.source.original);
             self.show(&format!("#{} {label} {text}", self.step));
-            self.instruction(&mut state, instruction)?;
+            self.instruction(index, &mut state, instruction)?;
         }
         Ok(state)
     }
@@ -163,6 +232,7 @@ impl<'a> Builder<'a> {
 
     fn instruction(
         &mut self,
+        index: usize,
         state: &mut StageState,
         instruction: &Instruction,
     ) -> Result<(), BuildError> {
@@ -177,11 +247,10 @@ impl<'a> Builder<'a> {
                 return Ok(());
             }
             InstructionKind::Copy(c) => {
-                if let Some(from) = &c.from {
-                    return Err(BuildError::Invalid(format!(
-                        "COPY --from={from}: copying from another stage or image is not supported yet"
-                    )));
-                }
+                let tree = match &c.from {
+                    Some(from) => self.tree_from(&ex(from)?, index)?,
+                    None => self.context_tree("COPY")?,
+                };
                 let step = context::CopyStep {
                     sources: &c.sources,
                     dest: ex(&c.dest)?,
@@ -190,11 +259,12 @@ impl<'a> Builder<'a> {
                     add: false,
                     name: "COPY",
                 };
-                let layer = context::copy(self, state, &step, &vars)?;
+                let layer = context::copy(self, state, &step, &tree, &vars)?;
                 config::add_layer(state, layer, &created_by);
                 return Ok(());
             }
             InstructionKind::Add(a) => {
+                let tree = self.context_tree("ADD")?;
                 let step = context::CopyStep {
                     sources: &a.sources,
                     dest: ex(&a.dest)?,
@@ -203,7 +273,7 @@ impl<'a> Builder<'a> {
                     add: a.unpack != Some(false),
                     name: "ADD",
                 };
-                let layer = context::copy(self, state, &step, &vars)?;
+                let layer = context::copy(self, state, &step, &tree, &vars)?;
                 config::add_layer(state, layer, &created_by);
                 return Ok(());
             }
@@ -287,6 +357,38 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// The build context, as COPY reads it.
+    fn context_tree(&self, step: &str) -> Result<Tree, BuildError> {
+        let root = self.opts.context.clone().ok_or_else(|| {
+            BuildError::Invalid(format!(
+                "{step}: there is no build context (kist build -) to copy from"
+            ))
+        })?;
+        let ignore = match std::fs::read_to_string(root.join(".dockerignore")) {
+            Ok(text) => Ignore::parse(&text),
+            Err(_) => Ignore::default(),
+        };
+        Ok(Tree::Context { root, ignore })
+    }
+
+    /// What `COPY --from=from` reads: an earlier stage's files, or an image's.
+    fn tree_from(&self, from: &str, index: usize) -> Result<Tree, BuildError> {
+        let config = match self.stage_named(from, true, index) {
+            Some(i) => self.done.get(&i).map(|s| s.config.clone()).ok_or_else(|| {
+                BuildError::Invalid(format!("COPY --from={from}: the stage was not built"))
+            })?,
+            None => {
+                let store = &self.engine.images;
+                let image = store.resolve(from).map_err(|e| {
+                    BuildError::Invalid(format!("COPY --from={from}: no such stage or image ({e})"))
+                })?;
+                serde_json::from_slice(&store.read_blob(&image.id, &image.name)?)
+                    .map_err(|e| BuildError::Invalid(format!("COPY --from={from}: {e}")))?
+            }
+        };
+        Ok(Tree::Layers(layer_dirs(self.engine, &config)))
+    }
+
     /// Stores stage `state` as the build's image, named by `tags`.
     pub fn finish(
         &mut self,
@@ -325,6 +427,24 @@ impl<'a> Builder<'a> {
         }
         Ok(id)
     }
+}
+
+/// The directories of the layers of the image `config`, topmost first.
+pub(super) fn layer_dirs(engine: &Engine, config: &Value) -> Vec<std::path::PathBuf> {
+    let ids: Vec<Digest> = config
+        .pointer("/rootfs/diff_ids")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|d| Digest::parse(d).ok())
+        .collect();
+    let root = engine.images.layers_root();
+    kist_image::chain_ids(&ids)
+        .iter()
+        .rev()
+        .map(|c| root.join(c.hex()).join("diff"))
+        .collect()
 }
 
 /// Continuation lines joined onto one.
