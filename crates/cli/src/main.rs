@@ -72,6 +72,9 @@ enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage the build cache
+    #[command(subcommand)]
+    Builder(image::BuilderCommand),
     /// The supervisor of a detached container (internal)
     #[command(name = "__supervise", hide = true)]
     Supervise(system::SuperviseArgs),
@@ -126,8 +129,8 @@ impl Command {
             ContainerCommands(command) => command.runs_a_program(),
             Container(command) => command.runs_a_program(),
             ImageCommands(_) | Login(_) | Logout(_) | Images(_) | Rmi(_) | Image(_) | Ps(_)
-            | Inspect(_) | Volume(_) | Supervise(_) | System(_) | Info(_) | Events(_)
-            | Version(_) | Completion(_) | Man(_) => false,
+            | Inspect(_) | Volume(_) | Builder(_) | Supervise(_) | System(_) | Info(_)
+            | Events(_) | Version(_) | Completion(_) | Man(_) => false,
         }
     }
 }
@@ -179,6 +182,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Volume(command) => volume::dispatch(&engine()?, command),
         Command::Supervise(args) => Ok(system::supervise(&cli.root, cli.runroot.as_deref(), &args)),
         Command::System(command) => system::dispatch(&engine()?, command),
+        Command::Builder(command) => image::dispatch_builder(&engine()?, command),
         Command::Info(args) => system::info(&engine()?, &args),
         Command::Events(args) => system::events(&engine()?, &args),
         Command::Version(args) => system::version(&args),

@@ -270,8 +270,11 @@ fn a_failing_run_says_so_and_leaves_nothing() {
     let images = k.ok(&["images", "-q"]);
     assert_eq!(images.lines().count(), 1, "{images}");
     k.assert_clean();
-    // The COPY's layer is nobody's: the next collection takes it.
+    // The COPY's layer is the build cache's alone (the failed RUN made none): pruning the
+    // cache takes it.
     k.ok(&["image", "prune", "-f"]);
+    assert_eq!(k.entries("layers").len(), layers_before + 1);
+    k.ok(&["builder", "prune", "-f"]);
     assert_eq!(k.entries("layers").len(), layers_before);
 }
 
@@ -375,4 +378,109 @@ fn multi_stage_copies_from_stages_and_images_and_builds_only_what_the_target_nee
         "built\nmore\n"
     );
     k.assert_clean();
+}
+
+/// The lines of a build's output that say a step was taken from the cache.
+fn cached_steps(out: &str) -> Vec<String> {
+    let lines: Vec<&str> = out.lines().collect();
+    lines
+        .windows(2)
+        .filter(|w| w[1].ends_with(" CACHED"))
+        .map(|w| {
+            w[0].split_once(' ')
+                .map_or("", |(_, rest)| rest)
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs root"]
+fn the_cache_reruns_only_from_the_step_a_change_affects() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nCOPY one /one\nRUN cat /one > /seen-one\nCOPY two /two\n\
+         RUN cat /two > /seen-two && cat /proc/sys/kernel/random/uuid > /stamp\nCMD [\"cat\", \"/seen-one\", \"/seen-two\"]\n",
+        &[("one", "1\n"), ("two", "2\n")],
+    );
+    let first = build(&k, "cached", dir.path());
+    assert!(cached_steps(&first).is_empty(), "{first}");
+    let id = k.ok(&["images", "-q", "cached"]);
+    let stamp = k.ok(&["run", "--rm", "cached", "cat", "/stamp"]);
+    // Nothing changed: every step is a hit, and the image is the same one.
+    let again = build(&k, "cached", dir.path());
+    assert_eq!(cached_steps(&again).len(), 5, "{again}");
+    assert_eq!(k.ok(&["images", "-q", "cached"]), id);
+    // A file's time alone is not a change.
+    let two = dir.path().join("two");
+    std::fs::File::options()
+        .write(true)
+        .open(&two)
+        .unwrap()
+        .set_modified(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap();
+    assert_eq!(cached_steps(&build(&k, "cached", dir.path())).len(), 5);
+    // The second file changed: the steps before its COPY are hits, the rest run again.
+    std::fs::write(&two, "2 changed\n").unwrap();
+    let changed = build(&k, "cached", dir.path());
+    assert_eq!(
+        cached_steps(&changed),
+        ["[2/6] COPY one /one", "[3/6] RUN cat /one > /seen-one"],
+        "{changed}"
+    );
+    assert_eq!(k.ok(&["run", "--rm", "cached"]), "1\n2 changed\n");
+    assert_ne!(k.ok(&["run", "--rm", "cached", "cat", "/stamp"]), stamp);
+    // A build arg in scope is part of the key of the steps after its ARG.
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM busybox\nARG V=1\nRUN echo $V > /v\n",
+    )
+    .unwrap();
+    build(&k, "args", dir.path());
+    let out = k.ok(&[
+        "build",
+        "--build-arg",
+        "V=2",
+        "-t",
+        "args",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(cached_steps(&out).is_empty(), "{out}");
+    assert_eq!(k.ok(&["run", "--rm", "args", "cat", "/v"]), "2\n");
+    // --no-cache runs every step.
+    let out = k.ok(&[
+        "build",
+        "--no-cache",
+        "-t",
+        "args",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(cached_steps(&out).is_empty(), "{out}");
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn builder_prune_removes_the_cache_and_the_layers_only_it_held() {
+    let k = Kist::with_busybox();
+    let dir = context("FROM busybox\nRUN echo x > /x\n", &[]);
+    build(&k, "pruned", dir.path());
+    k.ok(&["rmi", "pruned"]);
+    let layers = k.entries("layers").len();
+    // The cache holds the RUN's layer against image prune.
+    k.ok(&["image", "prune", "-f"]);
+    assert_eq!(k.entries("layers").len(), layers);
+    let out = build(&k, "pruned", dir.path());
+    assert_eq!(cached_steps(&out).len(), 1, "{out}");
+    k.ok(&["rmi", "pruned"]);
+    let out = k.ok(&["builder", "prune", "-f"]);
+    assert!(out.starts_with("Total reclaimed space: "), "{out}");
+    assert_eq!(k.entries("layers").len(), layers - 1);
+    let out = build(&k, "pruned", dir.path());
+    assert!(cached_steps(&out).is_empty(), "{out}");
+    // system prune takes the cache too.
+    k.ok(&["rmi", "pruned"]);
+    let out = k.ok(&["system", "prune", "-f"]);
+    assert!(out.contains("Total reclaimed space: "), "{out}");
+    assert_eq!(k.entries("layers").len(), layers - 1);
 }

@@ -4,6 +4,7 @@
 //! Nothing here knows about containers or the command line.
 
 mod archive;
+mod build_cache;
 mod compression;
 mod digest;
 mod error;

@@ -451,6 +451,26 @@ impl ImageStore {
                 layers.insert(c.hex().to_string());
             }
         }
+        // The build cache's entries hold their layers as images do.
+        for entry in self.build_cache_entries() {
+            let descriptors = entry["layers"].as_array().cloned().unwrap_or_default();
+            for d in descriptors {
+                if let Some(Ok(digest)) = d["digest"].as_str().map(Digest::parse) {
+                    blobs.insert(digest.hex().to_string());
+                }
+            }
+            let diff_ids: Vec<Digest> = entry
+                .pointer("/config/rootfs/diff_ids")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(serde_json::Value::as_str)
+                .filter_map(|d| Digest::parse(d).ok())
+                .collect();
+            for c in chain_ids(&diff_ids) {
+                layers.insert(c.hex().to_string());
+            }
+        }
         Ok((blobs, layers))
     }
 

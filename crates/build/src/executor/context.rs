@@ -8,6 +8,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use kist_image::NewLayer;
+use sha2::{Digest as _, Sha256};
 
 use super::error::BuildError;
 use super::matching::{has_wildcards, matches};
@@ -36,13 +37,20 @@ struct Item {
     dest: String,
 }
 
-pub(super) fn copy(
+/// A COPY or ADD with its sources found: what it will write.
+pub(super) struct Prepared<'a> {
+    writer: Writer<'a>,
+    items: Vec<Item>,
+}
+
+/// Finds `step`'s sources in `tree` and what they become.
+pub(super) fn prepare<'a>(
     builder: &Builder,
     state: &StageState,
-    step: &CopyStep,
-    tree: &Tree,
+    step: &'a CopyStep,
+    tree: &'a Tree,
     vars: &[(String, String)],
-) -> Result<NewLayer, BuildError> {
+) -> Result<Prepared<'a>, BuildError> {
     let name = step.name;
     let in_context = matches!(tree, Tree::Context { .. });
     let mut sources = Vec::new();
@@ -129,22 +137,58 @@ pub(super) fn copy(
         .collect();
     let writer = Writer {
         tree,
+        zero_mtime: false,
         owner,
         mode,
         add: step.add,
         name,
     };
-    let store = &builder.engine.images;
-    let (reader, pipe) = std::io::pipe().map_err(BuildError::io("making a pipe"))?;
-    std::thread::scope(|s| {
-        let tar = s.spawn(move || writer.write(&items, pipe));
-        let stored = kist_image::add_layer(store, Drain(reader), state.chain.as_ref());
-        let written = tar
-            .join()
-            .map_err(|_| BuildError::Invalid(format!("{name}: the layer writer panicked")))?;
-        written?;
-        Ok(stored?)
-    })
+    Ok(Prepared { writer, items })
+}
+
+impl Prepared<'_> {
+    /// The digest of what the step copies, content and metadata (modification times left
+    /// out, as BuildKit does): the cache key's part for the sources.
+    pub fn digest(&self) -> Result<kist_image::Digest, BuildError> {
+        let mut hasher = HashWriter(Sha256::new());
+        let writer = Writer {
+            zero_mtime: true,
+            ..self.writer
+        };
+        writer.write(&self.items, &mut hasher)?;
+        let hex = hex::encode(hasher.0.finalize());
+        Ok(kist_image::Digest::parse(&format!("sha256:{hex}"))?)
+    }
+
+    /// Writes the layer into the store, on top of the stage's.
+    pub fn store(self, builder: &Builder, state: &StageState) -> Result<NewLayer, BuildError> {
+        let name = self.writer.name;
+        let (writer, items) = (self.writer, self.items);
+        let store = &builder.engine.images;
+        let (reader, pipe) = std::io::pipe().map_err(BuildError::io("making a pipe"))?;
+        std::thread::scope(|s| {
+            let tar = s.spawn(move || writer.write(&items, pipe));
+            let stored = kist_image::add_layer(store, Drain(reader), state.chain.as_ref());
+            let written = tar
+                .join()
+                .map_err(|_| BuildError::Invalid(format!("{name}: the layer writer panicked")))?;
+            written?;
+            Ok(stored?)
+        })
+    }
+}
+
+/// Hashes what is written.
+struct HashWriter(Sha256);
+
+impl Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn is_remote(path: &str) -> bool {
@@ -199,8 +243,11 @@ fn resolve(tree: &Tree, pattern: &str, name: &str) -> Result<Vec<PathBuf>, Build
 }
 
 /// Writes the items as a tar stream.
+#[derive(Clone, Copy)]
 struct Writer<'a> {
     tree: &'a Tree,
+    /// For the cache key: times left out.
+    zero_mtime: bool,
     owner: Option<(u32, u32)>,
     mode: Option<u32>,
     add: bool,
@@ -268,7 +315,8 @@ impl Writer<'_> {
         let (uid, gid) = self.owner.unwrap_or((0, 0));
         header.set_uid(u64::from(uid));
         header.set_gid(u64::from(gid));
-        header.set_mtime(u64::try_from(meta.mtime()).unwrap_or(0));
+        let mtime = if self.zero_mtime { 0 } else { meta.mtime() };
+        header.set_mtime(u64::try_from(mtime).unwrap_or(0));
         header.set_mode(self.mode.unwrap_or(meta.permissions().mode() & 0o7777));
         let name = target.trim_start_matches('/');
         let kind = meta.file_type();

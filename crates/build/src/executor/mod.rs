@@ -3,6 +3,7 @@
 //! write layers committed as `kist commit` does; COPY and ADD write their layer straight from
 //! the context; every other instruction changes only the image config.
 
+mod cache;
 mod config;
 mod context;
 mod error;
@@ -34,6 +35,8 @@ pub struct BuildOptions {
     /// `--build-arg K=V` (or `K`, the value taken from kist's environment).
     pub build_args: Vec<(String, Option<String>)>,
     pub target: Option<String>,
+    /// `--no-cache`: every step runs (and its result is cached anew).
+    pub no_cache: bool,
     pub labels: Vec<(String, String)>,
     /// `-q`: RUN steps' output is not shown.
     pub quiet: bool,

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::error::BuildError;
 use super::ignore::Ignore;
 use super::tree::Tree;
-use super::{BuildOptions, config, context, run};
+use super::{BuildOptions, cache, config, context, run};
 use crate::{CopyInstruction, Dockerfile, Instruction, InstructionKind, expand};
 
 /// What a stage has built so far.
@@ -23,6 +23,8 @@ pub(super) struct StageState {
     pub chain: Option<Digest>,
     /// The ARGs in scope and their values (an ARG with no value is not listed).
     pub args: Vec<(String, String)>,
+    /// The build cache's key of the last step.
+    pub key: Digest,
 }
 
 impl StageState {
@@ -187,7 +189,20 @@ impl<'a> Builder<'a> {
             let label = self.step_label(index, i + 2, total);
             let text = one_line(&instruction.source.original);
             self.show(&format!("#{} {label} {text}", self.step));
+            let key = cache::key(&state.key, self.key_parts(index, &state, instruction)?);
+            let store = &self.engine.images;
+            let hit = match self.opts.no_cache {
+                true => None,
+                false => cache::lookup(store, &key),
+            };
+            if let Some(hit) = hit {
+                state = hit;
+                self.show(&format!("#{} CACHED", self.step));
+                continue;
+            }
             self.instruction(index, &mut state, instruction)?;
+            state.key = key;
+            cache::save(store, &state)?;
         }
         Ok(state)
     }
@@ -209,6 +224,7 @@ impl<'a> Builder<'a> {
                 layers: Vec::new(),
                 chain: None,
                 args: Vec::new(),
+                key: cache::key(&Digest::of_bytes(b""), json!(["FROM", "scratch"])),
             });
         }
         let store = &self.engine.images;
@@ -227,7 +243,84 @@ impl<'a> Builder<'a> {
             layers: store.manifest_layers(&found)?,
             chain: found.layers.last().map(|l| l.chain_id.clone()),
             args: Vec::new(),
+            key: cache::key(
+                &Digest::of_bytes(b""),
+                json!(["FROM", found.id.to_string()]),
+            ),
         })
+    }
+
+    /// What the step's cache key is made of, beside its parent's key.
+    fn key_parts(
+        &self,
+        index: usize,
+        state: &StageState,
+        instruction: &Instruction,
+    ) -> Result<Value, BuildError> {
+        let vars = state.variables();
+        let mut parts = json!({
+            "instruction": instruction.source.original,
+            "variables": vars,
+        });
+        match &instruction.kind {
+            InstructionKind::Arg(decls) => {
+                let given: Vec<_> = self
+                    .opts
+                    .build_args
+                    .iter()
+                    .filter(|(k, _)| decls.iter().any(|d| d.name == *k))
+                    .map(|(k, v)| (k.clone(), v.clone().or_else(|| std::env::var(k).ok())))
+                    .collect();
+                parts["build_args"] = json!(given);
+                parts["meta_args"] = json!(self.meta_args);
+            }
+            InstructionKind::Copy(_) | InstructionKind::Add(_) => {
+                let (step, tree) = self.copy_step(index, instruction, &vars)?;
+                let digest = context::prepare(self, state, &step, &tree, &vars)?.digest()?;
+                parts["sources"] = json!(digest.to_string());
+            }
+            _ => {}
+        }
+        Ok(parts)
+    }
+
+    /// A COPY or ADD, and the tree it reads from.
+    fn copy_step<'i>(
+        &self,
+        index: usize,
+        instruction: &'i Instruction,
+        vars: &[(String, String)],
+    ) -> Result<(context::CopyStep<'i>, Tree), BuildError> {
+        let ex = |name: &str, w: &str| expand(w, &vars).map_err(BuildError::expand(name));
+        match &instruction.kind {
+            InstructionKind::Copy(c) => {
+                let tree = match &c.from {
+                    Some(from) => self.tree_from(&ex("COPY", from)?, index)?,
+                    None => self.context_tree("COPY")?,
+                };
+                let step = context::CopyStep {
+                    sources: &c.sources,
+                    dest: ex("COPY", &c.dest)?,
+                    chown: c.chown.clone(),
+                    chmod: c.chmod.clone(),
+                    add: false,
+                    name: "COPY",
+                };
+                Ok((step, tree))
+            }
+            InstructionKind::Add(a) => {
+                let step = context::CopyStep {
+                    sources: &a.sources,
+                    dest: ex("ADD", &a.dest)?,
+                    chown: a.chown.clone(),
+                    chmod: a.chmod.clone(),
+                    add: a.unpack != Some(false),
+                    name: "ADD",
+                };
+                Ok((step, self.context_tree("ADD")?))
+            }
+            _ => Err(BuildError::Invalid("not a COPY or ADD".into())),
+        }
     }
 
     fn instruction(
@@ -246,34 +339,10 @@ impl<'a> Builder<'a> {
                 config::add_layer(state, layer, &created_by);
                 return Ok(());
             }
-            InstructionKind::Copy(c) => {
-                let tree = match &c.from {
-                    Some(from) => self.tree_from(&ex(from)?, index)?,
-                    None => self.context_tree("COPY")?,
-                };
-                let step = context::CopyStep {
-                    sources: &c.sources,
-                    dest: ex(&c.dest)?,
-                    chown: c.chown.clone(),
-                    chmod: c.chmod.clone(),
-                    add: false,
-                    name: "COPY",
-                };
-                let layer = context::copy(self, state, &step, &tree, &vars)?;
-                config::add_layer(state, layer, &created_by);
-                return Ok(());
-            }
-            InstructionKind::Add(a) => {
-                let tree = self.context_tree("ADD")?;
-                let step = context::CopyStep {
-                    sources: &a.sources,
-                    dest: ex(&a.dest)?,
-                    chown: a.chown.clone(),
-                    chmod: a.chmod.clone(),
-                    add: a.unpack != Some(false),
-                    name: "ADD",
-                };
-                let layer = context::copy(self, state, &step, &tree, &vars)?;
+            InstructionKind::Copy(_) | InstructionKind::Add(_) => {
+                let (step, tree) = self.copy_step(index, instruction, &vars)?;
+                let layer =
+                    context::prepare(self, state, &step, &tree, &vars)?.store(self, state)?;
                 config::add_layer(state, layer, &created_by);
                 return Ok(());
             }
@@ -398,7 +467,16 @@ impl<'a> Builder<'a> {
         for (k, v) in &self.opts.labels {
             config::set_label(&mut state.config, k, v);
         }
-        state.config["created"] = json!(kist_image::now());
+        // The last step's time: a rebuild from the cache gives the same image (and id).
+        let created = state
+            .config
+            .pointer("/history")
+            .and_then(Value::as_array)
+            .and_then(|h| h.last())
+            .and_then(|h| h.get("created"))
+            .cloned()
+            .unwrap_or_else(|| json!(kist_image::now()));
+        state.config["created"] = created;
         let unused: Vec<&str> = self
             .opts
             .build_args
@@ -431,6 +509,16 @@ impl<'a> Builder<'a> {
 
 /// The directories of the layers of the image `config`, topmost first.
 pub(super) fn layer_dirs(engine: &Engine, config: &Value) -> Vec<std::path::PathBuf> {
+    let root = engine.images.layers_root();
+    layer_chain(config)
+        .iter()
+        .rev()
+        .map(|c| root.join(c.hex()).join("diff"))
+        .collect()
+}
+
+/// The chain ids of the image `config`'s layers, bottom first.
+pub(super) fn layer_chain(config: &Value) -> Vec<Digest> {
     let ids: Vec<Digest> = config
         .pointer("/rootfs/diff_ids")
         .and_then(Value::as_array)
@@ -439,12 +527,7 @@ pub(super) fn layer_dirs(engine: &Engine, config: &Value) -> Vec<std::path::Path
         .filter_map(Value::as_str)
         .filter_map(|d| Digest::parse(d).ok())
         .collect();
-    let root = engine.images.layers_root();
     kist_image::chain_ids(&ids)
-        .iter()
-        .rev()
-        .map(|c| root.join(c.hex()).join("diff"))
-        .collect()
 }
 
 /// Continuation lines joined onto one.

@@ -43,7 +43,6 @@ pub struct BuildArgs {
 }
 
 pub fn build(engine: &Engine, args: &BuildArgs) -> Result<i32> {
-    let _ = args.no_cache; // every build runs every step until the cache exists
     let (context, dockerfile, dockerfile_name) = inputs(args)?;
     let opts = BuildOptions {
         context,
@@ -52,6 +51,7 @@ pub fn build(engine: &Engine, args: &BuildArgs) -> Result<i32> {
         tags: args.tag.clone(),
         build_args: args.build_arg.iter().map(|a| split(a)).collect(),
         target: args.target.clone(),
+        no_cache: args.no_cache,
         labels: args
             .label
             .iter()

@@ -4,6 +4,7 @@
 //! `Commands`, which both flatten.
 
 mod build;
+mod builder;
 mod commit;
 mod history;
 mod import;
@@ -19,6 +20,7 @@ use kist_engine::Engine;
 use super::{inspect, registry};
 
 pub use build::{BuildArgs, build};
+pub use builder::{BuilderCommand, dispatch_builder, prune_build_cache};
 pub use commit::{CommitArgs, commit};
 pub use history::{HistoryArgs, history};
 pub use import::{ImportArgs, import};

@@ -71,7 +71,7 @@ pub fn supervise(root: &Path, runroot: Option<&Path>, args: &SuperviseArgs) -> i
 /// containers (and unused volumes with --volumes), as `docker system prune` does.
 fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
     let mut warning = String::from(
-        "This will remove:\n  - all stopped containers\n  - what killed commands left behind",
+        "This will remove:\n  - all stopped containers\n  - all build cache\n  - what killed commands left behind",
     );
     if args.volumes {
         warning.push_str("\n  - all anonymous volumes not used by at least one container");
@@ -92,6 +92,14 @@ fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
         for v in kist_engine::volumes::prune(engine, false)? {
             outln!("Deleted volume {v}");
         }
+    }
+    let (entries, reclaimed) = super::image::prune_build_cache(engine)?;
+    if entries > 0 {
+        outln!("Deleted build cache objects: {entries}");
+        outln!(
+            "Total reclaimed space: {}",
+            crate::format::human_size(reclaimed)
+        );
     }
     Ok(0)
 }
