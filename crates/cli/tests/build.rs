@@ -484,3 +484,25 @@ fn builder_prune_removes_the_cache_and_the_layers_only_it_held() {
     assert!(out.contains("Total reclaimed space: "), "{out}");
     assert_eq!(k.entries("layers").len(), layers - 1);
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_build_killed_during_a_run_step_leaves_nothing_the_next_command_does_not_clean() {
+    let k = Kist::with_busybox();
+    let dir = context("FROM busybox\nRUN sleep 60\n", &[]);
+    let mut build = k
+        .command(&["build", "-t", "killed", dir.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the RUN step's container to run", || {
+        !k.ok(&["ps", "-q"]).trim().is_empty()
+    });
+    build.kill().unwrap();
+    build.wait().unwrap();
+    // The next command cleans up: no container, no write layer, no image.
+    assert_eq!(k.ok(&["ps", "-aq"]), "");
+    k.assert_clean();
+    assert_eq!(k.ok(&["images", "-q"]).lines().count(), 1);
+}

@@ -68,7 +68,7 @@ fn in_container(
     image: &str,
     argv: Vec<String>,
 ) -> Result<(String, i32), BuildError> {
-    let name = step_name();
+    let name = kist_engine::build_step_name(builder.step);
     // The ARGs reach the command as variables, and are not kept in the image.
     let env = state.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let mut opts = RunOptions {
@@ -89,13 +89,4 @@ fn in_container(
         RunOutcome::Exited(code) => Ok((name, code)),
         RunOutcome::Detached(_) => Err(BuildError::Invalid("a RUN step ran detached".into())),
     }
-}
-
-/// A name no user picks: the build's own containers.
-fn step_name() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("kist-build-{}-{nanos:08x}", std::process::id())
 }

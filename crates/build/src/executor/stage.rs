@@ -45,7 +45,7 @@ pub(super) struct Builder<'a> {
     meta_args: Vec<(String, String)>,
     /// Build args an ARG asked for (to warn of the others).
     used_args: Vec<String>,
-    step: usize,
+    pub step: usize,
     /// The stages built so far, by index.
     done: HashMap<usize, StageState>,
     /// The stages being built (to refuse a cycle).

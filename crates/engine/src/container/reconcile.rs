@@ -50,6 +50,44 @@ pub fn reconcile(engine: &Engine) -> Result<()> {
             &[("exitCode", code.to_string())],
         );
     }
+    remove_abandoned_build_steps(engine)?;
+    Ok(())
+}
+
+/// The name a `kist build` RUN step's container gets (the `n`th of this process's): it names
+/// the build, so that when the build is killed, the next command removes the container.
+pub fn build_step_name(n: usize) -> String {
+    let me = kist_runtime::process::ProcessStamp::current();
+    format!("{BUILD_STEP_PREFIX}{}-{}-{n}", me.pid, me.start_time)
+}
+
+const BUILD_STEP_PREFIX: &str = "kist-build-step-";
+
+/// Removes the RUN steps' containers of builds that are gone (killed: a build removes its
+/// own). A step's container is not supervised, so after the first pass it is exited.
+fn remove_abandoned_build_steps(engine: &Engine) -> Result<()> {
+    for c in engine.store.containers()? {
+        let Some(rest) = c.name.strip_prefix(BUILD_STEP_PREFIX) else {
+            continue;
+        };
+        let mut fields = rest.split('-');
+        let (Some(Ok(pid)), Some(Ok(start_time))) = (
+            fields.next().map(str::parse::<i32>),
+            fields.next().map(str::parse::<u64>),
+        ) else {
+            continue;
+        };
+        let build = kist_runtime::process::ProcessStamp { pid, start_time };
+        if build.is_alive() || c.state != ContainerState::Exited {
+            continue;
+        }
+        if engine
+            .store
+            .transition(&c.id, ContainerState::Exited, ContainerState::Removing)?
+        {
+            discard(engine, &c.id, true)?;
+        }
+    }
     Ok(())
 }
 
