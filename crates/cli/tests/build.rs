@@ -506,3 +506,34 @@ fn a_build_killed_during_a_run_step_leaves_nothing_the_next_command_does_not_cle
     k.assert_clean();
     assert_eq!(k.ok(&["images", "-q"]).lines().count(), 1);
 }
+
+#[test]
+#[ignore = "needs root"]
+fn independent_stages_build_at_the_same_time() {
+    let k = Kist::with_busybox();
+    // Each stage's RUN waits for /go, which the test makes only once both step containers
+    // run at once: built one after another, the second would never start.
+    let wait = "RUN while [ ! -e /go ]; do sleep 0.1; done";
+    let dir = context(
+        &format!(
+            "FROM busybox AS a\n{wait}\nRUN echo a > /a\nFROM busybox AS b\n{wait}\nRUN echo b > /b\n\
+             FROM busybox\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n"
+        ),
+        &[],
+    );
+    let build = k
+        .command(&["build", "-t", "both", dir.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("both stages' RUN steps to run", || {
+        k.ok(&["ps", "-q"]).lines().count() == 2
+    });
+    for id in k.ok(&["ps", "-q"]).lines() {
+        k.ok(&["exec", id, "touch", "/go"]);
+    }
+    let out = build.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(k.ok(&["run", "--rm", "both", "cat", "/a", "/b"]), "a\nb\n");
+}

@@ -57,7 +57,7 @@ pub struct Built {
 pub fn build(
     engine: &Engine,
     opts: &BuildOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Built, BuildError> {
     let tags = opts
         .tags
@@ -70,7 +70,8 @@ pub fn build(
     let target = target_index(&file, opts.target.as_deref())?;
     // Held until the image is in the index: nothing collects the new layers meanwhile.
     let _writing = engine.images.lock_for_writing()?;
-    let mut builder = stage::Builder::new(engine, opts, &file, progress)?;
+    let steps = std::sync::atomic::AtomicUsize::new(0);
+    let mut builder = stage::Builder::new(engine, opts, &file, progress, &steps)?;
     let built = builder.stage(target)?;
     let image_id = builder.finish(built, &tags)?;
     Ok(Built { image_id, tags })

@@ -2,6 +2,7 @@
 //! image config, the layers, the ARGs in scope) and the step that comes next.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kist_engine::Engine;
 use kist_image::{Descriptor, Digest, Reference};
@@ -40,16 +41,17 @@ pub(super) struct Builder<'a> {
     pub engine: &'a Engine,
     pub opts: &'a BuildOptions,
     file: &'a Dockerfile,
-    progress: &'a mut dyn FnMut(&str),
+    progress: &'a (dyn Fn(&str) + Sync),
     /// The ARGs before the first FROM, with their values.
     meta_args: Vec<(String, String)>,
     /// Build args an ARG asked for (to warn of the others).
     used_args: Vec<String>,
+    /// The build's steps so far, across the stages building in parallel.
+    steps: &'a AtomicUsize,
+    /// This step's number.
     pub step: usize,
     /// The stages built so far, by index.
     done: HashMap<usize, StageState>,
-    /// The stages being built (to refuse a cycle).
-    building: Vec<usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -57,7 +59,8 @@ impl<'a> Builder<'a> {
         engine: &'a Engine,
         opts: &'a BuildOptions,
         file: &'a Dockerfile,
-        progress: &'a mut dyn FnMut(&str),
+        progress: &'a (dyn Fn(&str) + Sync),
+        steps: &'a AtomicUsize,
     ) -> Result<Builder<'a>, BuildError> {
         let mut builder = Builder {
             engine,
@@ -66,9 +69,9 @@ impl<'a> Builder<'a> {
             progress,
             meta_args: Vec::new(),
             used_args: Vec::new(),
+            steps,
             step: 0,
             done: HashMap::new(),
-            building: Vec::new(),
         };
         let mut meta = Vec::new();
         for instruction in &file.meta_args {
@@ -102,6 +105,11 @@ impl<'a> Builder<'a> {
             .transpose()
     }
 
+    /// The next step's number.
+    fn next_step(&mut self) {
+        self.step = self.steps.fetch_add(1, Ordering::SeqCst) + 1;
+    }
+
     fn show(&mut self, line: &str) {
         (self.progress)(line);
     }
@@ -117,25 +125,99 @@ impl<'a> Builder<'a> {
             .filter(|i| *i < before)
     }
 
-    /// Builds stage `index` (once: later calls give the same state), after the stages it
-    /// needs, and returns its final state.
+    /// Builds stage `index` after the stages it needs (and only those), each once: in waves
+    /// of the stages whose own dependencies are built, those of a wave in parallel.
     pub fn stage(&mut self, index: usize) -> Result<StageState, BuildError> {
-        if let Some(done) = self.done.get(&index) {
-            return Ok(done.clone());
+        let needed = self.needed(index)?;
+        loop {
+            if let Some(done) = self.done.get(&index) {
+                return Ok(done.clone());
+            }
+            let mut ready = Vec::new();
+            for &i in &needed {
+                if !self.done.contains_key(&i)
+                    && self
+                        .dependencies(i)?
+                        .iter()
+                        .all(|d| self.done.contains_key(d))
+                {
+                    ready.push(i);
+                }
+            }
+            if ready.is_empty() {
+                return Err(BuildError::Invalid(format!(
+                    "stage {index} cannot be built"
+                )));
+            }
+            if let [one] = ready[..] {
+                let state = self.build_stage(one)?;
+                self.done.insert(one, state);
+                continue;
+            }
+            for (i, state, used) in self.in_parallel(&ready)? {
+                self.done.insert(i, state);
+                self.used_args.extend(used);
+            }
         }
-        if self.building.contains(&index) {
-            return Err(BuildError::Invalid(format!(
-                "stage {index} depends on itself"
-            )));
+    }
+
+    /// Stage `index` and every stage it needs, directly or not.
+    fn needed(&self, index: usize) -> Result<Vec<usize>, BuildError> {
+        let mut needed = vec![index];
+        let mut at = 0;
+        while let Some(&i) = needed.get(at) {
+            for d in self.dependencies(i)? {
+                if !needed.contains(&d) {
+                    needed.push(d);
+                }
+            }
+            at += 1;
         }
-        self.building.push(index);
-        for dep in self.dependencies(index)? {
-            self.stage(dep)?;
-        }
-        let state = self.build_stage(index)?;
-        self.building.retain(|i| *i != index);
-        self.done.insert(index, state.clone());
-        Ok(state)
+        needed.sort_unstable();
+        Ok(needed)
+    }
+
+    /// Builds `stages` on a thread each, each with an engine of its own (its SQLite
+    /// connection is not shared between threads); their states and the build args they used.
+    fn in_parallel(
+        &self,
+        stages: &[usize],
+    ) -> Result<Vec<(usize, StageState, Vec<String>)>, BuildError> {
+        let layout = &self.engine.layout;
+        std::thread::scope(|s| {
+            let handles: Vec<_> = stages
+                .iter()
+                .map(|&i| {
+                    let (opts, file, progress, steps) =
+                        (self.opts, self.file, self.progress, self.steps);
+                    let (meta_args, done) = (self.meta_args.clone(), self.done.clone());
+                    s.spawn(move || {
+                        let engine = Engine::open_quietly(&layout.root, Some(&layout.run))?;
+                        let mut child = Builder {
+                            engine: &engine,
+                            opts,
+                            file,
+                            progress,
+                            meta_args,
+                            used_args: Vec::new(),
+                            steps,
+                            step: 0,
+                            done,
+                        };
+                        let state = child.build_stage(i)?;
+                        Ok::<_, BuildError>((i, state, child.used_args))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(BuildError::Invalid("a stage's builder panicked".into()))
+                    })
+                })
+                .collect()
+        })
     }
 
     /// The earlier stages stage `index` uses: its FROM, its `COPY --from`s.
@@ -171,7 +253,7 @@ impl<'a> Builder<'a> {
                 )));
             }
         }
-        self.step += 1;
+        self.next_step();
         let label = self.step_label(index, 1, total);
         self.show(&format!("#{} {label} FROM {image}", self.step));
         let mut state = match self.stage_named(&image, false, index) {
@@ -185,7 +267,7 @@ impl<'a> Builder<'a> {
             None => self.from(&image)?,
         };
         for (i, instruction) in stage.instructions.iter().enumerate() {
-            self.step += 1;
+            self.next_step();
             let label = self.step_label(index, i + 2, total);
             let text = one_line(&instruction.source.original);
             self.show(&format!("#{} {label} {text}", self.step));

@@ -64,13 +64,13 @@ pub fn build(engine: &Engine, args: &BuildArgs) -> Result<i32> {
         run_template: default_options()?,
     };
     let quiet = args.quiet;
-    let mut progress = |line: &str| {
+    let progress = |line: &str| {
         if !quiet {
             outln!("{line}");
             crate::output::flush();
         }
     };
-    let built = run_build(engine, &opts, &mut progress).map_err(|e| ExitWith {
+    let built = run_build(engine, &opts, &progress).map_err(|e| ExitWith {
         code: 1,
         message: format!("build failed: {e}"),
     })?;
