@@ -537,3 +537,32 @@ fn independent_stages_build_at_the_same_time() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(k.ok(&["run", "--rm", "both", "cat", "/a", "/b"]), "a\nb\n");
 }
+
+#[test]
+#[ignore = "needs root"]
+fn run_heredocs_run_as_scripts_and_feed_commands() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nARG WHO=heredoc\nRUN <<EOF\necho one > /script\necho \"$WHO\" >> /script\nEOF\n\
+         RUN cat <<-'EOT' > /fed\n\tkept $WHO\n\tEOT\n",
+        &[],
+    );
+    build(&k, "docs", dir.path());
+    assert_eq!(
+        k.ok(&["run", "--rm", "docs", "cat", "/script"]),
+        "one\nheredoc\n"
+    );
+    assert_eq!(k.ok(&["run", "--rm", "docs", "cat", "/fed"]), "kept $WHO\n");
+    // A body is part of its step's cache key.
+    let text = std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        text.replace("echo one", "echo two"),
+    )
+    .unwrap();
+    build(&k, "docs", dir.path());
+    assert_eq!(
+        k.ok(&["run", "--rm", "docs", "cat", "/script"]),
+        "two\nheredoc\n"
+    );
+}

@@ -8,7 +8,7 @@ use kist_image::NewLayer;
 use super::config;
 use super::error::BuildError;
 use super::stage::{Builder, StageState};
-use crate::{CommandLine, RunInstruction};
+use crate::{CommandLine, Heredoc, RunInstruction, parse_marker};
 
 pub(super) fn run(
     builder: &mut Builder,
@@ -21,15 +21,14 @@ pub(super) fn run(
             "{created_by}: RUN --mount is not supported yet"
         )));
     }
-    if !step.heredocs.is_empty() {
-        return Err(BuildError::Invalid(format!(
-            "{created_by}: RUN heredocs are not supported yet"
-        )));
-    }
     let engine = builder.engine;
     let store = &engine.images;
     let argv = match &step.command {
         CommandLine::Exec(args) => args.clone(),
+        CommandLine::Shell(text) if !step.heredocs.is_empty() => {
+            let script = heredoc_script(text, &step.heredocs, created_by)?;
+            config::argv(&state.config, &CommandLine::Shell(script))
+        }
         CommandLine::Shell(_) => config::argv(&state.config, &step.command),
     };
     // The container's image: the stage so far. A new nameless entry unless the same image is
@@ -59,6 +58,32 @@ pub(super) fn run(
     };
     kist_engine::remove_container(engine, &record, RemoveMode::Force, true)?;
     layer
+}
+
+/// The shell script of a RUN with heredocs, as BuildKit makes it: a command that is only a
+/// heredoc runs its body; any other is given to the shell with its heredocs after it, which
+/// the shell reads as it reads any heredoc (so `<<-` and quoting keep their meaning).
+fn heredoc_script(text: &str, heredocs: &[Heredoc], step: &str) -> Result<String, BuildError> {
+    let only_a_heredoc = parse_marker(text.trim()).ok().flatten().is_some();
+    if let ([only], true) = (heredocs, only_a_heredoc) {
+        let body = only.body();
+        if body.starts_with("#!") {
+            return Err(BuildError::Invalid(format!(
+                "{step}: a heredoc run by its #! interpreter is not supported yet"
+            )));
+        }
+        return Ok(body.into_owned());
+    }
+    let mut script = format!("{text}\n");
+    for h in heredocs {
+        script.push_str(&h.content);
+        if !h.content.is_empty() && !h.content.ends_with('\n') {
+            script.push('\n');
+        }
+        script.push_str(&h.name);
+        script.push('\n');
+    }
+    Ok(script)
 }
 
 /// Runs `argv` in a container of `image`; its name and exit code.

@@ -356,6 +356,11 @@ impl<'a> Builder<'a> {
                 parts["build_args"] = json!(given);
                 parts["meta_args"] = json!(self.meta_args);
             }
+            // The bodies are not in the instruction's text.
+            InstructionKind::Run(r) if !r.heredocs.is_empty() => {
+                let bodies: Vec<&str> = r.heredocs.iter().map(|h| h.content.as_str()).collect();
+                parts["heredocs"] = json!(bodies);
+            }
             InstructionKind::Copy(_) | InstructionKind::Add(_) => {
                 let (step, tree) = self.copy_step(index, instruction, &vars)?;
                 let digest = context::prepare(self, state, &step, &tree, &vars)?.digest()?;
