@@ -566,3 +566,24 @@ fn run_heredocs_run_as_scripts_and_feed_commands() {
         "two\nheredoc\n"
     );
 }
+
+#[test]
+#[ignore = "needs root"]
+fn copy_heredocs_become_files() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nENV WHO=kist\nCOPY <<EOF /etc/greeting\nhello \"$WHO\"\nEOF\n\
+         COPY --chmod=755 <<'ONE' <<TWO /bin/\n#!/bin/sh\necho $WHO\nONE\nsecond\nTWO\n",
+        &[],
+    );
+    build(&k, "inline", dir.path());
+    assert_eq!(
+        k.ok(&["run", "--rm", "inline", "cat", "/etc/greeting"]),
+        "hello \"kist\"\n"
+    );
+    assert_eq!(k.ok(&["run", "--rm", "inline", "/bin/ONE"]), "kist\n");
+    assert_eq!(
+        k.ok(&["run", "--rm", "inline", "stat", "-c", "%a", "/bin/TWO"]),
+        "755\n"
+    );
+}

@@ -15,7 +15,7 @@ use super::matching::{has_wildcards, matches};
 use super::stage::{Builder, StageState};
 use super::tree::{Entry, Tree};
 use super::{config, owner};
-use crate::{CopySource, expand};
+use crate::{CopySource, Heredoc, Lexer, expand};
 
 /// What COPY or ADD copies, and how.
 pub(super) struct CopyStep<'a> {
@@ -32,6 +32,8 @@ pub(super) struct CopyStep<'a> {
 /// One file or directory to write: its path in the context, and where it goes.
 struct Item {
     source: PathBuf,
+    /// A heredoc's body, written as a file named `source` (not read from the tree).
+    inline: Option<String>,
     target: String,
     /// The destination as a directory: where an archive ADD extracts goes.
     dest: String,
@@ -54,11 +56,14 @@ pub(super) fn prepare<'a>(
     let name = step.name;
     let in_context = matches!(tree, Tree::Context { .. });
     let mut sources = Vec::new();
+    let mut inline = Vec::new();
     for source in step.sources {
-        let CopySource::Path(path) = source else {
-            return Err(BuildError::Invalid(format!(
-                "{name}: heredoc sources are not supported yet"
-            )));
+        let path = match source {
+            CopySource::Path(path) => path,
+            CopySource::Heredoc(h) => {
+                inline.push((h.name.clone(), heredoc_body(h, vars, name)?));
+                continue;
+            }
         };
         let path = expand(path, &vars).map_err(BuildError::expand(name))?;
         if step.add && in_context && is_remote(&path) {
@@ -92,7 +97,11 @@ pub(super) fn prepare<'a>(
             .flatten()
             .is_some_and(|e| e.meta.is_dir())
     };
-    let single_file = sources.len() == 1 && !is_dir(&sources[0]);
+    let single_file = match (&sources[..], &inline[..]) {
+        ([one], []) => !is_dir(one),
+        ([], [_]) => true,
+        _ => false,
+    };
     // `.`, `dir/.` and `dir/` name a directory, as do several sources.
     let into_dir = dest.ends_with('/') || dest.ends_with("/.") || !single_file;
     let dest = dest.strip_suffix("/.").unwrap_or(&dest).to_string();
@@ -116,20 +125,26 @@ pub(super) fn prepare<'a>(
                 })
         })
         .transpose()?;
+    let inline = inline
+        .into_iter()
+        .map(|(n, body)| (PathBuf::from(n), Some(body)));
     let items: Vec<Item> = sources
         .into_iter()
-        .map(|source| {
+        .map(|s| (s, None))
+        .chain(inline)
+        .map(|(source, inline)| {
             let base = source
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let target = if into_dir && !is_dir(&source) {
+            let target = if into_dir && (inline.is_some() || !is_dir(&source)) {
                 format!("{dest}/{base}")
             } else {
                 dest.clone()
             };
             Item {
                 source,
+                inline,
                 target,
                 dest: dest.clone(),
             }
@@ -189,6 +204,20 @@ impl Write for HashWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// A COPY heredoc's body, its variables expanded unless its terminator was quoted (only
+/// `$` expansions: quotes and backslashes stay as written).
+fn heredoc_body(h: &Heredoc, vars: &[(String, String)], step: &str) -> Result<String, BuildError> {
+    let body = h.body().into_owned();
+    if !h.expand {
+        return Ok(body);
+    }
+    let mut lexer = Lexer::new('\\');
+    lexer.raw_quotes = true;
+    lexer.raw_escapes = true;
+    let vars = vars.to_vec();
+    lexer.expand(&body, &vars).map_err(BuildError::expand(step))
 }
 
 fn is_remote(path: &str) -> bool {
@@ -259,6 +288,10 @@ impl Writer<'_> {
         let mut tar = tar::Builder::new(out);
         tar.follow_symlinks(false);
         for item in items {
+            if let Some(body) = &item.inline {
+                self.inline(&mut tar, body, &item.target)?;
+                continue;
+            }
             let Some(Entry { real: path, meta }) = self.tree.stat(&item.source, self.name)? else {
                 continue;
             };
@@ -272,6 +305,24 @@ impl Writer<'_> {
         }
         tar.finish()
             .map_err(BuildError::io(format!("{}: writing the layer", self.name)))
+    }
+
+    /// A heredoc's body as a file (0644 unless --chmod, as BuildKit makes it).
+    fn inline<W: Write>(
+        &self,
+        tar: &mut tar::Builder<W>,
+        body: &str,
+        target: &str,
+    ) -> Result<(), BuildError> {
+        let mut header = tar::Header::new_gnu();
+        let (uid, gid) = self.owner.unwrap_or((0, 0));
+        header.set_uid(u64::from(uid));
+        header.set_gid(u64::from(gid));
+        header.set_mode(self.mode.unwrap_or(0o644));
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(body.len() as u64);
+        tar.append_data(&mut header, target.trim_start_matches('/'), body.as_bytes())
+            .map_err(BuildError::io(format!("{}: writing {target}", self.name)))
     }
 
     /// A directory's contents under `target` (and, but for the top one, the directory itself).
