@@ -587,3 +587,60 @@ fn copy_heredocs_become_files() {
         "755\n"
     );
 }
+
+#[test]
+#[ignore = "needs root"]
+fn run_mounts_give_caches_tmpfs_secrets_and_context_files_without_putting_them_in_the_image() {
+    let k = Kist::with_busybox();
+    let secret = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(secret.path(), "s3cret").unwrap();
+    let dir = context(
+        "FROM busybox\n\
+         RUN --mount=type=cache,target=/cache sh -c 'echo run >> /cache/log; wc -l < /cache/log > /count'\n\
+         RUN --mount=type=tmpfs,target=/scratch sh -c 'echo x > /scratch/f && grep -q \" /scratch tmpfs\" /proc/mounts'\n\
+         RUN --mount=type=secret,id=token sh -c 'cat /run/secrets/token > /seen-secret-length; wc -c < /run/secrets/token > /secret-length'\n\
+         RUN --mount=type=bind,source=data,target=/data cp /data/file /copied\n",
+        &[("data/file", "from the context")],
+    );
+    let d = dir.path().to_str().unwrap();
+    let secret_arg = format!("id=token,src={}", secret.path().display());
+    k.ok(&["build", "--secret", &secret_arg, "-t", "mounted", d]);
+    let cat = |path: &str| k.ok(&["run", "--rm", "mounted", "cat", path]);
+    assert_eq!(cat("/count").trim(), "1");
+    assert_eq!(cat("/secret-length").trim(), "6");
+    assert_eq!(cat("/copied"), "from the context");
+    // Nothing mounted is in the image.
+    let out = k.ok(&[
+        "run",
+        "--rm",
+        "mounted",
+        "sh",
+        "-c",
+        "ls /cache /scratch; cat /run/secrets/token 2>/dev/null; true",
+    ]);
+    assert_eq!(out, "/cache:\n\n/scratch:\n", "{out}");
+    // The cache mount is kept between builds (the step re-runs with --no-cache) ...
+    k.ok(&[
+        "build",
+        "--no-cache",
+        "--secret",
+        &secret_arg,
+        "-t",
+        "mounted",
+        d,
+    ]);
+    assert_eq!(cat("/count").trim(), "2");
+    // ... until builder prune.
+    k.ok(&["builder", "prune", "-f"]);
+    k.ok(&["build", "--secret", &secret_arg, "-t", "mounted", d]);
+    assert_eq!(cat("/count").trim(), "1");
+    // A required secret that is not given fails the build.
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM busybox\nRUN --mount=type=secret,id=x,required cat /run/secrets/x\n",
+    )
+    .unwrap();
+    let err = k.fails(&["build", d], 1);
+    assert!(err.contains("--secret id=x"), "{err}");
+    k.assert_clean();
+}

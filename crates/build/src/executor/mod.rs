@@ -9,6 +9,7 @@ mod context;
 mod error;
 mod ignore;
 mod matching;
+mod mounts;
 mod owner;
 mod run;
 mod stage;
@@ -20,6 +21,7 @@ use kist_engine::{Engine, RunOptions};
 use kist_image::{Digest, Reference};
 
 pub use error::BuildError;
+pub use mounts::cache_mounts_root;
 
 use crate::Dockerfile;
 
@@ -38,6 +40,8 @@ pub struct BuildOptions {
     /// `--no-cache`: every step runs (and its result is cached anew).
     pub no_cache: bool,
     pub labels: Vec<(String, String)>,
+    /// `--secret id=ID,src=FILE`: what `RUN --mount=type=secret,id=ID` mounts.
+    pub secrets: Vec<(String, PathBuf)>,
     /// `-q`: RUN steps' output is not shown.
     pub quiet: bool,
     /// What a RUN step's container is made from: `kist run`'s defaults (cgroup parent,

@@ -16,11 +16,7 @@ pub(super) fn run(
     step: &RunInstruction,
     created_by: &str,
 ) -> Result<NewLayer, BuildError> {
-    if !step.mounts.is_empty() {
-        return Err(BuildError::Invalid(format!(
-            "{created_by}: RUN --mount is not supported yet"
-        )));
-    }
+    let volumes = super::mounts::volumes(builder, &step.mounts, &state.variables(), created_by)?;
     let engine = builder.engine;
     let store = &engine.images;
     let argv = match &step.command {
@@ -39,7 +35,13 @@ pub(super) fn run(
         .resolve(&kist_image::Digest::of_bytes(&bytes).to_string())
         .is_ok();
     let parent = kist_image::write_image(store, &state.config, state.layers.clone(), None)?;
-    let outcome = in_container(builder, state, &parent.image_id.to_string(), argv.clone());
+    let outcome = in_container(
+        builder,
+        state,
+        &parent.image_id.to_string(),
+        argv.clone(),
+        volumes,
+    );
     if !listed_before {
         store.remove_image(&parent.image_id)?;
     }
@@ -92,6 +94,7 @@ fn in_container(
     state: &StageState,
     image: &str,
     argv: Vec<String>,
+    volumes: Vec<kist_engine::VolumeSpec>,
 ) -> Result<(String, i32), BuildError> {
     let name = kist_engine::build_step_name(builder.step);
     // The ARGs reach the command as variables, and are not kept in the image.
@@ -104,6 +107,7 @@ fn in_container(
         remove: false,
         env,
         labels: vec!["kist.build.step=true".into()],
+        volumes,
         ..builder.opts.run_template.clone()
     };
     if builder.opts.quiet {

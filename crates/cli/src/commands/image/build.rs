@@ -35,6 +35,9 @@ pub struct BuildArgs {
     /// Write the image id to this file
     #[arg(long)]
     iidfile: Option<PathBuf>,
+    /// A secret for RUN --mount=type=secret: id=ID,src=FILE
+    #[arg(long)]
+    secret: Vec<String>,
     /// Set metadata on the image (KEY=VALUE)
     #[arg(long = "label")]
     label: Vec<String>,
@@ -60,6 +63,11 @@ pub fn build(engine: &Engine, args: &BuildArgs) -> Result<i32> {
                 (k, v.unwrap_or_default())
             })
             .collect(),
+        secrets: args
+            .secret
+            .iter()
+            .map(|s| secret(s))
+            .collect::<Result<_>>()?,
         quiet: args.quiet,
         run_template: default_options()?,
     };
@@ -82,6 +90,27 @@ pub fn build(engine: &Engine, args: &BuildArgs) -> Result<i32> {
             .with_context(|| format!("writing the image id to {}", path.display()))?;
     }
     Ok(0)
+}
+
+/// `--secret id=ID,src=FILE` (or `source=`), the file made absolute.
+fn secret(value: &str) -> Result<(String, PathBuf)> {
+    let (mut id, mut src) = (None, None);
+    for field in value.split(',') {
+        match field.split_once('=') {
+            Some(("id", v)) => id = Some(v.to_string()),
+            Some(("src" | "source", v)) => src = Some(PathBuf::from(v)),
+            Some(("type", "file")) => {}
+            _ => anyhow::bail!("--secret {value}: expected id=ID,src=FILE"),
+        }
+    }
+    let (Some(id), Some(src)) = (id, src) else {
+        anyhow::bail!("--secret {value}: expected id=ID,src=FILE");
+    };
+    let src = std::path::absolute(&src).with_context(|| format!("--secret {value}"))?;
+    if !src.is_file() {
+        anyhow::bail!("--secret {value}: {} is not a file", src.display());
+    }
+    Ok((id, src))
 }
 
 /// `K=V` as (K, Some(V)); `K` as (K, None).

@@ -1,6 +1,6 @@
 //! `kist builder prune`: the build cache's entries removed, and the layers only they held.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use kist_engine::Engine;
 
@@ -44,5 +44,13 @@ pub fn dispatch_builder(engine: &Engine, command: BuilderCommand) -> Result<i32>
 pub fn prune_build_cache(engine: &Engine) -> Result<(usize, u64)> {
     let lock = engine.images.lock_for_removal()?;
     let entries = engine.images.clear_build_cache()?;
+    // RUN --mount=type=cache's directories go too, as Docker's do.
+    let mounts = kist_build::executor::cache_mounts_root(&engine.layout.root);
+    match std::fs::remove_dir_all(&mounts) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("removing {}", mounts.display()));
+        }
+        _ => {}
+    }
     Ok((entries, engine.images.collect_garbage_locked(&lock)?.bytes))
 }
