@@ -211,6 +211,20 @@ fn dockerignore_leaves_out_what_it_names() {
             "/ctx/keep.log"
         ]
     );
+    // A Dockerfile's own FILE.dockerignore is read instead.
+    let own = dir.path().join("other.Dockerfile");
+    std::fs::write(&own, "FROM busybox\nCOPY . /ctx/\n").unwrap();
+    std::fs::write(dir.path().join("other.Dockerfile.dockerignore"), "deep\n").unwrap();
+    k.ok(&[
+        "build",
+        "-f",
+        own.to_str().unwrap(),
+        "-t",
+        "own",
+        dir.path().to_str().unwrap(),
+    ]);
+    let out = k.ok(&["run", "--rm", "own", "ls", "-a", "/ctx"]);
+    assert!(!out.contains("deep") && out.contains("a.log"), "{out}");
 }
 
 #[test]

@@ -520,10 +520,11 @@ impl<'a> Builder<'a> {
                 "{step}: there is no build context (kist build -) to copy from"
             ))
         })?;
-        let ignore = match std::fs::read_to_string(root.join(".dockerignore")) {
-            Ok(text) => Ignore::parse(&text),
-            Err(_) => Ignore::default(),
-        };
+        // `FILE.dockerignore` beside the Dockerfile first, as BuildKit reads it.
+        let own = format!("{}.dockerignore", self.opts.dockerfile_name);
+        let text = std::fs::read_to_string(own)
+            .or_else(|_| std::fs::read_to_string(root.join(".dockerignore")));
+        let ignore = text.map(|t| Ignore::parse(&t)).unwrap_or_default();
         Ok(Tree::Context { root, ignore })
     }
 
