@@ -314,6 +314,9 @@ fn from_scratch_and_from_stdin() {
     let id = stdout(&out);
     assert!(id.starts_with("sha256:") && id.lines().count() == 1, "{id}");
     assert_eq!(k.ok(&["run", "--rm", "piped", "cat", "/x"]), "x\n");
+    // A bad name is a bad flag, refused before anything is built.
+    let err = k.fails(&["build", "-t", "Bad Name", "-"], 125);
+    assert!(err.contains("invalid argument \"Bad Name\""), "{err}");
     // Without a context, nothing can be copied.
     let out = k.run_with_stdin(&["build", "-"], b"FROM busybox\nCOPY a /a\n");
     assert_eq!(out.status.code(), Some(1));

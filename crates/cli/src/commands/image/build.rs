@@ -39,13 +39,23 @@ pub struct BuildArgs {
     #[arg(long)]
     secret: Vec<String>,
     /// Set metadata on the image (KEY=VALUE)
-    #[arg(long = "label")]
+    #[arg(short, long = "label")]
     label: Vec<String>,
     /// The build context: a directory, or '-' for a Dockerfile on stdin and no context
     context: String,
 }
 
 pub fn build(engine: &Engine, args: &BuildArgs) -> Result<i32> {
+    // A bad name is a bad flag (Docker's 125), found before anything is built.
+    for tag in &args.tag {
+        if let Err(e) = kist_image::Reference::parse(tag) {
+            return Err(ExitWith {
+                code: 125,
+                message: format!("invalid argument {tag:?} for \"-t, --tag\" flag: {e}"),
+            }
+            .into());
+        }
+    }
     let (context, dockerfile, dockerfile_name) = inputs(args)?;
     let opts = BuildOptions {
         context,
