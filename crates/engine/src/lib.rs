@@ -18,7 +18,7 @@ pub use observe::{events, inspect, logs, stats};
 pub use options::{attach, mounts, namespaces, security};
 pub use state::crash;
 
-pub use container::reconcile::{build_step_name, reconcile, remove_orphan_dirs};
+pub use container::reconcile::{build_step_image, build_step_name, reconcile, remove_orphan_dirs};
 pub use container::removal::{RemoveMode, remove_container};
 pub use container::run::{RunOutcome, create, run};
 pub use container::spec::OCI_VERSION;

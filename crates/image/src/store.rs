@@ -483,6 +483,22 @@ impl ImageStore {
             .collect()
     }
 
+    /// The names whose repository (familiar form) starts with `prefix`: read from the index
+    /// alone, cheap enough for every command's reconciliation.
+    pub fn names_starting_with(&self, prefix: &str) -> Result<Vec<Reference>> {
+        let mut names = Vec::new();
+        for d in &self.read_index()?.manifests {
+            let Some(name) = d.ref_name() else { continue };
+            let Ok(reference) = Reference::parse(name) else {
+                continue;
+            };
+            if reference.familiar_repository().starts_with(prefix) {
+                names.push(reference);
+            }
+        }
+        Ok(names)
+    }
+
     /// The directories of the layers, so a caller can stat them.
     pub fn layers_root(&self) -> &Path {
         &self.layers

@@ -27,14 +27,16 @@ pub(super) fn run(
         }
         CommandLine::Shell(_) => config::argv(&state.config, &step.command),
     };
-    // The container's image: the stage so far. A new nameless entry unless the same image is
-    // already in the store (FROM an image, nothing changed yet): it is removed after the step.
+    // The container's image: the stage so far, removed after the step (but for the entry that
+    // was there already, when nothing changed since FROM).
     let bytes = serde_json::to_vec(&state.config)
         .map_err(|e| BuildError::Invalid(format!("{created_by}: {e}")))?;
     let listed_before = store
         .resolve(&kist_image::Digest::of_bytes(&bytes).to_string())
         .is_ok();
-    let parent = kist_image::write_image(store, &state.config, state.layers.clone(), None)?;
+    // Named after the build, so that the next command removes it if the build is killed.
+    let name = kist_image::Reference::parse(&kist_engine::build_step_image(builder.step))?;
+    let parent = kist_image::write_image(store, &state.config, state.layers.clone(), Some(&name))?;
     let outcome = in_container(
         builder,
         state,
@@ -42,6 +44,7 @@ pub(super) fn run(
         argv.clone(),
         volumes,
     );
+    store.untag(&name)?;
     if !listed_before {
         store.remove_image(&parent.image_id)?;
     }

@@ -61,23 +61,31 @@ pub fn build_step_name(n: usize) -> String {
     format!("{BUILD_STEP_PREFIX}{}-{}-{n}", me.pid, me.start_time)
 }
 
+/// The name of the image a RUN step's container is made from (the stage so far), removed
+/// after the step; by the next command if the build was killed.
+pub fn build_step_image(n: usize) -> String {
+    let me = kist_runtime::process::ProcessStamp::current();
+    format!("{BUILD_STEP_PREFIX}{}-{}:{n}", me.pid, me.start_time)
+}
+
+/// The build a step's container or image name names, if it is one.
+fn build_of(name: &str) -> Option<kist_runtime::process::ProcessStamp> {
+    let rest = name.strip_prefix(BUILD_STEP_PREFIX)?;
+    let mut fields = rest.split(['-', ':']);
+    let pid = fields.next()?.parse().ok()?;
+    let start_time = fields.next()?.parse().ok()?;
+    Some(kist_runtime::process::ProcessStamp { pid, start_time })
+}
+
 const BUILD_STEP_PREFIX: &str = "kist-build-step-";
 
 /// Removes the RUN steps' containers of builds that are gone (killed: a build removes its
 /// own). A step's container is not supervised, so after the first pass it is exited.
 fn remove_abandoned_build_steps(engine: &Engine) -> Result<()> {
     for c in engine.store.containers()? {
-        let Some(rest) = c.name.strip_prefix(BUILD_STEP_PREFIX) else {
+        let Some(build) = build_of(&c.name) else {
             continue;
         };
-        let mut fields = rest.split('-');
-        let (Some(Ok(pid)), Some(Ok(start_time))) = (
-            fields.next().map(str::parse::<i32>),
-            fields.next().map(str::parse::<u64>),
-        ) else {
-            continue;
-        };
-        let build = kist_runtime::process::ProcessStamp { pid, start_time };
         if build.is_alive() || c.state != ContainerState::Exited {
             continue;
         }
@@ -86,6 +94,26 @@ fn remove_abandoned_build_steps(engine: &Engine) -> Result<()> {
             .transition(&c.id, ContainerState::Exited, ContainerState::Removing)?
         {
             discard(engine, &c.id, true)?;
+        }
+    }
+    for reference in engine.images.names_starting_with(BUILD_STEP_PREFIX)? {
+        if build_of(&reference.familiar_repository()).is_none_or(|b| b.is_alive()) {
+            continue;
+        }
+        let Ok(image) = engine.images.resolve(&reference.to_string()) else {
+            continue;
+        };
+        engine.images.untag(&reference)?;
+        // Made for the step alone (the usual case): nothing else names it or uses it.
+        let named_elsewhere = engine
+            .images
+            .list()?
+            .iter()
+            .any(|o| o.id == image.id && o.reference.is_some());
+        let id = image.id.to_string();
+        let used = engine.store.containers()?.iter().any(|c| c.image_id == id);
+        if !named_elsewhere && !used {
+            engine.images.remove_image(&image.id)?;
         }
     }
     Ok(())
