@@ -663,3 +663,40 @@ fn run_mounts_give_caches_tmpfs_secrets_and_context_files_without_putting_them_i
     assert!(err.contains("--secret id=x"), "{err}");
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn onbuild_triggers_run_in_the_child_build_and_are_not_passed_on() {
+    let k = Kist::with_busybox();
+    let parent = context(
+        "FROM busybox\nONBUILD COPY marker /marker\nONBUILD RUN echo triggered > /triggered\n",
+        &[],
+    );
+    build(&k, "base-with-triggers", parent.path());
+    // Not run in the image that declares them.
+    let out = k.run(&["run", "--rm", "base-with-triggers", "cat", "/triggered"]);
+    assert!(!out.status.success());
+    let child = context(
+        "FROM base-with-triggers\nRUN cat /marker /triggered > /both\n",
+        &[("marker", "from the child's context\n")],
+    );
+    let out = build(&k, "child", child.path());
+    assert!(
+        out.contains("ONBUILD RUN echo triggered > /triggered"),
+        "{out}"
+    );
+    assert_eq!(
+        k.ok(&["run", "--rm", "child", "cat", "/both"]),
+        "from the child's context\ntriggered\n"
+    );
+    let config = k.ok(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .Config}}",
+        "base-with-triggers",
+    ]);
+    assert!(config.contains("OnBuild"), "{config}");
+    let config = k.ok(&["image", "inspect", "--format", "{{json .Config}}", "child"]);
+    assert!(!config.contains("OnBuild"), "{config}");
+}

@@ -266,27 +266,48 @@ impl<'a> Builder<'a> {
             }
             None => self.from(&image)?,
         };
+        let from_label = self.step_label(index, 1, total);
+        for trigger in onbuild_triggers(&mut state.config, &image)? {
+            self.next_step();
+            let text = one_line(&trigger.source.original);
+            self.show(&format!("#{} {from_label} ONBUILD {text}", self.step));
+            self.step_of(index, &mut state, &trigger)?;
+        }
         for (i, instruction) in stage.instructions.iter().enumerate() {
             self.next_step();
             let label = self.step_label(index, i + 2, total);
             let text = one_line(&instruction.source.original);
             self.show(&format!("#{} {label} {text}", self.step));
-            let key = cache::key(&state.key, self.key_parts(index, &state, instruction)?);
-            let store = &self.engine.images;
-            let hit = match self.opts.no_cache {
-                true => None,
-                false => cache::lookup(store, &key),
-            };
-            if let Some(hit) = hit {
-                state = hit;
-                self.show(&format!("#{} CACHED", self.step));
-                continue;
-            }
-            self.instruction(index, &mut state, instruction)?;
-            state.key = key;
-            cache::save(store, &state)?;
+            self.step_of(index, &mut state, instruction)?;
         }
         Ok(state)
+    }
+
+    /// One step: from the cache, or carried out (and then cached).
+    fn step_of(
+        &mut self,
+        index: usize,
+        state: &mut StageState,
+        instruction: &Instruction,
+    ) -> Result<(), BuildError> {
+        let key = cache::key(&state.key, self.key_parts(index, state, instruction)?);
+        let store = &self.engine.images;
+        let hit = match self.opts.no_cache {
+            true => None,
+            false => cache::lookup(store, &key),
+        };
+        if let Some(hit) = hit {
+            *state = hit;
+            self.show(&format!("#{} CACHED", self.step));
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        self.instruction(index, state, instruction)?;
+        state.key = key;
+        cache::save(store, state)?;
+        let took = started.elapsed().as_secs_f64();
+        self.show(&format!("#{} DONE {took:.1}s", self.step));
+        Ok(())
     }
 
     fn step_label(&self, index: usize, k: usize, n: usize) -> String {
@@ -593,6 +614,31 @@ impl<'a> Builder<'a> {
         }
         Ok(id)
     }
+}
+
+/// The base's ONBUILD triggers, typed, taken out of the new image's config (they run in this
+/// build, the child's, and are not passed on), as Docker does.
+fn onbuild_triggers(config: &mut Value, image: &str) -> Result<Vec<Instruction>, BuildError> {
+    let triggers: Vec<String> = config
+        .pointer("/config/OnBuild")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(String::from)
+        .collect();
+    if let Some(Value::Object(c)) = config.get_mut("config") {
+        c.remove("OnBuild");
+    }
+    let mut typed = Vec::new();
+    for trigger in triggers {
+        let file = crate::parse(
+            &format!("ONBUILD of {image}"),
+            &format!("FROM scratch\n{trigger}\n"),
+        )?;
+        typed.extend(file.stages.into_iter().flat_map(|s| s.instructions));
+    }
+    Ok(typed)
 }
 
 /// The directories of the layers of the image `config`, topmost first.
