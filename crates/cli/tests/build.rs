@@ -546,9 +546,24 @@ fn independent_stages_build_at_the_same_time() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    wait_until("both stages' RUN steps to run", || {
-        k.ok(&["ps", "-q"]).lines().count() == 2
-    });
+    // A build that ends early (it failed) says why; a slow machine gets a minute.
+    let mut build = build;
+    let start = std::time::Instant::now();
+    while k.ok(&["ps", "-q"]).lines().count() != 2 {
+        if let Some(status) = build.try_wait().unwrap() {
+            let out = build.wait_with_output().unwrap();
+            panic!(
+                "the build ended ({status}) before both stages ran: {}{}",
+                stdout(&out),
+                stderr(&out)
+            );
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "both stages never ran at once"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     for id in k.ok(&["ps", "-q"]).lines() {
         k.ok(&["exec", id, "touch", "/go"]);
     }
