@@ -204,7 +204,6 @@ fn run_container(
         report_started(status, pid);
         // Nothing to say to the store until the container exits: let go of it meanwhile.
         drop(e);
-        trim_memory();
         let started = Instant::now();
         let sources: Vec<(OwnedFd, Stream)> = match console {
             Some(master) => vec![(master, Stream::Stdout)],
@@ -352,6 +351,7 @@ fn pump_logs(
 ) -> Result<()> {
     let mut buf = vec![0u8; 32 * 1024];
     let mut exited = false;
+    let mut trimmed = false;
     loop {
         let pollin = |fd: i32| libc::pollfd {
             fd,
@@ -375,6 +375,12 @@ fn pump_logs(
         }
         // After the exit, only what is already buffered is read.
         let timeout = if exited { 0 } else { -1 };
+        if !trimmed {
+            // Just before the first wait, so that no code of the set-up runs after it: the
+            // pages an idle supervisor keeps are the loop's own.
+            trim_memory();
+            trimmed = true;
+        }
         // SAFETY: a valid pollfd array for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
         if n < 0 {
