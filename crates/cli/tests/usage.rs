@@ -13,6 +13,7 @@ fn kist(args: &[&str]) -> Output {
     Command::new(KIST)
         .args(args)
         .env("KIST_ROOT", root.path())
+        .env("KIST_DEFAULT_NETWORK", "none")
         .stdin(Stdio::null())
         .output()
         .unwrap()

@@ -7,6 +7,7 @@ mod container;
 mod error;
 mod filesystem;
 pub mod images;
+pub mod network;
 pub mod observe;
 mod options;
 mod state;
@@ -27,8 +28,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use kist_runtime::ExitStatus;
 pub use options::units::parse_bytes;
 pub use options::{
-    Limits, LogOptions, NetworkMode, RestartPolicy, RunOptions, VolumeSpec, asks_relabel,
-    parse_env_file, parse_ulimit, parse_volume,
+    DEFAULT_NETWORK, Limits, LogOptions, NetworkMode, Networking, RestartPolicy, RunOptions,
+    VolumeSpec, asks_relabel, parse_env_file, parse_ulimit, parse_volume,
 };
 pub use state::launch_config::LaunchConfig;
 pub use state::layout::Layout;

@@ -20,6 +20,15 @@ pub fn hosts_file(hostname: &str, network: NetworkMode) -> String {
     s
 }
 
+/// /etc/hosts on a bridge network: the container's name at its address, as Docker writes it.
+pub fn bridge_hosts_file(hostname: &str, ip: std::net::Ipv4Addr) -> String {
+    let local = hosts_file(hostname, NetworkMode::None);
+    local.replace(
+        &format!("127.0.1.1\t{hostname}\n"),
+        &format!("{ip}\t{hostname}\n"),
+    )
+}
+
 /// The host's resolv.conf; in a network namespace of its own, without the host's loopback
 /// resolvers (unreachable from there), falling back to public ones as Docker does.
 pub fn resolv_conf(network: NetworkMode) -> String {
@@ -66,5 +75,10 @@ mod tests {
     #[test]
     fn hosts_names_the_container() {
         assert!(hosts_file("abc", NetworkMode::None).contains("127.0.1.1\tabc\n"));
+        let bridged = bridge_hosts_file("abc", std::net::Ipv4Addr::new(172, 17, 0, 2));
+        assert!(
+            bridged.ends_with("ff02::2\tip6-allrouters\n172.17.0.2\tabc\n"),
+            "{bridged}"
+        );
     }
 }

@@ -79,10 +79,12 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     guard.recorded = true;
     write_cidfile(&opts, &record.id)?;
     created.wait_ready()?;
+    crate::network::attach::connect(engine, &record.id, created.pid())?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
     crate::state::events::container(&engine.layout.root, &record, "start", &[]);
     let status = kist_runtime::run_foreground(running, io, &signals)?;
+    let _ = crate::network::attach::disconnect(engine, &record.id);
     let code = status.code();
     let oom = crate::container::cgroup::finish(&record);
     crate::container::supervisor::exit_events(&engine.layout.root, &record, code, oom);
@@ -230,6 +232,8 @@ struct Plan {
     seccomp: Option<kist_runtime::seccomp::Filter>,
     namespaces: NamespaceChoices,
     joined: Vec<JoinedNamespace>,
+    /// The bridge network it joins, if any.
+    network: Option<crate::state::networks::NetworkRecord>,
 }
 
 impl Plan {
@@ -297,12 +301,13 @@ impl Plan {
             return Err(Error::RelativeWorkdir { path: cwd });
         }
         let (namespaces, joined) = resolve_namespaces(engine, opts)?;
+        let network = crate::network::resolve(engine, opts)?;
         let id = new_container_id();
         let hostname = match (&opts.hostname, opts.network) {
             (Some(h), _) => h.clone(),
             (None, _) if namespaces.uts == NamespaceChoice::Host => nix_hostname(),
             (None, NetworkMode::Host) => nix_hostname(),
-            (None, NetworkMode::None) => id[..12].to_string(),
+            (None, NetworkMode::None | NetworkMode::Bridge) => id[..12].to_string(),
         };
         let env = merge_env(
             config.env().clone().unwrap_or_default(),
@@ -338,6 +343,7 @@ impl Plan {
             seccomp,
             namespaces,
             joined,
+            network,
         })
     }
 
@@ -508,6 +514,7 @@ impl Plan {
             "Init": opts.init,
             "ReadonlyRootfs": opts.read_only,
             "NetworkMode": opts.network,
+            "NetworkName": self.network.as_ref().map(|n| n.name.clone()),
             "Volumes": self.volumes,
             "CgroupPath": cgroup_path(&opts.cgroup_parent, &self.id),
             "CgroupVersion": opts.cgroup_version.as_str(),
@@ -571,7 +578,13 @@ impl Plan {
                 Err(Error::NameInUse { .. }) if opts.name.is_none() => {
                     record.name = names::generate(attempt)
                 }
-                other => return other.map(|()| created_event(engine, record)),
+                Err(e) => return Err(e),
+                Ok(()) => {
+                    if let Some(network) = &self.network {
+                        crate::network::record_endpoint(engine, &record.id, network, opts)?;
+                    }
+                    return Ok(created_event(engine, record));
+                }
             }
         }
         Err(Error::NoFreeName)

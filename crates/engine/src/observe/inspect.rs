@@ -79,7 +79,7 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             // null unless given (Docker leaves it out).
             "StopTimeout": launch.as_ref().and_then(|l| l.stop_timeout),
         },
-        "NetworkSettings": network_settings(),
+        "NetworkSettings": crate::network::inspect::network_settings(engine, c)?,
     }))
 }
 
@@ -112,30 +112,6 @@ fn entrypoint_and_cmd(
         return (Value::Null, c.command.clone());
     }
     (json!(own), c.command[own.len()..].to_vec())
-}
-
-/// Docker's `NetworkSettings`, empty until kist has networks of its own.
-fn network_settings() -> Value {
-    json!({
-        "Bridge": "",
-        "SandboxID": "",
-        "SandboxKey": "",
-        "Ports": {},
-        "HairpinMode": false,
-        "LinkLocalIPv6Address": "",
-        "LinkLocalIPv6PrefixLen": 0,
-        "SecondaryIPAddresses": null,
-        "SecondaryIPv6Addresses": null,
-        "EndpointID": "",
-        "Gateway": "",
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
-        "IPAddress": "",
-        "IPPrefixLen": 0,
-        "IPv6Gateway": "",
-        "MacAddress": "",
-        "Networks": {},
-    })
 }
 
 /// Docker's `HostConfig.Binds`: each bind mount and named volume as `-v` takes it (anonymous
@@ -290,7 +266,11 @@ fn host_config(
         "AutoRemove": c.auto_remove,
         "RestartPolicy": {"Name": restart_name, "MaximumRetryCount": retries},
         "Runtime": "kist",
-        "NetworkMode": match config["NetworkMode"].as_str() { Some("Host") => "host", _ => "none" },
+        "NetworkMode": match config["NetworkMode"].as_str() {
+            Some("Host") => "host".to_string(),
+            Some("Bridge") => config["NetworkName"].as_str().unwrap_or("bridge").to_string(),
+            _ => "none".to_string(),
+        },
         "ReadonlyRootfs": config["ReadonlyRootfs"].as_bool().unwrap_or(false),
         "Init": config["Init"].as_bool().unwrap_or(false),
         "LogConfig": {"Type": "json-file", "Config": log_config},

@@ -13,7 +13,7 @@ mod log;
 pub mod mounts;
 pub(crate) mod names;
 pub mod namespaces;
-mod network;
+pub mod network;
 mod restart;
 pub mod security;
 pub(crate) mod units;
@@ -22,7 +22,7 @@ mod volume;
 pub use env::{parse_env_file, resolve_env};
 pub use limits::{Limits, parse_ulimit};
 pub use log::LogOptions;
-pub use network::NetworkMode;
+pub use network::{DEFAULT_NETWORK, NetworkMode, Networking};
 pub use restart::RestartPolicy;
 pub use volume::{VolumeSpec, asks_relabel, parse_volume};
 
@@ -56,6 +56,8 @@ pub struct RunOptions {
     pub read_only: bool,
     pub init: bool,
     pub network: NetworkMode,
+    /// The bridge network and what the container asks of it.
+    pub networking: Networking,
     /// `-d`: run under a supervisor and return once it runs.
     pub detach: bool,
     /// `run -it`: run under a supervisor as with `-d` (so that the user can detach), its

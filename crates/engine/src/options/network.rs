@@ -1,27 +1,93 @@
-//! `--network`: the network a container joins (until bridge networking lands, its own
-//! namespace with only `lo`, or the host's).
+//! `--network` and the flags that go with it: the network a container joins (a bridge network
+//! by name, its own namespace with only `lo`, or the host's) and what it asks of it there
+//! (`--ip`, `--mac-address`, `--network-alias`).
+
+use std::net::Ipv4Addr;
 
 use crate::error::{Error, Result};
 
+/// The network Docker gives a container that names none.
+pub const DEFAULT_NETWORK: &str = "bridge";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum NetworkMode {
-    /// Its own network namespace with only `lo` (until bridge networking lands).
+    /// Its own network namespace with only `lo`.
     #[default]
     None,
     /// The host's network namespace.
     Host,
+    /// Its own network namespace, joined to a bridge network (named in `Networking`).
+    Bridge,
 }
 
 impl NetworkMode {
+    /// `none`, `host`, or the name of a bridge network (checked when the container is made).
     pub fn parse(s: &str) -> Result<NetworkMode> {
         match s {
             "none" => Ok(NetworkMode::None),
             "host" => Ok(NetworkMode::Host),
-            other => Err(Error::invalid_option(
+            "" => Err(Error::invalid_option(
                 "--network",
-                format!("network {other:?} is not available: use --network none or --network host"),
+                "--network needs a value: bridge, host, none or a network's name",
             )),
+            other if other.starts_with("container:") => Err(Error::invalid_option(
+                "--network",
+                "--network container:NAME is not supported yet: use a network both containers join",
+            )),
+            _ => Ok(NetworkMode::Bridge),
         }
+    }
+
+    /// Docker's `HostConfig.NetworkMode` for it.
+    pub fn docker_name(self, network: &str) -> String {
+        match self {
+            NetworkMode::None => "none".into(),
+            NetworkMode::Host => "host".into(),
+            NetworkMode::Bridge => network.into(),
+        }
+    }
+}
+
+/// What a container asks of its bridge network.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Networking {
+    /// The network's name (`bridge` unless `--network NAME`).
+    pub network: String,
+    /// `--ip`.
+    pub ip: Option<Ipv4Addr>,
+    /// `--mac-address`, checked.
+    pub mac: Option<String>,
+    /// `--network-alias`.
+    pub aliases: Vec<String>,
+}
+
+impl Networking {
+    /// Checks the flags against the mode: `--ip` and the others need a bridge network.
+    pub fn check(&self, mode: NetworkMode) -> Result<()> {
+        if let Some(mac) = &self.mac {
+            mac.parse::<kist_net::Mac>().map_err(|_| {
+                Error::invalid_value("MAC address", mac, "use six hex bytes, 02:42:ac:11:00:02")
+            })?;
+        }
+        if mode == NetworkMode::Bridge {
+            return Ok(());
+        }
+        let flag = if self.ip.is_some() {
+            "--ip"
+        } else if self.mac.is_some() {
+            "--mac-address"
+        } else if !self.aliases.is_empty() {
+            "--network-alias"
+        } else {
+            return Ok(());
+        };
+        Err(Error::invalid_option(
+            flag,
+            format!(
+                "{flag} needs a bridge network: the container's network is {}",
+                mode.docker_name("")
+            ),
+        ))
     }
 }
 
@@ -32,6 +98,27 @@ mod tests {
     #[test]
     fn networks() {
         assert_eq!(NetworkMode::parse("host").unwrap(), NetworkMode::Host);
-        assert!(NetworkMode::parse("bridge").is_err());
+        assert_eq!(NetworkMode::parse("bridge").unwrap(), NetworkMode::Bridge);
+        assert_eq!(NetworkMode::parse("mynet").unwrap(), NetworkMode::Bridge);
+        assert!(NetworkMode::parse("").is_err());
+    }
+
+    #[test]
+    fn address_flags_need_a_bridge() {
+        let n = Networking {
+            ip: Some(Ipv4Addr::new(172, 17, 0, 9)),
+            ..Networking::default()
+        };
+        assert!(n.check(NetworkMode::Bridge).is_ok());
+        let e = n.check(NetworkMode::None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--ip needs a bridge network: the container's network is none"
+        );
+        let bad_mac = Networking {
+            mac: Some("01:00:5e:00:00:01".into()),
+            ..Networking::default()
+        };
+        assert!(bad_mac.check(NetworkMode::Bridge).is_err());
     }
 }

@@ -213,7 +213,7 @@ fn check_sysctl(key: &str, network: NetworkMode) -> Result<()> {
                     "--sysctl {key}: the container shares the host's network namespace, so it cannot set net.* keys"
                 ),
             )),
-            NetworkMode::None => Ok(()),
+            NetworkMode::None | NetworkMode::Bridge => Ok(()),
         };
     }
     Err(Error::invalid_option(

@@ -10,6 +10,7 @@ mod files;
 mod lifecycle;
 mod limits;
 mod logs;
+mod network;
 mod ps;
 mod remove;
 mod run;

@@ -1,0 +1,54 @@
+//! The network flags of `kist run` and `kist create`: which network a container joins and
+//! what it asks of it there. Without `--network`, the default `bridge` network, unless
+//! `KIST_DEFAULT_NETWORK` names another default (the test suite and bench/ set `none`, so
+//! that they never make a bridge in the machine's own network namespace).
+
+use std::net::Ipv4Addr;
+
+use anyhow::Result;
+use clap::Args;
+use kist_engine::{DEFAULT_NETWORK, NetworkMode, Networking};
+
+/// The environment variable that changes the default network.
+pub const DEFAULT_NETWORK_ENV: &str = "KIST_DEFAULT_NETWORK";
+
+#[derive(Args)]
+pub struct NetworkArgs {
+    /// Connect the container to a network: bridge (the default), a network's name, host or none
+    #[arg(long, alias = "net", value_name = "NETWORK")]
+    network: Option<String>,
+    /// IPv4 address on the network (a user network's subnet)
+    #[arg(long, value_name = "IP")]
+    ip: Option<Ipv4Addr>,
+    /// MAC address of the container's interface (02:42 and its IPv4 address by default)
+    #[arg(long = "mac-address", value_name = "MAC")]
+    mac_address: Option<String>,
+    /// Add a network-scoped alias for the container (other containers resolve it)
+    #[arg(long = "network-alias", alias = "net-alias", value_name = "ALIAS")]
+    network_alias: Vec<String>,
+}
+
+impl NetworkArgs {
+    /// The mode and what the container asks of its network.
+    pub fn networking(&self) -> Result<(NetworkMode, Networking)> {
+        let name = match &self.network {
+            Some(n) => n.clone(),
+            None => std::env::var(DEFAULT_NETWORK_ENV)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| DEFAULT_NETWORK.to_string()),
+        };
+        let mode = NetworkMode::parse(&name)?;
+        let networking = Networking {
+            network: if mode == NetworkMode::Bridge {
+                name
+            } else {
+                String::new()
+            },
+            ip: self.ip,
+            mac: self.mac_address.clone(),
+            aliases: self.network_alias.clone(),
+        };
+        Ok((mode, networking))
+    }
+}

@@ -1,0 +1,136 @@
+//! A container joined to its bridge networks, between its namespaces existing and its program
+//! starting (the foreground `run` and the supervisor both call `connect` there): its address
+//! taken in the store, the bridge made ready (and, when kist made it just now, the network's
+//! nftables rules installed), the veth pair made into the container's namespace, its
+//! /etc/hosts written with the address. Veths are never deleted: the kernel removes a pair
+//! with the container's namespace. `disconnect` takes its published ports' rules away when it
+//! stops (or, after a killed kist, when the next command reconciles).
+
+use std::net::Ipv4Addr;
+
+use kist_net::{Attachment, Bridge, NetNs, Netlink, NetworkRules, Nftables};
+
+use crate::Engine;
+use crate::container::hostfiles;
+use crate::error::Result;
+use crate::state::container_dirs::ContainerDirs;
+use crate::state::networks::NetworkRecord;
+
+/// Joins the container (whose first process is `pid`) to every network it has an endpoint on;
+/// on failure, what it took in the store is let go.
+pub(crate) fn connect(engine: &Engine, id: &str, pid: i32) -> Result<()> {
+    join_all(engine, id, pid).inspect_err(|_| {
+        let _ = disconnect(engine, id);
+        let _ = engine.store.release_network(id);
+    })
+}
+
+fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<()> {
+    let endpoints = engine.store.endpoints_of(id)?;
+    if endpoints.is_empty() {
+        return Ok(());
+    }
+    let ns = NetNs::of_pid(pid)?;
+    let mut host = Netlink::open()?;
+    let mut first: Option<Ipv4Addr> = None;
+    for (n, endpoint) in endpoints.iter().enumerate() {
+        let Some(network) = engine
+            .store
+            .networks()?
+            .into_iter()
+            .find(|net| net.id == endpoint.network_id)
+        else {
+            continue;
+        };
+        let ip = engine.store.allocate_address(id, &network)?;
+        let bridge_index = bridge_ready(&mut host, &network)?;
+        kist_net::attach(
+            &mut host,
+            bridge_index,
+            &ns,
+            &Attachment {
+                host_veth: host_veth_name(id, pid, n),
+                ifname: format!("eth{n}"),
+                ip,
+                prefix_len: network.subnet.prefix_len(),
+                gateway: network.gateway,
+                mac: Some(super::mac_of(endpoint, ip)?),
+                mtu: network.mtu,
+            },
+        )?;
+        first.get_or_insert(ip);
+        crate::state::crash::point("network:attached");
+    }
+    if let Some(ip) = first {
+        write_hosts(engine, id, ip)?;
+    }
+    Ok(())
+}
+
+/// The network's bridge, made if missing with its rules (a bridge made by kist in this
+/// namespace before has them); returns its index. When the rules cannot be installed (no
+/// nftables), the bridge just made is taken away again, so that the next try fails the same.
+fn bridge_ready(host: &mut Netlink, network: &NetworkRecord) -> Result<u32> {
+    let existed = host.link_index(&network.bridge)?.is_some();
+    let index = kist_net::ensure_bridge(
+        host,
+        &Bridge {
+            name: network.bridge.clone(),
+            gateway: network.gateway,
+            prefix_len: network.subnet.prefix_len(),
+            mtu: network.mtu,
+        },
+    )?;
+    if !existed {
+        let rules = NetworkRules {
+            bridge: network.bridge.clone(),
+            subnet: network.subnet,
+            internal: network.internal,
+        };
+        if let Err(e) = Nftables::open().and_then(|mut nft| nft.add_network(&rules)) {
+            let _ = host.delete_link(&network.bridge);
+            return Err(e.into());
+        }
+    }
+    Ok(index)
+}
+
+/// The host end's name: unique among live containers (the pid is), and not the name of a
+/// pair whose namespace the kernel is still tearing down after the container's last run.
+fn host_veth_name(id: &str, pid: i32, n: usize) -> String {
+    let short = id.get(..3).unwrap_or(id);
+    format!("veth{short}{n:x}{pid:x}")
+}
+
+/// /etc/hosts with the container's address for its hostname (written in place: it is bound
+/// into the container already).
+fn write_hosts(engine: &Engine, id: &str, ip: Ipv4Addr) -> Result<()> {
+    let record = engine.store.find_container(id)?;
+    let config: serde_json::Value = serde_json::from_str(&record.config).unwrap_or_default();
+    let hostname = config["Hostname"].as_str().unwrap_or(record.short_id());
+    let dirs = ContainerDirs::of(&engine.layout, id);
+    dirs.write_file("hosts", &hostfiles::bridge_hosts_file(hostname, ip))?;
+    Ok(())
+}
+
+/// Takes the container's published ports' rules away: it stopped, or its kist was killed.
+pub(crate) fn disconnect(engine: &Engine, id: &str) -> Result<()> {
+    if engine.store.ports_of(id)?.is_empty() {
+        return Ok(());
+    }
+    let mut nft = Nftables::open()?;
+    nft.remove_ports(id)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_end_names_fit_a_link_name() {
+        let name = host_veth_name("0123456789abcdef", 4_194_304, 0);
+        assert_eq!(name, "veth0120400000");
+        assert!(name.len() <= 15);
+    }
+}

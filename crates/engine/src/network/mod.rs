@@ -1,0 +1,113 @@
+//! Bridge networks as the engine sees them: which network a container joins (the default
+//! `bridge`, made on first use from ROOT/config.json's `bip` / `default-address-pools`, or a
+//! user network), its place on it recorded with the container, and the attach that runs
+//! between the container's namespaces existing and its program starting (`attach.rs`).
+
+pub(crate) mod attach;
+pub(crate) mod config;
+pub mod inspect;
+pub mod manage;
+pub(crate) mod ports;
+
+use std::net::Ipv4Addr;
+
+use crate::Engine;
+use crate::error::{Error, Result};
+use crate::options::{DEFAULT_NETWORK, NetworkMode, RunOptions};
+use crate::state::networks::{Endpoint, NetworkRecord, new_network};
+
+/// The bridge device of the default network (Docker's is `docker0`).
+pub const DEFAULT_BRIDGE: &str = "kist0";
+
+/// The network a new container joins, checked (it exists; `--ip` is in its subnet) before
+/// anything is made; None without a bridge network.
+pub(crate) fn resolve(engine: &Engine, opts: &RunOptions) -> Result<Option<NetworkRecord>> {
+    if opts.network != NetworkMode::Bridge {
+        opts.networking.check(opts.network)?;
+        return Ok(None);
+    }
+    opts.networking.check(opts.network)?;
+    let name = if opts.networking.network.is_empty() {
+        DEFAULT_NETWORK
+    } else {
+        opts.networking.network.as_str()
+    };
+    let network = find(engine, name)?;
+    if let Some(ip) = opts.networking.ip {
+        let pool = network.pool()?;
+        pool.request(ip, &Default::default())?;
+        if name == DEFAULT_NETWORK {
+            return Err(Error::invalid_option(
+                "--ip",
+                "user specified IP address is supported on user defined networks only",
+            ));
+        }
+    }
+    Ok(Some(network))
+}
+
+/// The network by name or id; the default `bridge` is made on first use.
+pub fn find(engine: &Engine, name: &str) -> Result<NetworkRecord> {
+    if let Some(n) = engine.store.find_network(name)? {
+        return Ok(n);
+    }
+    if name == DEFAULT_NETWORK {
+        return default_network(engine);
+    }
+    Err(Error::NoSuchNetwork {
+        name: name.to_string(),
+    })
+}
+
+/// Records the default network: `bip`'s subnet, else the first pool subnet that no network
+/// and no route of the host overlaps. A concurrent first command may win: its record is used.
+fn default_network(engine: &Engine) -> Result<NetworkRecord> {
+    let settings = config::Settings::load(&engine.layout.root)?;
+    let pool = match settings.bip {
+        Some(bip) => kist_net::ipam::Pool::new(bip.trunc(), Some(bip.addr()), None)?,
+        None => {
+            let in_use = manage::subnets_in_use(engine)?;
+            let subnet = kist_net::ipam::choose_subnet(&settings.pools, &in_use)?;
+            kist_net::ipam::Pool::new(subnet, None, None)?
+        }
+    };
+    let record = new_network(DEFAULT_NETWORK, DEFAULT_BRIDGE.into(), &pool, None);
+    match engine.store.insert_network(&record) {
+        Ok(()) => Ok(record),
+        Err(Error::NetworkExists { .. }) => {
+            engine
+                .store
+                .find_network(DEFAULT_NETWORK)?
+                .ok_or_else(|| Error::NoSuchNetwork {
+                    name: DEFAULT_NETWORK.into(),
+                })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Records the container's place on its network, with the container.
+pub(crate) fn record_endpoint(
+    engine: &Engine,
+    container_id: &str,
+    network: &NetworkRecord,
+    opts: &RunOptions,
+) -> Result<()> {
+    engine.store.insert_endpoint(&Endpoint {
+        container_id: container_id.to_string(),
+        network_id: network.id.clone(),
+        ip: None,
+        last_ip: None,
+        requested_ip: opts.networking.ip,
+        mac: opts.networking.mac.clone(),
+        aliases: opts.networking.aliases.clone(),
+    })
+}
+
+/// The generated MAC of an address, or the one asked for.
+pub(crate) fn mac_of(endpoint: &Endpoint, ip: Ipv4Addr) -> Result<kist_net::Mac> {
+    match &endpoint.mac {
+        Some(m) => Ok(m.parse()?),
+        None => Ok(kist_net::Mac::from_ip(ip)),
+    }
+}
