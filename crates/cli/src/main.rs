@@ -28,7 +28,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kist_engine::Engine;
 
-use commands::{completion, container, image, inspect, registry, system, volume};
+use commands::{completion, container, image, inspect, network, registry, system, volume};
 
 #[derive(Parser)]
 #[command(name = "kist", version, about = "A container engine")]
@@ -122,6 +122,9 @@ enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// The supervisor of a detached container (internal)
     #[command(name = "__supervise", hide = true)]
     Supervise(system::SuperviseArgs),
@@ -180,8 +183,8 @@ impl Command {
             | History(_) | Image(_) | Commit(_) | Save(_) | Load(_) | Export(_) | Ps(_) | Rm(_)
             | Attach(_) | Inspect(_) | Logs(_) | Stop(_) | Kill(_) | Wait(_) | Restart(_)
             | Rename(_) | Pause(_) | Unpause(_) | Cp(_) | Diff(_) | Top(_) | Stats(_)
-            | Update(_) | Volume(_) | Supervise(_) | System(_) | Info(_) | Events(_)
-            | Version(_) | Completion(_) | Man(_) => false,
+            | Update(_) | Volume(_) | Network(_) | Supervise(_) | System(_) | Info(_)
+            | Events(_) | Version(_) | Completion(_) | Man(_) => false,
         }
     }
 }
@@ -257,6 +260,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Update(args) => container::update(&engine()?, &args),
         Command::Container(command) => container::dispatch(&engine()?, command),
         Command::Volume(command) => volume::dispatch(&engine()?, command),
+        Command::Network(command) => network::dispatch(&engine()?, command),
         Command::Supervise(args) => Ok(system::supervise(&cli.root, cli.runroot.as_deref(), &args)),
         Command::System(command) => system::dispatch(&engine()?, command),
         Command::Info(args) => system::info(&engine()?, &args),

@@ -175,3 +175,208 @@ fn the_default_subnet_comes_from_config_json() {
     assert!(out.contains("inet 10.123.0.2/24"), "{out}");
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn user_networks_are_made_listed_inspected_and_removed() {
+    let k = Kist::in_netns_with_busybox();
+    let id = k.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.50.0.0/24",
+        "--ip-range",
+        "10.50.0.128/25",
+        "--label",
+        "tier=db",
+        "-o",
+        "com.docker.network.driver.mtu=1400",
+        "mynet",
+    ]);
+    let id = id.trim();
+    assert_eq!(id.len(), 64, "{id}");
+    let ls = k.ok(&["network", "ls"]);
+    let lines: Vec<&str> = ls.lines().collect();
+    assert!(
+        lines[0].starts_with("NETWORK ID     NAME      DRIVER    SCOPE"),
+        "{ls}"
+    );
+    let names: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(names, ["bridge", "host", "mynet", "none"]);
+    assert!(
+        ls.contains(&format!("{}   mynet     bridge    local", &id[..12])),
+        "{ls}"
+    );
+    assert_eq!(
+        k.ok(&["network", "ls", "-q", "--filter", "label=tier=db"]),
+        format!("{}\n", &id[..12])
+    );
+    assert_eq!(
+        k.ok(&[
+            "network",
+            "ls",
+            "--format",
+            "{{.Name}}",
+            "-f",
+            "type=custom"
+        ]),
+        "mynet\n"
+    );
+    // Overlaps, a gateway outside the subnet, a name taken: one line, exit 1, nothing made.
+    let e = k.fails(
+        &["network", "create", "--subnet", "10.50.0.0/16", "other"],
+        1,
+    );
+    assert_eq!(
+        e,
+        "kist: subnet 10.50.0.0/16 overlaps 10.50.0.0/24 (network mynet)\n"
+    );
+    k.fails(
+        &[
+            "network",
+            "create",
+            "--subnet",
+            "10.60.0.0/24",
+            "--gateway",
+            "10.61.0.1",
+            "other",
+        ],
+        1,
+    );
+    let e = k.fails(&["network", "create", "mynet"], 1);
+    assert_eq!(e, "kist: network with name mynet already exists\n");
+    assert_eq!(k.ok(&["network", "ls", "-q"]).lines().count(), 4);
+    // A container on it: from the range, with the MTU, --ip anywhere in the subnet.
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "db",
+        "--network",
+        "mynet",
+        "--network-alias",
+        "database",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    // The range's first address: only the subnet's own edges are reserved, as in Docker.
+    assert_eq!(ip_of(&k, "db"), "10.50.0.128");
+    let link = k.ok(&["exec", "db", "ip", "link", "show", "eth0"]);
+    assert!(link.contains("mtu 1400"), "{link}");
+    let fixed = k.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "mynet",
+        "--ip",
+        "10.50.0.9",
+        "--mac-address",
+        "92:d0:c6:0a:29:33",
+        "busybox",
+        "ip",
+        "addr",
+        "show",
+        "eth0",
+    ]);
+    assert!(
+        fixed.contains("inet 10.50.0.9/24") && fixed.contains("92:d0:c6:0a:29:33"),
+        "{fixed}"
+    );
+    let e = k.fails(
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "mynet",
+            "--ip",
+            "10.60.0.9",
+            "busybox",
+            "true",
+        ],
+        125,
+    );
+    assert_eq!(e, "kist: address 10.60.0.9 is not in subnet 10.50.0.0/24\n");
+    let e = k.fails(
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "mynet",
+            "--ip",
+            "10.50.0.128",
+            "busybox",
+            "true",
+        ],
+        125,
+    );
+    assert_eq!(
+        e,
+        "kist: address 10.50.0.128 is already in use on subnet 10.50.0.0/24\n"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&k.ok(&["network", "inspect", "mynet"])).unwrap();
+    let net = &doc[0];
+    assert_eq!(net["Id"], id);
+    assert_eq!(net["Driver"], "bridge");
+    assert_eq!(net["IPAM"]["Config"][0]["Subnet"], "10.50.0.0/24");
+    assert_eq!(net["IPAM"]["Config"][0]["Gateway"], "10.50.0.1");
+    assert_eq!(net["IPAM"]["Config"][0]["IPRange"], "10.50.0.128/25");
+    assert_eq!(net["Labels"]["tier"], "db");
+    let db_id = inspect(&k, "db", "{{.Id}}");
+    assert_eq!(net["Containers"][&db_id]["IPv4Address"], "10.50.0.128/24");
+    assert_eq!(net["Containers"][&db_id]["Name"], "db");
+    let aliases = inspect(&k, "db", "{{json .NetworkSettings.Networks.mynet.Aliases}}");
+    assert_eq!(aliases, r#"["database"]"#);
+    // Not removed while a container is on it; then removed, its bridge with it.
+    let e = k.fails(&["network", "rm", "mynet"], 1);
+    assert!(e.contains("has active endpoints (db)"), "{e}");
+    k.fails(&["network", "rm", "host"], 1);
+    k.ok(&["rm", "-f", "db"]);
+    assert_eq!(k.ok(&["network", "rm", "mynet"]), "mynet\n");
+    let links = k.ns().ok("ip", &["link"]);
+    assert!(!links.contains(&format!("br-{}", &id[..12])), "{links}");
+    let e = k.fails(
+        &["run", "--rm", "--network", "mynet", "busybox", "true"],
+        125,
+    );
+    assert_eq!(e, "kist: network mynet not found\n");
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn prune_asks_and_keeps_networks_in_use() {
+    let k = Kist::in_netns_with_busybox();
+    k.ok(&["network", "create", "idle"]);
+    k.ok(&["network", "create", "busy"]);
+    k.ok(&[
+        "create",
+        "--name",
+        "user",
+        "--network",
+        "busy",
+        "busybox",
+        "true",
+    ]);
+    let out = k.run_with_stdin(&["network", "prune"], b"n\n");
+    assert!(common::stdout(&out).contains("[y/N]"), "{out:?}");
+    assert_eq!(
+        k.ok(&["network", "ls", "-q", "-f", "type=custom"])
+            .lines()
+            .count(),
+        2
+    );
+    assert_eq!(
+        k.ok(&["network", "prune", "-f"]),
+        "Deleted Networks:\nidle\n"
+    );
+    let left = k.ok(&["network", "ls", "--format", "{{.Name}}"]);
+    assert_eq!(left, "bridge\nbusy\nhost\nnone\n");
+    k.ok(&["rm", "user"]);
+    k.ok(&["network", "rm", "busy"]);
+    k.assert_clean();
+}

@@ -19,6 +19,8 @@ use crate::state::networks::{Endpoint, NetworkRecord, new_network};
 /// The bridge device of the default network (Docker's is `docker0`).
 pub const DEFAULT_BRIDGE: &str = "kist0";
 
+pub(crate) const DEFAULT_NETWORK_NAME: &str = DEFAULT_NETWORK;
+
 /// The network a new container joins, checked (it exists; `--ip` is in its subnet) before
 /// anything is made; None without a bridge network.
 pub(crate) fn resolve(engine: &Engine, opts: &RunOptions) -> Result<Option<NetworkRecord>> {
