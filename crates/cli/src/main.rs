@@ -112,6 +112,8 @@ enum Command {
     Diff(flags::Container),
     /// List the processes of a running container
     Top(flags::Container),
+    /// List a container's published ports, or the host address of one
+    Port(container::PortArgs),
     /// Show what running containers use: CPU, memory, network, block I/O, processes
     Stats(container::StatsArgs),
     /// Change the limits (or restart policy) of containers
@@ -182,7 +184,7 @@ impl Command {
             Import(_) | Pull(_) | Push(_) | Login(_) | Logout(_) | Images(_) | Tag(_) | Rmi(_)
             | History(_) | Image(_) | Commit(_) | Save(_) | Load(_) | Export(_) | Ps(_) | Rm(_)
             | Attach(_) | Inspect(_) | Logs(_) | Stop(_) | Kill(_) | Wait(_) | Restart(_)
-            | Rename(_) | Pause(_) | Unpause(_) | Cp(_) | Diff(_) | Top(_) | Stats(_)
+            | Rename(_) | Pause(_) | Unpause(_) | Cp(_) | Diff(_) | Top(_) | Port(_) | Stats(_)
             | Update(_) | Volume(_) | Network(_) | Supervise(_) | System(_) | Info(_)
             | Events(_) | Version(_) | Completion(_) | Man(_) => false,
         }
@@ -256,6 +258,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Cp(args) => container::cp(&engine()?, &args),
         Command::Diff(args) => container::diff(&engine()?, &args),
         Command::Top(args) => container::top(&engine()?, &args),
+        Command::Port(args) => container::port(&engine()?, &args),
         Command::Stats(args) => container::stats(&engine()?, &args),
         Command::Update(args) => container::update(&engine()?, &args),
         Command::Container(command) => container::dispatch(&engine()?, command),

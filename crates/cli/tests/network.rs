@@ -380,3 +380,214 @@ fn prune_asks_and_keeps_networks_in_use() {
     k.ok(&["network", "rm", "busy"]);
     k.assert_clean();
 }
+
+/// Waits until `c`'s httpd answers inside it.
+fn wait_for_httpd(k: &Kist, c: &str) {
+    common::wait_until("httpd to listen", || {
+        k.run(&["exec", c, "sh", "-c", "netstat -ltn | grep -q :80"])
+            .status
+            .success()
+    });
+}
+
+#[test]
+#[ignore = "needs root"]
+fn published_ports_answer_on_loopback_and_the_host_s_addresses_in_the_kernel() {
+    let k = Kist::in_netns_with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-p",
+        "8080:80",
+        "-p",
+        "127.0.0.1::80",
+        "-p",
+        "9000-9001:7000-7001/udp",
+        "--expose",
+        "443",
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    wait_for_httpd(&k, "web");
+    let id = inspect(&k, "web", "{{.Id}}");
+    let hostname = format!("{}\n", &id[..12]);
+    assert_eq!(
+        k.ns().ok("curl", &["-s", "http://127.0.0.1:8080/hostname"]),
+        hostname
+    );
+    // The gateway is an address of the host (of the test's namespace) too.
+    assert_eq!(
+        k.ns()
+            .ok("curl", &["-s", "http://172.17.0.1:8080/hostname"]),
+        hostname
+    );
+    // From another container, through the host's address.
+    let page = k.ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "wget",
+        "-qO-",
+        "http://172.17.0.1:8080/hostname",
+    ]);
+    assert_eq!(page, hostname);
+    let ports = k.ok(&["port", "web"]);
+    let random: Vec<&str> = ports
+        .lines()
+        .filter(|l| l.starts_with("80/tcp -> 127.0.0.1:"))
+        .collect();
+    assert_eq!(random.len(), 1, "{ports}");
+    let random_port = random[0].rsplit(':').next().unwrap().to_string();
+    assert!(ports.contains("80/tcp -> 0.0.0.0:8080\n"), "{ports}");
+    assert!(ports.contains("7001/udp -> 0.0.0.0:9001\n"), "{ports}");
+    assert_eq!(k.ok(&["port", "web", "7000/udp"]), "0.0.0.0:9000\n");
+    assert_eq!(
+        k.ns().ok(
+            "curl",
+            &["-s", &format!("http://127.0.0.1:{random_port}/hostname")]
+        ),
+        hostname
+    );
+    assert!(!ports.contains("443"), "exposed, not published: {ports}");
+    let settings: serde_json::Value =
+        serde_json::from_str(&inspect(&k, "web", "{{json .NetworkSettings.Ports}}")).unwrap();
+    assert_eq!(settings["443/tcp"], serde_json::Value::Null);
+    assert_eq!(settings["7000/udp"][0]["HostPort"], "9000");
+    let bindings: serde_json::Value =
+        serde_json::from_str(&inspect(&k, "web", "{{json .HostConfig.PortBindings}}")).unwrap();
+    assert_eq!(
+        bindings["80/tcp"][0],
+        serde_json::json!({"HostIp": "", "HostPort": "8080"})
+    );
+    assert_eq!(
+        bindings["80/tcp"][1],
+        serde_json::json!({"HostIp": "127.0.0.1", "HostPort": ""})
+    );
+    // No process but the container's own holds the port: it is kernel DNAT.
+    let table = k.ns().ok(
+        "nft",
+        &["list", "chain", "inet", "kist", &format!("ctr-{id}")],
+    );
+    assert!(
+        table.contains("tcp dport 8080 dnat ip to 172.17.0.2:80"),
+        "{table}"
+    );
+    // Stopped: its rules go.
+    k.ok(&["stop", "-t", "0", "web"]);
+    let table = k.ns().ok("nft", &["list", "table", "inet", "kist"]);
+    assert!(!table.contains("ctr-"), "{table}");
+    assert_eq!(k.ok(&["port", "web"]), "");
+    k.ok(&["rm", "web"]);
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_taken_host_port_fails_the_start_and_leaves_the_holder_serving() {
+    let k = Kist::in_netns_with_busybox();
+    k.ok(&[
+        "run", "-d", "--name", "first", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80",
+        "-h", "/etc",
+    ]);
+    wait_for_httpd(&k, "first");
+    let e = k.fails(
+        &[
+            "run", "-d", "--name", "second", "-p", "8080:80", "busybox", "sleep", "100",
+        ],
+        125,
+    );
+    assert_eq!(
+        e,
+        "kist: Bind for 0.0.0.0:8080 failed: port is already allocated (by container first)\n"
+    );
+    let e = k.fails(
+        &["run", "--rm", "-p", "127.0.0.1:8080:80", "busybox", "true"],
+        125,
+    );
+    assert!(
+        e.contains("127.0.0.1:8080 failed") && e.contains("(by container first)"),
+        "{e}"
+    );
+    assert_eq!(
+        k.ok(&["ps", "-aq"]).lines().count(),
+        1,
+        "nothing left of the failed ones"
+    );
+    let first = inspect(&k, "first", "{{.Id}}");
+    assert_eq!(
+        k.ns().ok("curl", &["-s", "http://127.0.0.1:8080/hostname"]),
+        format!("{}\n", &first[..12])
+    );
+    // A program of the host listening on a port.
+    let mut nc = k.ns().command("python3", &["-c", "import socket,time; s=socket.socket(); s.bind(('0.0.0.0', 8181)); s.listen(); print('up', flush=True); time.sleep(100)"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(nc.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "up\n");
+    let e = k.fails(&["run", "--rm", "-p", "8181:80", "busybox", "true"], 125);
+    assert_eq!(
+        e,
+        "kist: Bind for 0.0.0.0:8181 failed: port is already allocated\n"
+    );
+    nc.kill().unwrap();
+    nc.wait().unwrap();
+    // Malformed: one line, 125, nothing made.
+    let e = k.fails(&["run", "--rm", "-p", "70000:80", "busybox", "true"], 125);
+    assert!(
+        e.starts_with("kist: invalid port specification \"70000:80\""),
+        "{e}"
+    );
+    k.ok(&["rm", "-f", "first"]);
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn publish_all_and_a_killed_supervisor_s_rules_are_reconciled() {
+    let k = Kist::in_netns_with_busybox();
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "all",
+        "-P",
+        "--expose",
+        "80",
+        "--expose",
+        "5000-5001/udp",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    let ports = k.ok(&["port", "all"]);
+    assert_eq!(ports.lines().count(), 3, "{ports}");
+    assert!(ports.contains("5001/udp -> 0.0.0.0:"), "{ports}");
+    let id = inspect(&k, "all", "{{.Id}}");
+    let supervisor = common::supervisors(&k);
+    assert_eq!(supervisor.len(), 1);
+    // SAFETY: kill(2) takes plain integers; the supervisor is this test's.
+    unsafe { libc::kill(supervisor[0], libc::SIGKILL) };
+    common::wait_until("the supervisor to die", || {
+        common::supervisors(&k).is_empty()
+    });
+    // The next command reconciles: the container exited, its rules and ports gone.
+    assert_eq!(inspect(&k, "all", "{{.State.Status}}"), "exited");
+    let table = k.ns().ok("nft", &["list", "table", "inet", "kist"]);
+    assert!(!table.contains(&format!("ctr-{id}")), "{table}");
+    assert_eq!(k.ok(&["port", "all"]), "");
+    k.ok(&["rm", "all"]);
+    k.assert_clean();
+}

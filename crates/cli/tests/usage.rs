@@ -96,8 +96,8 @@ fn a_missing_argument_is_named() {
 #[test]
 fn flags_before_the_image_are_kist_s() {
     assert_eq!(
-        usage_error(&["run", "--rm", "-p", "8080:80", "busybox"]),
-        "kist: unknown flag: -p; see 'kist run --help'"
+        usage_error(&["run", "--rm", "-j", "8080:80", "busybox"]),
+        "kist: unknown flag: -j; see 'kist run --help'"
     );
     assert_eq!(
         usage_error(&["exec", "-x", "c", "ls"]),

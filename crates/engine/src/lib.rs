@@ -16,7 +16,7 @@ mod state;
 pub use container::{console, exec, lifecycle, supervisor};
 pub use filesystem::{commit, cp, export, volumes};
 pub use observe::{events, inspect, logs, stats};
-pub use options::{attach, mounts, namespaces, security};
+pub use options::{attach, mounts, namespaces, ports, security};
 pub use state::crash;
 
 pub use container::reconcile::{reconcile, remove_orphan_dirs};

@@ -548,6 +548,13 @@ impl Plan {
         config["AttachStdin"] = opts.attach.stdin.into();
         config["AttachStdout"] = opts.attach.stdout.into();
         config["AttachStderr"] = opts.attach.stderr.into();
+        let image_exposed = self
+            .image
+            .config
+            .config()
+            .as_ref()
+            .and_then(|c| c.exposed_ports().clone());
+        crate::network::ports::record_config(&mut config, opts, &image_exposed.unwrap_or_default());
         let mut record = ContainerRecord {
             id: self.id.clone(),
             name: opts.name.clone().unwrap_or_else(|| names::generate(0)),

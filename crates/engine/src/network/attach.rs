@@ -15,6 +15,7 @@ use crate::container::hostfiles;
 use crate::error::Result;
 use crate::state::container_dirs::ContainerDirs;
 use crate::state::networks::NetworkRecord;
+use crate::state::store::ContainerRecord;
 
 /// Joins the container (whose first process is `pid`) to every network it has an endpoint on;
 /// on failure, what it took in the store is let go.
@@ -62,7 +63,9 @@ fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<()> {
         crate::state::crash::point("network:attached");
     }
     if let Some(ip) = first {
-        write_hosts(engine, id, ip)?;
+        let record = engine.store.find_container(id)?;
+        write_hosts(engine, &record, ip)?;
+        super::ports::publish(engine, &record, ip)?;
     }
     Ok(())
 }
@@ -104,11 +107,10 @@ fn host_veth_name(id: &str, pid: i32, n: usize) -> String {
 
 /// /etc/hosts with the container's address for its hostname (written in place: it is bound
 /// into the container already).
-fn write_hosts(engine: &Engine, id: &str, ip: Ipv4Addr) -> Result<()> {
-    let record = engine.store.find_container(id)?;
+fn write_hosts(engine: &Engine, record: &ContainerRecord, ip: Ipv4Addr) -> Result<()> {
     let config: serde_json::Value = serde_json::from_str(&record.config).unwrap_or_default();
     let hostname = config["Hostname"].as_str().unwrap_or(record.short_id());
-    let dirs = ContainerDirs::of(&engine.layout, id);
+    let dirs = ContainerDirs::of(&engine.layout, &record.id);
     dirs.write_file("hosts", &hostfiles::bridge_hosts_file(hostname, ip))?;
     Ok(())
 }

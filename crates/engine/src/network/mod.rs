@@ -7,7 +7,7 @@ pub(crate) mod attach;
 pub(crate) mod config;
 pub mod inspect;
 pub mod manage;
-pub(crate) mod ports;
+pub mod ports;
 
 use std::net::Ipv4Addr;
 

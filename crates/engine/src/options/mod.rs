@@ -14,6 +14,7 @@ pub mod mounts;
 pub(crate) mod names;
 pub mod namespaces;
 pub mod network;
+pub mod ports;
 mod restart;
 pub mod security;
 pub(crate) mod units;

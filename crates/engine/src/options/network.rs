@@ -59,6 +59,12 @@ pub struct Networking {
     pub mac: Option<String>,
     /// `--network-alias`.
     pub aliases: Vec<String>,
+    /// `-p`, parsed.
+    pub publish: Vec<crate::options::ports::PortSpec>,
+    /// `-P`: every exposed port to a random host port.
+    pub publish_all: bool,
+    /// `--expose`, as `80/tcp` keys.
+    pub expose: Vec<String>,
 }
 
 impl Networking {
@@ -78,6 +84,8 @@ impl Networking {
             "--mac-address"
         } else if !self.aliases.is_empty() {
             "--network-alias"
+        } else if !self.publish.is_empty() {
+            "--publish"
         } else {
             return Ok(());
         };

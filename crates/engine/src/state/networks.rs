@@ -371,6 +371,15 @@ impl Store {
         Ok(())
     }
 
+    /// Every host port some container holds, by protocol.
+    pub fn host_ports_taken(&self) -> Result<BTreeSet<(String, u16)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT protocol, host_port FROM published_ports")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u16>(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<BTreeSet<_>>>()?)
+    }
+
     /// The host ports the container holds.
     pub fn ports_of(&self, container_id: &str) -> Result<Vec<PublishedPort>> {
         let mut stmt = self.conn.prepare_cached(

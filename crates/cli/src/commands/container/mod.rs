@@ -33,6 +33,7 @@ pub use lifecycle::{
     stop, unpause, wait,
 };
 pub use logs::{LogsArgs, logs};
+pub use network::{PortArgs, port};
 pub use ps::{PsArgs, ps};
 pub use remove::{PruneArgs, RmArgs, rm};
 pub use run::{RunArgs, create, run};

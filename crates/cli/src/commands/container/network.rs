@@ -26,6 +26,35 @@ pub struct NetworkArgs {
     /// Add a network-scoped alias for the container (other containers resolve it)
     #[arg(long = "network-alias", alias = "net-alias", value_name = "ALIAS")]
     network_alias: Vec<String>,
+    /// Publish a container's port to the host ([IP:][HOSTPORT:]CTRPORT[/tcp|/udp], ranges too)
+    #[arg(short = 'p', long = "publish", value_name = "PORTS")]
+    publish: Vec<String>,
+    /// Publish every exposed port to a random host port
+    #[arg(short = 'P', long = "publish-all")]
+    publish_all: bool,
+    /// Expose a port or a range of ports (PORT[-END][/PROTO])
+    #[arg(long, value_name = "PORT")]
+    expose: Vec<String>,
+}
+
+/// `kist port CONTAINER [PORT[/PROTO]]`.
+#[derive(Args)]
+pub struct PortArgs {
+    /// The container, by name or id
+    #[arg(value_name = "CONTAINER")]
+    container: String,
+    /// One of its ports (80, 80/udp): only its host address is printed
+    #[arg(value_name = "PORT")]
+    port: Option<String>,
+}
+
+/// Lists a container's published ports (`80/tcp -> 0.0.0.0:8080`).
+pub fn port(engine: &kist_engine::Engine, args: &PortArgs) -> Result<i32> {
+    let c = engine.store.find_container(&args.container)?;
+    for line in kist_engine::network::ports::port_lines(engine, &c, args.port.as_deref())? {
+        outln!("{line}");
+    }
+    Ok(0)
 }
 
 impl NetworkArgs {
@@ -48,6 +77,23 @@ impl NetworkArgs {
             ip: self.ip,
             mac: self.mac_address.clone(),
             aliases: self.network_alias.clone(),
+            publish: self
+                .publish
+                .iter()
+                .map(|p| kist_engine::ports::parse_publish(p))
+                .collect::<std::result::Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .collect(),
+            publish_all: self.publish_all,
+            expose: self
+                .expose
+                .iter()
+                .map(|e| kist_engine::ports::parse_expose(e))
+                .collect::<std::result::Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .collect(),
         };
         Ok((mode, networking))
     }
