@@ -591,3 +591,150 @@ fn publish_all_and_a_killed_supervisor_s_rules_are_reconciled() {
     k.ok(&["rm", "all"]);
     k.assert_clean();
 }
+
+/// A resolver for the test's namespace at 127.0.0.1:53 that answers every A query with
+/// 10.1.2.3, and /etc/resolv.conf (in the test's own mount namespace) naming it.
+fn fake_upstream(k: &Kist) -> std::process::Child {
+    let conf = k.path().join("upstream-resolv.conf");
+    std::fs::write(&conf, "nameserver 127.0.0.1\n").unwrap();
+    k.ns().ok(
+        "mount",
+        &["--bind", conf.to_str().unwrap(), "/etc/resolv.conf"],
+    );
+    let script = r#"
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+print("up", flush=True)
+while True:
+    q, peer = s.recvfrom(512)
+    end = 12
+    while q[end] != 0:
+        end += q[end] + 1
+    question = q[12:end + 5]
+    answer = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([10, 1, 2, 3])
+    s.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + question + answer, peer)
+"#;
+    let mut child = k
+        .ns()
+        .command("python3", &["-c", script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "up\n");
+    child
+}
+
+#[test]
+#[ignore = "needs root"]
+fn containers_resolve_each_other_by_name_alias_and_hostname_and_the_rest_is_forwarded() {
+    let k = Kist::in_netns_with_busybox();
+    let mut upstream = fake_upstream(&k);
+    k.ok(&["network", "create", "mynet"]);
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "mynet",
+        "--network-alias",
+        "www",
+        "-h",
+        "webhost",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    let web = ip_of(&k, "web");
+    let conf = k.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "mynet",
+        "busybox",
+        "cat",
+        "/etc/resolv.conf",
+    ]);
+    assert!(
+        conf.ends_with("nameserver 127.0.0.11\noptions ndots:0\n"),
+        "{conf}"
+    );
+    for name in ["web", "www", "webhost", "web.mynet", "WEB"] {
+        let out = k.ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "mynet",
+            "busybox",
+            "nslookup",
+            name,
+        ]);
+        assert!(out.contains(&format!("Address: {web}\n")), "{name}: {out}");
+    }
+    // getaddrinfo, through libc's resolver.
+    let ping = k.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "mynet",
+        "busybox",
+        "ping",
+        "-c",
+        "1",
+        "-W",
+        "2",
+        "www",
+    ]);
+    assert!(ping.contains(&format!("PING www ({web})")), "{ping}");
+    // A container started later is found by one that was there first.
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "late",
+        "--network",
+        "mynet",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    let late = ip_of(&k, "late");
+    let out = k.ok(&["exec", "web", "nslookup", "late"]);
+    assert!(out.contains(&format!("Address: {late}\n")), "{out}");
+    // Only the same network's names: on the default bridge, web is unknown (forwarded).
+    let out = k.ok(&["run", "--rm", "busybox", "nslookup", "web"]);
+    assert!(out.contains("Address: 10.1.2.3\n"), "forwarded: {out}");
+    // Others go to the host's resolvers.
+    let out = k.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "mynet",
+        "busybox",
+        "nslookup",
+        "example.org",
+    ]);
+    assert!(out.contains("Address: 10.1.2.3\n"), "{out}");
+    // And on the default bridge too, which Docker does not do.
+    k.ok(&["run", "-d", "--name", "db", "busybox", "sleep", "100"]);
+    let out = k.ok(&["run", "--rm", "busybox", "nslookup", "db"]);
+    assert!(
+        out.contains(&format!("Address: {}\n", ip_of(&k, "db"))),
+        "{out}"
+    );
+    // After a restart, the container answers again from its new namespace.
+    k.ok(&["restart", "-t", "0", "web"]);
+    let out = k.ok(&["exec", "web", "nslookup", "late"]);
+    assert!(out.contains(&format!("Address: {late}\n")), "{out}");
+    k.ok(&["rm", "-f", "web", "late", "db"]);
+    upstream.kill().unwrap();
+    upstream.wait().unwrap();
+    k.assert_clean();
+}

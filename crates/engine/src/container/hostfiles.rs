@@ -33,10 +33,25 @@ pub fn bridge_hosts_file(hostname: &str, ip: std::net::Ipv4Addr) -> String {
 /// resolvers (unreachable from there), falling back to public ones as Docker does.
 pub fn resolv_conf(network: NetworkMode) -> String {
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    if network == NetworkMode::Host {
-        return host;
+    match network {
+        NetworkMode::Host => host,
+        NetworkMode::None => filter_resolv_conf(&host),
+        NetworkMode::Bridge => bridge_resolv_conf(&host),
     }
-    filter_resolv_conf(&host)
+}
+
+/// On a bridge network, kist's responder (`network/dns.rs`) with the host's search domains
+/// and options, as Docker writes it for a user network.
+fn bridge_resolv_conf(host: &str) -> String {
+    let mut out = String::new();
+    for line in host.lines() {
+        if line.starts_with("search") || line.starts_with("domain") {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str("nameserver 127.0.0.11\noptions ndots:0\n");
+    out
 }
 
 fn filter_resolv_conf(host: &str) -> String {
@@ -75,6 +90,8 @@ mod tests {
     #[test]
     fn hosts_names_the_container() {
         assert!(hosts_file("abc", NetworkMode::None).contains("127.0.1.1\tabc\n"));
+        let conf = bridge_resolv_conf("search lan\nnameserver 10.0.0.1\noptions rotate\n");
+        assert_eq!(conf, "search lan\nnameserver 127.0.0.11\noptions ndots:0\n");
         let bridged = bridge_hosts_file("abc", std::net::Ipv4Addr::new(172, 17, 0, 2));
         assert!(
             bridged.ends_with("ff02::2\tip6-allrouters\n172.17.0.2\tabc\n"),

@@ -79,7 +79,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     guard.recorded = true;
     write_cidfile(&opts, &record.id)?;
     created.wait_ready()?;
-    crate::network::attach::connect(engine, &record.id, created.pid())?;
+    let _network = crate::network::attach::connect(engine, &record.id, created.pid())?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
     crate::state::events::container(&engine.layout.root, &record, "start", &[]);

@@ -149,7 +149,7 @@ fn run_container(
         crate::container::joined::point_at_donors(&e, &mut config.spec, &config.joined)?;
         let mut created = kist_runtime::create(config.launch(&dirs, stdio, seccomp.as_ref()))?;
         created.wait_ready()?;
-        crate::network::attach::connect(&e, id, created.pid())?;
+        let _network = crate::network::attach::connect(&e, id, created.pid())?;
         let console = created.take_console();
         // With -i, attached clients' input goes to the container's stdin (or terminal). The
         // socket exists before "started" is reported, so `start -i` finds it.

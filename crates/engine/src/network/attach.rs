@@ -17,20 +17,27 @@ use crate::state::container_dirs::ContainerDirs;
 use crate::state::networks::NetworkRecord;
 use crate::state::store::ContainerRecord;
 
+/// What a connected container needs kept while it runs: its DNS responder.
+#[must_use = "the container's DNS responder stops when this is dropped"]
+pub(crate) struct Connected {
+    _dns: Option<super::dns::Responder>,
+}
+
 /// Joins the container (whose first process is `pid`) to every network it has an endpoint on;
 /// on failure, what it took in the store is let go.
-pub(crate) fn connect(engine: &Engine, id: &str, pid: i32) -> Result<()> {
+pub(crate) fn connect(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
     join_all(engine, id, pid).inspect_err(|_| {
         let _ = disconnect(engine, id);
         let _ = engine.store.release_network(id);
     })
 }
 
-fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<()> {
+fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
     let endpoints = engine.store.endpoints_of(id)?;
     if endpoints.is_empty() {
-        return Ok(());
+        return Ok(Connected { _dns: None });
     }
+    let mut joined = Vec::new();
     let ns = NetNs::of_pid(pid)?;
     let mut host = Netlink::open()?;
     let mut first: Option<Ipv4Addr> = None;
@@ -60,6 +67,7 @@ fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<()> {
             },
         )?;
         first.get_or_insert(ip);
+        joined.push(network);
         crate::state::crash::point("network:attached");
     }
     if let Some(ip) = first {
@@ -67,7 +75,8 @@ fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<()> {
         write_hosts(engine, &record, ip)?;
         super::ports::publish(engine, &record, ip)?;
     }
-    Ok(())
+    let dns = super::dns::start(&engine.layout.db_path(), &ns, joined)?;
+    Ok(Connected { _dns: Some(dns) })
 }
 
 /// The network's bridge, made if missing with its rules (a bridge made by kist in this

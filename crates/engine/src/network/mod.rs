@@ -5,6 +5,7 @@
 
 pub(crate) mod attach;
 pub(crate) mod config;
+pub mod dns;
 pub mod inspect;
 pub mod manage;
 pub mod ports;

@@ -91,6 +91,15 @@ pub struct Endpoint {
     pub aliases: Vec<String>,
 }
 
+/// A running container's names on a network, and its address there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberNames {
+    pub name: String,
+    pub hostname: Option<String>,
+    pub aliases: Vec<String>,
+    pub ip: Ipv4Addr,
+}
+
 /// A host port a running container holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishedPort {
@@ -329,6 +338,37 @@ impl Store {
             .filter_map(|r| {
                 let (name, ip) = r.ok()?;
                 Some((name, ip.parse().ok()?))
+            })
+            .collect())
+    }
+
+    /// What the DNS responder answers for a network: each running container's names.
+    pub fn names_on(&self, network_id: &str) -> Result<Vec<MemberNames>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.name, c.config, e.aliases, e.ip FROM endpoints e
+               JOIN containers c ON c.id = e.container_id
+              WHERE e.network_id = ?1 AND e.ip IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([network_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        Ok(rows
+            .filter_map(|r| {
+                let (name, config, aliases, ip) = r.ok()?;
+                let config: serde_json::Value = serde_json::from_str(&config).unwrap_or_default();
+                let hostname = config["Hostname"].as_str().map(String::from);
+                let aliases = serde_json::from_str(&aliases).unwrap_or_default();
+                Some(MemberNames {
+                    name,
+                    hostname,
+                    aliases,
+                    ip: ip.parse().ok()?,
+                })
             })
             .collect())
     }
