@@ -738,3 +738,103 @@ fn containers_resolve_each_other_by_name_alias_and_hostname_and_the_rest_is_forw
     upstream.wait().unwrap();
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn add_host_and_dns_flags_shape_the_generated_files() {
+    let k = Kist::in_netns_with_busybox();
+    let out = k.ok(&[
+        "run",
+        "--rm",
+        "-h",
+        "box",
+        "--add-host",
+        "db:10.9.8.7",
+        "--add-host",
+        "gw:host-gateway",
+        "--dns-search",
+        "corp.example",
+        "--dns-option",
+        "ndots:2",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /etc/hosts /etc/resolv.conf",
+    ]);
+    assert!(
+        out.contains("ff02::2\tip6-allrouters\n10.9.8.7\tdb\n172.17.0.1\tgw\n172.17.0.2\tbox\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("search corp.example\nnameserver 127.0.0.11\noptions ndots:2\n"),
+        "{out}"
+    );
+    // --dns: the responder forwards to it (a resolver of the test's namespace here).
+    let mut upstream = fake_upstream(&k);
+    std::fs::write(
+        k.path().join("upstream-resolv.conf"),
+        "nameserver 192.0.2.1\n",
+    )
+    .unwrap();
+    let out = k.ok(&[
+        "run",
+        "--rm",
+        "--dns",
+        "127.0.0.1",
+        "busybox",
+        "nslookup",
+        "example.org",
+    ]);
+    assert!(out.contains("Address: 10.1.2.3\n"), "{out}");
+    // With --network none the servers are written as given.
+    let conf = k.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--dns",
+        "10.0.0.53",
+        "busybox",
+        "cat",
+        "/etc/resolv.conf",
+    ]);
+    assert!(
+        conf.contains("nameserver 10.0.0.53\n") && !conf.contains("192.0.2.1"),
+        "{conf}"
+    );
+    let created = k.ok(&[
+        "create",
+        "--add-host",
+        "a.b:1.2.3.4",
+        "--dns",
+        "10.0.0.53",
+        "busybox",
+    ]);
+    let hc = inspect(&k, created.trim(), "{{json .HostConfig}}");
+    let hc: serde_json::Value = serde_json::from_str(&hc).unwrap();
+    assert_eq!(hc["ExtraHosts"], serde_json::json!(["a.b:1.2.3.4"]));
+    assert_eq!(hc["Dns"], serde_json::json!(["10.0.0.53"]));
+    let e = k.fails(
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--add-host",
+            "gw:host-gateway",
+            "busybox",
+            "true",
+        ],
+        125,
+    );
+    assert!(e.contains("host-gateway needs a bridge network"), "{e}");
+    k.fails(
+        &["run", "--rm", "--add-host", "nocolon", "busybox", "true"],
+        125,
+    );
+    upstream.kill().unwrap();
+    upstream.wait().unwrap();
+    let ids = k.ok(&["ps", "-aq"]);
+    k.ok(&["rm", ids.trim()]);
+    k.assert_clean();
+}

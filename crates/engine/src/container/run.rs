@@ -234,6 +234,8 @@ struct Plan {
     joined: Vec<JoinedNamespace>,
     /// The bridge network it joins, if any.
     network: Option<crate::state::networks::NetworkRecord>,
+    /// `--add-host`, `--dns*`.
+    extras: hostfiles::Extras,
 }
 
 impl Plan {
@@ -302,6 +304,7 @@ impl Plan {
         }
         let (namespaces, joined) = resolve_namespaces(engine, opts)?;
         let network = crate::network::resolve(engine, opts)?;
+        let extras = crate::network::extras(opts, network.as_ref())?;
         let id = new_container_id();
         let hostname = match (&opts.hostname, opts.network) {
             (Some(h), _) => h.clone(),
@@ -344,6 +347,7 @@ impl Plan {
             namespaces,
             joined,
             network,
+            extras,
         })
     }
 
@@ -364,12 +368,12 @@ impl Plan {
             ),
             (
                 "hosts",
-                hostfiles::hosts_file(&self.hostname, opts.network),
+                hostfiles::hosts_file(&self.hostname, opts.network, &self.extras),
                 "/etc/hosts",
             ),
             (
                 "resolv.conf",
-                hostfiles::resolv_conf(opts.network),
+                hostfiles::resolv_conf(opts.network, &self.extras),
                 "/etc/resolv.conf",
             ),
         ];
@@ -554,6 +558,7 @@ impl Plan {
             .config()
             .as_ref()
             .and_then(|c| c.exposed_ports().clone());
+        self.extras.to_config(&mut config);
         crate::network::ports::record_config(&mut config, opts, &image_exposed.unwrap_or_default());
         let mut record = ContainerRecord {
             id: self.id.clone(),
@@ -893,8 +898,9 @@ pub(crate) fn restore_runtime_files(engine: &Engine, c: &ContainerRecord) -> Res
         serde_json::from_value(config["NetworkMode"].clone()).unwrap_or_default();
     std::fs::create_dir_all(&dirs.run).ctx("creating", &dirs.run)?;
     dirs.write_file("hostname", &hostfiles::hostname_file(&hostname))?;
-    dirs.write_file("hosts", &hostfiles::hosts_file(&hostname, network))?;
-    dirs.write_file("resolv.conf", &hostfiles::resolv_conf(network))?;
+    let extras = hostfiles::Extras::from_config(&config);
+    dirs.write_file("hosts", &hostfiles::hosts_file(&hostname, network, &extras))?;
+    dirs.write_file("resolv.conf", &hostfiles::resolv_conf(network, &extras))?;
     Ok(())
 }
 

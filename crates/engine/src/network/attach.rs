@@ -75,7 +75,10 @@ fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
         write_hosts(engine, &record, ip)?;
         super::ports::publish(engine, &record, ip)?;
     }
-    let dns = super::dns::start(&engine.layout.db_path(), &ns, joined)?;
+    let record = engine.store.find_container(id)?;
+    let config: serde_json::Value = serde_json::from_str(&record.config).unwrap_or_default();
+    let given = hostfiles::Extras::from_config(&config).dns;
+    let dns = super::dns::start(&engine.layout.db_path(), &ns, joined, &given)?;
     Ok(Connected { _dns: Some(dns) })
 }
 
@@ -120,7 +123,11 @@ fn write_hosts(engine: &Engine, record: &ContainerRecord, ip: Ipv4Addr) -> Resul
     let config: serde_json::Value = serde_json::from_str(&record.config).unwrap_or_default();
     let hostname = config["Hostname"].as_str().unwrap_or(record.short_id());
     let dirs = ContainerDirs::of(&engine.layout, &record.id);
-    dirs.write_file("hosts", &hostfiles::bridge_hosts_file(hostname, ip))?;
+    let extras = hostfiles::Extras::from_config(&config);
+    dirs.write_file(
+        "hosts",
+        &hostfiles::bridge_hosts_file(hostname, ip, &extras),
+    )?;
     Ok(())
 }
 

@@ -44,7 +44,13 @@ impl Drop for Responder {
 }
 
 /// Binds 127.0.0.11:53 inside `ns` and serves it for the container's networks.
-pub(crate) fn start(db: &Path, ns: &NetNs, networks: Vec<NetworkRecord>) -> Result<Responder> {
+/// `dns`: the `--dns` servers to forward to instead of the host's.
+pub(crate) fn start(
+    db: &Path,
+    ns: &NetNs,
+    networks: Vec<NetworkRecord>,
+    dns: &[String],
+) -> Result<Responder> {
     let socket = ns.run_in(|| {
         UdpSocket::bind((ADDRESS, 53)).map_err(|e| kist_net::Error::Kernel {
             context: format!("binding the DNS responder at {ADDRESS}:53 in the container"),
@@ -53,8 +59,14 @@ pub(crate) fn start(db: &Path, ns: &NetNs, networks: Vec<NetworkRecord>) -> Resu
     })?;
     let socket = Arc::new(socket);
     let stop = Arc::new(AtomicBool::new(false));
-    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let upstreams = Upstreams::new(kist_net::dns::nameservers(&host), FORWARD_TIMEOUT);
+    let servers = if dns.is_empty() {
+        let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        kist_net::dns::nameservers(&host)
+    } else {
+        let given: String = dns.iter().map(|d| format!("nameserver {d}\n")).collect();
+        kist_net::dns::nameservers(&given)
+    };
+    let upstreams = Upstreams::new(servers, FORWARD_TIMEOUT);
     let names = StoreNames {
         db: db.to_path_buf(),
         networks,

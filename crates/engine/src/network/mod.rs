@@ -107,6 +107,47 @@ pub(crate) fn record_endpoint(
     })
 }
 
+/// `--add-host` and `--dns*` for the generated files: `host-gateway` becomes the network's
+/// gateway (the host's address the container reaches).
+pub(crate) fn extras(
+    opts: &RunOptions,
+    network: Option<&NetworkRecord>,
+) -> Result<crate::container::hostfiles::Extras> {
+    let net = &opts.networking;
+    let mut hosts = Vec::new();
+    for h in &net.add_hosts {
+        let bad = |why: &str| Error::invalid_value("--add-host", h, why);
+        let (name, ip) = h
+            .split_once('=')
+            .or_else(|| h.split_once(':'))
+            .ok_or_else(|| bad("use NAME:IP"))?;
+        if name.is_empty() {
+            return Err(bad("use NAME:IP"));
+        }
+        let ip = match (ip, network) {
+            ("host-gateway", Some(n)) => n.gateway.to_string(),
+            ("host-gateway", None) => {
+                return Err(bad(
+                    "host-gateway needs a bridge network (its gateway is the host)",
+                ));
+            }
+            (ip, _) => ip
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .map_err(|_| bad("the address is not an IP address"))?
+                .to_string(),
+        };
+        hosts.push((name.to_string(), ip));
+    }
+    Ok(crate::container::hostfiles::Extras {
+        hosts,
+        dns: net.dns.iter().map(|d| d.to_string()).collect(),
+        search: net.dns_search.clone(),
+        options: net.dns_options.clone(),
+    })
+}
+
 /// The generated MAC of an address, or the one asked for.
 pub(crate) fn mac_of(endpoint: &Endpoint, ip: Ipv4Addr) -> Result<kist_net::Mac> {
     match &endpoint.mac {

@@ -65,6 +65,12 @@ pub struct Networking {
     pub publish_all: bool,
     /// `--expose`, as `80/tcp` keys.
     pub expose: Vec<String>,
+    /// `--add-host NAME:IP` (or `NAME=IP`; IP may be `host-gateway`), as given.
+    pub add_hosts: Vec<String>,
+    /// `--dns`, `--dns-search`, `--dns-option`.
+    pub dns: Vec<std::net::IpAddr>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
 }
 
 impl Networking {

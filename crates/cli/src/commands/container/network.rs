@@ -35,6 +35,18 @@ pub struct NetworkArgs {
     /// Expose a port or a range of ports (PORT[-END][/PROTO])
     #[arg(long, value_name = "PORT")]
     expose: Vec<String>,
+    /// Add a line to /etc/hosts (NAME:IP; IP host-gateway is the network's gateway)
+    #[arg(long = "add-host", value_name = "NAME:IP")]
+    add_host: Vec<String>,
+    /// A DNS server for the container (kist's responder forwards to it on a bridge network)
+    #[arg(long, value_name = "IP")]
+    dns: Vec<std::net::IpAddr>,
+    /// A DNS search domain
+    #[arg(long = "dns-search", value_name = "DOMAIN")]
+    dns_search: Vec<String>,
+    /// A DNS resolver option (ndots:2)
+    #[arg(long = "dns-option", alias = "dns-opt", value_name = "OPTION")]
+    dns_option: Vec<String>,
 }
 
 /// `kist port CONTAINER [PORT[/PROTO]]`.
@@ -86,6 +98,10 @@ impl NetworkArgs {
                 .flatten()
                 .collect(),
             publish_all: self.publish_all,
+            add_hosts: self.add_host.clone(),
+            dns: self.dns.clone(),
+            dns_search: self.dns_search.clone(),
+            dns_options: self.dns_option.clone(),
             expose: self
                 .expose
                 .iter()
