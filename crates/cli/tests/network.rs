@@ -838,3 +838,61 @@ fn add_host_and_dns_flags_shape_the_generated_files() {
     k.ok(&["rm", ids.trim()]);
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn connect_and_disconnect_a_running_container() {
+    let k = Kist::in_netns_with_busybox();
+    k.ok(&["network", "create", "--subnet", "10.70.0.0/24", "back"]);
+    k.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "db",
+        "--network",
+        "back",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    k.ok(&["run", "-d", "--name", "app", "busybox", "sleep", "100"]);
+    // Before: app cannot resolve db (it is not on back).
+    k.ok(&[
+        "network",
+        "connect",
+        "--ip",
+        "10.70.0.50",
+        "--alias",
+        "api",
+        "back",
+        "app",
+    ]);
+    let addr = k.ok(&["exec", "app", "ip", "-4", "addr", "show", "eth1"]);
+    assert!(addr.contains("inet 10.70.0.50/24"), "{addr}");
+    let route = k.ok(&["exec", "app", "ip", "route"]);
+    assert!(route.contains("default via 172.17.0.1 dev eth0"), "{route}");
+    let out = k.ok(&["exec", "app", "nslookup", "db"]);
+    assert!(out.contains("Address: 10.70.0.2\n"), "{out}");
+    let out = k.ok(&["exec", "db", "nslookup", "api"]);
+    assert!(out.contains("Address: 10.70.0.50\n"), "{out}");
+    let ping = k.ok(&["exec", "app", "ping", "-c", "1", "-W", "2", "db"]);
+    assert!(ping.contains("1 packets received"), "{ping}");
+    assert_eq!(
+        inspect(&k, "app", "{{.NetworkSettings.Networks.back.IPAddress}}"),
+        "10.70.0.50"
+    );
+    let e = k.fails(&["network", "connect", "back", "app"], 1);
+    assert_eq!(
+        e,
+        "kist: container app is already connected to network back\n"
+    );
+    k.fails(&["network", "connect", "nosuch", "app"], 1);
+    k.ok(&["network", "disconnect", "back", "app"]);
+    let links = k.ok(&["exec", "app", "ls", "/sys/class/net"]);
+    assert_eq!(links, "eth0\nlo\n");
+    let e = k.fails(&["network", "disconnect", "back", "app"], 1);
+    assert_eq!(e, "kist: container app is not connected to network back\n");
+    k.ok(&["rm", "-f", "db", "app"]);
+    k.ok(&["network", "rm", "back"]);
+    k.assert_clean();
+}

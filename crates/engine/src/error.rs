@@ -198,6 +198,10 @@ pub enum Error {
         name: String,
         containers: Vec<String>,
     },
+    #[error("container {container} is already connected to network {network}")]
+    AlreadyConnected { container: String, network: String },
+    #[error("container {container} is not connected to network {network}")]
+    NotConnected { container: String, network: String },
     #[error("{name} is a pre-defined network and cannot be {what}")]
     PredefinedNetwork { name: String, what: &'static str },
     #[error("Bind for {address} failed: port is already allocated{}", holder.as_ref().map(|h| format!(" (by container {h})")).unwrap_or_default())]
@@ -297,6 +301,8 @@ impl Error {
             | NetworkExists { .. }
             | NetworkInUse { .. }
             | PredefinedNetwork { .. }
+            | AlreadyConnected { .. }
+            | NotConnected { .. }
             | PortAllocated { .. } => ErrorKind::Conflict,
             Image(e) => image_kind(e),
             Runtime(_)

@@ -25,6 +25,37 @@ pub enum NetworkCommand {
     Rm(NamesArgs),
     /// Remove the user networks no container is on
     Prune(PruneArgs),
+    /// Connect a container to a network
+    Connect(ConnectArgs),
+    /// Disconnect a container from a network
+    Disconnect(DisconnectArgs),
+}
+
+// NETWORK CONTAINER, with the address and aliases there.
+#[derive(Args)]
+pub struct ConnectArgs {
+    /// IPv4 address on the network
+    #[arg(long, value_name = "IP")]
+    ip: Option<Ipv4Addr>,
+    /// A network-scoped alias for the container
+    #[arg(long, value_name = "ALIAS")]
+    alias: Vec<String>,
+    /// The network, by name or id
+    network: String,
+    /// The container, by name or id
+    container: String,
+}
+
+// NETWORK CONTAINER.
+#[derive(Args)]
+pub struct DisconnectArgs {
+    /// Also when the container is not running (kist always can)
+    #[arg(short = 'f', long)]
+    force: bool,
+    /// The network, by name or id
+    network: String,
+    /// The container, by name or id
+    container: String,
 }
 
 // NAME and its settings.
@@ -100,6 +131,21 @@ pub fn dispatch(engine: &Engine, command: NetworkCommand) -> Result<i32> {
         NetworkCommand::Inspect(args) => inspect(engine, &args),
         NetworkCommand::Rm(args) => rm(engine, &args),
         NetworkCommand::Prune(args) => prune(engine, &args),
+        NetworkCommand::Connect(args) => {
+            kist_engine::network::connect::connect(
+                engine,
+                &args.network,
+                &args.container,
+                args.ip,
+                args.alias,
+            )?;
+            Ok(0)
+        }
+        NetworkCommand::Disconnect(args) => {
+            let _ = args.force;
+            kist_engine::network::connect::disconnect(engine, &args.network, &args.container)?;
+            Ok(0)
+        }
     }
 }
 

@@ -51,21 +51,7 @@ fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
             continue;
         };
         let ip = engine.store.allocate_address(id, &network)?;
-        let bridge_index = bridge_ready(&mut host, &network)?;
-        kist_net::attach(
-            &mut host,
-            bridge_index,
-            &ns,
-            &Attachment {
-                host_veth: host_veth_name(id, pid, n),
-                ifname: format!("eth{n}"),
-                ip,
-                prefix_len: network.subnet.prefix_len(),
-                gateway: network.gateway,
-                mac: Some(super::mac_of(endpoint, ip)?),
-                mtu: network.mtu,
-            },
-        )?;
+        join_one(&mut host, &ns, id, pid, n, &network, endpoint, ip)?;
         first.get_or_insert(ip);
         joined.push(network);
         crate::state::crash::point("network:attached");
@@ -78,8 +64,61 @@ fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
     let record = engine.store.find_container(id)?;
     let config: serde_json::Value = serde_json::from_str(&record.config).unwrap_or_default();
     let given = hostfiles::Extras::from_config(&config).dns;
-    let dns = super::dns::start(&engine.layout.db_path(), &ns, joined, &given)?;
+    let dns = super::dns::start(
+        &engine.layout.db_path(),
+        &ns,
+        id.to_string(),
+        joined,
+        &given,
+    )?;
     Ok(Connected { _dns: Some(dns) })
+}
+
+/// One network's veth pair as `eth{n}`: the first with the default route via its gateway,
+/// the others (`network connect`) only with their address.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn join_one(
+    host: &mut Netlink,
+    ns: &NetNs,
+    id: &str,
+    pid: i32,
+    n: usize,
+    network: &NetworkRecord,
+    endpoint: &crate::state::networks::Endpoint,
+    ip: Ipv4Addr,
+) -> Result<()> {
+    let bridge_index = bridge_ready(host, network)?;
+    let a = Attachment {
+        host_veth: host_veth_name(id, pid, n),
+        ifname: format!("eth{n}"),
+        ip,
+        prefix_len: network.subnet.prefix_len(),
+        gateway: network.gateway,
+        mac: Some(super::mac_of(endpoint, ip)?),
+        mtu: network.mtu,
+    };
+    if n == 0 {
+        kist_net::attach(host, bridge_index, ns, &a)?;
+        return Ok(());
+    }
+    host.create_veth(&kist_net::Veth {
+        host_name: &a.host_veth,
+        bridge_index,
+        peer_name: &a.ifname,
+        peer_mac: a.mac.unwrap_or_else(|| kist_net::Mac::from_ip(ip)),
+        peer_ns: ns,
+        mtu: a.mtu,
+    })?;
+    let mut inside = Netlink::open_in(ns)?;
+    let index = inside.link_index(&a.ifname)?.ok_or_else(|| {
+        crate::error::Error::Net(kist_net::Error::Config(format!(
+            "{} is missing in the container after its creation",
+            a.ifname
+        )))
+    })?;
+    inside.add_address(index, ip, a.prefix_len)?;
+    inside.set_up(index)?;
+    Ok(())
 }
 
 /// The network's bridge, made if missing with its rules (a bridge made by kist in this

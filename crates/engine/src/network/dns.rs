@@ -48,6 +48,7 @@ impl Drop for Responder {
 pub(crate) fn start(
     db: &Path,
     ns: &NetNs,
+    container_id: String,
     networks: Vec<NetworkRecord>,
     dns: &[String],
 ) -> Result<Responder> {
@@ -69,6 +70,7 @@ pub(crate) fn start(
     let upstreams = Upstreams::new(servers, FORWARD_TIMEOUT);
     let names = StoreNames {
         db: db.to_path_buf(),
+        container_id,
         networks,
         cache: RefCell::new(None),
     };
@@ -97,6 +99,9 @@ type Stamp = Vec<Option<(u64, SystemTime)>>;
 /// The names of the containers on some networks, from the store, cached until it changes.
 struct StoreNames {
     db: PathBuf,
+    /// The container served: its networks are read again with the names (`network
+    /// connect` adds one); those it started with until the store can be read.
+    container_id: String,
     networks: Vec<NetworkRecord>,
     cache: RefCell<Option<(Stamp, Names)>>,
 }
@@ -118,7 +123,12 @@ impl StoreNames {
         let Ok(store) = Store::open(&self.db) else {
             return names;
         };
-        for network in &self.networks {
+        let mine: Vec<String> = store
+            .endpoints_of(&self.container_id)
+            .map(|list| list.into_iter().map(|e| e.network_id).collect())
+            .unwrap_or_else(|_| self.networks.iter().map(|n| n.id.clone()).collect());
+        let networks = store.networks().unwrap_or_else(|_| self.networks.clone());
+        for network in networks.iter().filter(|n| mine.contains(&n.id)) {
             names.add_domain(&network.name);
             for m in store.names_on(&network.id).unwrap_or_default() {
                 names.insert(&m.name, m.ip);

@@ -5,6 +5,7 @@
 
 pub(crate) mod attach;
 pub(crate) mod config;
+pub mod connect;
 pub mod dns;
 pub mod inspect;
 pub mod manage;

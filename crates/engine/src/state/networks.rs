@@ -254,6 +254,14 @@ impl Store {
         Ok(())
     }
 
+    pub fn delete_endpoint(&self, container_id: &str, network_id: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM endpoints WHERE container_id = ?1 AND network_id = ?2",
+            params![container_id, network_id],
+        )?;
+        Ok(())
+    }
+
     pub fn endpoints_of(&self, container_id: &str) -> Result<Vec<Endpoint>> {
         let mut stmt = self
             .conn
