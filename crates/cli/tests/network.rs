@@ -896,3 +896,63 @@ fn connect_and_disconnect_a_running_container() {
     k.ok(&["network", "rm", "back"]);
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn network_container_shares_another_container_s_namespace() {
+    let k = Kist::in_netns_with_busybox();
+    k.ok(&[
+        "run", "-d", "--name", "web", "-h", "webhost", "busybox", "httpd", "-f", "-p", "80", "-h",
+        "/etc",
+    ]);
+    wait_for_httpd(&k, "web");
+    // Its interfaces, its address, its files; localhost is the other's.
+    let out = k.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "container:web",
+        "busybox",
+        "sh",
+        "-c",
+        "ip -4 addr show eth0; hostname; cat /etc/resolv.conf; wget -qO- http://127.0.0.1/hostname",
+    ]);
+    assert!(out.contains("inet 172.17.0.2/16"), "{out}");
+    assert!(out.contains("\nwebhost\nnameserver 127.0.0.11\n"), "{out}");
+    assert!(out.ends_with("webhost\n"), "{out}");
+    let id = k.ok(&["create", "--network", "container:web", "busybox", "true"]);
+    let web = inspect(&k, "web", "{{.Id}}");
+    assert_eq!(
+        inspect(&k, id.trim(), "{{.HostConfig.NetworkMode}}"),
+        format!("container:{web}")
+    );
+    k.ok(&["rm", id.trim()]);
+    let e = k.fails(
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "container:nosuch",
+            "busybox",
+            "true",
+        ],
+        125,
+    );
+    assert_eq!(e, "kist: no such container: nosuch\n");
+    let e = k.fails(
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "container:web",
+            "-p",
+            "80:80",
+            "busybox",
+            "true",
+        ],
+        125,
+    );
+    assert!(e.contains("--publish needs a bridge network"), "{e}");
+    k.ok(&["rm", "-f", "web"]);
+    k.assert_clean();
+}

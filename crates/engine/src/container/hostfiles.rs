@@ -88,7 +88,9 @@ pub fn resolv_conf(network: NetworkMode, extras: &Extras) -> String {
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let base = match network {
         NetworkMode::Host if extras.dns.is_empty() => host,
-        NetworkMode::Host | NetworkMode::None if !extras.dns.is_empty() => {
+        NetworkMode::Host | NetworkMode::None | NetworkMode::Container
+            if !extras.dns.is_empty() =>
+        {
             let mut s: String = host
                 .lines()
                 .filter(|l| !l.starts_with("nameserver"))
@@ -99,7 +101,7 @@ pub fn resolv_conf(network: NetworkMode, extras: &Extras) -> String {
             }
             s
         }
-        NetworkMode::Host | NetworkMode::None => filter_resolv_conf(&host),
+        NetworkMode::Host | NetworkMode::None | NetworkMode::Container => filter_resolv_conf(&host),
         NetworkMode::Bridge => bridge_resolv_conf(&host),
     };
     with_search_and_options(&base, extras)

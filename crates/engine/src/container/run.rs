@@ -302,14 +302,16 @@ impl Plan {
         if !cwd.starts_with('/') {
             return Err(Error::RelativeWorkdir { path: cwd });
         }
-        let (namespaces, joined) = resolve_namespaces(engine, opts)?;
+        let (namespaces, mut joined) = resolve_namespaces(engine, opts)?;
         let network = crate::network::resolve(engine, opts)?;
+        joined.extend(crate::network::network_donor(engine, opts)?);
         let extras = crate::network::extras(opts, network.as_ref())?;
         let id = new_container_id();
         let hostname = match (&opts.hostname, opts.network) {
             (Some(h), _) => h.clone(),
             (None, _) if namespaces.uts == NamespaceChoice::Host => nix_hostname(),
             (None, NetworkMode::Host) => nix_hostname(),
+            (None, NetworkMode::Container) => crate::network::donor_hostname(engine, &joined),
             (None, NetworkMode::None | NetworkMode::Bridge) => id[..12].to_string(),
         };
         let env = merge_env(
@@ -377,6 +379,8 @@ impl Plan {
                 "/etc/resolv.conf",
             ),
         ];
+        // With another container's network go its /etc/hosts and resolv.conf, as Docker does.
+        let files = crate::network::donor_files(engine, &self.joined, files);
         for (name, content, target) in files {
             let file = bind_file(dirs, name, &content, target)?;
             // A file the user mounts there wins, as in Docker.
@@ -412,6 +416,14 @@ impl Plan {
             oom_score_adj: opts.limits.oom_score_adj,
             security: &opts.security,
         })?;
+        let mut spec = spec;
+        let network_donor: Vec<JoinedNamespace> = self
+            .joined
+            .iter()
+            .filter(|j| j.ns == "net")
+            .cloned()
+            .collect();
+        crate::container::joined::point_at_donors(engine, &mut spec, &network_donor)?;
         let mountpoints = crate::state::container_dirs::mountpoints_layer(&engine.layout)?;
         let stop_signal = opts.stop_signal.clone().or_else(|| {
             let config = self.image.config.config().as_ref();
@@ -518,7 +530,10 @@ impl Plan {
             "Init": opts.init,
             "ReadonlyRootfs": opts.read_only,
             "NetworkMode": opts.network,
-            "NetworkName": self.network.as_ref().map(|n| n.name.clone()),
+            "NetworkName": match &self.network {
+                Some(n) => Some(n.name.clone()),
+                None => crate::network::donor_mode(&self.joined),
+            },
             "Volumes": self.volumes,
             "CgroupPath": cgroup_path(&opts.cgroup_parent, &self.id),
             "CgroupVersion": opts.cgroup_version.as_str(),

@@ -15,6 +15,7 @@ use std::net::Ipv4Addr;
 
 use crate::Engine;
 use crate::error::{Error, Result};
+use crate::options::namespaces::JoinedNamespace;
 use crate::options::{DEFAULT_NETWORK, NetworkMode, RunOptions};
 use crate::state::networks::{Endpoint, NetworkRecord, new_network};
 
@@ -147,6 +148,63 @@ pub(crate) fn extras(
         search: net.dns_search.clone(),
         options: net.dns_options.clone(),
     })
+}
+
+/// `--network container:X`: X's network namespace, joined as `--pid container:X` is (found
+/// through its process at each start).
+pub(crate) fn network_donor(engine: &Engine, opts: &RunOptions) -> Result<Option<JoinedNamespace>> {
+    if opts.network != NetworkMode::Container {
+        return Ok(None);
+    }
+    let reference = opts.networking.network.trim_start_matches("container:");
+    let (donor, _) = crate::container::joined::donor(engine, reference, "net")?;
+    Ok(Some(JoinedNamespace {
+        ns: "net".into(),
+        container: donor.id,
+    }))
+}
+
+fn network_donor_of(joined: &[JoinedNamespace]) -> Option<&JoinedNamespace> {
+    joined.iter().find(|j| j.ns == "net")
+}
+
+/// `HostConfig.NetworkMode` with another container's network: `container:ID`.
+pub(crate) fn donor_mode(joined: &[JoinedNamespace]) -> Option<String> {
+    network_donor_of(joined).map(|j| format!("container:{}", j.container))
+}
+
+/// A container on another's network has its hostname (Docker's rule): the first 12
+/// characters of the donor's id if its record cannot say.
+pub(crate) fn donor_hostname(engine: &Engine, joined: &[JoinedNamespace]) -> String {
+    let Some(j) = network_donor_of(joined) else {
+        return String::new();
+    };
+    let config: Option<serde_json::Value> = engine
+        .store
+        .find_container(&j.container)
+        .ok()
+        .and_then(|c| serde_json::from_str(&c.config).ok());
+    config
+        .and_then(|c| c["Hostname"].as_str().map(String::from))
+        .unwrap_or_else(|| j.container.chars().take(12).collect())
+}
+
+/// The donor's /etc/hosts and resolv.conf in place of generated ones.
+pub(crate) fn donor_files<const N: usize>(
+    engine: &Engine,
+    joined: &[JoinedNamespace],
+    mut files: [(&'static str, String, &'static str); N],
+) -> [(&'static str, String, &'static str); N] {
+    let Some(donor) = network_donor_of(joined) else {
+        return files;
+    };
+    let dir = engine.layout.container_run_dir(&donor.container);
+    for (name, content, _) in files.iter_mut() {
+        if let Ok(theirs) = std::fs::read_to_string(dir.join(*name)) {
+            *content = theirs;
+        }
+    }
+    files
 }
 
 /// The generated MAC of an address, or the one asked for.

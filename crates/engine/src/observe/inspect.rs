@@ -270,6 +270,7 @@ fn host_config(
         "NetworkMode": match config["NetworkMode"].as_str() {
             Some("Host") => "host".to_string(),
             Some("Bridge") => config["NetworkName"].as_str().unwrap_or("bridge").to_string(),
+            Some("Container") => config["NetworkName"].as_str().unwrap_or_default().to_string(),
             _ => "none".to_string(),
         },
         "PortBindings": config.get("PortBindings").cloned().unwrap_or_else(|| json!({})),

@@ -18,6 +18,8 @@ pub enum NetworkMode {
     Host,
     /// Its own network namespace, joined to a bridge network (named in `Networking`).
     Bridge,
+    /// Another container's network namespace (`container:X`, X in `Networking`).
+    Container,
 }
 
 impl NetworkMode {
@@ -30,10 +32,11 @@ impl NetworkMode {
                 "--network",
                 "--network needs a value: bridge, host, none or a network's name",
             )),
-            other if other.starts_with("container:") => Err(Error::invalid_option(
+            "container:" => Err(Error::invalid_option(
                 "--network",
-                "--network container:NAME is not supported yet: use a network both containers join",
+                "--network container: needs a container's name or id",
             )),
+            other if other.starts_with("container:") => Ok(NetworkMode::Container),
             _ => Ok(NetworkMode::Bridge),
         }
     }
@@ -44,6 +47,7 @@ impl NetworkMode {
             NetworkMode::None => "none".into(),
             NetworkMode::Host => "host".into(),
             NetworkMode::Bridge => network.into(),
+            NetworkMode::Container => format!("container:{network}"),
         }
     }
 }
@@ -83,6 +87,22 @@ impl Networking {
         }
         if mode == NetworkMode::Bridge {
             return Ok(());
+        }
+        if mode == NetworkMode::Container
+            && let Some(flag) = [
+                (!self.add_hosts.is_empty(), "--add-host"),
+                (!self.dns.is_empty(), "--dns"),
+                (!self.dns_search.is_empty(), "--dns-search"),
+                (!self.dns_options.is_empty(), "--dns-option"),
+                (self.publish_all || !self.expose.is_empty(), "--publish-all"),
+            ]
+            .iter()
+            .find_map(|(given, flag)| given.then_some(*flag))
+        {
+            return Err(Error::invalid_option(
+                "--network",
+                format!("conflicting options: {flag} and the network mode container:"),
+            ));
         }
         let flag = if self.ip.is_some() {
             "--ip"

@@ -81,10 +81,10 @@ impl NetworkArgs {
         };
         let mode = NetworkMode::parse(&name)?;
         let networking = Networking {
-            network: if mode == NetworkMode::Bridge {
-                name
-            } else {
-                String::new()
+            network: match mode {
+                NetworkMode::Bridge => name,
+                NetworkMode::Container => name.trim_start_matches("container:").to_string(),
+                NetworkMode::None | NetworkMode::Host => String::new(),
             },
             ip: self.ip,
             mac: self.mac_address.clone(),
