@@ -376,8 +376,22 @@ fn prune_asks_and_keeps_networks_in_use() {
     );
     let left = k.ok(&["network", "ls", "--format", "{{.Name}}"]);
     assert_eq!(left, "bridge\nbusy\nhost\nnone\n");
+    // system prune asks too, and takes the network once its container is gone.
+    let out = k.run_with_stdin(&["system", "prune"], b"n\n");
+    assert!(
+        common::stdout(&out).contains("all networks not used by at least one container"),
+        "{out:?}"
+    );
+    assert_eq!(
+        k.ok(&["network", "ls", "-q", "-f", "type=custom"])
+            .lines()
+            .count(),
+        1
+    );
     k.ok(&["rm", "user"]);
-    k.ok(&["network", "rm", "busy"]);
+    let out = k.ok(&["system", "prune", "-f"]);
+    assert!(out.contains("Deleted network busy\n"), "{out}");
+    assert_eq!(k.ok(&["network", "ls", "-q", "-f", "type=custom"]), "");
     k.assert_clean();
 }
 
