@@ -970,3 +970,29 @@ fn network_container_shares_another_container_s_namespace() {
     k.ok(&["rm", "-f", "web"]);
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_kist_killed_during_network_set_up_leaves_no_address_port_or_rule() {
+    let k = Kist::in_netns_with_busybox();
+    for point in ["network:attached", "network:published"] {
+        let out = k
+            .command(&["run", "--rm", "-p", "8080:80", "busybox", "true"])
+            .env("KIST_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), None, "{point}: killed by its signal");
+        // The next command reconciles: the --rm container is gone with its port and rules.
+        assert_eq!(k.ok(&["ps", "-aq"]), "", "{point}");
+        let table = k.ns().ok("nft", &["list", "table", "inet", "kist"]);
+        assert!(!table.contains("ctr-"), "{point}: {table}");
+        let out = k.ok(&[
+            "run", "--rm", "-p", "8080:80", "busybox", "ip", "-4", "addr", "show", "eth0",
+        ]);
+        assert!(
+            out.contains("inet 172.17.0.2/16"),
+            "{point}: the address is free again: {out}"
+        );
+    }
+    k.assert_clean();
+}

@@ -60,6 +60,7 @@ fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
         let record = engine.store.find_container(id)?;
         write_hosts(engine, &record, ip)?;
         super::ports::publish(engine, &record, ip)?;
+        crate::state::crash::point("network:published");
     }
     let record = engine.store.find_container(id)?;
     let config: serde_json::Value = serde_json::from_str(&record.config).unwrap_or_default();
