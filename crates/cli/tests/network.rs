@@ -452,6 +452,9 @@ fn published_ports_answer_on_loopback_and_the_host_s_addresses_in_the_kernel() {
         "http://172.17.0.1:8080/hostname",
     ]);
     assert_eq!(page, hostname);
+    let ps = k.ok(&["ps", "--format", "{{.Ports}} {{.Networks}}"]);
+    assert!(ps.starts_with("0.0.0.0:8080->80/tcp, 127.0.0.1:"), "{ps}");
+    assert!(ps.ends_with(" bridge\n"), "{ps}");
     let ports = k.ok(&["port", "web"]);
     let random: Vec<&str> = ports
         .lines()

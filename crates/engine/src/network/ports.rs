@@ -191,6 +191,23 @@ pub fn inspect_ports(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
     Ok(Value::Object(ports))
 }
 
+/// `ps`'s PORTS column: `0.0.0.0:8080->80/tcp, 127.0.0.1:32768->81/tcp`.
+pub fn ps_column(engine: &Engine, c: &ContainerRecord) -> String {
+    let ports = engine.store.ports_of(&c.id).unwrap_or_default();
+    ports
+        .iter()
+        .map(|p| {
+            let ip = if p.host_ip.is_empty() {
+                "0.0.0.0"
+            } else {
+                &p.host_ip
+            };
+            format!("{ip}:{}->{}/{}", p.host_port, p.container_port, p.protocol)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `kist port C [PORT[/PROTO]]`: `80/tcp -> 0.0.0.0:8080` lines (only the host side for one
 /// port).
 pub fn port_lines(

@@ -76,6 +76,8 @@ struct Recorded {
     labels: BTreeMap<String, String>,
     #[serde(rename = "NetworkMode", default)]
     network: Option<String>,
+    #[serde(rename = "NetworkName", default)]
+    network_name: Option<String>,
 }
 
 fn recorded(c: &ContainerRecord) -> Recorded {
@@ -141,7 +143,9 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> Result<i32> {
         .iter()
         .map(|c| {
             let size = sizes.then(|| size(engine, c, &image_sizes));
-            row(c, args.no_trunc.on, size)
+            let mut row = row(c, args.no_trunc.on, size);
+            row["Ports"] = kist_engine::network::ports::ps_column(engine, c).into();
+            row
         })
         .collect();
     let default = if args.size {
@@ -249,8 +253,12 @@ fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>) -> Value {
         _ => "Removal In Progress".into(),
     };
     let recorded = recorded(c);
-    let network = match recorded.network.as_deref() {
-        Some("Host") => "host",
+    let network = match (
+        recorded.network.as_deref(),
+        recorded.network_name.as_deref(),
+    ) {
+        (Some("Host"), _) => "host",
+        (Some("Bridge" | "Container"), Some(name)) => name,
         _ => "none",
     };
     let labels = recorded
