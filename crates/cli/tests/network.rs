@@ -999,3 +999,40 @@ fn a_kist_killed_during_network_set_up_leaves_no_address_port_or_rule() {
     }
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn an_internal_network_is_not_masqueraded() {
+    let k = Kist::in_netns_with_busybox();
+    let id = k.ok(&[
+        "network",
+        "create",
+        "--internal",
+        "--subnet",
+        "10.80.0.0/24",
+        "inside",
+    ]);
+    let bridge = format!("br-{}", &id.trim()[..12]);
+    k.ok(&["run", "--rm", "--network", "inside", "busybox", "true"]);
+    let table = k.ns().ok("nft", &["list", "table", "inet", "kist"]);
+    assert!(table.contains(&format!("chain fwd-{bridge}")), "{table}");
+    assert!(
+        !table.contains("ip saddr 10.80.0.0/24 oifname"),
+        "no masquerade: {table}"
+    );
+    assert_eq!(inspect_network(&k, "inside", "{{.Internal}}"), "true");
+    // The default network is masqueraded.
+    k.ok(&["run", "--rm", "busybox", "true"]);
+    let table = k.ns().ok("nft", &["list", "table", "inet", "kist"]);
+    assert!(
+        table.contains("ip saddr 172.17.0.0/16 oifname != \"kist0\" masquerade"),
+        "{table}"
+    );
+    k.assert_clean();
+}
+
+fn inspect_network(k: &Kist, n: &str, format: &str) -> String {
+    k.ok(&["network", "inspect", "-f", format, n])
+        .trim()
+        .to_string()
+}
