@@ -43,84 +43,32 @@ struct Cli {
     command: Command,
 }
 
+// The commands that are also in the `container` and `image` groups are defined once, in
+// those groups' `Commands`, and flattened here.
 #[derive(Subcommand)]
 enum Command {
-    /// Create an image from a root filesystem tarball (plain, gzip or zstd; '-' reads stdin)
-    Import(image::ImportArgs),
-    /// Download an image from a registry
-    Pull(registry::PullArgs),
-    /// Upload an image to a registry
-    Push(registry::PushArgs),
+    #[command(flatten)]
+    ContainerCommands(container::Commands),
+    /// List containers
+    Ps(container::PsArgs),
+    /// Show containers or images as JSON
+    Inspect(inspect::InspectArgs),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(container::Group),
+    #[command(flatten)]
+    ImageCommands(image::Commands),
     /// Log in to a registry
     Login(registry::LoginArgs),
     /// Log out from a registry
     Logout(registry::LogoutArgs),
     /// List images
     Images(image::ImagesArgs),
-    /// Give an image another name: kist tag SOURCE TARGET
-    Tag(image::TagArgs),
     /// Remove images (a name at a time; never one a container uses, unless forced)
     Rmi(image::RmiArgs),
-    /// Show the history of an image
-    History(image::HistoryArgs),
     /// Manage images
     #[command(subcommand)]
-    Image(image::ImageCommand),
-    /// Make an image of a container's changes
-    Commit(image::CommitArgs),
-    /// Write images to a tar archive (docker-archive or oci-archive)
-    Save(image::SaveArgs),
-    /// Load images from a tar archive that save (or docker save, skopeo) wrote
-    Load(image::LoadArgs),
-    /// Write a container's filesystem as a tar archive
-    Export(container::ExportArgs),
-    /// Run a command in a new container
-    Run(Box<container::RunArgs>),
-    /// Create a new container (run's flags) without starting it; prints its id
-    Create(Box<container::RunArgs>),
-    /// List containers
-    Ps(container::PsArgs),
-    /// Remove containers
-    Rm(container::RmArgs),
-    /// Run a command in a running container
-    Exec(container::ExecArgs),
-    /// Follow a running container's output until it exits, and exit with its status
-    Attach(container::AttachArgs),
-    /// Show containers or images as JSON
-    Inspect(inspect::InspectArgs),
-    /// Fetch the logs of a container
-    Logs(container::LogsArgs),
-    /// Stop running containers (the stop signal, then SIGKILL after a grace period)
-    Stop(container::StopArgs),
-    /// Send a signal to running containers
-    Kill(container::KillArgs),
-    /// Block until containers stop, then print their exit codes
-    Wait(flags::Containers),
-    /// Start stopped containers
-    Start(container::StartArgs),
-    /// Restart containers
-    Restart(container::RestartArgs),
-    /// Rename a container
-    Rename(container::RenameArgs),
-    /// Freeze every process of running containers
-    Pause(flags::Containers),
-    /// Thaw paused containers
-    Unpause(flags::Containers),
-    /// Copy files between a container and the host: CONTAINER:PATH HOSTPATH, or HOSTPATH CONTAINER:PATH
-    Cp(container::CpArgs),
-    /// List the changes of a container's filesystem: A added, C changed, D deleted
-    Diff(flags::Container),
-    /// List the processes of a running container
-    Top(flags::Container),
-    /// List a container's published ports, or the host address of one
-    Port(container::PortArgs),
-    /// Show what running containers use: CPU, memory, network, block I/O, processes
-    Stats(container::StatsArgs),
-    /// Change the limits (or restart policy) of containers
-    Update(container::UpdateArgs),
-    /// Manage containers
-    #[command(subcommand)]
-    Container(container::ContainerCommand),
+    Image(image::Group),
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
@@ -178,14 +126,10 @@ impl Command {
     fn runs_a_program(&self) -> bool {
         use Command::*;
         match self {
-            Run(_) | Create(_) | Exec(_) => true,
-            Start(args) => args.attaches(),
+            ContainerCommands(command) => command.runs_a_program(),
             Container(command) => command.runs_a_program(),
-            Import(_) | Pull(_) | Push(_) | Login(_) | Logout(_) | Images(_) | Tag(_) | Rmi(_)
-            | History(_) | Image(_) | Commit(_) | Save(_) | Load(_) | Export(_) | Ps(_) | Rm(_)
-            | Attach(_) | Inspect(_) | Logs(_) | Stop(_) | Kill(_) | Wait(_) | Restart(_)
-            | Rename(_) | Pause(_) | Unpause(_) | Cp(_) | Diff(_) | Top(_) | Port(_) | Stats(_)
-            | Update(_) | Volume(_) | Network(_) | Supervise(_) | System(_) | Info(_)
+            ImageCommands(_) | Login(_) | Logout(_) | Images(_) | Rmi(_) | Image(_) | Ps(_)
+            | Inspect(_) | Volume(_) | Network(_) | Supervise(_) | System(_) | Info(_)
             | Events(_) | Version(_) | Completion(_) | Man(_) => false,
         }
     }
@@ -225,43 +169,16 @@ fn dispatch(cli: Cli) -> Result<i32> {
     // commands that were killed (docs/architecture.md, Crashes).
     let engine = || open(&cli.root, cli.runroot.as_deref());
     match cli.command {
-        Command::Import(args) => image::import(&engine()?, &args),
-        Command::Pull(args) => registry::pull(&engine()?, &args),
-        Command::Push(args) => registry::push(&engine()?, &args),
+        Command::ImageCommands(command) => image::dispatch(&engine()?, command),
         Command::Login(args) => registry::login(&engine()?, &args),
         Command::Logout(args) => registry::logout(&engine()?, &args),
         Command::Images(args) => image::images(&engine()?, &args),
-        Command::Tag(args) => image::tag(&engine()?, &args),
         Command::Rmi(args) => image::rmi(&engine()?, &args),
-        Command::History(args) => image::history(&engine()?, &args),
-        Command::Image(command) => image::dispatch(&engine()?, command),
-        Command::Commit(args) => image::commit(&engine()?, &args),
-        Command::Save(args) => image::save(&engine()?, &args),
-        Command::Load(args) => image::load(&engine()?, &args),
-        Command::Export(args) => container::export(&engine()?, &args),
-        Command::Run(args) => container::run(&engine()?, *args),
-        Command::Create(args) => container::create(&engine()?, *args),
+        Command::Image(command) => image::dispatch_group(&engine()?, command),
+        Command::ContainerCommands(command) => container::dispatch(engine()?, command),
         Command::Ps(args) => container::ps(&engine()?, &args),
-        Command::Rm(args) => container::rm(&engine()?, &args),
-        Command::Exec(args) => container::exec(engine()?, args),
-        Command::Attach(args) => container::attach(&engine()?, &args),
         Command::Inspect(args) => inspect::inspect(&engine()?, &args),
-        Command::Logs(args) => container::logs(&engine()?, &args),
-        Command::Stop(args) => container::stop(&engine()?, &args),
-        Command::Kill(args) => container::kill(&engine()?, &args),
-        Command::Wait(args) => container::wait(&engine()?, &args),
-        Command::Start(args) => container::start(&engine()?, &args),
-        Command::Restart(args) => container::restart(&engine()?, &args),
-        Command::Rename(args) => container::rename(&engine()?, &args),
-        Command::Pause(args) => container::pause(&engine()?, &args),
-        Command::Unpause(args) => container::unpause(&engine()?, &args),
-        Command::Cp(args) => container::cp(&engine()?, &args),
-        Command::Diff(args) => container::diff(&engine()?, &args),
-        Command::Top(args) => container::top(&engine()?, &args),
-        Command::Port(args) => container::port(&engine()?, &args),
-        Command::Stats(args) => container::stats(&engine()?, &args),
-        Command::Update(args) => container::update(&engine()?, &args),
-        Command::Container(command) => container::dispatch(&engine()?, command),
+        Command::Container(command) => container::dispatch_group(engine()?, command),
         Command::Volume(command) => volume::dispatch(&engine()?, command),
         Command::Network(command) => network::dispatch(&engine()?, command),
         Command::Supervise(args) => Ok(system::supervise(&cli.root, cli.runroot.as_deref(), &args)),

@@ -210,3 +210,80 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+#[ignore = "needs root"]
+fn oom_kills_and_deaths_found_by_reconciliation_are_events_too() {
+    let k = Kist::with_busybox();
+    // dd's 64 MiB buffer does not fit in 32 MiB.
+    k.fails(
+        &[
+            "run",
+            "--name",
+            "hog",
+            "-m",
+            "32m",
+            "busybox",
+            "dd",
+            "if=/dev/zero",
+            "of=/dev/null",
+            "bs=64M",
+            "count=1",
+        ],
+        137,
+    );
+    let hog = past(
+        &k,
+        &["--filter", "container=hog", "--format", "{{.Action}}"],
+    );
+    assert_eq!(hog, ["create", "start", "oom", "die"]);
+    // A supervisor killed: its container dies with it, and the next command records the
+    // death it could not.
+    k.ok(&["run", "-d", "--name", "orphan", "busybox", "sleep", "1000"]);
+    let pid: i32 = k
+        .ok(&["inspect", "-f", "{{.State.Pid}}", "orphan"])
+        .trim()
+        .parse()
+        .unwrap();
+    for s in supervisors(&k) {
+        // SAFETY: kill(2) takes plain integers; the supervisor is this test's.
+        unsafe { libc::kill(s, libc::SIGKILL) };
+    }
+    wait_until("the container to die with its supervisor", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+    wait_until("the death recorded", || {
+        k.ok(&["ps", "-a"]).contains("Exited (137)")
+    });
+    let orphan = past(
+        &k,
+        &[
+            "--filter",
+            "container=orphan",
+            "--filter",
+            "event=die",
+            "--format",
+            "{{.Actor.Attributes.exitCode}}",
+        ],
+    );
+    assert_eq!(orphan, ["137"]);
+    // Docker's rename (with the old name) and restart.
+    k.ok(&["rename", "orphan", "found"]);
+    k.ok(&["restart", "-t", "0", "found"]);
+    let found = past(
+        &k,
+        &[
+            "--filter",
+            "container=found",
+            "--format",
+            "{{.Action}} {{.Actor.Attributes.oldName}}",
+        ],
+    );
+    let found: Vec<&str> = found.iter().map(|l| l.trim_end()).collect();
+    assert_eq!(
+        found,
+        ["rename orphan", "start <no value>", "restart <no value>"]
+    );
+    k.ok(&["rm", "-f", "hog", "found"]);
+    k.assert_clean();
+}

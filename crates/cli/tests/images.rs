@@ -74,6 +74,30 @@ fn commit_makes_a_layer_of_the_changes_and_the_image_runs_with_them() {
     k.assert_clean();
 }
 
+/// Docker commits a container that changed nothing as an image with an empty layer.
+#[test]
+#[ignore = "needs root"]
+fn a_container_that_changed_nothing_commits_to_an_image_with_an_empty_layer() {
+    let k = Kist::with_busybox();
+    k.ok(&["run", "--name", "same", "busybox", "true"]);
+    k.ok(&[
+        "commit",
+        "-c",
+        "CMD [\"echo\", \"same\"]",
+        "same",
+        "same:v1",
+    ]);
+    assert_eq!(k.ok(&["run", "--rm", "same:v1"]), "same\n");
+    let history = k.ok(&["history", "--format", "{{.Size}}", "same:v1"]);
+    assert_eq!(history.lines().next(), Some("0B"), "{history}");
+    // A root filesystem tarball with nothing in it is still refused, and stores nothing.
+    let empty = k.root.path().join("empty.tar");
+    std::fs::write(&empty, [0u8; 1024]).unwrap();
+    let err = k.fails(&["import", empty.to_str().unwrap(), "nothing"], 1);
+    assert!(err.contains("the archive is empty"), "{err}");
+    assert!(!k.ok(&["images"]).contains("nothing"));
+}
+
 #[test]
 #[ignore = "needs root"]
 fn a_running_container_is_committed_frozen_and_keeps_running() {

@@ -98,6 +98,13 @@ fn mount_flags_mount_what_docker_mounts() {
         })
         .collect();
     assert_eq!(types, [("bind", "/b"), ("volume", "/c"), ("tmpfs", "/t")]);
+    let propagation: Vec<&str> = c["Mounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Propagation"].as_str().unwrap())
+        .collect();
+    assert_eq!(propagation, ["rprivate", "", ""]);
     k.ok(&["rm", "mnt"]);
     // volume-nocopy keeps a new volume over image content empty; without it, it is seeded.
     let seeded = k.ok(&[
@@ -294,4 +301,56 @@ fn a_users_mount_over_a_generated_etc_file_wins() {
     assert_eq!(mounts.len(), 1, "{mounts:?}");
     assert_eq!(mounts[0]["Destination"], "/etc/hostname");
     assert_eq!(mounts[0]["Source"], file.display().to_string());
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_mount_value_is_csv_so_a_quoted_source_may_hold_a_comma() {
+    let k = Kist::with_busybox();
+    let dir = k.path().join("with,comma");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("f"), "quoted\n").unwrap();
+    let mount = format!("type=bind,\"source={}\",target=/q", dir.display());
+    let out = k.ok(&["run", "--rm", "--mount", &mount, "busybox", "cat", "/q/f"]);
+    assert_eq!(out, "quoted\n");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_bind_keeps_the_propagation_asked_for() {
+    let k = Kist::with_busybox();
+    let dir = k.path().join("p");
+    std::fs::create_dir(&dir).unwrap();
+    let mount = format!(
+        "type=bind,src={},dst=/p,bind-propagation=rslave",
+        dir.display()
+    );
+    let out = k.ok(&[
+        "run",
+        "--name",
+        "slave",
+        "--mount",
+        &mount,
+        "-v",
+        &format!("{}:/q:private", dir.display()),
+        "busybox",
+        "cat",
+        "/proc/self/mountinfo",
+    ]);
+    // Both are mounted (rslave makes the container's copy of the host's mounts their slaves;
+    // what that shows depends on the host's own propagation, so it is not checked here).
+    mount_line(&out, "/q");
+    mount_line(&out, "/p");
+    let c = inspect(&k, "slave");
+    let propagation: Vec<&str> = c["Mounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Propagation"].as_str().unwrap())
+        .collect();
+    assert_eq!(propagation, ["private", "rslave"]);
+    assert_eq!(
+        c["HostConfig"]["Mounts"][0]["BindOptions"]["Propagation"],
+        "rslave"
+    );
 }

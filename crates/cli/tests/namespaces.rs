@@ -236,3 +236,42 @@ fn namespaces_that_cannot_be_joined_are_refused_and_nothing_is_made() {
     assert_eq!(all, ["private", "stopped", "tracer"]);
     k.ok(&["rm", "-f", "private", "stopped", "tracer"]);
 }
+
+/// The donor is found again at each start: after it restarted (a new process, a new PID
+/// namespace), a created container joins the new one.
+#[test]
+#[ignore = "needs root"]
+fn a_container_joins_its_donor_as_it_is_when_it_starts() {
+    let k = Kist::with_busybox();
+    k.ok(&["run", "-d", "--name", "donor", "busybox", "sleep", "300"]);
+    k.ok(&[
+        "create",
+        "--name",
+        "later",
+        "--pid",
+        "container:donor",
+        "busybox",
+        "ps",
+        "-o",
+        "pid,args",
+    ]);
+    let before = k.ok(&["inspect", "-f", "{{.State.Pid}}", "donor"]);
+    k.ok(&["restart", "-t", "0", "donor"]);
+    let after = k.ok(&["inspect", "-f", "{{.State.Pid}}", "donor"]);
+    assert_ne!(before, after);
+    let out = k.ok(&["start", "-a", "later"]);
+    assert!(
+        out.lines().any(|l| l.trim() == "1 sleep 300"),
+        "the donor's program is PID 1 where it runs: {out}"
+    );
+    // A donor that is not running is named at start, with Docker's words.
+    k.ok(&["stop", "-t", "0", "donor"]);
+    let out = k.run(&["start", "-a", "later"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot join PID of a non running container"),
+        "{}",
+        stderr(&out)
+    );
+    k.ok(&["rm", "-f", "donor", "later"]);
+}

@@ -318,6 +318,17 @@ fn push_then_pull_into_a_fresh_root_runs() {
     );
     assert_eq!(out.lines().last().unwrap(), name);
     assert_eq!(fresh.ok(&["run", "--rm", &name, "echo", "hi"]), "hi\n");
+    let pulls = [
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "event=pull",
+    ];
+    let pulled = fresh.ok(&[&pulls[..], &["--format", "{{.Actor.ID}}"]].concat());
+    assert_eq!(pulled, format!("{name}\n"), "a pull event");
     // The same digests as the registry's: what was pushed is what was pulled.
     let digest = |s: &str| {
         s.lines()

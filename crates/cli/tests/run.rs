@@ -342,3 +342,25 @@ fn names_are_unique() {
     k.ok(&["rm", "web"]);
     k.assert_clean();
 }
+
+/// `docker run --rm --name x ...` in one terminal, `docker exec x sh` in another: the most
+/// common way in. kist kept no launch configuration for a foreground --rm container, so exec
+/// into one failed.
+#[test]
+#[ignore = "needs root"]
+fn exec_reaches_a_foreground_rm_container() {
+    let k = Kist::with_busybox();
+    let mut fg = k
+        .command(&["run", "--rm", "--name", "fg", "busybox", "sleep", "30"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the container runs", || {
+        k.ok(&["ps", "--format", "{{.Names}}"]) == "fg\n"
+    });
+    assert_eq!(k.ok(&["exec", "fg", "echo", "inside"]), "inside\n");
+    k.ok(&["stop", "-t", "0", "fg"]);
+    fg.wait().unwrap();
+    assert_eq!(k.ok(&["ps", "-aq"]), "", "--rm removed it");
+}

@@ -18,7 +18,6 @@ fn wait_ready(k: &Kist, name: &str) {
 #[ignore = "needs root"]
 fn stop_sends_the_stop_signal_of_the_flag_else_of_the_image() {
     let k = Kist::with_busybox();
-    // (A commit with no change at all fails today: "the archive is empty".)
     k.ok(&["run", "--name", "base", "busybox", "touch", "/marker"]);
     k.ok(&["commit", "--change", "STOPSIGNAL USR2", "base", "usr2"]);
 

@@ -37,6 +37,15 @@ fn attach_shows_only_the_streams_asked_for() {
         b"typed\n",
     );
     assert_eq!(stdout(&out), "typed\n");
+    // Not shown is not lost: the log has every stream, as Docker's has.
+    k.ok(&[
+        "run", "--name", "logged", "-a", "stdout", "busybox", "sh", "-c", script,
+    ]);
+    let logs = k.run(&["logs", "logged"]);
+    assert_eq!(
+        (stdout(&logs), stderr(&logs)),
+        ("to-stdout\n".into(), "to-stderr\n".into())
+    );
     let config = k.ok(&[
         "inspect",
         "-f",

@@ -13,7 +13,7 @@ mod options;
 mod state;
 
 // The public modules at the paths they have always had.
-pub use container::{console, exec, lifecycle, supervisor};
+pub use container::{console, exec, health, lifecycle, supervisor};
 pub use filesystem::{commit, cp, export, volumes};
 pub use observe::{events, inspect, logs, stats};
 pub use options::{attach, mounts, namespaces, ports, security};
@@ -28,8 +28,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use kist_runtime::ExitStatus;
 pub use options::units::parse_bytes;
 pub use options::{
-    DEFAULT_NETWORK, Limits, LogOptions, NetworkMode, Networking, RestartPolicy, RunOptions,
-    VolumeSpec, asks_relabel, parse_env_file, parse_ulimit, parse_volume,
+    DEFAULT_NETWORK, Healthcheck, Limits, LogOptions, NetworkMode, Networking, RestartPolicy,
+    RunOptions, VolumeSpec, asks_relabel, parse_env_file, parse_ulimit, parse_volume,
 };
 pub use state::launch_config::LaunchConfig;
 pub use state::layout::Layout;

@@ -46,7 +46,8 @@ pub fn import_rootfs_tarball<R: Read>(
     source: &str,
 ) -> Result<ImportOutcome> {
     let _writing = store.lock_for_writing()?;
-    let layer = add_layer(store, input, None)?;
+    // A root filesystem with nothing in it is a mistake (the wrong file), not an image.
+    let layer = add_layer_checked(store, input, None, None, Empty::Refused)?;
     let now = now();
     let mut config = json!({
         "created": now,
@@ -169,7 +170,7 @@ pub fn add_layer<R: Read>(
     input: R,
     parent: Option<&Digest>,
 ) -> Result<NewLayer> {
-    add_layer_checked(store, input, parent, None)
+    add_layer_checked(store, input, parent, None, Empty::Allowed)
 }
 
 /// What a layer from elsewhere (a registry) must be: the digest of its blob, as the manifest
@@ -187,7 +188,14 @@ pub fn add_layer_expecting<R: Read>(
     parent: Option<&Digest>,
     expected: &ExpectedLayer,
 ) -> Result<NewLayer> {
-    add_layer_checked(store, input, parent, Some(expected))
+    add_layer_checked(store, input, parent, Some(expected), Empty::Allowed)
+}
+
+/// Whether a layer may hold no entry at all.
+#[derive(PartialEq)]
+enum Empty {
+    Allowed,
+    Refused,
 }
 
 fn add_layer_checked<R: Read>(
@@ -195,6 +203,7 @@ fn add_layer_checked<R: Read>(
     input: R,
     parent: Option<&Digest>,
     expected: Option<&ExpectedLayer>,
+    empty: Empty,
 ) -> Result<NewLayer> {
     let mut blob = TempFile::new(store.tmp_dir(), "blob")?;
     let layer = TempDir::new(store.tmp_dir(), "layer")?;
@@ -209,6 +218,9 @@ fn add_layer_checked<R: Read>(
     let compression = Compression::detect(&mut buffered)?;
     let mut decompressed = HashingReader::new(compression.decompress(&mut buffered)?);
     let stats = unpack_layer(&mut decompressed, &diff_dir)?;
+    if stats.entries == 0 && empty == Empty::Refused {
+        return Err(Error::BadArchive("the archive is empty".into()));
+    }
     let (diff_id, _, decoder) = decompressed.finish();
     drop(decoder);
     // Anything after the compressed stream still belongs to the blob.

@@ -59,7 +59,9 @@ pub fn unpack_layer<R: Read>(reader: R, target: &Path) -> Result<UnpackStats> {
     // Whatever follows the end-of-archive blocks is padding; read it so that a digest computed
     // over the stream covers all of it, and so that a decompressor checks its trailer.
     io::copy(&mut tail, &mut io::sink()).map_err(bad_archive)?;
-    if unpacker.stats.entries == 0 {
+    // A layer may hold nothing (a commit that changed no file, Docker's empty layers): the
+    // end-of-archive blocks alone. No bytes at all are not an archive.
+    if unpacker.stats.entries == 0 && !tail.ended_with_zero_block() {
         return Err(Error::BadArchive("the archive is empty".into()));
     }
     if !tail.ended_with_zero_block() {

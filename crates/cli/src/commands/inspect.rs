@@ -1,5 +1,5 @@
-//! `kist inspect` (containers or images) and `kist image inspect`: Docker's JSON documents, or
-//! a template applied to each.
+//! `kist inspect` (containers or images), `kist container inspect` and `kist image inspect`:
+//! Docker's JSON documents, or a template applied to each.
 
 use anyhow::Result;
 use clap::Args;
@@ -33,6 +33,16 @@ pub struct ImageInspectArgs {
     names: Vec<String>,
 }
 
+#[derive(Args)]
+#[command(mut_arg("format", |a| a.short('f').help("A template such as '{{.State.Pid}}'")))]
+pub struct ContainerInspectArgs {
+    #[command(flatten)]
+    format: flags::Format,
+    /// Containers, by name or ID
+    #[arg(required = true, value_name = "CONTAINER")]
+    names: Vec<String>,
+}
+
 pub fn inspect(engine: &Engine, args: &InspectArgs) -> Result<i32> {
     show(
         engine,
@@ -47,6 +57,15 @@ pub fn image_inspect(engine: &Engine, args: &ImageInspectArgs) -> Result<i32> {
         engine,
         args.format.value.as_deref(),
         Some("image"),
+        &args.names,
+    )
+}
+
+pub fn container_inspect(engine: &Engine, args: &ContainerInspectArgs) -> Result<i32> {
+    show(
+        engine,
+        args.format.value.as_deref(),
+        Some("container"),
         &args.names,
     )
 }

@@ -113,9 +113,12 @@ const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// `kist stop`: the container's stop signal (`--stop-signal`, else the image's StopSignal,
 /// else SIGTERM), then SIGKILL after `timeout` (else its `--stop-timeout`, else 10 s; a
 /// negative one waits for ever); returns once the exit is recorded. Not a failure for restart
-/// policies.
+/// policies. A container that is not running is stopped already: nothing to do, as in
+/// Docker (scripts stop whatever may be running).
 pub fn stop(engine: &Engine, c: &ContainerRecord, timeout: Option<Duration>) -> Result<()> {
-    let p = running_process(c)?;
+    let Ok(p) = running_process(c) else {
+        return Ok(());
+    };
     engine.store.set_stop_requested(&c.id)?;
     let launch = LaunchConfig::load(&engine.layout.container_dir(&c.id)).ok();
     let stop_signal = launch
@@ -231,7 +234,9 @@ pub fn restart(engine: &Engine, c: &ContainerRecord, timeout: Option<Duration>) 
         stop(engine, c, timeout)?;
     }
     let c = engine.store.find_container(&c.id)?;
-    start(engine, &c)
+    start(engine, &c)?;
+    crate::state::events::container(&engine.layout.root, &c, "restart", &[]);
+    Ok(())
 }
 
 /// What `system boot` did.
@@ -301,7 +306,14 @@ pub fn rename(engine: &Engine, c: &ContainerRecord, name: &str) -> Result<()> {
             "use [a-zA-Z0-9][a-zA-Z0-9_.-]+",
         ));
     }
-    engine.store.rename(&c.id, name)
+    engine.store.rename(&c.id, name)?;
+    let renamed = ContainerRecord {
+        name: name.to_string(),
+        ..c.clone()
+    };
+    let old = ("oldName", c.name.clone());
+    crate::state::events::container(&engine.layout.root, &renamed, "rename", &[old]);
+    Ok(())
 }
 
 #[cfg(test)]

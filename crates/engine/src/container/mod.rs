@@ -6,6 +6,7 @@ pub(crate) mod cgroup;
 pub mod console;
 pub mod exec;
 pub(crate) mod freeze;
+pub mod health;
 pub(crate) mod hostfiles;
 pub(crate) mod joined;
 pub mod lifecycle;

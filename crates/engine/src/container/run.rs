@@ -11,12 +11,12 @@ use kist_image::Image;
 use kist_runtime::process::ProcessStamp;
 
 use crate::Engine;
-use crate::container::hostfiles;
 use crate::container::removal::{RemoveMode, remove_container};
 use crate::container::spec::{
     self, BindMount, NamespaceChoice, NamespaceChoices, Shm, SpecInput, TmpfsMount,
 };
 use crate::container::user::{ResolvedUser, resolve_groups, resolve_user};
+use crate::container::{health, hostfiles};
 use crate::error::{Error, IoContext, Result};
 use crate::filesystem::volumes;
 use crate::observe::logs::{LogWriter, Stream, log_path};
@@ -78,13 +78,20 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     drop(image_in_use);
     guard.recorded = true;
     write_cidfile(&opts, &record.id)?;
+    if !saved_early(&opts, &config) {
+        // `exec` into it needs it, as long as it runs; written while the container's
+        // process sets itself up on another CPU.
+        config.save(&dirs.dir)?;
+    }
     created.wait_ready()?;
     let _network = crate::network::attach::connect(engine, &record.id, created.pid())?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
     crate::state::events::container(&engine.layout.root, &record, "start", &[]);
+    let health = health::Monitor::start(&engine.layout, &record, config.healthcheck.as_ref());
     let status = kist_runtime::run_foreground(running, io, &signals)?;
     let _ = crate::network::attach::disconnect(engine, &record.id);
+    drop(health);
     let code = status.code();
     let oom = crate::container::cgroup::finish(&record);
     crate::container::supervisor::exit_events(&engine.layout.root, &record, code, oom);
@@ -173,12 +180,18 @@ fn prepare<'a>(
     let dirs = ContainerDirs::of(&engine.layout, &plan.id);
     dirs.create()?;
     let config = plan.launch_config(engine, opts, &dirs, &new_volumes)?;
-    // What `start` needs later; a foreground --rm container has no later.
-    if opts.detach || opts.share_terminal || !opts.remove {
+    if saved_early(opts, &config) {
         config.save(&dirs.dir)?;
     }
     crate::state::crash::point("run:dirs");
     Ok((plan, guard, dirs, config))
+}
+
+/// Whether launch.json is written before the container's process exists: what a supervisor
+/// and a later `start` read (and `exec`, so a health check). A foreground --rm container has no
+/// later: `run` writes it once the process is being set up.
+fn saved_early(opts: &RunOptions, config: &LaunchConfig) -> bool {
+    opts.detach || opts.share_terminal || !opts.remove || config.healthcheck.is_some()
 }
 
 /// Undoes a container that failed to start: its directories, record and new volumes. (Its
@@ -230,6 +243,7 @@ struct Plan {
     /// `-v` and `--mount`, then what `--volumes-from` brings.
     volumes: Vec<VolumeSpec>,
     seccomp: Option<kist_runtime::seccomp::Filter>,
+    healthcheck: Option<crate::options::Healthcheck>,
     namespaces: NamespaceChoices,
     joined: Vec<JoinedNamespace>,
     /// The bridge network it joins, if any.
@@ -335,8 +349,10 @@ impl Plan {
                 ));
             }
         }
+        let healthcheck = healthcheck(engine, &image, opts)?;
         let volumes = with_volumes_from(engine, opts)?;
         Ok(Plan {
+            healthcheck,
             image,
             args,
             env,
@@ -443,6 +459,7 @@ impl Plan {
             stop_timeout: opts.stop_timeout,
             limits: opts.limits.clone(),
             security: opts.security.clone(),
+            healthcheck: self.healthcheck.clone(),
             joined: self.joined.clone(),
         })
     }
@@ -654,6 +671,26 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// The container's health check: the user's flags over the image config's `Healthcheck`.
+fn healthcheck(
+    engine: &Engine,
+    image: &Image,
+    opts: &RunOptions,
+) -> Result<Option<crate::options::Healthcheck>> {
+    use crate::options::Healthcheck;
+    // Docker's extension of the OCI config, which the typed config does not keep.
+    let from_image = engine
+        .images
+        .read_blob(&image.id, &image.name)
+        .ok()
+        .and_then(|bytes| Healthcheck::from_image_config(&bytes));
+    let merged = Healthcheck::merge(opts.healthcheck.clone(), from_image);
+    if let Some(h) = &merged {
+        h.validate()?;
+    }
+    Ok(merged)
 }
 
 /// `--cidfile`: the id, in a file that must not exist yet (another container's, perhaps).

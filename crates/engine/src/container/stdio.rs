@@ -20,8 +20,8 @@ pub fn connect_stdio(tty: bool, interactive: bool, logged: bool) -> Result<(Stdi
     connect_attached(tty, attach, logged)
 }
 
-/// The same, with only the `attach`ed streams connected to kist's: the others lead nowhere
-/// (`/dev/null`), as a stream Docker does not attach is not shown.
+/// The same, with only the `attach`ed streams connected to kist's: the others are not shown
+/// (only logged, when `logged`), as a stream Docker does not attach.
 pub fn connect_attached(tty: bool, attach: Attach, logged: bool) -> Result<(Stdio, ForegroundIo)> {
     let mut io = ForegroundIo::default();
     if tty {
@@ -58,13 +58,16 @@ pub fn connect_attached(tty: bool, attach: Attach, logged: bool) -> Result<(Stdi
             Ok(host)
         }
     };
-    let stdout = match attach.stdout {
-        true => output(dup(&std::io::stdout().as_fd())?, OutputStream::Stdout)?,
-        false => null(libc::O_WRONLY)?,
+    // A stream not attached is not shown, but still logged, as Docker logs every stream.
+    let stdout = match (attach.stdout, logged) {
+        (true, _) => output(dup(&std::io::stdout().as_fd())?, OutputStream::Stdout)?,
+        (false, true) => output(null(libc::O_WRONLY)?, OutputStream::Stdout)?,
+        (false, false) => null(libc::O_WRONLY)?,
     };
-    let stderr = match attach.stderr {
-        true => output(dup(&std::io::stderr().as_fd())?, OutputStream::Stderr)?,
-        false => null(libc::O_WRONLY)?,
+    let stderr = match (attach.stderr, logged) {
+        (true, _) => output(dup(&std::io::stderr().as_fd())?, OutputStream::Stderr)?,
+        (false, true) => output(null(libc::O_WRONLY)?, OutputStream::Stderr)?,
+        (false, false) => null(libc::O_WRONLY)?,
     };
     Ok((
         Stdio::Fds {

@@ -198,9 +198,10 @@ fn run_container(
             }
         };
         // Before "started" is reported: a `run -d` that returned finds it written.
-        if let Ok(record) = e.store.find_container(id) {
-            crate::state::events::container(root, &record, "start", &[]);
-        }
+        let record = e.store.find_container(id)?;
+        crate::state::events::container(root, &record, "start", &[]);
+        let health =
+            crate::container::health::Monitor::start(&layout, &record, config.healthcheck.as_ref());
         report_started(status, pid);
         // Nothing to say to the store until the container exits: let go of it meanwhile.
         drop(e);
@@ -211,6 +212,8 @@ fn run_container(
             None => outputs,
         };
         pump_logs(&running, sources, &mut log, attach, console_point.as_mut())?;
+        // The container is gone: so is its check (a probe under way fails with it).
+        drop(health);
         let _ = std::fs::remove_file(dirs.run.join("attach.sock"));
         let _ = std::fs::remove_file(dirs.run.join(console::SOCKET));
         let code = running.wait()?.code();

@@ -34,12 +34,12 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
         Some((p, a)) => (p.clone(), a.to_vec()),
         None => (String::new(), Vec::new()),
     };
-    Ok(json!({
+    let mut inspected = json!({
         "Id": c.id,
         "Created": c.created,
         "Path": path,
         "Args": args,
-        "State": state(c),
+        "State": state(c, crate::container::health::load(&engine.layout, &c.id)),
         "Image": c.image_id,
         "ResolvConfPath": run.join("resolv.conf"),
         "HostnamePath": run.join("hostname"),
@@ -81,7 +81,12 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             "StopTimeout": launch.as_ref().and_then(|l| l.stop_timeout),
         },
         "NetworkSettings": crate::network::inspect::network_settings(engine, c)?,
-    }))
+    });
+    // Docker leaves it out when there is none.
+    if let Some(h) = launch.as_ref().and_then(|l| l.healthcheck.as_ref()) {
+        inspected["Config"]["Healthcheck"] = json!(h);
+    }
+    Ok(inspected)
 }
 
 /// The entrypoint and the command of the container's program, which kist keeps as one list,
@@ -146,7 +151,7 @@ fn is_anonymous(name: &str) -> bool {
 }
 
 /// Docker's `State`: a container recorded as running whose process is gone shows as exited.
-fn state(c: &ContainerRecord) -> Value {
+fn state(c: &ContainerRecord, health: Option<crate::container::health::Health>) -> Value {
     let alive = c.process.is_some_and(|p| p.is_alive());
     let running = c.state == ContainerState::Running && alive;
     let paused = running && crate::container::lifecycle::is_paused(c);
@@ -158,7 +163,7 @@ fn state(c: &ContainerRecord) -> Value {
         ContainerState::Exited => "exited",
         ContainerState::Removing => "removing",
     };
-    json!({
+    let mut state = json!({
         "Status": status,
         "Running": running,
         "Paused": paused,
@@ -170,7 +175,12 @@ fn state(c: &ContainerRecord) -> Value {
         "Error": c.error.clone().unwrap_or_default(),
         "StartedAt": c.started_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
         "FinishedAt": c.finished_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
-    })
+    });
+    // Only a container with a check has `Health`, as in Docker's JSON.
+    if let Some(h) = health {
+        state["Health"] = json!(h);
+    }
+    state
 }
 
 /// The user's bind mounts and volumes (the generated /etc files in the container's runtime
@@ -211,6 +221,8 @@ fn mount(engine: &Engine, m: &oci_spec::runtime::Mount) -> Value {
     if let Some(name) = volume {
         v["Name"] = json!(name);
         v["Driver"] = json!("local");
+        // Docker gives a volume no propagation of its own.
+        v["Propagation"] = json!("");
     }
     v
 }

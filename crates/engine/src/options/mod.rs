@@ -8,6 +8,7 @@ pub mod attach;
 mod capabilities;
 mod devices;
 mod env;
+pub(crate) mod healthcheck;
 mod limits;
 mod log;
 pub mod mounts;
@@ -21,6 +22,7 @@ pub(crate) mod units;
 mod volume;
 
 pub use env::{parse_env_file, resolve_env};
+pub use healthcheck::Healthcheck;
 pub use limits::{Limits, parse_ulimit};
 pub use log::LogOptions;
 pub use network::{DEFAULT_NETWORK, NetworkMode, Networking};
@@ -77,6 +79,8 @@ pub struct RunOptions {
     pub log: LogOptions,
     /// Capabilities, seccomp, devices, sysctls, `--privileged`.
     pub security: security::Security,
+    /// The `--health-*` flags' check (merged over the image's), `--no-healthcheck`'s NONE.
+    pub healthcheck: Option<Healthcheck>,
     /// `--stop-signal`: instead of the image's StopSignal (or SIGTERM).
     pub stop_signal: Option<String>,
     /// `--stop-timeout`: seconds `stop` waits by default (negative: for ever).

@@ -65,7 +65,8 @@ fn parse_bool(v: &str) -> Option<bool> {
 pub fn parse_mount(value: &str) -> Result<(VolumeSpec, Value)> {
     let bad = |why: String| Error::invalid_value("--mount", value, why);
     let mut f = Fields::default();
-    for field in value.split(',').filter(|s| !s.is_empty()) {
+    let fields = csv_fields(value).map_err(|why| bad(why.into()))?;
+    for field in fields.iter().filter(|s| !s.is_empty()) {
         let (key, val) = match field.split_once('=') {
             Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim())),
             None => (field.trim().to_ascii_lowercase(), None),
@@ -97,6 +98,41 @@ pub fn parse_mount(value: &str) -> Result<(VolumeSpec, Value)> {
     };
     let shown = docker_mount(&spec, &f);
     Ok((spec, shown))
+}
+
+/// One line of CSV, as Go's `encoding/csv` reads Docker's `--mount` value: a field may be
+/// quoted (`"src=/a,b"`), with `""` for a quote inside it.
+fn csv_fields(value: &str) -> std::result::Result<Vec<String>, &'static str> {
+    let mut fields = Vec::new();
+    let mut chars = value.chars().peekable();
+    loop {
+        let mut field = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                    None => return Err("a quoted field is not closed"),
+                }
+            }
+            if !matches!(chars.peek(), None | Some(',')) {
+                return Err("a quoted field must end at a comma");
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| *c != ',') {
+                field.push(c);
+            }
+        }
+        fields.push(field);
+        if chars.next().is_none() {
+            return Ok(fields);
+        }
+    }
 }
 
 fn read_field(f: &mut Fields, key: &str, val: Option<&str>) -> std::result::Result<(), String> {
@@ -438,6 +474,20 @@ mod tests {
         let (_, shown) =
             parse_mount("type=bind,source=/,target=/h,bind-propagation=rslave").unwrap();
         assert_eq!(shown["BindOptions"]["Propagation"], "rslave");
+    }
+
+    #[test]
+    fn fields_are_csv_as_docker_reads_them() {
+        assert_eq!(
+            csv_fields(r#"type=bind,"src=/a,b",dst=/x"#).unwrap(),
+            ["type=bind", "src=/a,b", "dst=/x"]
+        );
+        assert_eq!(
+            csv_fields(r#""say ""hi""",x"#).unwrap(),
+            [r#"say "hi""#, "x"]
+        );
+        assert!(csv_fields(r#""open"#).is_err());
+        assert!(csv_fields(r#""a"b,c"#).is_err());
     }
 
     #[test]

@@ -89,11 +89,25 @@ pub fn mountpoints_layer(layout: &Layout) -> Result<PathBuf> {
 /// its own mount namespace, which ended with its last process.
 pub fn remove_container_dirs(layout: &Layout, id: &str) -> Result<()> {
     for dir in [layout.container_dir(id), layout.container_run_dir(id)] {
-        match fs::remove_dir_all(&dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        remove_tree(&dir)?;
+    }
+    Ok(())
+}
+
+/// Removes a directory tree, again if a file appeared in it meanwhile: the supervisor of a
+/// container removed by force may still write its last health check result (a new file
+/// renamed into place) until it notices the exit. Once the directory is gone it cannot.
+fn remove_tree(dir: &std::path::Path) -> Result<()> {
+    let mut attempts = 0;
+    loop {
+        match fs::remove_dir_all(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty && attempts < 20 => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
             Err(e) => return Err(e).ctx("removing", dir),
         }
     }
-    Ok(())
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, IoContext, Result};
 use crate::options::namespaces::JoinedNamespace;
 use crate::options::security::Security;
-use crate::options::{Limits, LogOptions, RestartPolicy};
+use crate::options::{Healthcheck, Limits, LogOptions, RestartPolicy};
 use crate::state::container_dirs::ContainerDirs;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,6 +34,9 @@ pub struct LaunchConfig {
     /// The security flags as the user gave them; the spec is made from them.
     #[serde(default)]
     pub security: Security,
+    /// The health check, the user's over the image's (`Config.Healthcheck`).
+    #[serde(default)]
+    pub healthcheck: Option<Healthcheck>,
     /// Other containers' namespaces it joins, pointed at their processes at each start.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub joined: Vec<JoinedNamespace>,

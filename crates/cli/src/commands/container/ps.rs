@@ -120,6 +120,7 @@ fn keep(c: &ContainerRecord, filters: &[Filter]) -> bool {
 }
 
 pub fn ps(engine: &Engine, args: &PsArgs) -> Result<i32> {
+    let layout = &engine.layout;
     let containers = listed(engine, args)?;
     if args.quiet.on {
         for c in &containers {
@@ -143,7 +144,10 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> Result<i32> {
         .iter()
         .map(|c| {
             let size = sizes.then(|| size(engine, c, &image_sizes));
-            let mut row = row(c, args.no_trunc.on, size);
+            let health = (status_word(c) == "running")
+                .then(|| kist_engine::health::status(layout, &c.id))
+                .flatten();
+            let mut row = row(c, args.no_trunc.on, size, health.as_deref());
             row["Ports"] = kist_engine::network::ports::ps_column(engine, c).into();
             row
         })
@@ -230,7 +234,7 @@ const HEADERS: [(&str, &str); 12] = [
 ];
 
 /// One container as `--format` sees it (Docker's field names); `size` when asked for.
-fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>) -> Value {
+fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>, health: Option<&str>) -> Value {
     let mut command = format!("\"{}\"", c.command.join(" "));
     if !no_trunc && command.chars().count() > 20 {
         command = format!("{}…\"", command.chars().take(19).collect::<String>());
@@ -240,10 +244,15 @@ fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>) -> Value {
             "Up {} (Paused)",
             format::since(c.started_at.as_deref().unwrap_or(&c.created))
         ),
-        "running" => format!(
-            "Up {}",
-            format::since(c.started_at.as_deref().unwrap_or(&c.created))
-        ),
+        "running" => {
+            let up = format::since(c.started_at.as_deref().unwrap_or(&c.created));
+            match health {
+                // Docker's words: "(health: starting)", "(healthy)", "(unhealthy)".
+                Some("starting") => format!("Up {up} (health: starting)"),
+                Some(h) => format!("Up {up} ({h})"),
+                None => format!("Up {up}"),
+            }
+        }
         "exited" => format!(
             "Exited ({}) {}",
             c.exit_code.unwrap_or(0),

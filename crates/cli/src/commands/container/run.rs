@@ -97,6 +97,8 @@ pub struct RunArgs {
     network: NetworkArgs,
     #[command(flatten)]
     security: SecurityArgs,
+    #[command(flatten)]
+    health: super::health::HealthArgs,
     /// The signal that stops the container (name or number) [default: the image's, or TERM]
     #[arg(long = "stop-signal", value_name = "SIGNAL")]
     stop_signal: Option<String>,
@@ -213,6 +215,7 @@ impl RunArgs {
             restart: kist_engine::RestartPolicy::parse(restart)?,
             log: kist_engine::LogOptions::parse(&self.log_opt)?,
             security,
+            healthcheck: self.health.healthcheck()?,
             stop_signal: self.stop_signal,
             stop_timeout: self.stop_timeout,
             cidfile: self.cidfile,

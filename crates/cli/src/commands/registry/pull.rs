@@ -68,33 +68,30 @@ pub fn pull(engine: &Engine, args: &PullArgs) -> Result<i32> {
 /// Makes sure `image` is in the store as `policy` says, pulling it with Docker's lines on
 /// stderr (stdout belongs to the container), as `docker run` does; `quiet` says none.
 pub fn ensure_image(engine: &Engine, image: &str, policy: PullPolicy, quiet: bool) -> Result<()> {
-    let missing = || {
-        matches!(
-            engine.images.resolve(image),
-            Err(kist_image::Error::ImageNotFound(_))
-        )
-    };
-    let familiar = || Reference::parse(image).map_or(image.to_string(), |r| r.familiar());
+    let missing = matches!(
+        engine.images.resolve(image),
+        Err(kist_image::Error::ImageNotFound(_))
+    );
+    if policy != PullPolicy::Always && !missing {
+        return Ok(());
+    }
+    // Found nowhere and not a reference either: that is what to say.
+    let reference = Reference::parse(image)?;
+    let name = reference.familiar();
     match policy {
-        PullPolicy::Never if missing() => {
-            let name = familiar();
+        PullPolicy::Never => {
             anyhow::bail!("No such image: {name} ('kist pull {name}' fetches it)")
         }
-        PullPolicy::Never => return Ok(()),
-        PullPolicy::Missing if !missing() => return Ok(()),
-        PullPolicy::Missing if !quiet => Screen::Stderr.line(format_args!(
-            "Unable to find image '{}' locally",
-            familiar()
-        )),
-        PullPolicy::Missing => {}
-        PullPolicy::Always => {}
+        PullPolicy::Missing if !quiet => {
+            Screen::Stderr.line(format_args!("Unable to find image '{name}' locally"))
+        }
+        PullPolicy::Missing | PullPolicy::Always => {}
     }
-    let reference = Reference::parse(image)?;
     fetch(
         engine,
         &Fetch {
             // With its tag: `run` says nothing of a default one, as Docker's does not.
-            name: &reference.familiar(),
+            name: &name,
             reference: &reference,
             platform: None,
             quiet,
