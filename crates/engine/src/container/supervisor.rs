@@ -149,6 +149,7 @@ fn run_container(
         crate::container::joined::point_at_donors(&e, &mut config.spec, &config.joined)?;
         let mut created = kist_runtime::create(config.launch(&dirs, stdio, seccomp.as_ref()))?;
         created.wait_ready()?;
+        let _network = crate::network::attach::connect(&e, id, created.pid())?;
         let console = created.take_console();
         // With -i, attached clients' input goes to the container's stdin (or terminal). The
         // socket exists before "started" is reported, so `start -i` finds it.
@@ -216,6 +217,7 @@ fn run_container(
         let _ = std::fs::remove_file(dirs.run.join(console::SOCKET));
         let code = running.wait()?.code();
         let e = Engine::open_quietly(root, runroot)?;
+        let _ = crate::network::attach::disconnect(&e, id);
         let record = e.store.find_container(id)?;
         let oom = crate::container::cgroup::finish(&record);
         e.store.set_exited(id, code, None)?;
