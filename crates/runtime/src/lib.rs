@@ -34,7 +34,7 @@ pub use cgroups::{
     Cgroup, Usage, VERSION_ANNOTATION as CGROUP_VERSION_ANNOTATION, Version as CgroupVersion,
     docker_default_devices, host_version as cgroup_host_version,
 };
-pub use create::{Created, Running, create};
+pub use create::{Created, Running, connect_and_start, create, create_detached};
 pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, OutputStream, Pump, RawTerminal, Tee, resize, run_foreground};
 pub use join::{Join, join};
