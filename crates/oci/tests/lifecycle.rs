@@ -1,0 +1,446 @@
+//! kist-runtime driven as containerd's shim drives runc: each command its own process, over a
+//! bundle made from the busybox root filesystem; what a user sees is checked (state, output,
+//! exit statuses, messages) and that nothing is left under --root or in the cgroups after.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kist-runtime");
+
+fn assert_root() {
+    // SAFETY: geteuid cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    assert_eq!(euid, 0, "this test runs real containers and needs root");
+}
+
+/// The busybox root filesystem tarball, built once per test binary by the repository's script.
+fn busybox_tar() -> &'static Path {
+    static TAR: OnceLock<PathBuf> = OnceLock::new();
+    TAR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("kist-oci-busybox-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tar = dir.join("busybox.tar");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-busybox-tar");
+        let out = Command::new(script).arg(&tar).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tar
+    })
+}
+
+/// A root and a bundle in a temp dir, and a cgroup of the test's own (relative: below the
+/// test process's cgroups); whatever is left is deleted and removed when dropped.
+struct Oci {
+    dir: tempfile::TempDir,
+    cgroup: String,
+}
+
+impl Oci {
+    fn new() -> Oci {
+        assert_root();
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = tempfile::tempdir().unwrap();
+        let rootfs = dir.path().join("bundle/rootfs");
+        std::fs::create_dir_all(&rootfs).unwrap();
+        let out = Command::new("tar")
+            .arg("-xf")
+            .arg(busybox_tar())
+            .arg("-C")
+            .arg(&rootfs)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cgroup = format!(
+            "kist-oci-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        Oci { dir, cgroup }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    fn bundle(&self) -> PathBuf {
+        self.dir.path().join("bundle")
+    }
+
+    /// Writes the bundle's config.json: kist-runtime's default spec running `args`.
+    fn config(&self, args: &[&str]) {
+        let config = self.bundle().join("config.json");
+        let _ = std::fs::remove_file(&config);
+        let out = self
+            .cmd(&["spec", "--bundle"])
+            .arg(self.bundle())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut spec: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+        spec["process"]["terminal"] = false.into();
+        spec["process"]["args"] = serde_json::json!(args);
+        spec["linux"]["cgroupsPath"] = self.cgroup.clone().into();
+        std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("--root").arg(self.root()).args(args);
+        c.stdin(Stdio::null());
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "kist-runtime {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str]) -> Output {
+        let out = self.cmd(args).output().unwrap();
+        assert!(!out.status.success(), "kist-runtime {args:?} succeeded");
+        out
+    }
+
+    /// `create` with the container's output going to `log`.
+    fn create(&self, id: &str, log: &Path) {
+        let log = std::fs::File::create(log).unwrap();
+        let out = self
+            .cmd(&["create", "--bundle"])
+            .arg(self.bundle())
+            .arg(id)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .status()
+            .unwrap();
+        assert!(out.success(), "create {id} failed");
+    }
+
+    /// `run -d`; the container's streams go nowhere (a pipe would be held open by it).
+    fn run_detached(&self, flags: &[&str], id: &str) {
+        let status = self
+            .cmd(&["run", "-d"])
+            .args(flags)
+            .arg("--bundle")
+            .arg(self.bundle())
+            .arg(id)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "run -d {id} failed");
+    }
+
+    fn state(&self, id: &str) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["state", id])).unwrap()
+    }
+
+    fn wait_status(&self, id: &str, want: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let s = self.state(id);
+            if s["status"] == want || Instant::now() > deadline {
+                assert_eq!(s["status"], want, "{s}");
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The container's cgroup directories that exist.
+    fn cgroup_dirs(&self) -> Vec<PathBuf> {
+        kist_runtime::Cgroup::resolve(&self.cgroup)
+            .unwrap()
+            .dirs()
+            .filter(|d| d.exists())
+            .map(Path::to_path_buf)
+            .collect()
+    }
+
+    fn assert_nothing_left(&self, id: &str) {
+        assert!(
+            !self.root().join(id).exists(),
+            "{id}'s state is left under --root"
+        );
+        assert_eq!(self.cgroup_dirs(), Vec::<PathBuf>::new(), "cgroup left");
+    }
+}
+
+impl Drop for Oci {
+    fn drop(&mut self) {
+        if let Ok(entries) = std::fs::read_dir(self.root()) {
+            for e in entries.flatten() {
+                let id = e.file_name().to_string_lossy().into_owned();
+                let _ = self.cmd(&["delete", "--force", &id]).output();
+            }
+        }
+        if let Ok(cg) = kist_runtime::Cgroup::resolve(&self.cgroup) {
+            let _ = cg.destroy();
+        }
+    }
+}
+
+fn wait_for_text(path: &Path, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = std::fs::read_to_string(path).unwrap_or_default();
+        if got.contains(text) || Instant::now() > deadline {
+            assert!(got.contains(text), "{text:?} not in {got:?}");
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn pid_alive(pid: i64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|r| !r.trim_start().starts_with('Z'))
+    })
+}
+
+/// The runtime-spec lifecycle across processes: `create` exits leaving the program waiting
+/// (nothing printed yet), `start` runs it, a killed init reads as stopped, `delete` leaves
+/// neither state nor cgroup.
+#[test]
+#[ignore = "needs root"]
+fn create_start_kill_delete_as_separate_processes() {
+    let oci = Oci::new();
+    oci.config(&["sh", "-c", "echo started as $$; exec sleep 100"]);
+    let log = oci.dir.path().join("out");
+    oci.create("c1", &log);
+    let s = oci.state("c1");
+    assert_eq!(s["status"], "created");
+    assert_eq!(s["id"], "c1");
+    assert_eq!(
+        s["bundle"],
+        oci.bundle().canonicalize().unwrap().to_str().unwrap()
+    );
+    assert!(s["ociVersion"].as_str().unwrap().starts_with("1."));
+    let pid = s["pid"].as_i64().unwrap();
+    assert!(pid > 0 && pid_alive(pid), "{s}");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "",
+        "the program ran before start"
+    );
+    assert!(!oci.cgroup_dirs().is_empty(), "no cgroup made");
+
+    oci.ok(&["start", "c1"]);
+    assert_eq!(wait_for_text(&log, "started"), "started as 1\n");
+    assert_eq!(oci.state("c1")["status"], "running");
+    let list: serde_json::Value =
+        serde_json::from_str(&oci.ok(&["list", "--format", "json"])).unwrap();
+    assert_eq!(list[0]["id"], "c1");
+    assert_eq!(list[0]["status"], "running");
+    let pids: Vec<i64> = serde_json::from_str(&oci.ok(&["ps", "--format", "json", "c1"])).unwrap();
+    assert_eq!(pids, [pid]);
+
+    let again = oci.fails(&["start", "c1"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already running"));
+
+    oci.ok(&["kill", "c1", "KILL"]);
+    let s = oci.wait_status("c1", "stopped");
+    assert_eq!(s["pid"], 0);
+    let dead = oci.fails(&["kill", "c1"]);
+    assert!(String::from_utf8_lossy(&dead.stderr).contains("container not running"));
+    oci.ok(&["delete", "c1"]);
+    oci.assert_nothing_left("c1");
+    assert!(oci.fails(&["state", "c1"]).status.code() == Some(1));
+}
+
+/// A running container is deleted only with --force, which kills it.
+#[test]
+#[ignore = "needs root"]
+fn delete_of_a_running_container_needs_force() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let pid_file = oci.dir.path().join("pid");
+    oci.run_detached(&["--pid-file", pid_file.to_str().unwrap()], "d1");
+    let s = oci.state("d1");
+    assert_eq!(s["status"], "running");
+    let pid: i64 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert_eq!(s["pid"], pid);
+    let refused = oci.fails(&["delete", "d1"]);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not stopped: running"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(pid_alive(pid));
+    oci.ok(&["delete", "--force", "d1"]);
+    assert!(!pid_alive(pid));
+    oci.assert_nothing_left("d1");
+}
+
+/// pause freezes the cgroup (the state says so), resume thaws it.
+#[test]
+#[ignore = "needs root"]
+fn pause_and_resume() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    oci.run_detached(&[], "p1");
+    oci.ok(&["pause", "p1"]);
+    assert_eq!(oci.state("p1")["status"], "paused");
+    oci.ok(&["resume", "p1"]);
+    assert_eq!(oci.state("p1")["status"], "running");
+    oci.ok(&["delete", "--force", "p1"]);
+    oci.assert_nothing_left("p1");
+}
+
+/// `run` in the foreground exits as the program does and removes the container.
+#[test]
+#[ignore = "needs root"]
+fn run_exits_as_the_program_and_cleans_up() {
+    let oci = Oci::new();
+    oci.config(&["sh", "-c", "echo out; exit 3"]);
+    let out = oci
+        .cmd(&["run", "--bundle"])
+        .arg(oci.bundle())
+        .arg("r1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    oci.assert_nothing_left("r1");
+}
+
+/// A program that does not exist fails `start` (not silently), and the container is then
+/// stopped and removable.
+#[test]
+#[ignore = "needs root"]
+fn start_of_a_missing_program_fails_and_the_container_is_removable() {
+    let oci = Oci::new();
+    oci.config(&["/no/such/program"]);
+    oci.create("m1", &oci.dir.path().join("out"));
+    let out = oci.fails(&["start", "m1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/no/such/program"), "{err}");
+    oci.wait_status("m1", "stopped");
+    oci.ok(&["delete", "m1"]);
+    oci.assert_nothing_left("m1");
+}
+
+/// Bad input: one line saying what is wrong, exit 1, JSON in --log, nothing left behind.
+#[test]
+#[ignore = "needs root"]
+fn bad_input_is_one_line_and_leaves_nothing() {
+    let oci = Oci::new();
+    // No config.json.
+    let log = oci.dir.path().join("log.json");
+    let out = oci
+        .cmd(&["create", "--bundle"])
+        .arg(oci.bundle())
+        .arg("b1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("config.json"), "{err}");
+    assert!(!oci.root().join("b1").exists());
+
+    // Invalid JSON, logged as runc logs: one JSON object with level, msg, time.
+    std::fs::write(oci.bundle().join("config.json"), "{not json").unwrap();
+    let out = Command::new(BIN)
+        .arg("--root")
+        .arg(oci.root())
+        .arg("--log")
+        .arg(&log)
+        .args(["--log-format", "json", "create", "--bundle"])
+        .arg(oci.bundle())
+        .arg("b1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(line["level"], "error");
+    assert!(
+        line["msg"]
+            .as_str()
+            .unwrap()
+            .contains("invalid config.json"),
+        "{line}"
+    );
+    assert!(line["time"].as_str().unwrap().ends_with('Z'), "{line}");
+
+    // An id in use, and an unknown one.
+    oci.config(&["sleep", "100"]);
+    oci.create("b2", &oci.dir.path().join("out"));
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "b2"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("container with id exists: b2"));
+    assert_eq!(oci.state("b2")["status"], "created");
+    let out = oci.fails(&["start", "nope"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("container nope does not exist"));
+    // A created container is deleted without --force (it has run nothing yet).
+    oci.ok(&["delete", "b2"]);
+    oci.assert_nothing_left("b2");
+}
+
+#[test]
+fn version_spec_and_features_need_no_container() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("kist-runtime version "), "{text}");
+    assert!(lines[1].starts_with("commit: "), "{text}");
+    assert!(lines[2].starts_with("spec: 1."), "{text}");
+
+    let features = Command::new(BIN).arg("features").output().unwrap();
+    let f: serde_json::Value = serde_json::from_slice(&features.stdout).unwrap();
+    assert!(
+        f["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "pid")
+    );
+    assert_eq!(f["linux"]["seccomp"]["enabled"], true);
+    assert_eq!(f["linux"]["apparmor"]["enabled"], false);
+
+    let dir = tempfile::tempdir().unwrap();
+    let ok = Command::new(BIN)
+        .args(["spec", "-b"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
+    assert_eq!(spec["root"]["path"], "rootfs");
+    assert_eq!(spec["process"]["args"][0], "sh");
+    // A second `spec` does not overwrite it.
+    let again = Command::new(BIN)
+        .args(["spec", "-b"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+}
