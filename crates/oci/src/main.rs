@@ -57,6 +57,8 @@ enum Command {
     Start(commands::IdArg),
     /// Create and start a container; without -d wait for it and remove it
     Run(commands::create::RunArgs),
+    /// Run another process in a running container
+    Exec(commands::exec::ExecArgs),
     /// Print a container's state (runtime-spec JSON)
     State(commands::IdArg),
     /// Send a signal to a container's first process (or all its processes)
@@ -106,6 +108,7 @@ fn main() {
         Command::Create(a) => commands::create::create(&root, &a, &logger),
         Command::Start(a) => commands::create::start(&root, &a.id),
         Command::Run(a) => commands::create::run(&root, &a, &logger),
+        Command::Exec(a) => commands::exec::exec(&root, &a),
         Command::State(a) => commands::list::state(&root, &a.id),
         Command::Kill(a) => commands::lifecycle::kill(&root, &a),
         Command::Delete(a) => commands::lifecycle::delete(&root, &a),

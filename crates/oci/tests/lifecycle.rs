@@ -444,3 +444,132 @@ fn version_spec_and_features_need_no_container() {
         .unwrap();
     assert_eq!(again.status.code(), Some(1));
 }
+
+/// `exec` runs another process in the container's namespaces: it sees the container's
+/// processes (the first as PID 1), gets its --env and --cwd, and exits with its own status;
+/// `exec -d` leaves it running, with its pid in --pid-file, in the container's `ps`.
+#[test]
+#[ignore = "needs root"]
+fn exec_joins_the_running_container() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    oci.run_detached(&[], "e1");
+    let out = oci
+        .cmd(&[
+            "exec",
+            "--env",
+            "GREETING=hi",
+            "--cwd",
+            "/etc",
+            "e1",
+            "sh",
+            "-c",
+        ])
+        .arg("echo $GREETING $(pwd) $(cat /proc/1/cmdline | tr '\\0' ' '); exit 7")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi /etc sleep 100\n");
+
+    let process = oci.dir.path().join("process.json");
+    let spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(oci.bundle().join("config.json")).unwrap()).unwrap();
+    let mut p = spec["process"].clone();
+    p["args"] = serde_json::json!(["sleep", "50"]);
+    std::fs::write(&process, serde_json::to_vec(&p).unwrap()).unwrap();
+    let pid_file = oci.dir.path().join("exec.pid");
+    let status = oci
+        .cmd(&["exec", "--detach", "--pid-file", pid_file.to_str().unwrap()])
+        .arg("--process")
+        .arg(&process)
+        .arg("e1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pid: i64 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(pid_alive(pid));
+    let pids: Vec<i64> = serde_json::from_str(&oci.ok(&["ps", "--format", "json", "e1"])).unwrap();
+    assert!(pids.contains(&pid), "{pids:?} lacks {pid}");
+    oci.ok(&["delete", "--force", "e1"]);
+    assert!(!pid_alive(pid));
+    oci.assert_nothing_left("e1");
+}
+
+/// With `process.terminal`, the terminal's master side arrives on --console-socket (as runc
+/// sends it, SCM_RIGHTS), and the program writes to the terminal.
+#[test]
+#[ignore = "needs root"]
+fn the_terminal_comes_over_the_console_socket() {
+    use std::io::Read;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let oci = Oci::new();
+    oci.config(&["sh", "-c", "tty; sleep 100"]);
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["process"]["terminal"] = true.into();
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+
+    // Without a console socket: refused, nothing left.
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "t1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--console-socket"));
+    assert!(!oci.root().join("t1").exists());
+
+    let socket_path = oci.dir.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket_path).unwrap();
+    let mut create = oci
+        .cmd(&[
+            "create",
+            "--console-socket",
+            socket_path.to_str().unwrap(),
+            "--bundle",
+        ])
+        .arg(oci.bundle())
+        .arg("t1")
+        .spawn()
+        .unwrap();
+    let (conn, _) = listener.accept().unwrap();
+    let mut buf = [0u8; 64];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = nix::sys::socket::recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        nix::sys::socket::MsgFlags::empty(),
+    )
+    .unwrap();
+    let fd = msg
+        .cmsgs()
+        .unwrap()
+        .find_map(|c| match c {
+            nix::sys::socket::ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+            _ => None,
+        })
+        .expect("no descriptor on the console socket");
+    // SAFETY: the kernel installed this descriptor for us alone.
+    let master = unsafe { OwnedFd::from_raw_fd(fd) };
+    assert!(create.wait().unwrap().success());
+    oci.ok(&["start", "t1"]);
+    let mut master = std::fs::File::from(master);
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 256];
+    while !String::from_utf8_lossy(&got).contains('\n') {
+        let n = master.read(&mut chunk).unwrap();
+        assert!(n > 0, "the terminal closed");
+        got.extend_from_slice(&chunk[..n]);
+    }
+    assert!(
+        String::from_utf8_lossy(&got).starts_with("/dev/pts/"),
+        "{got:?}"
+    );
+    oci.ok(&["delete", "--force", "t1"]);
+    oci.assert_nothing_left("t1");
+}

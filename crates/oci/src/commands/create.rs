@@ -245,7 +245,7 @@ fn send_console(socket: &OwnedFd, master: &OwnedFd) -> Result<()> {
 }
 
 /// The container's standard streams are this command's.
-fn own_stdio() -> Result<Stdio> {
+pub fn own_stdio() -> Result<Stdio> {
     let dup = |fd: i32| -> Result<OwnedFd> {
         // SAFETY: fds 0-2 are open for the whole of this process (dup fails cleanly if not).
         let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
