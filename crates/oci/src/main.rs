@@ -3,6 +3,7 @@
 
 mod bundle;
 mod commands;
+mod hooks;
 mod log;
 mod signal;
 mod state;
@@ -106,12 +107,12 @@ fn main() {
     };
     let result = match command {
         Command::Create(a) => commands::create::create(&root, &a, &logger),
-        Command::Start(a) => commands::create::start(&root, &a.id),
+        Command::Start(a) => commands::create::start(&root, &a.id, &logger),
         Command::Run(a) => commands::create::run(&root, &a, &logger),
         Command::Exec(a) => commands::exec::exec(&root, &a),
         Command::State(a) => commands::list::state(&root, &a.id),
         Command::Kill(a) => commands::lifecycle::kill(&root, &a),
-        Command::Delete(a) => commands::lifecycle::delete(&root, &a),
+        Command::Delete(a) => commands::lifecycle::delete(&root, &a, &logger),
         Command::List(a) => commands::list::list(&root, &a),
         Command::Ps(a) => commands::list::ps(&root, &a),
         Command::Pause(a) => commands::lifecycle::pause(&root, &a.id, true),

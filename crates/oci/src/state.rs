@@ -27,10 +27,14 @@ pub struct Saved {
     pub annotations: BTreeMap<String, String>,
     /// The spec's `linux.cgroupsPath`, resolved again by each command.
     pub cgroups_path: Option<String>,
+    /// The spec's hooks, kept for `start` and `delete` (the bundle may be gone by then).
+    #[serde(default)]
+    pub hooks: Option<oci_spec::runtime::Hooks>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
+    Creating,
     Created,
     Running,
     Paused,
@@ -40,6 +44,7 @@ pub enum Status {
 impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
+            Status::Creating => "creating",
             Status::Created => "created",
             Status::Running => "running",
             Status::Paused => "paused",
@@ -160,7 +165,11 @@ impl Container {
 
     /// The runtime-spec state document (with runc's extra `rootfs`, `created`, `owner`).
     pub fn state_json(&self) -> serde_json::Value {
-        let status = self.status();
+        self.state_json_as(self.status())
+    }
+
+    /// The state document with the given status (what a hook is told).
+    pub fn state_json_as(&self, status: Status) -> serde_json::Value {
         let pid = if status == Status::Stopped {
             0
         } else {

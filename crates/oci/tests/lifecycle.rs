@@ -573,3 +573,85 @@ fn the_terminal_comes_over_the_console_socket() {
     oci.ok(&["delete", "--force", "t1"]);
     oci.assert_nothing_left("t1");
 }
+
+/// Sets the bundle's hooks: `kind` → hooks, each a shell script run by the host's /bin/sh.
+fn set_hooks(oci: &Oci, hooks: serde_json::Value) {
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["hooks"] = hooks;
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+}
+
+fn sh_hook(script: &str) -> serde_json::Value {
+    serde_json::json!({"path": "/bin/sh", "args": ["sh", "-c", script], "env": ["PATH=/usr/bin:/bin"]})
+}
+
+/// createRuntime, poststart and poststop run at their points of the lifecycle with the state
+/// on stdin (creating with the container's pid, running, stopped).
+#[test]
+#[ignore = "needs root"]
+fn hooks_get_the_state_at_their_point_of_the_lifecycle() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let d = oci.dir.path().to_str().unwrap().to_string();
+    set_hooks(
+        &oci,
+        serde_json::json!({
+            "createRuntime": [sh_hook(&format!("cat > {d}/create.json"))],
+            "poststart": [sh_hook(&format!("cat > {d}/poststart.json"))],
+            "poststop": [sh_hook(&format!("cat > {d}/poststop.json"))],
+        }),
+    );
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(oci.dir.path().join(name)).unwrap()).unwrap()
+    };
+    oci.create("h1", &oci.dir.path().join("out"));
+    let created = read("create.json");
+    assert_eq!(created["status"], "creating");
+    assert_eq!(created["id"], "h1");
+    assert_eq!(created["pid"], oci.state("h1")["pid"]);
+    assert!(!oci.dir.path().join("poststart.json").exists());
+    oci.ok(&["start", "h1"]);
+    assert_eq!(read("poststart.json")["status"], "running");
+    assert!(!oci.dir.path().join("poststop.json").exists());
+    oci.ok(&["delete", "--force", "h1"]);
+    assert_eq!(read("poststop.json")["status"], "stopped");
+    oci.assert_nothing_left("h1");
+}
+
+/// A createRuntime hook that fails, or outlives its timeout, fails `create` with its reason,
+/// and the container is gone (process, state and cgroup).
+#[test]
+#[ignore = "needs root"]
+fn a_failing_or_late_hook_fails_create_and_leaves_nothing() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let d = oci.dir.path().to_str().unwrap().to_string();
+    set_hooks(
+        &oci,
+        serde_json::json!({"createRuntime": [sh_hook(&format!("cat > {d}/s.json; echo nope >&2; exit 3"))]}),
+    );
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "f1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("createRuntime hook") && err.contains("nope"),
+        "{err}"
+    );
+    let pid = serde_json::from_slice::<serde_json::Value>(
+        &std::fs::read(oci.dir.path().join("s.json")).unwrap(),
+    )
+    .unwrap()["pid"]
+        .as_i64()
+        .unwrap();
+    assert!(!pid_alive(pid), "the container's process {pid} survived");
+    oci.assert_nothing_left("f1");
+
+    let mut late = sh_hook("sleep 30");
+    late["timeout"] = 1.into();
+    set_hooks(&oci, serde_json::json!({"createRuntime": [late]}));
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "f2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("timed out after 1s"), "{err}");
+    oci.assert_nothing_left("f2");
+}

@@ -54,15 +54,33 @@ pub fn create(root: &Path, args: &CreateArgs, logger: &Logger) -> Result<i32> {
     Ok(0)
 }
 
-pub fn start(root: &Path, id: &str) -> Result<i32> {
+pub fn start(root: &Path, id: &str, logger: &Logger) -> Result<i32> {
     let container = Container::load(root, id)?;
     match container.status() {
         Status::Created => {}
         Status::Stopped => bail!("cannot start a container that has stopped"),
         Status::Running | Status::Paused => bail!("cannot start an already running container"),
+        Status::Creating => bail!("the container is still being created"),
     }
     release(&container.start_socket())?;
+    poststart(&container, logger);
     Ok(0)
+}
+
+/// The poststart hooks; a failure is a warning (the program already runs).
+fn poststart(container: &Container, logger: &Logger) {
+    let hooks = container
+        .saved
+        .hooks
+        .as_ref()
+        .and_then(|h| h.poststart().as_ref());
+    if let Err(e) = crate::hooks::run_all(
+        "poststart",
+        hooks,
+        &container.state_json_as(Status::Running),
+    ) {
+        logger.warn(&format!("{e:#}"));
+    }
 }
 
 /// `create` then `start`; in the foreground, waits for the program (this process is its
@@ -74,11 +92,12 @@ pub fn run(root: &Path, args: &RunArgs, logger: &Logger) -> Result<i32> {
         let _ = remove_now(container);
         return Err(e);
     }
+    poststart(&container, logger);
     if args.detach {
         return Ok(0);
     }
     let status = wait_child(pid);
-    container.remove()?;
+    crate::commands::lifecycle::remove_stopped(container, logger)?;
     Ok(status)
 }
 
@@ -166,8 +185,16 @@ fn set_up(dir: &Path, bundle: &Bundle, args: &CreateArgs, logger: &Logger) -> Re
             .as_ref()
             .and_then(|l| l.cgroups_path().as_ref())
             .map(|p| p.to_string_lossy().into_owned()),
+        hooks: bundle.spec.hooks().clone(),
     };
     Container::save(dir, &saved)?;
+    if let Err(e) = creation_hooks(dir, &saved) {
+        if let Ok(Some(fd)) = kist_runtime::pidfd::Pidfd::open(pid) {
+            let _ = fd.send_signal(libc::SIGKILL);
+            let _ = fd.wait_exited(std::time::Duration::from_secs(10));
+        }
+        return Err(e);
+    }
     if let Some(path) = &args.pid_file {
         crate::state::write_atomically(path, pid.to_string().as_bytes())?;
     }
@@ -286,4 +313,21 @@ fn remove_now(container: Container) -> Result<()> {
         let _ = fd.send_signal(libc::SIGKILL);
     }
     container.remove()
+}
+
+/// prestart then createRuntime, in the runtime's namespaces, the container's set up (its
+/// namespaces exist, `/proc/PID/ns/*` name them) and its program not yet started.
+fn creation_hooks(dir: &Path, saved: &Saved) -> Result<()> {
+    let Some(hooks) = &saved.hooks else {
+        return Ok(());
+    };
+    let container = Container {
+        dir: dir.to_path_buf(),
+        saved: saved.clone(),
+    };
+    let state = container.state_json_as(Status::Creating);
+    #[allow(deprecated)]
+    let prestart = hooks.prestart().as_ref();
+    crate::hooks::run_all("prestart", prestart, &state)?;
+    crate::hooks::run_all("createRuntime", hooks.create_runtime().as_ref(), &state)
 }

@@ -77,7 +77,7 @@ fn signal_all(container: &Container, signal: i32) -> Result<()> {
     Ok(())
 }
 
-pub fn delete(root: &Path, args: &DeleteArgs) -> Result<i32> {
+pub fn delete(root: &Path, args: &DeleteArgs, logger: &crate::log::Logger) -> Result<i32> {
     let container = match Container::load(root, &args.id) {
         Ok(c) => c,
         // runc: deleting what is not there is done, with --force.
@@ -101,13 +101,29 @@ pub fn delete(root: &Path, args: &DeleteArgs) -> Result<i32> {
             status.as_str()
         ),
     }
-    container.remove()?;
+    remove_stopped(container, logger)?;
     Ok(0)
+}
+
+/// Removes a container whose processes are gone, after its poststop hooks (whose failures
+/// are warnings, as the runtime spec has it).
+pub fn remove_stopped(container: Container, logger: &crate::log::Logger) -> Result<()> {
+    let hooks = container
+        .saved
+        .hooks
+        .as_ref()
+        .and_then(|h| h.poststop().as_ref());
+    if let Err(e) =
+        crate::hooks::run_all("poststop", hooks, &container.state_json_as(Status::Stopped))
+    {
+        logger.warn(&format!("{e:#}"));
+    }
+    container.remove()
 }
 
 /// SIGKILL to the first process (in a PID namespace of its own, the rest die with it; the
 /// cgroup's removal kills any other) and waits for it to end.
-fn kill_and_wait(container: &Container) -> Result<()> {
+pub fn kill_and_wait(container: &Container) -> Result<()> {
     let Some(pidfd) = open_init(container)? else {
         return Ok(());
     };
