@@ -655,3 +655,41 @@ fn a_failing_or_late_hook_fails_create_and_leaves_nothing() {
     assert!(err.contains("timed out after 1s"), "{err}");
     oci.assert_nothing_left("f2");
 }
+
+/// `--preserve-fds 1` passes descriptor 3 to the program; without it, the program has none.
+#[test]
+#[ignore = "needs root"]
+fn preserve_fds_passes_descriptors_above_stderr() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let oci = Oci::new();
+    oci.config(&["sh", "-c", "echo through-3 >&3"]);
+    let run = |flags: &[&str], id: &str| {
+        let target = oci.dir.path().join(format!("{id}.txt"));
+        let file = std::fs::File::create(&target).unwrap();
+        let raw = file.as_raw_fd();
+        let mut cmd = oci.cmd(&["run"]);
+        cmd.args(flags).arg("--bundle").arg(oci.bundle()).arg(id);
+        // SAFETY: between fork and exec only dup2 and fcntl, which are async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                // dup2 onto itself keeps close-on-exec: cleared explicitly.
+                if libc::dup2(raw, 3) < 0 || libc::fcntl(3, libc::F_SETFD, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code(), std::fs::read_to_string(&target).unwrap())
+    };
+    assert_eq!(
+        run(&["--preserve-fds", "1"], "fd1"),
+        (Some(0), "through-3\n".to_string())
+    );
+    let (code, text) = run(&[], "fd2");
+    assert_ne!(code, Some(0));
+    assert_eq!(text, "");
+    oci.assert_nothing_left("fd1");
+    oci.assert_nothing_left("fd2");
+}

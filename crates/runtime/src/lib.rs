@@ -44,6 +44,13 @@ pub use program::{init, sealed};
 pub use setup::overlay::{mount_overlay, mount_overlay_read_only};
 pub use signals::{ForwardedSignals, block_forwarded_signals};
 
+/// Containers created (and processes joined) by this process from now on keep its
+/// descriptors 3 to 3+n-1 open across their exec, as runc's `--preserve-fds N` does; every
+/// other descriptor above stderr is still closed.
+pub fn preserve_fds(n: u32) {
+    program::syscalls::PRESERVED_FDS.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// How a container's first process ended, as Docker reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {

@@ -43,6 +43,9 @@ pub struct ExecArgs {
     /// Set no_new_privs for the process
     #[arg(long)]
     pub no_new_privs: bool,
+    /// Pass this many descriptors above stderr to the process
+    #[arg(long, default_value_t = 0)]
+    pub preserve_fds: u32,
     /// The container's id
     pub id: String,
     /// The program and its arguments (without --process)
@@ -73,6 +76,7 @@ pub fn exec(root: &Path, args: &ExecArgs) -> Result<i32> {
         .and_then(|l| l.seccomp().as_ref())
         .map(kist_runtime::seccomp::Filter::for_spec)
         .transpose()?;
+    kist_runtime::preserve_fds(args.preserve_fds);
     let stdio = if args.detach {
         null_stdio()?
     } else {
