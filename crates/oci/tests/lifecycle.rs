@@ -4,35 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kist-runtime");
-
-fn assert_root() {
-    // SAFETY: geteuid cannot fail.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(euid, 0, "this test runs real containers and needs root");
-}
-
-/// The busybox root filesystem tarball, built once per test binary by the repository's script.
-fn busybox_tar() -> &'static Path {
-    static TAR: OnceLock<PathBuf> = OnceLock::new();
-    TAR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("kist-oci-busybox-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let tar = dir.join("busybox.tar");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-busybox-tar");
-        let out = Command::new(script).arg(&tar).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        tar
-    })
-}
+mod common;
+use common::{BIN, assert_root, unpack_busybox};
 
 /// A root and a bundle in a temp dir, and a cgroup of the test's own (relative: below the
 /// test process's cgroups); whatever is left is deleted and removed when dropped.
@@ -46,20 +22,7 @@ impl Oci {
         assert_root();
         static N: AtomicUsize = AtomicUsize::new(0);
         let dir = tempfile::tempdir().unwrap();
-        let rootfs = dir.path().join("bundle/rootfs");
-        std::fs::create_dir_all(&rootfs).unwrap();
-        let out = Command::new("tar")
-            .arg("-xf")
-            .arg(busybox_tar())
-            .arg("-C")
-            .arg(&rootfs)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        unpack_busybox(&dir.path().join("bundle/rootfs"));
         let cgroup = format!(
             "kist-oci-test-{}-{}",
             std::process::id(),

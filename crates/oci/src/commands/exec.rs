@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use kist_runtime::{Join, Stdio};
+use kist_runtime::Join;
 use oci_spec::runtime::{Capability, Process};
 
 use crate::bundle::Bundle;
@@ -77,11 +77,9 @@ pub fn exec(root: &Path, args: &ExecArgs) -> Result<i32> {
         .map(kist_runtime::seccomp::Filter::for_spec)
         .transpose()?;
     kist_runtime::preserve_fds(args.preserve_fds);
-    let stdio = if args.detach {
-        null_stdio()?
-    } else {
-        crate::commands::create::own_stdio()?
-    };
+    // Detached or not, the process gets this command's streams (containerd's shim hands
+    // pipes to a detached exec), as runc does.
+    let stdio = crate::commands::create::own_stdio()?;
     let mut created = kist_runtime::join(Join {
         pid: container.saved.pid,
         process: &process,
@@ -174,20 +172,4 @@ fn add_capabilities(process: &mut Process, names: &[String]) -> Result<()> {
     caps.set_permitted(add(caps.permitted().clone()));
     process.set_capabilities(Some(caps));
     Ok(())
-}
-
-fn null_stdio() -> Result<Stdio> {
-    let null = || -> Result<std::os::fd::OwnedFd> {
-        Ok(std::fs::File::options()
-            .read(true)
-            .write(true)
-            .open("/dev/null")
-            .context("cannot open /dev/null")?
-            .into())
-    };
-    Ok(Stdio::Fds {
-        stdin: null()?,
-        stdout: null()?,
-        stderr: null()?,
-    })
 }
