@@ -465,13 +465,51 @@ fn exec_joins_the_running_container() {
     oci.assert_nothing_left("e1");
 }
 
+/// The terminal's master side, as runc sends it on a console socket (SCM_RIGHTS).
+fn receive_master(listener: &std::os::unix::net::UnixListener) -> std::fs::File {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let (conn, _) = listener.accept().unwrap();
+    let mut buf = [0u8; 64];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = nix::sys::socket::recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        nix::sys::socket::MsgFlags::empty(),
+    )
+    .unwrap();
+    let fd = msg
+        .cmsgs()
+        .unwrap()
+        .find_map(|c| match c {
+            nix::sys::socket::ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+            _ => None,
+        })
+        .expect("no descriptor on the console socket");
+    // SAFETY: the kernel installed this descriptor for us alone.
+    let master = unsafe { OwnedFd::from_raw_fd(fd) };
+    std::fs::File::from(master)
+}
+
+/// The first line written to a terminal's master side.
+fn read_line(master: &mut std::fs::File) -> String {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 256];
+    while !String::from_utf8_lossy(&got).contains('\n') {
+        let n = master.read(&mut chunk).unwrap();
+        assert!(n > 0, "the terminal closed");
+        got.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
 /// With `process.terminal`, the terminal's master side arrives on --console-socket (as runc
 /// sends it, SCM_RIGHTS), and the program writes to the terminal.
 #[test]
 #[ignore = "needs root"]
 fn the_terminal_comes_over_the_console_socket() {
-    use std::io::Read;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     let oci = Oci::new();
     oci.config(&["sh", "-c", "tty; sleep 100"]);
     let config = oci.bundle().join("config.json");
@@ -498,41 +536,36 @@ fn the_terminal_comes_over_the_console_socket() {
         .arg("t1")
         .spawn()
         .unwrap();
-    let (conn, _) = listener.accept().unwrap();
-    let mut buf = [0u8; 64];
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = nix::sys::socket::recvmsg::<()>(
-        conn.as_raw_fd(),
-        &mut iov,
-        Some(&mut cmsg),
-        nix::sys::socket::MsgFlags::empty(),
-    )
-    .unwrap();
-    let fd = msg
-        .cmsgs()
-        .unwrap()
-        .find_map(|c| match c {
-            nix::sys::socket::ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
-            _ => None,
-        })
-        .expect("no descriptor on the console socket");
-    // SAFETY: the kernel installed this descriptor for us alone.
-    let master = unsafe { OwnedFd::from_raw_fd(fd) };
+    let master = receive_master(&listener);
+
     assert!(create.wait().unwrap().success());
     oci.ok(&["start", "t1"]);
-    let mut master = std::fs::File::from(master);
-    let mut got = Vec::new();
-    let mut chunk = [0u8; 256];
-    while !String::from_utf8_lossy(&got).contains('\n') {
-        let n = master.read(&mut chunk).unwrap();
-        assert!(n > 0, "the terminal closed");
-        got.extend_from_slice(&chunk[..n]);
-    }
-    assert!(
-        String::from_utf8_lossy(&got).starts_with("/dev/pts/"),
-        "{got:?}"
-    );
+    let mut master = master;
+    let line = read_line(&mut master);
+    assert!(line.starts_with("/dev/pts/"), "{line:?}");
+
+    // exec -t: its own terminal, over its own console socket; exec exits as the program.
+    let socket2 = oci.dir.path().join("exec-console.sock");
+    let listener2 = std::os::unix::net::UnixListener::bind(&socket2).unwrap();
+    let mut exec = oci
+        .cmd(&[
+            "exec",
+            "-t",
+            "--console-socket",
+            socket2.to_str().unwrap(),
+            "t1",
+            "sh",
+            "-c",
+        ])
+        .arg("tty; exit 6")
+        .spawn()
+        .unwrap();
+    // Held open until the program ends: a closed master would hang its terminal up.
+    let mut master2 = receive_master(&listener2);
+    let line = read_line(&mut master2);
+    assert!(line.starts_with("/dev/pts/"), "{line:?}");
+    assert_eq!(exec.wait().unwrap().code(), Some(6));
+    drop(master2);
     oci.ok(&["delete", "--force", "t1"]);
     oci.assert_nothing_left("t1");
 }

@@ -140,7 +140,7 @@ fn set_up(dir: &Path, bundle: &Bundle, args: &CreateArgs, logger: &Logger) -> Re
     refuse_unrun_hooks(bundle)?;
     kist_runtime::preserve_fds(args.preserve_fds);
     let listener = listen_for_start(&dir.join(crate::state::START_SOCKET))?;
-    let console_socket = console_socket(bundle, args)?;
+    let console_socket = console_socket(args.console_socket.as_deref(), bundle.terminal())?;
     let stdio = if bundle.terminal() {
         Stdio::Terminal
     } else {
@@ -228,8 +228,8 @@ fn listen_for_start(path: &Path) -> Result<OwnedFd> {
 
 /// The console socket, connected before anything is made, so that a wrong path fails early;
 /// a terminal needs one (this process exits before the container's program starts).
-fn console_socket(bundle: &Bundle, args: &CreateArgs) -> Result<Option<OwnedFd>> {
-    match (&args.console_socket, bundle.terminal()) {
+pub fn console_socket(path: Option<&Path>, terminal: bool) -> Result<Option<OwnedFd>> {
+    match (path, terminal) {
         (None, true) => bail!(
             "cannot allocate a terminal for a container that outlives this command without --console-socket"
         ),
@@ -243,8 +243,7 @@ fn console_socket(bundle: &Bundle, args: &CreateArgs) -> Result<Option<OwnedFd>>
                 None,
             )
             .context("cannot make a socket")?;
-            let addr =
-                UnixAddr::new(path.as_path()).context("the console socket's path is too long")?;
+            let addr = UnixAddr::new(path).context("the console socket's path is too long")?;
             connect(fd.as_raw_fd(), &addr).map_err(|e| {
                 anyhow!(
                     "cannot connect to the console socket {}: {e}",
@@ -258,7 +257,7 @@ fn console_socket(bundle: &Bundle, args: &CreateArgs) -> Result<Option<OwnedFd>>
 
 /// Sends the terminal's master side over the console socket, as runc does (SCM_RIGHTS, with
 /// the name "/dev/ptmx" as the message's data).
-fn send_console(socket: &OwnedFd, master: &OwnedFd) -> Result<()> {
+pub fn send_console(socket: &OwnedFd, master: &OwnedFd) -> Result<()> {
     use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
     let fds = [master.as_raw_fd()];
     let data = [std::io::IoSlice::new(b"/dev/ptmx")];

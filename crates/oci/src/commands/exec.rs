@@ -62,9 +62,9 @@ pub fn exec(root: &Path, args: &ExecArgs) -> Result<i32> {
     }
     let bundle = Bundle::load(&container.saved.bundle)?;
     let process = process(&bundle, args)?;
-    if process.terminal().unwrap_or(false) {
-        bail!("exec with a terminal is not supported yet: run the process without -t");
-    }
+    let terminal = process.terminal().unwrap_or(false);
+    let console =
+        crate::commands::create::console_socket(args.console_socket.as_deref(), terminal)?;
     if kist_runtime::sealed::needs_sealed_exe(&process) {
         // Starts this command again from the sealed binary; returns only if it already is.
         kist_runtime::sealed::reexec_sealed()?;
@@ -79,7 +79,11 @@ pub fn exec(root: &Path, args: &ExecArgs) -> Result<i32> {
     kist_runtime::preserve_fds(args.preserve_fds);
     // Detached or not, the process gets this command's streams (containerd's shim hands
     // pipes to a detached exec), as runc does.
-    let stdio = crate::commands::create::own_stdio()?;
+    let stdio = if terminal {
+        kist_runtime::Stdio::Terminal
+    } else {
+        crate::commands::create::own_stdio()?
+    };
     let mut created = kist_runtime::join(Join {
         pid: container.saved.pid,
         process: &process,
@@ -89,6 +93,9 @@ pub fn exec(root: &Path, args: &ExecArgs) -> Result<i32> {
         seccomp: seccomp.as_ref(),
     })?;
     created.wait_ready()?;
+    if let (Some(socket), Some(master)) = (console, created.take_console()) {
+        crate::commands::create::send_console(&socket, &master)?;
+    }
     let pid = created.pid();
     let running = created.start()?;
     if let Some(path) = &args.pid_file {
