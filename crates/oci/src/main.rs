@@ -74,6 +74,8 @@ enum Command {
     Pause(commands::IdArg),
     /// Thaw a paused container
     Resume(commands::IdArg),
+    /// Change a running container's cgroup limits
+    Update(commands::update::UpdateArgs),
     /// Write a default config.json into the bundle directory
     Spec(commands::spec::SpecArgs),
     /// Print what this runtime supports (the runtime-spec features document)
@@ -117,6 +119,7 @@ fn main() {
         Command::Ps(a) => commands::list::ps(&root, &a),
         Command::Pause(a) => commands::lifecycle::pause(&root, &a.id, true),
         Command::Resume(a) => commands::lifecycle::pause(&root, &a.id, false),
+        Command::Update(a) => commands::update::update(&root, &a),
         Command::Spec(a) => commands::spec::spec(&a),
         Command::Features => commands::features::features(),
     };

@@ -689,3 +689,48 @@ fn preserve_fds_passes_descriptors_above_stderr() {
     oci.assert_nothing_left("fd1");
     oci.assert_nothing_left("fd2");
 }
+
+/// The first of the container's cgroup files named one of `names`, read.
+fn cgroup_file(oci: &Oci, names: &[&str]) -> String {
+    oci.cgroup_dirs()
+        .iter()
+        .flat_map(|d| names.iter().map(move |n| d.join(n)))
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_else(|| panic!("none of {names:?} in {:?}", oci.cgroup_dirs()))
+        .trim()
+        .to_string()
+}
+
+/// `update` changes a running container's limits in its cgroup, from flags and from a
+/// resources document on stdin.
+#[test]
+#[ignore = "needs root"]
+fn update_changes_the_limits_of_a_running_container() {
+    use std::io::Write;
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    oci.run_detached(&[], "u1");
+    oci.ok(&["update", "--memory", "64m", "--pids-limit", "20", "u1"]);
+    assert_eq!(
+        cgroup_file(&oci, &["memory.limit_in_bytes", "memory.max"]),
+        "67108864"
+    );
+    assert_eq!(cgroup_file(&oci, &["pids.max"]), "20");
+    let mut child = oci
+        .cmd(&["update", "--resources", "-", "u1"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"pids": {"limit": 30}}"#)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(cgroup_file(&oci, &["pids.max"]), "30");
+    let bad = oci.fails(&["update", "--memory", "lots", "u1"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid size"));
+    oci.ok(&["delete", "--force", "u1"]);
+    oci.assert_nothing_left("u1");
+}

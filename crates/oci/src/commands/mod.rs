@@ -6,6 +6,7 @@ pub mod features;
 pub mod lifecycle;
 pub mod list;
 pub mod spec;
+pub mod update;
 
 #[derive(clap::Args)]
 pub struct IdArg {
