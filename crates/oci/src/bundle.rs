@@ -42,6 +42,7 @@ impl Bundle {
             bail!("config.json has no process");
         }
         allow_standard_devices(&mut spec);
+        map_systemd_cgroups_path(&mut spec)?;
         let warnings = drop_unraisable_ambient(&mut spec);
         Ok(Bundle {
             dir,
@@ -112,4 +113,91 @@ fn drop_unraisable_ambient(spec: &mut Spec) -> Vec<String> {
     process.set_capabilities(Some(caps));
     spec.set_process(Some(process));
     warnings
+}
+
+/// A systemd-style `linux.cgroupsPath` (`slice:prefix:name`, what callers pass with
+/// `--systemd-cgroup`) becomes the cgroupfs path systemd would give that unit: kist manages
+/// cgroups through cgroupfs, on hosts without systemd too.
+fn map_systemd_cgroups_path(spec: &mut Spec) -> Result<()> {
+    let Some(mut linux) = spec.linux().clone() else {
+        return Ok(());
+    };
+    let Some(path) = linux.cgroups_path().clone() else {
+        return Ok(());
+    };
+    let text = path.to_string_lossy();
+    if text.starts_with('/') || text.matches(':').count() != 2 {
+        return Ok(());
+    }
+    let mapped = systemd_path(&text)?;
+    linux.set_cgroups_path(Some(mapped.into()));
+    spec.set_linux(Some(linux));
+    Ok(())
+}
+
+/// `slice:prefix:name` → `/a.slice/a-b.slice/prefix-name.scope`, as systemd lays units out.
+fn systemd_path(text: &str) -> Result<String> {
+    let mut parts = text.splitn(3, ':');
+    let (slice, prefix, name) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let slice = if slice.is_empty() {
+        "system.slice"
+    } else {
+        slice
+    };
+    let Some(stem) = slice.strip_suffix(".slice") else {
+        bail!("invalid systemd slice {slice:?} in cgroupsPath {text:?}: it must end in .slice");
+    };
+    if name.is_empty() {
+        bail!("invalid cgroupsPath {text:?}: use slice:prefix:name");
+    }
+    let mut out = String::new();
+    if stem != "-" {
+        let mut acc = String::new();
+        for piece in stem.split('-') {
+            if piece.is_empty() {
+                bail!("invalid systemd slice {slice:?} in cgroupsPath {text:?}");
+            }
+            if !acc.is_empty() {
+                acc.push('-');
+            }
+            acc.push_str(piece);
+            out.push('/');
+            out.push_str(&acc);
+            out.push_str(".slice");
+        }
+    }
+    let unit = if name.ends_with(".slice") {
+        name.to_string()
+    } else if prefix.is_empty() {
+        format!("{name}.scope")
+    } else {
+        format!("{prefix}-{name}.scope")
+    };
+    out.push('/');
+    out.push_str(&unit);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::systemd_path;
+
+    #[test]
+    fn systemd_paths_map_as_systemd_lays_units_out() {
+        assert_eq!(
+            systemd_path("system.slice:docker:abc").unwrap(),
+            "/system.slice/docker-abc.scope"
+        );
+        assert_eq!(
+            systemd_path("kubepods-besteffort-pod1.slice:cri-containerd:c1").unwrap(),
+            "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-c1.scope"
+        );
+        assert_eq!(systemd_path(":p:n").unwrap(), "/system.slice/p-n.scope");
+        assert_eq!(systemd_path("-.slice:p:n").unwrap(), "/p-n.scope");
+        assert!(systemd_path("notaslice:p:n").is_err());
+    }
 }

@@ -37,7 +37,7 @@ struct Cli {
     /// Log what is done, not only failures
     #[arg(long, global = true)]
     debug: bool,
-    /// Accepted for runc's callers; cgroups are managed through cgroupfs
+    /// Accepted; a slice:prefix:name cgroupsPath is mapped to systemd's cgroupfs layout
     #[arg(long, global = true)]
     systemd_cgroup: bool,
     /// Accepted for runc's callers (true, false or auto)
