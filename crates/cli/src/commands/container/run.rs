@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{ArgAction, Args};
-use kist_engine::{Engine, Limits, NetworkMode, RunOptions, RunOutcome};
+use kist_engine::{Engine, Limits, RunOptions, RunOutcome};
 
 use super::limits::ResourceArgs;
+use super::network::NetworkArgs;
 use super::security::SecurityArgs;
 use super::storage::{NamespaceArgs, StorageArgs};
 use super::streams::StreamArgs;
@@ -92,9 +93,8 @@ pub struct RunArgs {
     /// Run an init as PID 1 that forwards signals and reaps zombies
     #[arg(long)]
     init: bool,
-    /// none (the default: only lo) or host
-    #[arg(long, alias = "net", default_value = "none")]
-    network: String,
+    #[command(flatten)]
+    network: NetworkArgs,
     #[command(flatten)]
     security: SecurityArgs,
     #[command(flatten)]
@@ -181,7 +181,7 @@ impl RunArgs {
             .context("an image is required: kist run IMAGE [COMMAND]")?;
         let (volumes, storage) = self.storage.mounts(&self.volume)?;
         let (attach, no_sig_proxy) = self.streams.streams(self.interactive.on, self.detach.on)?;
-        let network = NetworkMode::parse(&self.network)?;
+        let (network, networking) = self.network.networking()?;
         let security = self.security.security(network)?;
         Ok(RunOptions {
             image,
@@ -204,6 +204,7 @@ impl RunArgs {
             read_only: self.read_only,
             init: self.init,
             network,
+            networking,
             detach: self.detach.on,
             share_terminal,
             labels: self.label,
