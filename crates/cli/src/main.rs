@@ -28,7 +28,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kist_engine::Engine;
 
-use commands::{completion, container, image, inspect, registry, system, volume};
+use commands::{completion, container, image, inspect, network, registry, system, volume};
 
 #[derive(Parser)]
 #[command(name = "kist", version, about = "A container engine")]
@@ -75,6 +75,9 @@ enum Command {
     /// Manage the build cache
     #[command(subcommand)]
     Builder(image::BuilderCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// The supervisor of a detached container (internal)
     #[command(name = "__supervise", hide = true)]
     Supervise(system::SuperviseArgs),
@@ -129,8 +132,8 @@ impl Command {
             ContainerCommands(command) => command.runs_a_program(),
             Container(command) => command.runs_a_program(),
             ImageCommands(_) | Login(_) | Logout(_) | Images(_) | Rmi(_) | Image(_) | Ps(_)
-            | Inspect(_) | Volume(_) | Builder(_) | Supervise(_) | System(_) | Info(_)
-            | Events(_) | Version(_) | Completion(_) | Man(_) => false,
+            | Inspect(_) | Volume(_) | Builder(_) | Network(_) | Supervise(_) | System(_)
+            | Info(_) | Events(_) | Version(_) | Completion(_) | Man(_) => false,
         }
     }
 }
@@ -180,6 +183,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Inspect(args) => inspect::inspect(&engine()?, &args),
         Command::Container(command) => container::dispatch_group(engine()?, command),
         Command::Volume(command) => volume::dispatch(&engine()?, command),
+        Command::Network(command) => network::dispatch(&engine()?, command),
         Command::Supervise(args) => Ok(system::supervise(&cli.root, cli.runroot.as_deref(), &args)),
         Command::System(command) => system::dispatch(&engine()?, command),
         Command::Builder(command) => image::dispatch_builder(&engine()?, command),

@@ -13,6 +13,7 @@ fn kist(args: &[&str]) -> Output {
     Command::new(KIST)
         .args(args)
         .env("KIST_ROOT", root.path())
+        .env("KIST_DEFAULT_NETWORK", "none")
         .stdin(Stdio::null())
         .output()
         .unwrap()
@@ -95,8 +96,8 @@ fn a_missing_argument_is_named() {
 #[test]
 fn flags_before_the_image_are_kist_s() {
     assert_eq!(
-        usage_error(&["run", "--rm", "-p", "8080:80", "busybox"]),
-        "kist: unknown flag: -p; see 'kist run --help'"
+        usage_error(&["run", "--rm", "-j", "8080:80", "busybox"]),
+        "kist: unknown flag: -j; see 'kist run --help'"
     );
     assert_eq!(
         usage_error(&["exec", "-x", "c", "ls"]),

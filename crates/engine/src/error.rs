@@ -187,9 +187,48 @@ pub enum Error {
     SupervisorSilent { id: String },
     #[error("the container's process vanished during start-up")]
     ProcessVanished,
+
+    // Networks.
+    #[error("network {name} not found")]
+    NoSuchNetwork { name: String },
+    #[error("network with name {name} already exists")]
+    NetworkExists { name: String },
+    #[error("network {name} has active endpoints ({}): stop or remove those containers first", containers.join(", "))]
+    NetworkInUse {
+        name: String,
+        containers: Vec<String>,
+    },
+    #[error("container {container} is already connected to network {network}")]
+    AlreadyConnected { container: String, network: String },
+    #[error("container {container} is not connected to network {network}")]
+    NotConnected { container: String, network: String },
+    #[error("{name} is a pre-defined network and cannot be {what}")]
+    PredefinedNetwork { name: String, what: &'static str },
+    #[error("Bind for {address} failed: port is already allocated{}", holder.as_ref().map(|h| format!(" (by container {h})")).unwrap_or_default())]
+    PortAllocated {
+        address: String,
+        holder: Option<String>,
+    },
+    /// What the network crate refused or the kernel failed to do.
+    #[error(transparent)]
+    Net(#[from] kist_net::Error),
     /// A thread of kist's own panicked (`what`: "layer writer", "export thread").
     #[error("the {what} panicked")]
     Panicked { what: &'static str },
+}
+
+/// A network refusal is the user's to fix; a kernel failure is not.
+fn net_kind(e: &kist_net::Error) -> ErrorKind {
+    use kist_net::Error::*;
+    match e {
+        Config(_) | OutsideSubnet { .. } | AddressReserved { .. } | Dns(_) => {
+            ErrorKind::InvalidInput
+        }
+        AddressInUse { .. } | Overlap { .. } | NoFreeAddress { .. } | PoolsExhausted => {
+            ErrorKind::Conflict
+        }
+        Kernel { .. } | NftablesUnavailable { .. } => ErrorKind::Failed,
+    }
 }
 
 fn in_use_by(holder: Option<&str>) -> String {
@@ -236,7 +275,10 @@ impl Error {
             | UnreadableSeccompProfile { .. }
             | InvalidSeccompProfile { .. }
             | AmbiguousContainer { .. } => ErrorKind::InvalidInput,
-            NoSuchContainer { .. } | NoSuchVolume { .. } => ErrorKind::NotFound,
+            NoSuchContainer { .. } | NoSuchVolume { .. } | NoSuchNetwork { .. } => {
+                ErrorKind::NotFound
+            }
+            Net(e) => net_kind(e),
             NameInUse { .. }
             | NoFreeName
             | ContainerRunning { .. }
@@ -255,7 +297,13 @@ impl Error {
             | ImageHasNames { .. }
             | ImageUsedByRunning { .. }
             | ImageInUse { .. }
-            | ImageGone { .. } => ErrorKind::Conflict,
+            | ImageGone { .. }
+            | NetworkExists { .. }
+            | NetworkInUse { .. }
+            | PredefinedNetwork { .. }
+            | AlreadyConnected { .. }
+            | NotConnected { .. }
+            | PortAllocated { .. } => ErrorKind::Conflict,
             Image(e) => image_kind(e),
             Runtime(_)
             | Store(_)

@@ -7,6 +7,7 @@ mod container;
 mod error;
 mod filesystem;
 pub mod images;
+pub mod network;
 pub mod observe;
 mod options;
 mod state;
@@ -15,7 +16,7 @@ mod state;
 pub use container::{console, exec, health, lifecycle, supervisor};
 pub use filesystem::{commit, cp, export, volumes};
 pub use observe::{events, inspect, logs, stats};
-pub use options::{attach, mounts, namespaces, security};
+pub use options::{attach, mounts, namespaces, ports, security};
 pub use state::crash;
 
 pub use container::reconcile::{build_step_image, build_step_name, reconcile, remove_orphan_dirs};
@@ -27,8 +28,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use kist_runtime::ExitStatus;
 pub use options::units::parse_bytes;
 pub use options::{
-    Healthcheck, Limits, LogOptions, NetworkMode, RestartPolicy, RunOptions, VolumeSpec,
-    asks_relabel, parse_env_file, parse_ulimit, parse_volume,
+    DEFAULT_NETWORK, Healthcheck, Limits, LogOptions, NetworkMode, Networking, RestartPolicy,
+    RunOptions, VolumeSpec, asks_relabel, parse_env_file, parse_ulimit, parse_volume,
 };
 pub use state::launch_config::LaunchConfig;
 pub use state::layout::Layout;

@@ -27,8 +27,9 @@ pub fn run(
     channel: Channel,
     cgroup: Option<&crate::Cgroup>,
     joined: &JoinedNamespaces,
+    start_socket: Option<OwnedFd>,
 ) -> ! {
-    let code = match set_up_and_exec(launch, &channel, cgroup, joined) {
+    let code = match set_up_and_exec(launch, &channel, cgroup, joined, start_socket) {
         Ok(never) => match never {},
         Err(e) => {
             let code = e.exit_code();
@@ -49,13 +50,68 @@ fn set_up_and_exec(
     channel: &Channel,
     cgroup: Option<&crate::Cgroup>,
     joined: &JoinedNamespaces,
+    start_socket: Option<OwnedFd>,
 ) -> Result<Infallible> {
     become_kists_child(joined.joins_pid());
     let SetUpDone { process, init } = set_up(&Kernel, &launch, channel, cgroup, joined)?;
     drop(launch.stdio);
+    let Some(listener) = start_socket else {
+        channel.send(&Message::Ready)?;
+        channel.await_or_exit(Message::Start)?;
+        return crate::program::steps::become_program(
+            process,
+            init.as_ref(),
+            channel,
+            launch.seccomp,
+        );
+    };
+    // Its creator exits after Ready: from here the container outlives it, as the OCI
+    // lifecycle has it (created, until `start`).
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, 0, 0, 0, 0) };
     channel.send(&Message::Ready)?;
-    channel.await_or_exit(Message::Start)?;
-    crate::program::steps::become_program(process, init.as_ref(), channel, launch.seccomp)
+    let start = await_start(&listener)?;
+    drop(listener);
+    let failed =
+        crate::program::steps::become_program(process, init.as_ref(), &start, launch.seccomp);
+    // The failure is `start`'s to report: its connection is the channel now.
+    if let Err(e) = &failed {
+        let _ = start.send(&Message::Failed {
+            code: e.exit_code(),
+            message: e.to_string(),
+        });
+    }
+    failed
+}
+
+/// The first connection to the start socket that sends Start; any other is dropped, so that
+/// a stray connection cannot end a created container.
+fn await_start(listener: &OwnedFd) -> Result<Channel> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    loop {
+        // SAFETY: accept4 on a listening socket we own, without an address buffer.
+        let fd = unsafe {
+            libc::accept4(
+                listener.as_raw_fd(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                libc::SOCK_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) || e.raw_os_error() == Some(libc::ECONNABORTED)
+            {
+                continue;
+            }
+            return Err(Error::sys("waiting for start", e));
+        }
+        // SAFETY: accept4 just returned this descriptor, which nothing else owns.
+        let channel = Channel::from_fd(unsafe { OwnedFd::from_raw_fd(fd) });
+        if let Ok(Some((Message::Start, _))) = channel.recv() {
+            return Ok(channel);
+        }
+    }
 }
 
 /// What the set-up leaves for the exec.

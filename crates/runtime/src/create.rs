@@ -34,6 +34,34 @@ pub struct Running {
 /// exec. Returns at once: the caller can work (record the container) meanwhile, then
 /// [`Created::wait_ready`].
 pub fn create(launch: Launch<'_>) -> Result<Created> {
+    create_with(launch, None)
+}
+
+/// Like [`create`], for a container whose `start` comes from another process (the OCI front
+/// end's `create`, then `start`): once set up, the child no longer dies with its creator and
+/// waits for a connection on `start_socket`, a listening `SOCK_SEQPACKET` socket, that sends
+/// it Start; that connection then carries its exec's outcome as the set-up channel does (see
+/// [`connect_and_start`]). The returned [`Created`] only serves [`Created::wait_ready`]:
+/// dropping it leaves the container waiting.
+pub fn create_detached(launch: Launch<'_>, start_socket: OwnedFd) -> Result<Created> {
+    create_with(launch, Some(start_socket))
+}
+
+/// Starts a container made by [`create_detached`] through a connection to its start socket:
+/// Ok once its program runs, the program's failure (127, 126, 125) otherwise.
+pub fn connect_and_start(connection: OwnedFd) -> Result<()> {
+    let channel = crate::sync::Channel::from_fd(connection);
+    channel.send(&Message::Start)?;
+    match channel.recv()? {
+        None => Ok(()),
+        Some((Message::Failed { code, message }, _)) => Err(Error::Container { code, message }),
+        Some((other, _)) => Err(Error::Spec(format!(
+            "unexpected {other:?} from the container"
+        ))),
+    }
+}
+
+fn create_with(launch: Launch<'_>, start_socket: Option<OwnedFd>) -> Result<Created> {
     let flags = new_namespace_flags(launch.spec)?;
     check_sysctls(launch.spec)?;
     let joined = JoinedNamespaces::open(launch.spec)?;
@@ -56,11 +84,12 @@ pub fn create(launch: Launch<'_>) -> Result<Created> {
     match forked {
         Forked::Child => {
             drop(parent_end);
-            crate::child::run(launch, child_end, cgroup.as_ref(), &joined)
+            crate::child::run(launch, child_end, cgroup.as_ref(), &joined, start_socket)
         }
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
             drop(joined);
+            drop(start_socket);
             // The child binds the cgroup's directories once they exist; moving it in (v1) can
             // take a while longer, and the child need not wait for that.
             let binds = binds_host_cgroups(launch.spec);

@@ -34,7 +34,7 @@ pub use cgroups::{
     Cgroup, Usage, VERSION_ANNOTATION as CGROUP_VERSION_ANNOTATION, Version as CgroupVersion,
     docker_default_devices, host_version as cgroup_host_version,
 };
-pub use create::{Created, Running, create};
+pub use create::{Created, Running, connect_and_start, create, create_detached};
 pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, OutputStream, Pump, RawTerminal, Tee, resize, run_foreground};
 pub use join::{Join, join};
@@ -43,6 +43,13 @@ pub use program::default_capabilities::DOCKER_DEFAULT_CAPABILITIES;
 pub use program::{init, sealed};
 pub use setup::overlay::{mount_overlay, mount_overlay_read_only};
 pub use signals::{ForwardedSignals, block_forwarded_signals};
+
+/// Containers created (and processes joined) by this process from now on keep its
+/// descriptors 3 to 3+n-1 open across their exec, as runc's `--preserve-fds N` does; every
+/// other descriptor above stderr is still closed.
+pub fn preserve_fds(n: u32) {
+    program::syscalls::PRESERVED_FDS.store(n, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// How a container's first process ended, as Docker reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,7 @@ pub mod completion;
 pub mod container;
 pub mod image;
 pub mod inspect;
+pub mod network;
 pub mod registry;
 pub mod system;
 pub mod volume;

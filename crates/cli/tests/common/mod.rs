@@ -33,10 +33,99 @@ pub struct Kist {
     pub cgroup_parent: String,
     /// More environment for every kist command.
     pub env: Vec<(String, String)>,
+    /// The network namespace every command runs in (`in_netns`), else the test's own.
+    pub netns: Option<NetNs>,
+}
+
+/// A network (and mount) namespace a test owns: a holder process made by `unshare --net
+/// --mount`, with `lo` up, entered by every command with `nsenter`; killed by its pid when
+/// dropped. Bridges, veths and nftables rules made in it never touch the machine's own.
+pub struct NetNs {
+    holder: std::process::Child,
+}
+
+impl NetNs {
+    pub fn new() -> NetNs {
+        let mut holder = Command::new("unshare")
+            .args(["--net", "--mount", "--", "sleep", "100000"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("starting unshare");
+        let pid = holder.id();
+        let own = std::fs::read_link("/proc/self/ns/net").unwrap();
+        // unshare(2) comes before the exec of sleep: wait for the namespace to be new.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::read_link(format!("/proc/{pid}/ns/net"))
+            .ok()
+            .as_ref()
+            == Some(&own)
+            || std::fs::read_link(format!("/proc/{pid}/exe"))
+                .is_ok_and(|e| !e.to_string_lossy().contains("sleep"))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "unshare did not start"
+            );
+            if let Ok(Some(status)) = holder.try_wait() {
+                panic!("unshare --net --mount failed: {status}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let ns = NetNs { holder };
+        let out = ns
+            .command("ip", &["link", "set", "lo", "up"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "ip link set lo up: {out:?}");
+        ns
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.holder.id()
+    }
+
+    /// `program args` inside the namespace.
+    pub fn command(&self, program: &str, args: &[&str]) -> Command {
+        let pid = self.pid();
+        let mut c = Command::new("nsenter");
+        c.arg(format!("--net=/proc/{pid}/ns/net"))
+            .arg(format!("--mount=/proc/{pid}/ns/mnt"))
+            .arg("--")
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs `program args` inside the namespace; requires success, returns stdout.
+    pub fn ok(&self, program: &str, args: &[&str]) -> String {
+        let out = self.command(program, args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?} in the test's netns failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
 }
 
 impl Drop for Kist {
     fn drop(&mut self) {
+        if self.netns.is_some() {
+            // Nothing of this test may stay in its namespace (supervisors keep it alive).
+            let ids = self.run(&["ps", "-aq"]);
+            for id in String::from_utf8_lossy(&ids.stdout).split_whitespace() {
+                let _ = self.run(&["rm", "-f", id]);
+            }
+        }
         for version in [
             kist_runtime::CgroupVersion::Auto,
             kist_runtime::CgroupVersion::V2,
@@ -67,8 +156,35 @@ impl Kist {
         Kist {
             root,
             cgroup_parent,
-            env: Vec::new(),
+            // A test that is not about networks gets `--network none` by default, so that
+            // it never makes kist0 in the machine's own network namespace.
+            env: vec![("KIST_DEFAULT_NETWORK".into(), "none".into())],
+            netns: None,
         }
+    }
+
+    /// A kist whose every command runs in a network namespace of this test's own, with the
+    /// default network as users get it (`bridge`). Every test that makes bridges, veths,
+    /// addresses or nftables rules uses this.
+    pub fn in_netns() -> Kist {
+        let mut k = Kist::new();
+        k.env.retain(|(key, _)| key != "KIST_DEFAULT_NETWORK");
+        k.netns = Some(NetNs::new());
+        k
+    }
+
+    /// `in_netns` with the busybox image.
+    pub fn in_netns_with_busybox() -> Kist {
+        let k = Kist::in_netns();
+        k.ok(&["import", busybox_tar().to_str().unwrap(), "busybox"]);
+        k
+    }
+
+    /// The test's network namespace (`in_netns`).
+    pub fn ns(&self) -> &NetNs {
+        self.netns
+            .as_ref()
+            .expect("a kist made with Kist::in_netns")
     }
 
     /// This kist with `key=value` in the environment of its commands.
@@ -135,9 +251,15 @@ impl Kist {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(KIST);
-        c.args(args)
-            .env("KIST_ROOT", self.path())
+        let mut c = match &self.netns {
+            Some(ns) => ns.command(KIST, args),
+            None => {
+                let mut c = Command::new(KIST);
+                c.args(args);
+                c
+            }
+        };
+        c.env("KIST_ROOT", self.path())
             .env("KIST_CGROUP_PARENT", &self.cgroup_parent)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());

@@ -19,7 +19,11 @@ pub(crate) fn donor(
     ns: &str,
 ) -> Result<(ContainerRecord, PathBuf)> {
     let c = engine.store.find_container(reference)?;
-    let what = if ns == "pid" { "PID" } else { "IPC" };
+    let what = match ns {
+        "pid" => "PID",
+        "net" => "network",
+        _ => "IPC",
+    };
     let not_running = || Error::CannotJoin {
         what,
         id: c.id.clone(),
@@ -68,10 +72,10 @@ pub(crate) fn point_at_donors(
 ) -> Result<()> {
     for j in joined {
         let (_, path) = donor(engine, &j.container, &j.ns)?;
-        let typ = if j.ns == "pid" {
-            LinuxNamespaceType::Pid
-        } else {
-            LinuxNamespaceType::Ipc
+        let typ = match j.ns.as_str() {
+            "pid" => LinuxNamespaceType::Pid,
+            "net" => LinuxNamespaceType::Network,
+            _ => LinuxNamespaceType::Ipc,
         };
         let Some(linux) = spec.linux_mut().as_mut() else {
             continue;

@@ -40,6 +40,8 @@ pub fn reconcile(engine: &Engine) -> Result<()> {
             }
             kill_and_wait(p);
         }
+        // Its published ports' rules, before the record lets go of them.
+        let _ = crate::network::attach::disconnect(engine, &c.id);
         engine
             .store
             .set_orphan_exited(&c.id, c.monitor, code, why)?;

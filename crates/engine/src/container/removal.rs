@@ -52,6 +52,8 @@ pub fn remove_container(
 /// container whose process is gone and which the caller owns. A kist killed half-way leaves the record, which
 /// the next command's reconciliation finds and finishes.
 pub fn discard(engine: &Engine, id: &str, volumes: bool) -> Result<()> {
+    // Its published ports' rules, which its record names.
+    let _ = crate::network::attach::disconnect(engine, id);
     let record = engine.store.find_container(id).ok();
     if let Some(c) = &record {
         crate::container::cgroup::finish(c);

@@ -84,11 +84,13 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         config.save(&dirs.dir)?;
     }
     created.wait_ready()?;
+    let _network = crate::network::attach::connect(engine, &record.id, created.pid())?;
     let io = io.with_console(created.take_console());
     let running = created.start()?;
     crate::state::events::container(&engine.layout.root, &record, "start", &[]);
     let health = health::Monitor::start(&engine.layout, &record, config.healthcheck.as_ref());
     let status = kist_runtime::run_foreground(running, io, &signals)?;
+    let _ = crate::network::attach::disconnect(engine, &record.id);
     drop(health);
     let code = status.code();
     let oom = crate::container::cgroup::finish(&record);
@@ -244,6 +246,10 @@ struct Plan {
     healthcheck: Option<crate::options::Healthcheck>,
     namespaces: NamespaceChoices,
     joined: Vec<JoinedNamespace>,
+    /// The bridge network it joins, if any.
+    network: Option<crate::state::networks::NetworkRecord>,
+    /// `--add-host`, `--dns*`.
+    extras: hostfiles::Extras,
 }
 
 impl Plan {
@@ -310,13 +316,17 @@ impl Plan {
         if !cwd.starts_with('/') {
             return Err(Error::RelativeWorkdir { path: cwd });
         }
-        let (namespaces, joined) = resolve_namespaces(engine, opts)?;
+        let (namespaces, mut joined) = resolve_namespaces(engine, opts)?;
+        let network = crate::network::resolve(engine, opts)?;
+        joined.extend(crate::network::network_donor(engine, opts)?);
+        let extras = crate::network::extras(opts, network.as_ref())?;
         let id = new_container_id();
         let hostname = match (&opts.hostname, opts.network) {
             (Some(h), _) => h.clone(),
             (None, _) if namespaces.uts == NamespaceChoice::Host => nix_hostname(),
             (None, NetworkMode::Host) => nix_hostname(),
-            (None, NetworkMode::None) => id[..12].to_string(),
+            (None, NetworkMode::Container) => crate::network::donor_hostname(engine, &joined),
+            (None, NetworkMode::None | NetworkMode::Bridge) => id[..12].to_string(),
         };
         let env = merge_env(
             config.env().clone().unwrap_or_default(),
@@ -339,7 +349,7 @@ impl Plan {
                 ));
             }
         }
-        let healthcheck = healthcheck(engine, &image, opts)?;
+        let healthcheck = healthcheck(&image, opts)?;
         let volumes = with_volumes_from(engine, opts)?;
         Ok(Plan {
             healthcheck,
@@ -354,6 +364,8 @@ impl Plan {
             seccomp,
             namespaces,
             joined,
+            network,
+            extras,
         })
     }
 
@@ -374,15 +386,17 @@ impl Plan {
             ),
             (
                 "hosts",
-                hostfiles::hosts_file(&self.hostname, opts.network),
+                hostfiles::hosts_file(&self.hostname, opts.network, &self.extras),
                 "/etc/hosts",
             ),
             (
                 "resolv.conf",
-                hostfiles::resolv_conf(opts.network),
+                hostfiles::resolv_conf(opts.network, &self.extras),
                 "/etc/resolv.conf",
             ),
         ];
+        // With another container's network go its /etc/hosts and resolv.conf, as Docker does.
+        let files = crate::network::donor_files(engine, &self.joined, files);
         for (name, content, target) in files {
             let file = bind_file(dirs, name, &content, target)?;
             // A file the user mounts there wins, as in Docker.
@@ -418,6 +432,14 @@ impl Plan {
             oom_score_adj: opts.limits.oom_score_adj,
             security: &opts.security,
         })?;
+        let mut spec = spec;
+        let network_donor: Vec<JoinedNamespace> = self
+            .joined
+            .iter()
+            .filter(|j| j.ns == "net")
+            .cloned()
+            .collect();
+        crate::container::joined::point_at_donors(engine, &mut spec, &network_donor)?;
         let mountpoints = crate::state::container_dirs::mountpoints_layer(&engine.layout)?;
         let stop_signal = opts.stop_signal.clone().or_else(|| {
             let config = self.image.config.config().as_ref();
@@ -525,6 +547,10 @@ impl Plan {
             "Init": opts.init,
             "ReadonlyRootfs": opts.read_only,
             "NetworkMode": opts.network,
+            "NetworkName": match &self.network {
+                Some(n) => Some(n.name.clone()),
+                None => crate::network::donor_mode(&self.joined),
+            },
             "Volumes": self.volumes,
             "CgroupPath": cgroup_path(&opts.cgroup_parent, &self.id),
             "CgroupVersion": opts.cgroup_version.as_str(),
@@ -558,6 +584,14 @@ impl Plan {
         config["AttachStdin"] = opts.attach.stdin.into();
         config["AttachStdout"] = opts.attach.stdout.into();
         config["AttachStderr"] = opts.attach.stderr.into();
+        let image_exposed = self
+            .image
+            .config
+            .config()
+            .as_ref()
+            .and_then(|c| c.exposed_ports().clone());
+        self.extras.to_config(&mut config);
+        crate::network::ports::record_config(&mut config, opts, &image_exposed.unwrap_or_default());
         let mut record = ContainerRecord {
             id: self.id.clone(),
             name: opts.name.clone().unwrap_or_else(|| names::generate(0)),
@@ -588,7 +622,13 @@ impl Plan {
                 Err(Error::NameInUse { .. }) if opts.name.is_none() => {
                     record.name = names::generate(attempt)
                 }
-                other => return other.map(|()| created_event(engine, record)),
+                Err(e) => return Err(e),
+                Ok(()) => {
+                    if let Some(network) = &self.network {
+                        crate::network::record_endpoint(engine, &record.id, network, opts)?;
+                    }
+                    return Ok(created_event(engine, record));
+                }
             }
         }
         Err(Error::NoFreeName)
@@ -634,18 +674,13 @@ impl Plan {
 }
 
 /// The container's health check: the user's flags over the image config's `Healthcheck`.
-fn healthcheck(
-    engine: &Engine,
-    image: &Image,
-    opts: &RunOptions,
-) -> Result<Option<crate::options::Healthcheck>> {
+fn healthcheck(image: &Image, opts: &RunOptions) -> Result<Option<crate::options::Healthcheck>> {
     use crate::options::Healthcheck;
     // Docker's extension of the OCI config, which the typed config does not keep.
-    let from_image = engine
-        .images
-        .read_blob(&image.id, &image.name)
-        .ok()
-        .and_then(|bytes| Healthcheck::from_image_config(&bytes));
+    let from_image = image
+        .healthcheck
+        .clone()
+        .and_then(|v| serde_json::from_value::<Healthcheck>(v).ok());
     let merged = Healthcheck::merge(opts.healthcheck.clone(), from_image);
     if let Some(h) = &merged {
         h.validate()?;
@@ -910,8 +945,9 @@ pub(crate) fn restore_runtime_files(engine: &Engine, c: &ContainerRecord) -> Res
         serde_json::from_value(config["NetworkMode"].clone()).unwrap_or_default();
     std::fs::create_dir_all(&dirs.run).ctx("creating", &dirs.run)?;
     dirs.write_file("hostname", &hostfiles::hostname_file(&hostname))?;
-    dirs.write_file("hosts", &hostfiles::hosts_file(&hostname, network))?;
-    dirs.write_file("resolv.conf", &hostfiles::resolv_conf(network))?;
+    let extras = hostfiles::Extras::from_config(&config);
+    dirs.write_file("hosts", &hostfiles::hosts_file(&hostname, network, &extras))?;
+    dirs.write_file("resolv.conf", &hostfiles::resolv_conf(network, &extras))?;
     Ok(())
 }
 

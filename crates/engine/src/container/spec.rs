@@ -251,7 +251,7 @@ fn namespaces(input: &SpecInput<'_>) -> Vec<LinuxNamespace> {
         }
     }
     list.push((LinuxNamespaceType::Mount, None));
-    if input.network == NetworkMode::None {
+    if input.network != NetworkMode::Host {
         list.push((LinuxNamespaceType::Network, None));
     }
     if input.cgroupns_private {

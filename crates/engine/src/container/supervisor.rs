@@ -149,6 +149,7 @@ fn run_container(
         crate::container::joined::point_at_donors(&e, &mut config.spec, &config.joined)?;
         let mut created = kist_runtime::create(config.launch(&dirs, stdio, seccomp.as_ref()))?;
         created.wait_ready()?;
+        let _network = crate::network::attach::connect(&e, id, created.pid())?;
         let console = created.take_console();
         // With -i, attached clients' input goes to the container's stdin (or terminal). The
         // socket exists before "started" is reported, so `start -i` finds it.
@@ -204,7 +205,6 @@ fn run_container(
         report_started(status, pid);
         // Nothing to say to the store until the container exits: let go of it meanwhile.
         drop(e);
-        trim_memory();
         let started = Instant::now();
         let sources: Vec<(OwnedFd, Stream)> = match console {
             Some(master) => vec![(master, Stream::Stdout)],
@@ -217,6 +217,7 @@ fn run_container(
         let _ = std::fs::remove_file(dirs.run.join(console::SOCKET));
         let code = running.wait()?.code();
         let e = Engine::open_quietly(root, runroot)?;
+        let _ = crate::network::attach::disconnect(&e, id);
         let record = e.store.find_container(id)?;
         let oom = crate::container::cgroup::finish(&record);
         e.store.set_exited(id, code, None)?;
@@ -352,6 +353,7 @@ fn pump_logs(
 ) -> Result<()> {
     let mut buf = vec![0u8; 32 * 1024];
     let mut exited = false;
+    let mut trimmed = false;
     loop {
         let pollin = |fd: i32| libc::pollfd {
             fd,
@@ -375,6 +377,12 @@ fn pump_logs(
         }
         // After the exit, only what is already buffered is read.
         let timeout = if exited { 0 } else { -1 };
+        if !trimmed {
+            // Just before the first wait, so that no code of the set-up runs after it: the
+            // pages an idle supervisor keeps are the loop's own.
+            trim_memory();
+            trimmed = true;
+        }
         // SAFETY: a valid pollfd array for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
         if n < 0 {

@@ -70,6 +70,7 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             "Tty": config["Tty"].as_bool().unwrap_or(false),
             "OpenStdin": config["OpenStdin"].as_bool().unwrap_or(false),
             "Env": config["Env"],
+            "ExposedPorts": config.get("ExposedPorts").filter(|e| e.as_object().is_some_and(|o| !o.is_empty())).cloned(),
             "Cmd": cmd,
             "Image": c.image,
             "WorkingDir": config["WorkingDir"],
@@ -79,7 +80,7 @@ pub fn container(engine: &Engine, c: &ContainerRecord) -> Result<Value> {
             // null unless given (Docker leaves it out).
             "StopTimeout": launch.as_ref().and_then(|l| l.stop_timeout),
         },
-        "NetworkSettings": network_settings(),
+        "NetworkSettings": crate::network::inspect::network_settings(engine, c)?,
     });
     // Docker leaves it out when there is none.
     if let Some(h) = launch.as_ref().and_then(|l| l.healthcheck.as_ref()) {
@@ -117,30 +118,6 @@ fn entrypoint_and_cmd(
         return (Value::Null, c.command.clone());
     }
     (json!(own), c.command[own.len()..].to_vec())
-}
-
-/// Docker's `NetworkSettings`, empty until kist has networks of its own.
-fn network_settings() -> Value {
-    json!({
-        "Bridge": "",
-        "SandboxID": "",
-        "SandboxKey": "",
-        "Ports": {},
-        "HairpinMode": false,
-        "LinkLocalIPv6Address": "",
-        "LinkLocalIPv6PrefixLen": 0,
-        "SecondaryIPAddresses": null,
-        "SecondaryIPv6Addresses": null,
-        "EndpointID": "",
-        "Gateway": "",
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
-        "IPAddress": "",
-        "IPPrefixLen": 0,
-        "IPv6Gateway": "",
-        "MacAddress": "",
-        "Networks": {},
-    })
 }
 
 /// Docker's `HostConfig.Binds`: each bind mount and named volume as `-v` takes it (anonymous
@@ -302,7 +279,18 @@ fn host_config(
         "AutoRemove": c.auto_remove,
         "RestartPolicy": {"Name": restart_name, "MaximumRetryCount": retries},
         "Runtime": "kist",
-        "NetworkMode": match config["NetworkMode"].as_str() { Some("Host") => "host", _ => "none" },
+        "NetworkMode": match config["NetworkMode"].as_str() {
+            Some("Host") => "host".to_string(),
+            Some("Bridge") => config["NetworkName"].as_str().unwrap_or("bridge").to_string(),
+            Some("Container") => config["NetworkName"].as_str().unwrap_or_default().to_string(),
+            _ => "none".to_string(),
+        },
+        "PortBindings": config.get("PortBindings").cloned().unwrap_or_else(|| json!({})),
+        "PublishAllPorts": config["PublishAllPorts"].as_bool().unwrap_or(false),
+        "ExtraHosts": config.get("ExtraHosts").filter(|h| h.as_array().is_some_and(|a| !a.is_empty())).cloned(),
+        "Dns": config.get("Dns").cloned().unwrap_or_else(|| json!([])),
+        "DnsSearch": config.get("DnsSearch").cloned().unwrap_or_else(|| json!([])),
+        "DnsOptions": config.get("DnsOptions").cloned().unwrap_or_else(|| json!([])),
         "ReadonlyRootfs": config["ReadonlyRootfs"].as_bool().unwrap_or(false),
         "Init": config["Init"].as_bool().unwrap_or(false),
         "LogConfig": {"Type": "json-file", "Config": log_config},

@@ -14,7 +14,8 @@ mod log;
 pub mod mounts;
 pub(crate) mod names;
 pub mod namespaces;
-mod network;
+pub mod network;
+pub mod ports;
 mod restart;
 pub mod security;
 pub(crate) mod units;
@@ -24,7 +25,7 @@ pub use env::{parse_env_file, resolve_env};
 pub use healthcheck::Healthcheck;
 pub use limits::{Limits, parse_ulimit};
 pub use log::LogOptions;
-pub use network::NetworkMode;
+pub use network::{DEFAULT_NETWORK, NetworkMode, Networking};
 pub use restart::RestartPolicy;
 pub use volume::{VolumeSpec, asks_relabel, parse_volume};
 
@@ -58,6 +59,8 @@ pub struct RunOptions {
     pub read_only: bool,
     pub init: bool,
     pub network: NetworkMode,
+    /// The bridge network and what the container asks of it.
+    pub networking: Networking,
     /// `-d`: run under a supervisor and return once it runs.
     pub detach: bool,
     /// `run -it`: run under a supervisor as with `-d` (so that the user can detach), its

@@ -213,7 +213,13 @@ fn check_sysctl(key: &str, network: NetworkMode) -> Result<()> {
                     "--sysctl {key}: the container shares the host's network namespace, so it cannot set net.* keys"
                 ),
             )),
-            NetworkMode::None => Ok(()),
+            NetworkMode::Container => Err(Error::invalid_option(
+                "--sysctl",
+                format!(
+                    "--sysctl {key}: the container shares another container's network namespace, so it cannot set net.* keys"
+                ),
+            )),
+            NetworkMode::None | NetworkMode::Bridge => Ok(()),
         };
     }
     Err(Error::invalid_option(

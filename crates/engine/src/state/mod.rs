@@ -8,5 +8,6 @@ pub(crate) mod ids;
 pub(crate) mod launch_config;
 pub(crate) mod layout;
 pub(crate) mod names;
+pub(crate) mod networks;
 pub(crate) mod private_file;
 pub(crate) mod store;

@@ -62,6 +62,17 @@ fn migrate_to_2(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+fn migrate_to_3(conn: &Connection) -> Result<()> {
+    let tx = write_tx(conn)?;
+    let v: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if v == 2 {
+        tx.execute_batch(crate::state::networks::SCHEMA_3)?;
+        tx.pragma_update(None, "user_version", 3)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContainerState {
     /// Recorded, its process being set up.
@@ -132,7 +143,7 @@ pub struct VolumeRecord {
 }
 
 pub struct Store {
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
 fn stamp(pid: Option<i32>, start: Option<u64>) -> Option<ProcessStamp> {
@@ -169,7 +180,7 @@ fn container_from_row(row: &Row<'_>) -> rusqlite::Result<ContainerRecord> {
 /// Begins a write transaction: IMMEDIATE takes the write lock at once (waiting through the busy
 /// timeout), where a deferred transaction that reads first and writes later fails at once with
 /// SQLITE_BUSY when another writer committed in between.
-fn write_tx(conn: &Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+pub(super) fn write_tx(conn: &Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
     rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
 }
 
@@ -208,6 +219,9 @@ impl Store {
         if version == 1 {
             migrate_to_2(&conn)?;
         }
+        if (1..=2).contains(&version) {
+            migrate_to_3(&conn)?;
+        }
         if version == 0 {
             // WAL is a property of the file: set once, when the schema is made. Switching
             // needs the file to itself, and SQLite answers "busy" at once rather than wait
@@ -219,7 +233,8 @@ impl Store {
             if again == 0 {
                 tx.execute_batch(SCHEMA)?;
                 tx.execute_batch(SCHEMA_2)?;
-                tx.pragma_update(None, "user_version", 2)?;
+                tx.execute_batch(crate::state::networks::SCHEMA_3)?;
+                tx.pragma_update(None, "user_version", 3)?;
             }
             tx.commit()?;
         }
@@ -403,6 +418,9 @@ impl Store {
                 monitor.map(|m| m.start_time)
             ],
         )?;
+        if n == 1 {
+            self.release_network(id)?;
+        }
         Ok(n == 1)
     }
 
@@ -424,7 +442,8 @@ impl Store {
              WHERE id = ?1 AND state != 'removing'",
             params![id, exit_code, now(), error],
         )?;
-        Ok(())
+        // Its addresses and host ports are free for others once it no longer runs.
+        self.release_network(id)
     }
 
     /// Moves a container from `from` to `to` if it is still in `from`: the one command that

@@ -56,6 +56,12 @@ pub(crate) trait Syscalls {
     fn exec(&self, exec: &Exec<'_>) -> Error;
 }
 
+/// How many descriptors above stderr (3, 4, ...) the caller's containers keep open across
+/// their exec: runc's `--preserve-fds`, set through [`crate::preserve_fds`]. The engine
+/// leaves it at 0.
+pub(crate) static PRESERVED_FDS: std::sync::atomic::AtomicU32 =
+    std::sync::atomic::AtomicU32::new(0);
+
 /// The real calls, on the calling process.
 pub(crate) struct Linux;
 
@@ -147,11 +153,12 @@ impl Syscalls for Linux {
     }
 
     fn close_on_exec_above_stderr(&self) {
+        let first = 3u32.saturating_add(PRESERVED_FDS.load(std::sync::atomic::Ordering::Relaxed));
         // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only changes descriptor flags.
         unsafe {
             libc::syscall(
                 libc::SYS_close_range,
-                3u32,
+                first,
                 u32::MAX,
                 libc::CLOSE_RANGE_CLOEXEC,
             );

@@ -12,6 +12,7 @@ mod health;
 mod lifecycle;
 mod limits;
 mod logs;
+mod network;
 mod ps;
 mod remove;
 mod run;
@@ -37,6 +38,7 @@ pub use lifecycle::{
     stop, unpause, wait,
 };
 pub use logs::{LogsArgs, logs};
+pub use network::{PortArgs, port};
 pub use ps::{PsArgs, ps};
 pub use remove::{PruneArgs, RmArgs, rm};
 pub use run::{RunArgs, create, default_options, run};
@@ -81,6 +83,8 @@ pub enum Commands {
     Diff(flags::Container),
     /// List the processes of a running container
     Top(flags::Container),
+    /// List a container's published ports, or the host address of one
+    Port(PortArgs),
     /// Show what running containers use: CPU, memory, network, block I/O, processes
     Stats(StatsArgs),
     /// Change the limits (or restart policy) of containers
@@ -115,7 +119,7 @@ impl Commands {
             Run(_) | Create(_) | Exec(_) => true,
             Start(args) => args.attaches(),
             Stop(_) | Restart(_) | Kill(_) | Rm(_) | Attach(_) | Logs(_) | Wait(_) | Rename(_)
-            | Pause(_) | Unpause(_) | Cp(_) | Diff(_) | Top(_) | Stats(_) | Update(_)
+            | Pause(_) | Unpause(_) | Cp(_) | Diff(_) | Top(_) | Port(_) | Stats(_) | Update(_)
             | Export(_) | Commit(_) => false,
         }
     }
@@ -152,6 +156,7 @@ pub fn dispatch(engine: Engine, command: Commands) -> Result<i32> {
         Commands::Cp(args) => cp(engine_ref, &args),
         Commands::Diff(args) => diff(engine_ref, &args),
         Commands::Top(args) => top(engine_ref, &args),
+        Commands::Port(args) => port(engine_ref, &args),
         Commands::Stats(args) => stats(engine_ref, &args),
         Commands::Update(args) => update(engine_ref, &args),
         Commands::Export(args) => export(engine_ref, &args),

@@ -76,6 +76,8 @@ struct Recorded {
     labels: BTreeMap<String, String>,
     #[serde(rename = "NetworkMode", default)]
     network: Option<String>,
+    #[serde(rename = "NetworkName", default)]
+    network_name: Option<String>,
 }
 
 fn recorded(c: &ContainerRecord) -> Recorded {
@@ -145,7 +147,9 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> Result<i32> {
             let health = (status_word(c) == "running")
                 .then(|| kist_engine::health::status(layout, &c.id))
                 .flatten();
-            row(c, args.no_trunc.on, size, health.as_deref())
+            let mut row = row(c, args.no_trunc.on, size, health.as_deref());
+            row["Ports"] = kist_engine::network::ports::ps_column(engine, c).into();
+            row
         })
         .collect();
     let default = if args.size {
@@ -258,8 +262,12 @@ fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>, health: Option
         _ => "Removal In Progress".into(),
     };
     let recorded = recorded(c);
-    let network = match recorded.network.as_deref() {
-        Some("Host") => "host",
+    let network = match (
+        recorded.network.as_deref(),
+        recorded.network_name.as_deref(),
+    ) {
+        (Some("Host"), _) => "host",
+        (Some("Bridge" | "Container"), Some(name)) => name,
         _ => "none",
     };
     let labels = recorded

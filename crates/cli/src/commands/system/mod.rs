@@ -68,10 +68,11 @@ pub fn supervise(root: &Path, runroot: Option<&Path>, args: &SuperviseArgs) -> i
 }
 
 /// Opening the engine already cleaned up after killed commands; this also removes stopped
-/// containers (and unused volumes with --volumes), as `docker system prune` does.
+/// containers and the user networks no container is on (and unused volumes with --volumes),
+/// as `docker system prune` does.
 fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
     let mut warning = String::from(
-        "This will remove:\n  - all stopped containers\n  - all build cache\n  - what killed commands left behind",
+        "This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all build cache\n  - what killed commands left behind",
     );
     if args.volumes {
         warning.push_str("\n  - all anonymous volumes not used by at least one container");
@@ -87,6 +88,9 @@ fn prune(engine: &Engine, args: &PruneArgs) -> Result<i32> {
             kist_engine::remove_container(engine, &c, RemoveMode::IfStopped, false)?;
             outln!("Deleted container {}", c.id);
         }
+    }
+    for n in kist_engine::network::manage::prune(engine)? {
+        outln!("Deleted network {n}");
     }
     if args.volumes {
         for v in kist_engine::volumes::prune(engine, false)? {

@@ -1,0 +1,351 @@
+//! `create`, `start` and `run`: a container's init set up and left waiting on its start
+//! socket by `create` (which then exits), released by `start` from another process.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use kist_runtime::process::ProcessStamp;
+use kist_runtime::{Launch, Rootfs, Stdio};
+use nix::sys::socket::{
+    AddressFamily, Backlog, SockFlag, SockType, UnixAddr, bind, connect, listen, socket,
+};
+
+use crate::bundle::Bundle;
+use crate::log::Logger;
+use crate::state::{Container, Saved, Status, reserve};
+
+#[derive(clap::Args)]
+pub struct CreateArgs {
+    /// The bundle directory (holding config.json)
+    #[arg(short, long, default_value = ".")]
+    pub bundle: PathBuf,
+    /// Write the container's pid to this file
+    #[arg(long)]
+    pub pid_file: Option<PathBuf>,
+    /// A unix socket that receives the terminal's master side
+    #[arg(long)]
+    pub console_socket: Option<PathBuf>,
+    /// Accepted for runc's callers; kist always uses pivot_root
+    #[arg(long)]
+    pub no_pivot: bool,
+    /// Accepted for runc's callers; kist makes no session keyring
+    #[arg(long)]
+    pub no_new_keyring: bool,
+    /// Pass this many descriptors above stderr to the container
+    #[arg(long, default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// The container's id
+    pub id: String,
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Return once the program runs instead of waiting for it
+    #[arg(short, long)]
+    pub detach: bool,
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+pub fn create(root: &Path, args: &CreateArgs, logger: &Logger) -> Result<i32> {
+    let pid = create_container(root, args, logger)?;
+    logger.debug(&format!("created {} (pid {pid})", args.id));
+    Ok(0)
+}
+
+pub fn start(root: &Path, id: &str, logger: &Logger) -> Result<i32> {
+    let container = Container::load(root, id)?;
+    match container.status() {
+        Status::Created => {}
+        Status::Stopped => bail!("cannot start a container that has stopped"),
+        Status::Running | Status::Paused => bail!("cannot start an already running container"),
+        Status::Creating => bail!("the container is still being created"),
+    }
+    release(&container.start_socket())?;
+    poststart(&container, logger);
+    Ok(0)
+}
+
+/// The poststart hooks; a failure is a warning (the program already runs).
+fn poststart(container: &Container, logger: &Logger) {
+    let hooks = container
+        .saved
+        .hooks
+        .as_ref()
+        .and_then(|h| h.poststart().as_ref());
+    if let Err(e) = crate::hooks::run_all(
+        "poststart",
+        hooks,
+        &container.state_json_as(Status::Running),
+    ) {
+        logger.warn(&format!("{e:#}"));
+    }
+}
+
+/// `create` then `start`; in the foreground, waits for the program (this process is its
+/// parent), removes the container and exits as the program did.
+pub fn run(root: &Path, args: &RunArgs, logger: &Logger) -> Result<i32> {
+    let pid = create_container(root, &args.create, logger)?;
+    let container = Container::load(root, &args.create.id)?;
+    if let Err(e) = release(&container.start_socket()) {
+        let _ = remove_now(container);
+        return Err(e);
+    }
+    poststart(&container, logger);
+    if args.detach {
+        return Ok(0);
+    }
+    let status = wait_child(pid);
+    crate::commands::lifecycle::remove_stopped(container, logger)?;
+    Ok(status)
+}
+
+/// Connects to the start socket, removes it (from now on the container reads as running)
+/// and lets the program exec; the program's failure to exec is this command's.
+fn release(socket_path: &Path) -> Result<()> {
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .context("cannot make a socket")?;
+    let addr = UnixAddr::new(socket_path).context("the start socket's path is too long")?;
+    connect(fd.as_raw_fd(), &addr).map_err(|e| anyhow!("cannot reach the container: {e}"))?;
+    let _ = std::fs::remove_file(socket_path);
+    kist_runtime::connect_and_start(fd).map_err(|e| anyhow!("cannot start the container: {e}"))
+}
+
+/// Everything `create` does; the container's pid.
+fn create_container(root: &Path, args: &CreateArgs, logger: &Logger) -> Result<i32> {
+    let bundle = Bundle::load(&args.bundle)?;
+    for w in &bundle.warnings {
+        logger.warn(w);
+    }
+    let dir = reserve(root, &args.id)?;
+    match set_up(&dir, &bundle, args, logger) {
+        Ok(pid) => Ok(pid),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            if let Ok(Some(c)) = kist_runtime::Cgroup::of_spec(&bundle.spec) {
+                let _ = c.destroy();
+            }
+            Err(e)
+        }
+    }
+}
+
+fn set_up(dir: &Path, bundle: &Bundle, args: &CreateArgs, logger: &Logger) -> Result<i32> {
+    refuse_unrun_hooks(bundle)?;
+    kist_runtime::preserve_fds(args.preserve_fds);
+    let listener = listen_for_start(&dir.join(crate::state::START_SOCKET))?;
+    let console_socket = console_socket(args.console_socket.as_deref(), bundle.terminal())?;
+    let stdio = if bundle.terminal() {
+        Stdio::Terminal
+    } else {
+        own_stdio()?
+    };
+    let seccomp = bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.seccomp().as_ref())
+        .map(kist_runtime::seccomp::Filter::for_spec)
+        .transpose()?;
+    let launch = Launch {
+        spec: &bundle.spec,
+        rootfs: Rootfs::Directory(bundle.rootfs.clone()),
+        stdio,
+        init: false,
+        seccomp: seccomp.as_ref(),
+    };
+    let mut created = kist_runtime::create_detached(launch, listener)?;
+    let pid = created.pid();
+    created.wait_ready()?;
+    if let (Some(socket), Some(master)) = (console_socket, created.take_console()) {
+        send_console(&socket, &master)?;
+    }
+    let stamp = ProcessStamp::of(pid).ok_or_else(|| anyhow!("the container's process died"))?;
+    let saved = Saved {
+        id: args.id.clone(),
+        pid,
+        pid_start_time: stamp.start_time,
+        bundle: bundle.dir.clone(),
+        rootfs: bundle.rootfs.clone(),
+        created: crate::time::now_rfc3339(),
+        annotations: bundle
+            .spec
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        cgroups_path: bundle
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.cgroups_path().as_ref())
+            .map(|p| p.to_string_lossy().into_owned()),
+        hooks: bundle.spec.hooks().clone(),
+    };
+    Container::save(dir, &saved)?;
+    if let Err(e) = creation_hooks(dir, &saved) {
+        if let Ok(Some(fd)) = kist_runtime::pidfd::Pidfd::open(pid) {
+            let _ = fd.send_signal(libc::SIGKILL);
+            let _ = fd.wait_exited(std::time::Duration::from_secs(10));
+        }
+        return Err(e);
+    }
+    if let Some(path) = &args.pid_file {
+        crate::state::write_atomically(path, pid.to_string().as_bytes())?;
+    }
+    logger.debug(&format!("container {} set up", args.id));
+    // Dropping `created` leaves the container waiting for `start`.
+    drop(created);
+    Ok(pid)
+}
+
+fn listen_for_start(path: &Path) -> Result<OwnedFd> {
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .context("cannot make the start socket")?;
+    let addr = UnixAddr::new(path).map_err(|_| {
+        anyhow!(
+            "the state path {} is too long for a socket: use a shorter --root",
+            path.display()
+        )
+    })?;
+    bind(fd.as_raw_fd(), &addr).with_context(|| format!("cannot bind {}", path.display()))?;
+    listen(&fd, Backlog::new(4).context("backlog")?)
+        .context("cannot listen on the start socket")?;
+    Ok(fd)
+}
+
+/// The console socket, connected before anything is made, so that a wrong path fails early;
+/// a terminal needs one (this process exits before the container's program starts).
+pub fn console_socket(path: Option<&Path>, terminal: bool) -> Result<Option<OwnedFd>> {
+    match (path, terminal) {
+        (None, true) => bail!(
+            "cannot allocate a terminal for a container that outlives this command without --console-socket"
+        ),
+        (Some(_), false) => bail!("--console-socket given but the process has no terminal"),
+        (None, false) => Ok(None),
+        (Some(path), true) => {
+            let fd = socket(
+                AddressFamily::Unix,
+                SockType::Stream,
+                SockFlag::SOCK_CLOEXEC,
+                None,
+            )
+            .context("cannot make a socket")?;
+            let addr = UnixAddr::new(path).context("the console socket's path is too long")?;
+            connect(fd.as_raw_fd(), &addr).map_err(|e| {
+                anyhow!(
+                    "cannot connect to the console socket {}: {e}",
+                    path.display()
+                )
+            })?;
+            Ok(Some(fd))
+        }
+    }
+}
+
+/// Sends the terminal's master side over the console socket, as runc does (SCM_RIGHTS, with
+/// the name "/dev/ptmx" as the message's data).
+pub fn send_console(socket: &OwnedFd, master: &OwnedFd) -> Result<()> {
+    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+    let fds = [master.as_raw_fd()];
+    let data = [std::io::IoSlice::new(b"/dev/ptmx")];
+    sendmsg::<()>(
+        socket.as_raw_fd(),
+        &data,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::MSG_NOSIGNAL,
+        None,
+    )
+    .context("cannot send the terminal on the console socket")?;
+    Ok(())
+}
+
+/// The container's standard streams are this command's.
+pub fn own_stdio() -> Result<Stdio> {
+    let dup = |fd: i32| -> Result<OwnedFd> {
+        // SAFETY: fds 0-2 are open for the whole of this process (dup fails cleanly if not).
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        borrowed
+            .try_clone_to_owned()
+            .with_context(|| format!("standard stream {fd} is not open"))
+    };
+    Ok(Stdio::Fds {
+        stdin: dup(0)?,
+        stdout: dup(1)?,
+        stderr: dup(2)?,
+    })
+}
+
+/// Waits for our child `pid`; its exit code, or 128+N when killed by signal N.
+fn wait_child(pid: i32) -> i32 {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid on our own child with a valid status pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            break;
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return 255;
+        }
+    }
+    if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        libc::WEXITSTATUS(status)
+    }
+}
+
+/// Kills a container and removes it at once (a failed `run`).
+fn remove_now(container: Container) -> Result<()> {
+    if let Ok(Some(fd)) = kist_runtime::pidfd::Pidfd::open(container.saved.pid) {
+        let _ = fd.send_signal(libc::SIGKILL);
+    }
+    container.remove()
+}
+
+/// prestart then createRuntime, in the runtime's namespaces, the container's set up (its
+/// namespaces exist, `/proc/PID/ns/*` name them) and its program not yet started.
+fn creation_hooks(dir: &Path, saved: &Saved) -> Result<()> {
+    let Some(hooks) = &saved.hooks else {
+        return Ok(());
+    };
+    let container = Container {
+        dir: dir.to_path_buf(),
+        saved: saved.clone(),
+    };
+    let state = container.state_json_as(Status::Creating);
+    #[allow(deprecated)]
+    let prestart = hooks.prestart().as_ref();
+    crate::hooks::run_all("prestart", prestart, &state)?;
+    crate::hooks::run_all("createRuntime", hooks.create_runtime().as_ref(), &state)
+}
+
+/// Hooks that run inside the container's namespaces are not run yet: refused rather than
+/// skipped, since whoever asked for them depends on them.
+fn refuse_unrun_hooks(bundle: &Bundle) -> Result<()> {
+    let Some(hooks) = bundle.spec.hooks() else {
+        return Ok(());
+    };
+    for (kind, set) in [
+        ("createContainer", hooks.create_container()),
+        ("startContainer", hooks.start_container()),
+    ] {
+        if set.as_ref().is_some_and(|h| !h.is_empty()) {
+            bail!("{kind} hooks are not supported by kist-runtime yet");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,736 @@
+//! kist-runtime driven as containerd's shim drives runc: each command its own process, over a
+//! bundle made from the busybox root filesystem; what a user sees is checked (state, output,
+//! exit statuses, messages) and that nothing is left under --root or in the cgroups after.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{BIN, assert_root, unpack_busybox};
+
+/// A root and a bundle in a temp dir, and a cgroup of the test's own (relative: below the
+/// test process's cgroups); whatever is left is deleted and removed when dropped.
+struct Oci {
+    dir: tempfile::TempDir,
+    cgroup: String,
+}
+
+impl Oci {
+    fn new() -> Oci {
+        assert_root();
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = tempfile::tempdir().unwrap();
+        unpack_busybox(&dir.path().join("bundle/rootfs"));
+        let cgroup = format!(
+            "kist-oci-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        Oci { dir, cgroup }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    fn bundle(&self) -> PathBuf {
+        self.dir.path().join("bundle")
+    }
+
+    /// Writes the bundle's config.json: kist-runtime's default spec running `args`.
+    fn config(&self, args: &[&str]) {
+        let config = self.bundle().join("config.json");
+        let _ = std::fs::remove_file(&config);
+        let out = self
+            .cmd(&["spec", "--bundle"])
+            .arg(self.bundle())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut spec: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+        spec["process"]["terminal"] = false.into();
+        spec["process"]["args"] = serde_json::json!(args);
+        spec["linux"]["cgroupsPath"] = self.cgroup.clone().into();
+        std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("--root").arg(self.root()).args(args);
+        c.stdin(Stdio::null());
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "kist-runtime {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str]) -> Output {
+        let out = self.cmd(args).output().unwrap();
+        assert!(!out.status.success(), "kist-runtime {args:?} succeeded");
+        out
+    }
+
+    /// `create` with the container's output going to `log`.
+    fn create(&self, id: &str, log: &Path) {
+        let log = std::fs::File::create(log).unwrap();
+        let out = self
+            .cmd(&["create", "--bundle"])
+            .arg(self.bundle())
+            .arg(id)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .status()
+            .unwrap();
+        assert!(out.success(), "create {id} failed");
+    }
+
+    /// `run -d`; the container's streams go nowhere (a pipe would be held open by it).
+    fn run_detached(&self, flags: &[&str], id: &str) {
+        let status = self
+            .cmd(&["run", "-d"])
+            .args(flags)
+            .arg("--bundle")
+            .arg(self.bundle())
+            .arg(id)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "run -d {id} failed");
+    }
+
+    fn state(&self, id: &str) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["state", id])).unwrap()
+    }
+
+    fn wait_status(&self, id: &str, want: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let s = self.state(id);
+            if s["status"] == want || Instant::now() > deadline {
+                assert_eq!(s["status"], want, "{s}");
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The container's cgroup directories that exist.
+    fn cgroup_dirs(&self) -> Vec<PathBuf> {
+        kist_runtime::Cgroup::resolve(&self.cgroup)
+            .unwrap()
+            .dirs()
+            .filter(|d| d.exists())
+            .map(Path::to_path_buf)
+            .collect()
+    }
+
+    fn assert_nothing_left(&self, id: &str) {
+        assert!(
+            !self.root().join(id).exists(),
+            "{id}'s state is left under --root"
+        );
+        assert_eq!(self.cgroup_dirs(), Vec::<PathBuf>::new(), "cgroup left");
+    }
+}
+
+impl Drop for Oci {
+    fn drop(&mut self) {
+        if let Ok(entries) = std::fs::read_dir(self.root()) {
+            for e in entries.flatten() {
+                let id = e.file_name().to_string_lossy().into_owned();
+                let _ = self.cmd(&["delete", "--force", &id]).output();
+            }
+        }
+        if let Ok(cg) = kist_runtime::Cgroup::resolve(&self.cgroup) {
+            let _ = cg.destroy();
+        }
+    }
+}
+
+fn wait_for_text(path: &Path, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = std::fs::read_to_string(path).unwrap_or_default();
+        if got.contains(text) || Instant::now() > deadline {
+            assert!(got.contains(text), "{text:?} not in {got:?}");
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn pid_alive(pid: i64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|r| !r.trim_start().starts_with('Z'))
+    })
+}
+
+/// The runtime-spec lifecycle across processes: `create` exits leaving the program waiting
+/// (nothing printed yet), `start` runs it, a killed init reads as stopped, `delete` leaves
+/// neither state nor cgroup.
+#[test]
+#[ignore = "needs root"]
+fn create_start_kill_delete_as_separate_processes() {
+    let oci = Oci::new();
+    oci.config(&["sh", "-c", "echo started as $$; exec sleep 100"]);
+    let log = oci.dir.path().join("out");
+    oci.create("c1", &log);
+    let s = oci.state("c1");
+    assert_eq!(s["status"], "created");
+    assert_eq!(s["id"], "c1");
+    assert_eq!(
+        s["bundle"],
+        oci.bundle().canonicalize().unwrap().to_str().unwrap()
+    );
+    assert!(s["ociVersion"].as_str().unwrap().starts_with("1."));
+    let pid = s["pid"].as_i64().unwrap();
+    assert!(pid > 0 && pid_alive(pid), "{s}");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "",
+        "the program ran before start"
+    );
+    assert!(!oci.cgroup_dirs().is_empty(), "no cgroup made");
+
+    oci.ok(&["start", "c1"]);
+    assert_eq!(wait_for_text(&log, "started"), "started as 1\n");
+    assert_eq!(oci.state("c1")["status"], "running");
+    let list: serde_json::Value =
+        serde_json::from_str(&oci.ok(&["list", "--format", "json"])).unwrap();
+    assert_eq!(list[0]["id"], "c1");
+    assert_eq!(list[0]["status"], "running");
+    let pids: Vec<i64> = serde_json::from_str(&oci.ok(&["ps", "--format", "json", "c1"])).unwrap();
+    assert_eq!(pids, [pid]);
+
+    let again = oci.fails(&["start", "c1"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already running"));
+
+    oci.ok(&["kill", "c1", "KILL"]);
+    let s = oci.wait_status("c1", "stopped");
+    assert_eq!(s["pid"], 0);
+    let dead = oci.fails(&["kill", "c1"]);
+    assert!(String::from_utf8_lossy(&dead.stderr).contains("container not running"));
+    oci.ok(&["delete", "c1"]);
+    oci.assert_nothing_left("c1");
+    assert!(oci.fails(&["state", "c1"]).status.code() == Some(1));
+}
+
+/// A running container is deleted only with --force, which kills it.
+#[test]
+#[ignore = "needs root"]
+fn delete_of_a_running_container_needs_force() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let pid_file = oci.dir.path().join("pid");
+    oci.run_detached(&["--pid-file", pid_file.to_str().unwrap()], "d1");
+    let s = oci.state("d1");
+    assert_eq!(s["status"], "running");
+    let pid: i64 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert_eq!(s["pid"], pid);
+    let refused = oci.fails(&["delete", "d1"]);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not stopped: running"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(pid_alive(pid));
+    oci.ok(&["delete", "--force", "d1"]);
+    assert!(!pid_alive(pid));
+    oci.assert_nothing_left("d1");
+}
+
+/// pause freezes the cgroup (the state says so), resume thaws it.
+#[test]
+#[ignore = "needs root"]
+fn pause_and_resume() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    oci.run_detached(&[], "p1");
+    oci.ok(&["pause", "p1"]);
+    assert_eq!(oci.state("p1")["status"], "paused");
+    oci.ok(&["resume", "p1"]);
+    assert_eq!(oci.state("p1")["status"], "running");
+    oci.ok(&["delete", "--force", "p1"]);
+    oci.assert_nothing_left("p1");
+}
+
+/// `run` in the foreground exits as the program does and removes the container.
+#[test]
+#[ignore = "needs root"]
+fn run_exits_as_the_program_and_cleans_up() {
+    let oci = Oci::new();
+    oci.config(&["sh", "-c", "echo out; exit 3"]);
+    let out = oci
+        .cmd(&["run", "--bundle"])
+        .arg(oci.bundle())
+        .arg("r1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    oci.assert_nothing_left("r1");
+}
+
+/// A program that does not exist fails `start` (not silently), and the container is then
+/// stopped and removable.
+#[test]
+#[ignore = "needs root"]
+fn start_of_a_missing_program_fails_and_the_container_is_removable() {
+    let oci = Oci::new();
+    oci.config(&["/no/such/program"]);
+    oci.create("m1", &oci.dir.path().join("out"));
+    let out = oci.fails(&["start", "m1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/no/such/program"), "{err}");
+    oci.wait_status("m1", "stopped");
+    oci.ok(&["delete", "m1"]);
+    oci.assert_nothing_left("m1");
+}
+
+/// Bad input: one line saying what is wrong, exit 1, JSON in --log, nothing left behind.
+#[test]
+#[ignore = "needs root"]
+fn bad_input_is_one_line_and_leaves_nothing() {
+    let oci = Oci::new();
+    // No config.json.
+    let log = oci.dir.path().join("log.json");
+    let out = oci
+        .cmd(&["create", "--bundle"])
+        .arg(oci.bundle())
+        .arg("b1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("config.json"), "{err}");
+    assert!(!oci.root().join("b1").exists());
+
+    // Invalid JSON, logged as runc logs: one JSON object with level, msg, time.
+    std::fs::write(oci.bundle().join("config.json"), "{not json").unwrap();
+    let out = Command::new(BIN)
+        .arg("--root")
+        .arg(oci.root())
+        .arg("--log")
+        .arg(&log)
+        .args(["--log-format", "json", "create", "--bundle"])
+        .arg(oci.bundle())
+        .arg("b1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(line["level"], "error");
+    assert!(
+        line["msg"]
+            .as_str()
+            .unwrap()
+            .contains("invalid config.json"),
+        "{line}"
+    );
+    assert!(line["time"].as_str().unwrap().ends_with('Z'), "{line}");
+
+    // An id in use, and an unknown one.
+    oci.config(&["sleep", "100"]);
+    oci.create("b2", &oci.dir.path().join("out"));
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "b2"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("container with id exists: b2"));
+    assert_eq!(oci.state("b2")["status"], "created");
+    let out = oci.fails(&["start", "nope"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("container nope does not exist"));
+    // A created container is deleted without --force (it has run nothing yet).
+    oci.ok(&["delete", "b2"]);
+    oci.assert_nothing_left("b2");
+}
+
+#[test]
+fn version_spec_and_features_need_no_container() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("kist-runtime version "), "{text}");
+    assert!(lines[1].starts_with("commit: "), "{text}");
+    assert!(lines[2].starts_with("spec: 1."), "{text}");
+
+    let features = Command::new(BIN).arg("features").output().unwrap();
+    let f: serde_json::Value = serde_json::from_slice(&features.stdout).unwrap();
+    assert!(
+        f["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "pid")
+    );
+    assert_eq!(f["linux"]["seccomp"]["enabled"], true);
+    assert_eq!(f["linux"]["apparmor"]["enabled"], false);
+
+    let dir = tempfile::tempdir().unwrap();
+    let ok = Command::new(BIN)
+        .args(["spec", "-b"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
+    assert_eq!(spec["root"]["path"], "rootfs");
+    assert_eq!(spec["process"]["args"][0], "sh");
+    // A second `spec` does not overwrite it.
+    let again = Command::new(BIN)
+        .args(["spec", "-b"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+}
+
+/// `exec` runs another process in the container's namespaces: it sees the container's
+/// processes (the first as PID 1), gets its --env and --cwd, and exits with its own status;
+/// `exec -d` leaves it running, with its pid in --pid-file, in the container's `ps`.
+#[test]
+#[ignore = "needs root"]
+fn exec_joins_the_running_container() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    oci.run_detached(&[], "e1");
+    let out = oci
+        .cmd(&[
+            "exec",
+            "--env",
+            "GREETING=hi",
+            "--cwd",
+            "/etc",
+            "e1",
+            "sh",
+            "-c",
+        ])
+        .arg("echo $GREETING $(pwd) $(cat /proc/1/cmdline | tr '\\0' ' '); exit 7")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi /etc sleep 100\n");
+
+    let process = oci.dir.path().join("process.json");
+    let spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(oci.bundle().join("config.json")).unwrap()).unwrap();
+    let mut p = spec["process"].clone();
+    p["args"] = serde_json::json!(["sleep", "50"]);
+    std::fs::write(&process, serde_json::to_vec(&p).unwrap()).unwrap();
+    let pid_file = oci.dir.path().join("exec.pid");
+    let status = oci
+        .cmd(&["exec", "--detach", "--pid-file", pid_file.to_str().unwrap()])
+        .arg("--process")
+        .arg(&process)
+        .arg("e1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pid: i64 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(pid_alive(pid));
+    let pids: Vec<i64> = serde_json::from_str(&oci.ok(&["ps", "--format", "json", "e1"])).unwrap();
+    assert!(pids.contains(&pid), "{pids:?} lacks {pid}");
+    oci.ok(&["delete", "--force", "e1"]);
+    assert!(!pid_alive(pid));
+    oci.assert_nothing_left("e1");
+}
+
+/// The terminal's master side, as runc sends it on a console socket (SCM_RIGHTS).
+fn receive_master(listener: &std::os::unix::net::UnixListener) -> std::fs::File {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let (conn, _) = listener.accept().unwrap();
+    let mut buf = [0u8; 64];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = nix::sys::socket::recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        nix::sys::socket::MsgFlags::empty(),
+    )
+    .unwrap();
+    let fd = msg
+        .cmsgs()
+        .unwrap()
+        .find_map(|c| match c {
+            nix::sys::socket::ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+            _ => None,
+        })
+        .expect("no descriptor on the console socket");
+    // SAFETY: the kernel installed this descriptor for us alone.
+    let master = unsafe { OwnedFd::from_raw_fd(fd) };
+    std::fs::File::from(master)
+}
+
+/// The first line written to a terminal's master side.
+fn read_line(master: &mut std::fs::File) -> String {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 256];
+    while !String::from_utf8_lossy(&got).contains('\n') {
+        let n = master.read(&mut chunk).unwrap();
+        assert!(n > 0, "the terminal closed");
+        got.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// With `process.terminal`, the terminal's master side arrives on --console-socket (as runc
+/// sends it, SCM_RIGHTS), and the program writes to the terminal.
+#[test]
+#[ignore = "needs root"]
+fn the_terminal_comes_over_the_console_socket() {
+    let oci = Oci::new();
+    oci.config(&["sh", "-c", "tty; sleep 100"]);
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["process"]["terminal"] = true.into();
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+
+    // Without a console socket: refused, nothing left.
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "t1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--console-socket"));
+    assert!(!oci.root().join("t1").exists());
+
+    let socket_path = oci.dir.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket_path).unwrap();
+    let mut create = oci
+        .cmd(&[
+            "create",
+            "--console-socket",
+            socket_path.to_str().unwrap(),
+            "--bundle",
+        ])
+        .arg(oci.bundle())
+        .arg("t1")
+        .spawn()
+        .unwrap();
+    let master = receive_master(&listener);
+
+    assert!(create.wait().unwrap().success());
+    oci.ok(&["start", "t1"]);
+    let mut master = master;
+    let line = read_line(&mut master);
+    assert!(line.starts_with("/dev/pts/"), "{line:?}");
+
+    // exec -t: its own terminal, over its own console socket; exec exits as the program.
+    let socket2 = oci.dir.path().join("exec-console.sock");
+    let listener2 = std::os::unix::net::UnixListener::bind(&socket2).unwrap();
+    let mut exec = oci
+        .cmd(&[
+            "exec",
+            "-t",
+            "--console-socket",
+            socket2.to_str().unwrap(),
+            "t1",
+            "sh",
+            "-c",
+        ])
+        .arg("tty; exit 6")
+        .spawn()
+        .unwrap();
+    // Held open until the program ends: a closed master would hang its terminal up.
+    let mut master2 = receive_master(&listener2);
+    let line = read_line(&mut master2);
+    assert!(line.starts_with("/dev/pts/"), "{line:?}");
+    assert_eq!(exec.wait().unwrap().code(), Some(6));
+    drop(master2);
+    oci.ok(&["delete", "--force", "t1"]);
+    oci.assert_nothing_left("t1");
+}
+
+/// Sets the bundle's hooks: `kind` → hooks, each a shell script run by the host's /bin/sh.
+fn set_hooks(oci: &Oci, hooks: serde_json::Value) {
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["hooks"] = hooks;
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+}
+
+fn sh_hook(script: &str) -> serde_json::Value {
+    serde_json::json!({"path": "/bin/sh", "args": ["sh", "-c", script], "env": ["PATH=/usr/bin:/bin"]})
+}
+
+/// createRuntime, poststart and poststop run at their points of the lifecycle with the state
+/// on stdin (creating with the container's pid, running, stopped).
+#[test]
+#[ignore = "needs root"]
+fn hooks_get_the_state_at_their_point_of_the_lifecycle() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let d = oci.dir.path().to_str().unwrap().to_string();
+    set_hooks(
+        &oci,
+        serde_json::json!({
+            "createRuntime": [sh_hook(&format!("cat > {d}/create.json"))],
+            "poststart": [sh_hook(&format!("cat > {d}/poststart.json"))],
+            "poststop": [sh_hook(&format!("cat > {d}/poststop.json"))],
+        }),
+    );
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(oci.dir.path().join(name)).unwrap()).unwrap()
+    };
+    oci.create("h1", &oci.dir.path().join("out"));
+    let created = read("create.json");
+    assert_eq!(created["status"], "creating");
+    assert_eq!(created["id"], "h1");
+    assert_eq!(created["pid"], oci.state("h1")["pid"]);
+    assert!(!oci.dir.path().join("poststart.json").exists());
+    oci.ok(&["start", "h1"]);
+    assert_eq!(read("poststart.json")["status"], "running");
+    assert!(!oci.dir.path().join("poststop.json").exists());
+    oci.ok(&["delete", "--force", "h1"]);
+    assert_eq!(read("poststop.json")["status"], "stopped");
+    oci.assert_nothing_left("h1");
+}
+
+/// A createRuntime hook that fails, or outlives its timeout, fails `create` with its reason,
+/// and the container is gone (process, state and cgroup).
+#[test]
+#[ignore = "needs root"]
+fn a_failing_or_late_hook_fails_create_and_leaves_nothing() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let d = oci.dir.path().to_str().unwrap().to_string();
+    set_hooks(
+        &oci,
+        serde_json::json!({"createRuntime": [sh_hook(&format!("cat > {d}/s.json; echo nope >&2; exit 3"))]}),
+    );
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "f1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("createRuntime hook") && err.contains("nope"),
+        "{err}"
+    );
+    let pid = serde_json::from_slice::<serde_json::Value>(
+        &std::fs::read(oci.dir.path().join("s.json")).unwrap(),
+    )
+    .unwrap()["pid"]
+        .as_i64()
+        .unwrap();
+    assert!(!pid_alive(pid), "the container's process {pid} survived");
+    oci.assert_nothing_left("f1");
+
+    let mut late = sh_hook("sleep 30");
+    late["timeout"] = 1.into();
+    set_hooks(&oci, serde_json::json!({"createRuntime": [late]}));
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "f2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("timed out after 1s"), "{err}");
+    oci.assert_nothing_left("f2");
+}
+
+/// `--preserve-fds 1` passes descriptor 3 to the program; without it, the program has none.
+#[test]
+#[ignore = "needs root"]
+fn preserve_fds_passes_descriptors_above_stderr() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let oci = Oci::new();
+    oci.config(&["sh", "-c", "echo through-3 >&3"]);
+    let run = |flags: &[&str], id: &str| {
+        let target = oci.dir.path().join(format!("{id}.txt"));
+        let file = std::fs::File::create(&target).unwrap();
+        let raw = file.as_raw_fd();
+        let mut cmd = oci.cmd(&["run"]);
+        cmd.args(flags).arg("--bundle").arg(oci.bundle()).arg(id);
+        // SAFETY: between fork and exec only dup2 and fcntl, which are async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                // dup2 onto itself keeps close-on-exec: cleared explicitly.
+                if libc::dup2(raw, 3) < 0 || libc::fcntl(3, libc::F_SETFD, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code(), std::fs::read_to_string(&target).unwrap())
+    };
+    assert_eq!(
+        run(&["--preserve-fds", "1"], "fd1"),
+        (Some(0), "through-3\n".to_string())
+    );
+    let (code, text) = run(&[], "fd2");
+    assert_ne!(code, Some(0));
+    assert_eq!(text, "");
+    oci.assert_nothing_left("fd1");
+    oci.assert_nothing_left("fd2");
+}
+
+/// The first of the container's cgroup files named one of `names`, read.
+fn cgroup_file(oci: &Oci, names: &[&str]) -> String {
+    oci.cgroup_dirs()
+        .iter()
+        .flat_map(|d| names.iter().map(move |n| d.join(n)))
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_else(|| panic!("none of {names:?} in {:?}", oci.cgroup_dirs()))
+        .trim()
+        .to_string()
+}
+
+/// `update` changes a running container's limits in its cgroup, from flags and from a
+/// resources document on stdin.
+#[test]
+#[ignore = "needs root"]
+fn update_changes_the_limits_of_a_running_container() {
+    use std::io::Write;
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    oci.run_detached(&[], "u1");
+    oci.ok(&["update", "--memory", "64m", "--pids-limit", "20", "u1"]);
+    assert_eq!(
+        cgroup_file(&oci, &["memory.limit_in_bytes", "memory.max"]),
+        "67108864"
+    );
+    assert_eq!(cgroup_file(&oci, &["pids.max"]), "20");
+    let mut child = oci
+        .cmd(&["update", "--resources", "-", "u1"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"pids": {"limit": 30}}"#)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(cgroup_file(&oci, &["pids.max"]), "30");
+    let bad = oci.fails(&["update", "--memory", "lots", "u1"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid size"));
+    oci.ok(&["delete", "--force", "u1"]);
+    oci.assert_nothing_left("u1");
+}
