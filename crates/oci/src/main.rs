@@ -6,6 +6,7 @@ mod commands;
 mod hooks;
 mod log;
 mod signal;
+mod socket_addr;
 mod state;
 mod time;
 

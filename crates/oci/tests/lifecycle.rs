@@ -734,3 +734,48 @@ fn update_changes_the_limits_of_a_running_container() {
     oci.ok(&["delete", "--force", "u1"]);
     oci.assert_nothing_left("u1");
 }
+
+/// A long --root and a Kubernetes-length id (64 hex digits): the start socket's path is past
+/// what a unix socket address holds, and the lifecycle works all the same.
+#[test]
+#[ignore = "needs root"]
+fn long_roots_and_ids_work() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let root = oci.dir.path().join("r".repeat(60));
+    let id = "0123456789abcdef".repeat(4);
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(root.join(&id).join("start.sock").as_os_str().len() > 108);
+    let status = Command::new(BIN)
+        .arg("--root")
+        .arg(&root)
+        .args(["create", "--bundle"])
+        .arg(oci.bundle())
+        .arg(&id)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    run(&["start", &id]);
+    let state: serde_json::Value = serde_json::from_str(&run(&["state", &id])).unwrap();
+    assert_eq!(state["status"], "running");
+    run(&["delete", "--force", &id]);
+    assert!(!root.join(&id).exists());
+    assert_eq!(oci.cgroup_dirs(), Vec::<PathBuf>::new());
+}

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use kist_runtime::process::ProcessStamp;
 use kist_runtime::{Launch, Rootfs, Stdio};
-use nix::sys::socket::{
-    AddressFamily, Backlog, SockFlag, SockType, UnixAddr, bind, connect, listen, socket,
-};
+use nix::sys::socket::{AddressFamily, Backlog, SockFlag, SockType, bind, connect, listen, socket};
 
 use crate::bundle::Bundle;
 use crate::log::Logger;
@@ -111,8 +109,8 @@ fn release(socket_path: &Path) -> Result<()> {
         None,
     )
     .context("cannot make a socket")?;
-    let addr = UnixAddr::new(socket_path).context("the start socket's path is too long")?;
-    connect(fd.as_raw_fd(), &addr).map_err(|e| anyhow!("cannot reach the container: {e}"))?;
+    let addr = crate::socket_addr::of(socket_path)?;
+    connect(fd.as_raw_fd(), &addr.addr).map_err(|e| anyhow!("cannot reach the container: {e}"))?;
     let _ = std::fs::remove_file(socket_path);
     kist_runtime::connect_and_start(fd).map_err(|e| anyhow!("cannot start the container: {e}"))
 }
@@ -214,13 +212,8 @@ fn listen_for_start(path: &Path) -> Result<OwnedFd> {
         None,
     )
     .context("cannot make the start socket")?;
-    let addr = UnixAddr::new(path).map_err(|_| {
-        anyhow!(
-            "the state path {} is too long for a socket: use a shorter --root",
-            path.display()
-        )
-    })?;
-    bind(fd.as_raw_fd(), &addr).with_context(|| format!("cannot bind {}", path.display()))?;
+    let addr = crate::socket_addr::of(path)?;
+    bind(fd.as_raw_fd(), &addr.addr).with_context(|| format!("cannot bind {}", path.display()))?;
     listen(&fd, Backlog::new(4).context("backlog")?)
         .context("cannot listen on the start socket")?;
     Ok(fd)
@@ -243,8 +236,8 @@ pub fn console_socket(path: Option<&Path>, terminal: bool) -> Result<Option<Owne
                 None,
             )
             .context("cannot make a socket")?;
-            let addr = UnixAddr::new(path).context("the console socket's path is too long")?;
-            connect(fd.as_raw_fd(), &addr).map_err(|e| {
+            let addr = crate::socket_addr::of(path)?;
+            connect(fd.as_raw_fd(), &addr.addr).map_err(|e| {
                 anyhow!(
                     "cannot connect to the console socket {}: {e}",
                     path.display()
