@@ -41,6 +41,9 @@ struct Cli {
     /// Accepted; a slice:prefix:name cgroupsPath is mapped to systemd's cgroupfs layout
     #[arg(long, global = true)]
     systemd_cgroup: bool,
+    /// Accepted for crun's callers (cgroupfs, systemd or disabled)
+    #[arg(long, global = true)]
+    cgroup_manager: Option<String>,
     /// Accepted for runc's callers (true, false or auto)
     #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true")]
     rootless: Option<String>,
@@ -95,7 +98,7 @@ fn version() -> String {
 fn main() {
     let cli = Cli::parse();
     let logger = Logger::open(cli.log.as_deref(), cli.log_format, cli.debug);
-    let _ = (cli.systemd_cgroup, &cli.rootless);
+    let _ = (cli.systemd_cgroup, &cli.rootless, &cli.cgroup_manager);
     let root = cli.root;
     let command = match (cli.version, cli.command) {
         (true, _) => {
