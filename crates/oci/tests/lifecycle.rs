@@ -779,3 +779,31 @@ fn long_roots_and_ids_work() {
     assert!(!root.join(&id).exists());
     assert_eq!(oci.cgroup_dirs(), Vec::<PathBuf>::new());
 }
+
+/// `run` in the foreground passes the signals it gets to the container's first process (here
+/// one that traps SIGTERM and exits 7), as runc does, and still removes the container after.
+#[test]
+#[ignore = "needs root"]
+fn run_in_the_foreground_forwards_signals() {
+    use std::io::BufRead;
+    let oci = Oci::new();
+    oci.config(&[
+        "sh",
+        "-c",
+        "trap 'echo got TERM; exit 7' TERM; echo ready; while true; do sleep 0.1; done",
+    ]);
+    let mut child = oci
+        .cmd(&["run", "--bundle"])
+        .arg(oci.bundle())
+        .arg("s1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    // SAFETY: kill(2) of our own child, not yet waited for.
+    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM) };
+    assert_eq!(lines.next().unwrap().unwrap(), "got TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(7));
+    oci.assert_nothing_left("s1");
+}

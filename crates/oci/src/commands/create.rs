@@ -94,6 +94,7 @@ pub fn run(root: &Path, args: &RunArgs, logger: &Logger) -> Result<i32> {
     if args.detach {
         return Ok(0);
     }
+    forward_signals_until_exit(pid)?;
     let status = wait_child(pid);
     crate::commands::lifecycle::remove_stopped(container, logger)?;
     Ok(status)
@@ -341,4 +342,43 @@ fn refuse_unrun_hooks(bundle: &Bundle) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// In the foreground, the signals a user sends `run` (SIGTERM, SIGINT, SIGHUP...) go to the
+/// container's first process, as runc passes them on, until it exits.
+fn forward_signals_until_exit(pid: i32) -> Result<()> {
+    use std::os::fd::AsFd;
+    let signals = kist_runtime::block_forwarded_signals()?;
+    let Some(pidfd) = kist_runtime::pidfd::Pidfd::open(pid)? else {
+        return Ok(());
+    };
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: signals.fd().as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: pidfd.as_fd().as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: a two-element pollfd array that lives across the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(e).context("waiting for the container");
+        }
+        while let Some(signal) = signals.next() {
+            let _ = pidfd.send_signal(signal)?;
+        }
+        if fds[1].revents != 0 {
+            return Ok(());
+        }
+    }
 }
