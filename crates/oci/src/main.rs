@@ -78,6 +78,8 @@ enum Command {
     Pause(commands::IdArg),
     /// Thaw a paused container
     Resume(commands::IdArg),
+    /// Print a container's resource usage (once with --stats)
+    Events(commands::events::EventsArgs),
     /// Change a running container's cgroup limits
     Update(commands::update::UpdateArgs),
     /// Write a default config.json into the bundle directory
@@ -123,6 +125,7 @@ fn main() {
         Command::Ps(a) => commands::list::ps(&root, &a),
         Command::Pause(a) => commands::lifecycle::pause(&root, &a.id, true),
         Command::Resume(a) => commands::lifecycle::pause(&root, &a.id, false),
+        Command::Events(a) => commands::events::events(&root, &a),
         Command::Update(a) => commands::update::update(&root, &a),
         Command::Spec(a) => commands::spec::spec(&a),
         Command::Features => commands::features::features(),

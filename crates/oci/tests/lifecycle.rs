@@ -467,6 +467,11 @@ fn exec_joins_the_running_container() {
 
 /// The terminal's master side, as runc sends it on a console socket (SCM_RIGHTS).
 fn receive_master(listener: &std::os::unix::net::UnixListener) -> std::fs::File {
+    std::fs::File::from(receive_fd(listener))
+}
+
+/// One descriptor sent on a unix socket (SCM_RIGHTS), as runc sends a console or a pidfd.
+fn receive_fd(listener: &std::os::unix::net::UnixListener) -> std::os::fd::OwnedFd {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     let (conn, _) = listener.accept().unwrap();
     let mut buf = [0u8; 64];
@@ -489,7 +494,7 @@ fn receive_master(listener: &std::os::unix::net::UnixListener) -> std::fs::File 
         .expect("no descriptor on the console socket");
     // SAFETY: the kernel installed this descriptor for us alone.
     let master = unsafe { OwnedFd::from_raw_fd(fd) };
-    std::fs::File::from(master)
+    master
 }
 
 /// The first line written to a terminal's master side.
@@ -806,4 +811,74 @@ fn run_in_the_foreground_forwards_signals() {
     assert_eq!(lines.next().unwrap().unwrap(), "got TERM");
     assert_eq!(child.wait().unwrap().code(), Some(7));
     oci.assert_nothing_left("s1");
+}
+
+/// `events --stats` prints one runc-shaped stats object; `--pidfd-socket` gets a pidfd of the
+/// first process; `kill --all` signals every process of the container's cgroup.
+#[test]
+#[ignore = "needs root"]
+fn events_pidfd_socket_and_kill_all() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let socket_path = oci.dir.path().join("pidfd.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket_path).unwrap();
+    let mut create = oci
+        .cmd(&[
+            "create",
+            "--pidfd-socket",
+            socket_path.to_str().unwrap(),
+            "--bundle",
+        ])
+        .arg(oci.bundle())
+        .arg("k1")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pidfd = receive_fd(&listener);
+    assert!(create.wait().unwrap().success());
+    let pid = oci.state("k1")["pid"].as_i64().unwrap();
+    use std::os::fd::AsRawFd;
+    let fdinfo =
+        std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).unwrap();
+    assert!(
+        fdinfo.lines().any(|l| l == format!("Pid:\t{pid}")),
+        "{fdinfo}"
+    );
+    oci.ok(&["start", "k1"]);
+
+    let line = oci.ok(&["events", "--stats", "k1"]);
+    assert_eq!(line.lines().count(), 1, "{line}");
+    let stats: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(stats["type"], "stats");
+    assert_eq!(stats["id"], "k1");
+    assert_eq!(stats["data"]["pids"]["current"], 1, "{stats}");
+
+    let status = oci
+        .cmd(&["exec", "-d", "k1", "sleep", "50"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pids: Vec<i64> = serde_json::from_str(&oci.ok(&["ps", "--format", "json", "k1"])).unwrap();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    // SIGTERM: the first process (PID 1 of its namespace, no handler) ignores it, the exec'd
+    // one dies of it; only --all reaches that one.
+    oci.ok(&["kill", "k1", "TERM"]);
+    assert!(pids.iter().all(|p| pid_alive(*p)));
+    oci.ok(&["kill", "--all", "k1", "TERM"]);
+    let other = *pids.iter().find(|p| **p != pid).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while pid_alive(other) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{other} survived kill --all"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(oci.state("k1")["status"], "running");
+    oci.ok(&["kill", "k1", "KILL"]);
+    oci.wait_status("k1", "stopped");
+    oci.ok(&["delete", "k1"]);
+    oci.assert_nothing_left("k1");
 }

@@ -24,6 +24,9 @@ pub struct CreateArgs {
     /// A unix socket that receives the terminal's master side
     #[arg(long)]
     pub console_socket: Option<PathBuf>,
+    /// A unix socket that receives a pidfd of the container's first process
+    #[arg(long)]
+    pub pidfd_socket: Option<PathBuf>,
     /// Accepted for runc's callers; kist always uses pivot_root
     #[arg(long)]
     pub no_pivot: bool,
@@ -165,6 +168,9 @@ fn set_up(dir: &Path, bundle: &Bundle, args: &CreateArgs, logger: &Logger) -> Re
     if let (Some(socket), Some(master)) = (console_socket, created.take_console()) {
         send_console(&socket, &master)?;
     }
+    if let Some(path) = &args.pidfd_socket {
+        send_pidfd(path, pid)?;
+    }
     let stamp = ProcessStamp::of(pid).ok_or_else(|| anyhow!("the container's process died"))?;
     let saved = Saved {
         id: args.id.clone(),
@@ -229,32 +235,37 @@ pub fn console_socket(path: Option<&Path>, terminal: bool) -> Result<Option<Owne
         ),
         (Some(_), false) => bail!("--console-socket given but the process has no terminal"),
         (None, false) => Ok(None),
-        (Some(path), true) => {
-            let fd = socket(
-                AddressFamily::Unix,
-                SockType::Stream,
-                SockFlag::SOCK_CLOEXEC,
-                None,
-            )
-            .context("cannot make a socket")?;
-            let addr = crate::socket_addr::of(path)?;
-            connect(fd.as_raw_fd(), &addr.addr).map_err(|e| {
-                anyhow!(
-                    "cannot connect to the console socket {}: {e}",
-                    path.display()
-                )
-            })?;
-            Ok(Some(fd))
-        }
+        (Some(path), true) => connect_unix(path, "console socket").map(Some),
     }
+}
+
+/// A stream connection to the unix socket at `path` (`what` names it in errors).
+fn connect_unix(path: &Path, what: &str) -> Result<OwnedFd> {
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .context("cannot make a socket")?;
+    let addr = crate::socket_addr::of(path)?;
+    connect(fd.as_raw_fd(), &addr.addr)
+        .map_err(|e| anyhow!("cannot connect to the {what} {}: {e}", path.display()))?;
+    Ok(fd)
 }
 
 /// Sends the terminal's master side over the console socket, as runc does (SCM_RIGHTS, with
 /// the name "/dev/ptmx" as the message's data).
 pub fn send_console(socket: &OwnedFd, master: &OwnedFd) -> Result<()> {
+    send_fd(socket, master.as_raw_fd(), b"/dev/ptmx")
+        .context("cannot send the terminal on the console socket")
+}
+
+/// One descriptor over a connected unix socket (SCM_RIGHTS), with `name` as the data.
+fn send_fd(socket: &OwnedFd, fd: std::os::fd::RawFd, name: &[u8]) -> Result<()> {
     use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
-    let fds = [master.as_raw_fd()];
-    let data = [std::io::IoSlice::new(b"/dev/ptmx")];
+    let fds = [fd];
+    let data = [std::io::IoSlice::new(name)];
     sendmsg::<()>(
         socket.as_raw_fd(),
         &data,
@@ -262,8 +273,18 @@ pub fn send_console(socket: &OwnedFd, master: &OwnedFd) -> Result<()> {
         MsgFlags::MSG_NOSIGNAL,
         None,
     )
-    .context("cannot send the terminal on the console socket")?;
+    .map_err(|e| anyhow!("{e}"))?;
     Ok(())
+}
+
+/// A pidfd of the container's first process, sent on `--pidfd-socket` as runc 1.2 does.
+fn send_pidfd(path: &Path, pid: i32) -> Result<()> {
+    use std::os::fd::AsFd;
+    let pidfd = kist_runtime::pidfd::Pidfd::open(pid)?
+        .ok_or_else(|| anyhow!("the container's process died"))?;
+    let socket = connect_unix(path, "pidfd socket")?;
+    send_fd(&socket, pidfd.as_fd().as_raw_fd(), b"pidfd")
+        .context("cannot send the pidfd on --pidfd-socket")
 }
 
 /// The container's standard streams are this command's.
