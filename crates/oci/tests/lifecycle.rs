@@ -491,10 +491,9 @@ fn receive_fd(listener: &std::os::unix::net::UnixListener) -> std::os::fd::Owned
             nix::sys::socket::ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
             _ => None,
         })
-        .expect("no descriptor on the console socket");
+        .expect("no descriptor on the socket");
     // SAFETY: the kernel installed this descriptor for us alone.
-    let master = unsafe { OwnedFd::from_raw_fd(fd) };
-    master
+    unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
 /// The first line written to a terminal's master side.
