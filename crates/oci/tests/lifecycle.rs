@@ -522,6 +522,25 @@ fn the_terminal_comes_over_the_console_socket() {
     spec["process"]["terminal"] = true.into();
     std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
 
+    // A console socket that is not a socket: one line, nothing left.
+    let not_a_socket = oci.dir.path().join("plain-file");
+    std::fs::write(&not_a_socket, "").unwrap();
+    let out = oci.fails(&[
+        "create",
+        "--console-socket",
+        not_a_socket.to_str().unwrap(),
+        "--bundle",
+        oci.bundle().to_str().unwrap(),
+        "t1",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot connect to the console socket") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(!oci.root().join("t1").exists());
+    assert_eq!(oci.cgroup_dirs(), Vec::<PathBuf>::new());
+
     // Without a console socket: refused, nothing left.
     let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "t1"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--console-socket"));
