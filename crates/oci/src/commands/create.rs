@@ -89,6 +89,14 @@ fn poststart(container: &Container, logger: &Logger) {
 pub fn run(root: &Path, args: &RunArgs, logger: &Logger) -> Result<i32> {
     let pid = create_container(root, &args.create, logger)?;
     let container = Container::load(root, &args.create.id)?;
+    // Blocked before the program starts, so that a signal sent once it runs is passed on,
+    // never the end of this process (the container's process has its own mask; hooks and
+    // programs this process spawns start with an empty one).
+    let signals = if args.detach {
+        None
+    } else {
+        Some(kist_runtime::block_forwarded_signals()?)
+    };
     if let Err(e) = release(&container.start_socket()) {
         let _ = remove_now(container);
         return Err(e);
@@ -97,7 +105,9 @@ pub fn run(root: &Path, args: &RunArgs, logger: &Logger) -> Result<i32> {
     if args.detach {
         return Ok(0);
     }
-    forward_signals_until_exit(pid)?;
+    if let Some(signals) = &signals {
+        forward_signals_until_exit(pid, signals)?;
+    }
     let status = wait_child(pid);
     crate::commands::lifecycle::remove_stopped(container, logger)?;
     Ok(status)
@@ -367,9 +377,8 @@ fn refuse_unrun_hooks(bundle: &Bundle) -> Result<()> {
 
 /// In the foreground, the signals a user sends `run` (SIGTERM, SIGINT, SIGHUP...) go to the
 /// container's first process, as runc passes them on, until it exits.
-fn forward_signals_until_exit(pid: i32) -> Result<()> {
+fn forward_signals_until_exit(pid: i32, signals: &kist_runtime::ForwardedSignals) -> Result<()> {
     use std::os::fd::AsFd;
-    let signals = kist_runtime::block_forwarded_signals()?;
     let Some(pidfd) = kist_runtime::pidfd::Pidfd::open(pid)? else {
         return Ok(());
     };
