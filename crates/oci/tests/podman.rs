@@ -42,6 +42,7 @@ impl Podman {
                 "[containers]\ndefault_ulimits = [\"nofile={nofile}:{nofile}\", \"nproc=32768:32768\"]\n\
                  [engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n\
                  events_logfile_path = \"{0}/events.log\"\ntmp_dir = \"{0}/tmp\"\n\
+                 [network]\nnetwork_config_dir = \"{0}/networks\"\n\
                  [engine.runtimes]\ncrun = [\"{BIN}\"]\n",
                 d.display()
             ),
