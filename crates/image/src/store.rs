@@ -83,6 +83,9 @@ pub struct Image {
     /// The name it was found by, in its familiar form, or the short id.
     pub name: String,
     pub config: ImageConfiguration,
+    /// Docker's `config.Healthcheck`, which the OCI config (and so `config`) does not have;
+    /// as the config has it.
+    pub healthcheck: Option<serde_json::Value>,
     /// Bottom layer first.
     pub layers: Vec<Layer>,
 }
@@ -337,18 +340,21 @@ impl ImageStore {
         manifest: &ImageManifest,
         image: &str,
     ) -> Result<(Digest, ImageConfiguration)> {
+        let (digest, bytes) = self.config_blob(manifest, image)?;
+        Ok((digest.clone(), parse_config(&bytes, &digest, image)?))
+    }
+
+    fn config_blob(&self, manifest: &ImageManifest, image: &str) -> Result<(Digest, Vec<u8>)> {
         let digest = Digest::parse(manifest.config().digest().as_ref())?;
         let bytes = self.read_blob(&digest, image)?;
-        let config = serde_json::from_slice(&bytes).map_err(|e| Error::BadImage {
-            image: image.to_string(),
-            what: format!("config {digest} is not valid: {e}"),
-        })?;
-        Ok((digest, config))
+        Ok((digest, bytes))
     }
 
     fn load(&self, d: &Descriptor, name: String) -> Result<Image> {
         let manifest = self.manifest(d, &name)?;
-        let (id, config) = self.config(&manifest, &name)?;
+        let (id, bytes) = self.config_blob(&manifest, &name)?;
+        let config = parse_config(&bytes, &id, &name)?;
+        let healthcheck = docker_healthcheck(&bytes);
         let diff_ids = diff_ids_of(&config)?;
         let mut layers = Vec::with_capacity(diff_ids.len());
         for (chain_id, diff_id) in chain_ids(&diff_ids).into_iter().zip(diff_ids) {
@@ -372,6 +378,7 @@ impl ImageStore {
             manifest_digest: Digest::parse(&d.digest)?,
             name,
             config,
+            healthcheck,
             layers,
         })
     }
@@ -517,6 +524,29 @@ pub(crate) fn dedup_nameless(manifests: &mut Vec<Descriptor>) {
 }
 
 /// Writes `bytes` to `dest` through a synced temporary file and a rename.
+fn parse_config(bytes: &[u8], digest: &Digest, image: &str) -> Result<ImageConfiguration> {
+    serde_json::from_slice(bytes).map_err(|e| Error::BadImage {
+        image: image.to_string(),
+        what: format!("config {digest} is not valid: {e}"),
+    })
+}
+
+/// `config.Healthcheck` of an image config, read from the same bytes as the typed config
+/// (which has no such field): what `run` needs of it without reading the blob again.
+fn docker_healthcheck(config_json: &[u8]) -> Option<serde_json::Value> {
+    #[derive(serde::Deserialize)]
+    struct Config {
+        config: Option<Inner>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Inner {
+        #[serde(rename = "Healthcheck")]
+        healthcheck: Option<serde_json::Value>,
+    }
+    let config: Config = serde_json::from_slice(config_json).ok()?;
+    config.config?.healthcheck
+}
+
 pub(crate) fn write_atomically(tmp_root: &Path, dest: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = TempFile::new(tmp_root, "write")?;
     tmp.file().write_all(bytes).ctx("writing", dest)?;

@@ -139,7 +139,7 @@ pub fn remove_abandoned(tmp_root: &Path) {
             path.clone()
         };
         let abandoned = match File::open(&lock_path) {
-            Ok(f) => rustix::fs::flock(f.as_fd(), FlockOperation::NonBlockingLockExclusive).is_ok(),
+            Ok(f) => is_abandoned(&f, &lock_path),
             // No lock file: killed before it was made, or being made right now.
             Err(_) => older_than_a_minute(&path),
         };
@@ -150,6 +150,22 @@ pub fn remove_abandoned(tmp_root: &Path) {
                 let _ = fs::remove_file(&path);
             }
         }
+    }
+}
+
+/// Whether the lock file open as `f` is no one's: it can be locked, and it is still the file
+/// at `path` (another clean-up may have removed the one opened here, and its owner made a new
+/// one there, which is not abandoned: removing the path would remove that).
+fn is_abandoned(f: &File, path: &Path) -> bool {
+    rustix::fs::flock(f.as_fd(), FlockOperation::NonBlockingLockExclusive).is_ok()
+        && still_at(f, path)
+}
+
+/// Whether `path` still names the file open as `f`.
+fn still_at(f: &File, path: &Path) -> bool {
+    match (f.metadata(), fs::symlink_metadata(path)) {
+        (Ok(held), Ok(now)) => held.ino() == now.ino() && held.dev() == now.dev(),
+        _ => false,
     }
 }
 
@@ -173,4 +189,30 @@ pub fn random_hex() -> String {
         }
     }
     format!("{}{:x}", hex::encode(buf), std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two clean-ups race for one unlocked file: the first removes it and its owner makes
+    /// a new one at the same path; the second, which opened the old one, must not remove the
+    /// owner's new file (found as a rare "moving a blob into place: No such file" when eight
+    /// commands opened a new store at once).
+    #[test]
+    fn a_clean_up_holding_a_removed_file_leaves_its_successor_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("write-1");
+        fs::write(&path, b"").unwrap();
+        let stale = File::open(&path).unwrap();
+        fs::remove_file(&path).unwrap();
+        let owners = lock_file(&path).unwrap().expect("the owner's new file");
+        assert!(!is_abandoned(&stale, &path));
+        drop(owners);
+        let fresh = File::open(&path).unwrap();
+        assert!(
+            is_abandoned(&fresh, &path),
+            "an unlocked file at its path is"
+        );
+    }
 }

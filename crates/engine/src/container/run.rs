@@ -349,7 +349,7 @@ impl Plan {
                 ));
             }
         }
-        let healthcheck = healthcheck(engine, &image, opts)?;
+        let healthcheck = healthcheck(&image, opts)?;
         let volumes = with_volumes_from(engine, opts)?;
         Ok(Plan {
             healthcheck,
@@ -674,18 +674,13 @@ impl Plan {
 }
 
 /// The container's health check: the user's flags over the image config's `Healthcheck`.
-fn healthcheck(
-    engine: &Engine,
-    image: &Image,
-    opts: &RunOptions,
-) -> Result<Option<crate::options::Healthcheck>> {
+fn healthcheck(image: &Image, opts: &RunOptions) -> Result<Option<crate::options::Healthcheck>> {
     use crate::options::Healthcheck;
     // Docker's extension of the OCI config, which the typed config does not keep.
-    let from_image = engine
-        .images
-        .read_blob(&image.id, &image.name)
-        .ok()
-        .and_then(|bytes| Healthcheck::from_image_config(&bytes));
+    let from_image = image
+        .healthcheck
+        .clone()
+        .and_then(|v| serde_json::from_value::<Healthcheck>(v).ok());
     let merged = Healthcheck::merge(opts.healthcheck.clone(), from_image);
     if let Some(h) = &merged {
         h.validate()?;

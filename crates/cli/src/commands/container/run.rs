@@ -139,8 +139,7 @@ pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
     }
     let (pull, quiet) = (args.pull, args.quiet.on);
     let opts = args.into_options(attach)?;
-    ensure_image(engine, &opts.image, pull, quiet)?;
-    match kist_engine::run(engine, opts)? {
+    match with_image(engine, &opts, pull, quiet, |o| kist_engine::run(engine, o))? {
         RunOutcome::Exited(code) => Ok(code),
         RunOutcome::Detached(id) if attach => {
             let client = kist_engine::console::ConsoleClient::connect(&engine.layout, &id)?
@@ -161,10 +160,34 @@ pub fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
 pub fn create(engine: &Engine, args: RunArgs) -> Result<i32> {
     let (pull, quiet) = (args.pull, args.quiet.on);
     let opts = args.into_options(false)?;
-    ensure_image(engine, &opts.image, pull, quiet)?;
-    let id = kist_engine::create(engine, opts)?;
+    let id = with_image(engine, &opts, pull, quiet, |o| {
+        kist_engine::create(engine, o)
+    })?;
     outln!("{id}");
     Ok(0)
+}
+
+/// `run` (or `create`) with the image made present as `pull` says. With `missing`, the
+/// default, the engine's own lookup of the image is the only one on the common path: only when
+/// it finds none is the image pulled and the run tried again (nothing was made before that).
+fn with_image<T>(
+    engine: &Engine,
+    opts: &RunOptions,
+    pull: PullPolicy,
+    quiet: bool,
+    run: impl Fn(RunOptions) -> kist_engine::Result<T>,
+) -> Result<T> {
+    if pull != PullPolicy::Missing {
+        ensure_image(engine, &opts.image, pull, quiet)?;
+        return Ok(run(opts.clone())?);
+    }
+    match run(opts.clone()) {
+        Err(kist_engine::Error::Image(kist_image::Error::ImageNotFound(_))) => {
+            ensure_image(engine, &opts.image, pull, quiet)?;
+            Ok(run(opts.clone())?)
+        }
+        other => Ok(other?),
+    }
 }
 
 impl RunArgs {
