@@ -43,7 +43,8 @@ impl Bundle {
         }
         allow_standard_devices(&mut spec);
         map_systemd_cgroups_path(&mut spec)?;
-        let warnings = drop_unraisable_ambient(&mut spec);
+        let mut warnings = unsupported(&spec)?;
+        warnings.extend(drop_unraisable_ambient(&mut spec));
         Ok(Bundle {
             dir,
             spec,
@@ -59,6 +60,60 @@ impl Bundle {
             .and_then(|p| p.terminal())
             .unwrap_or(false)
     }
+}
+
+/// What the spec asks for and kist does not do: refused when ignoring it would change what
+/// the program sees (Intel RDT, a 32-bit personality, time offsets); a warning for security
+/// labels on a host without SELinux or AppArmor, where no runtime could apply them.
+fn unsupported(spec: &Spec) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    if let Some(linux) = spec.linux() {
+        if linux.intel_rdt().is_some() {
+            bail!("linux.intelRdt is not supported by kist-runtime: remove it from config.json");
+        }
+        if let Some(p) = linux.personality() {
+            let plain = p.domain() == oci_spec::runtime::LinuxPersonalityDomain::PerLinux
+                && p.flags().as_ref().is_none_or(|f| f.is_empty());
+            if !plain {
+                bail!("linux.personality other than LINUX is not supported by kist-runtime");
+            }
+        }
+        if linux.time_offsets().as_ref().is_some_and(|t| !t.is_empty()) {
+            bail!("linux.timeOffsets (a time namespace) is not supported by kist-runtime");
+        }
+        if linux.mount_label().as_ref().is_some_and(|l| !l.is_empty()) {
+            warnings.push(selinux_warning("linux.mountLabel")?);
+        }
+    }
+    if let Some(process) = spec.process() {
+        if process
+            .selinux_label()
+            .as_ref()
+            .is_some_and(|l| !l.is_empty())
+        {
+            warnings.push(selinux_warning("process.selinuxLabel")?);
+        }
+        if process
+            .apparmor_profile()
+            .as_ref()
+            .is_some_and(|l| !l.is_empty())
+        {
+            warnings.push(
+                "process.apparmorProfile is not applied: kist-runtime has no AppArmor support"
+                    .into(),
+            );
+        }
+    }
+    Ok(warnings)
+}
+
+/// Without SELinux on the host a label means nothing and is ignored; with it, kist cannot
+/// apply it and says so rather than run the container unlabelled.
+fn selinux_warning(field: &str) -> Result<String> {
+    if Path::new("/sys/fs/selinux/enforce").exists() {
+        bail!("{field} is not applied by kist-runtime, and this host runs SELinux");
+    }
+    Ok(format!("{field} ignored: this host has no SELinux"))
 }
 
 /// As runc does, the devices every container's /dev has (null, zero, full, random, urandom,
@@ -184,7 +239,38 @@ fn systemd_path(text: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::systemd_path;
+    use super::{systemd_path, unsupported};
+
+    fn spec(extra: serde_json::Value) -> oci_spec::runtime::Spec {
+        let mut v = serde_json::json!({
+            "ociVersion": "1.0.2",
+            "root": {"path": "rootfs"},
+            "process": {"user": {"uid": 0, "gid": 0}, "args": ["sh"], "cwd": "/"},
+            "linux": {}
+        });
+        for (k, x) in extra.as_object().unwrap() {
+            v["linux"][k] = x.clone();
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn what_kist_does_not_do_is_refused_not_ignored() {
+        let e = unsupported(&spec(serde_json::json!({"intelRdt": {"closID": "x"}}))).unwrap_err();
+        assert!(e.to_string().contains("intelRdt"), "{e}");
+        let e = unsupported(&spec(
+            serde_json::json!({"personality": {"domain": "LINUX32"}}),
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("personality"), "{e}");
+        let plain = spec(serde_json::json!({"personality": {"domain": "LINUX"}}));
+        assert!(unsupported(&plain).unwrap().is_empty());
+        let e = unsupported(&spec(
+            serde_json::json!({"timeOffsets": {"monotonic": {"secs": 1}}}),
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("timeOffsets"), "{e}");
+    }
 
     #[test]
     fn systemd_paths_map_as_systemd_lays_units_out() {

@@ -6,6 +6,7 @@ mod commands;
 mod hooks;
 mod log;
 mod signal;
+mod socket_addr;
 mod state;
 mod time;
 
@@ -40,6 +41,9 @@ struct Cli {
     /// Accepted; a slice:prefix:name cgroupsPath is mapped to systemd's cgroupfs layout
     #[arg(long, global = true)]
     systemd_cgroup: bool,
+    /// Accepted for crun's callers (cgroupfs, systemd or disabled)
+    #[arg(long, global = true)]
+    cgroup_manager: Option<String>,
     /// Accepted for runc's callers (true, false or auto)
     #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true")]
     rootless: Option<String>,
@@ -74,6 +78,8 @@ enum Command {
     Pause(commands::IdArg),
     /// Thaw a paused container
     Resume(commands::IdArg),
+    /// Print a container's resource usage (once with --stats)
+    Events(commands::events::EventsArgs),
     /// Change a running container's cgroup limits
     Update(commands::update::UpdateArgs),
     /// Write a default config.json into the bundle directory
@@ -94,7 +100,7 @@ fn version() -> String {
 fn main() {
     let cli = Cli::parse();
     let logger = Logger::open(cli.log.as_deref(), cli.log_format, cli.debug);
-    let _ = (cli.systemd_cgroup, &cli.rootless);
+    let _ = (cli.systemd_cgroup, &cli.rootless, &cli.cgroup_manager);
     let root = cli.root;
     let command = match (cli.version, cli.command) {
         (true, _) => {
@@ -119,6 +125,7 @@ fn main() {
         Command::Ps(a) => commands::list::ps(&root, &a),
         Command::Pause(a) => commands::lifecycle::pause(&root, &a.id, true),
         Command::Resume(a) => commands::lifecycle::pause(&root, &a.id, false),
+        Command::Events(a) => commands::events::events(&root, &a),
         Command::Update(a) => commands::update::update(&root, &a),
         Command::Spec(a) => commands::spec::spec(&a),
         Command::Features => commands::features::features(),

@@ -467,6 +467,11 @@ fn exec_joins_the_running_container() {
 
 /// The terminal's master side, as runc sends it on a console socket (SCM_RIGHTS).
 fn receive_master(listener: &std::os::unix::net::UnixListener) -> std::fs::File {
+    std::fs::File::from(receive_fd(listener))
+}
+
+/// One descriptor sent on a unix socket (SCM_RIGHTS), as runc sends a console or a pidfd.
+fn receive_fd(listener: &std::os::unix::net::UnixListener) -> std::os::fd::OwnedFd {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     let (conn, _) = listener.accept().unwrap();
     let mut buf = [0u8; 64];
@@ -486,10 +491,9 @@ fn receive_master(listener: &std::os::unix::net::UnixListener) -> std::fs::File 
             nix::sys::socket::ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
             _ => None,
         })
-        .expect("no descriptor on the console socket");
+        .expect("no descriptor on the socket");
     // SAFETY: the kernel installed this descriptor for us alone.
-    let master = unsafe { OwnedFd::from_raw_fd(fd) };
-    std::fs::File::from(master)
+    unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
 /// The first line written to a terminal's master side.
@@ -517,6 +521,25 @@ fn the_terminal_comes_over_the_console_socket() {
         serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
     spec["process"]["terminal"] = true.into();
     std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+
+    // A console socket that is not a socket: one line, nothing left.
+    let not_a_socket = oci.dir.path().join("plain-file");
+    std::fs::write(&not_a_socket, "").unwrap();
+    let out = oci.fails(&[
+        "create",
+        "--console-socket",
+        not_a_socket.to_str().unwrap(),
+        "--bundle",
+        oci.bundle().to_str().unwrap(),
+        "t1",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot connect to the console socket") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(!oci.root().join("t1").exists());
+    assert_eq!(oci.cgroup_dirs(), Vec::<PathBuf>::new());
 
     // Without a console socket: refused, nothing left.
     let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "t1"]);
@@ -733,4 +756,147 @@ fn update_changes_the_limits_of_a_running_container() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid size"));
     oci.ok(&["delete", "--force", "u1"]);
     oci.assert_nothing_left("u1");
+}
+
+/// A long --root and a Kubernetes-length id (64 hex digits): the start socket's path is past
+/// what a unix socket address holds, and the lifecycle works all the same.
+#[test]
+#[ignore = "needs root"]
+fn long_roots_and_ids_work() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let root = oci.dir.path().join("r".repeat(60));
+    let id = "0123456789abcdef".repeat(4);
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(root.join(&id).join("start.sock").as_os_str().len() > 108);
+    let status = Command::new(BIN)
+        .arg("--root")
+        .arg(&root)
+        .args(["create", "--bundle"])
+        .arg(oci.bundle())
+        .arg(&id)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    run(&["start", &id]);
+    let state: serde_json::Value = serde_json::from_str(&run(&["state", &id])).unwrap();
+    assert_eq!(state["status"], "running");
+    run(&["delete", "--force", &id]);
+    assert!(!root.join(&id).exists());
+    assert_eq!(oci.cgroup_dirs(), Vec::<PathBuf>::new());
+}
+
+/// `run` in the foreground passes the signals it gets to the container's first process (here
+/// one that traps SIGTERM and exits 7), as runc does, and still removes the container after.
+#[test]
+#[ignore = "needs root"]
+fn run_in_the_foreground_forwards_signals() {
+    use std::io::BufRead;
+    let oci = Oci::new();
+    oci.config(&[
+        "sh",
+        "-c",
+        "trap 'echo got TERM; exit 7' TERM; echo ready; while true; do sleep 0.1; done",
+    ]);
+    let mut child = oci
+        .cmd(&["run", "--bundle"])
+        .arg(oci.bundle())
+        .arg("s1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    // SAFETY: kill(2) of our own child, not yet waited for.
+    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM) };
+    assert_eq!(lines.next().unwrap().unwrap(), "got TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(7));
+    oci.assert_nothing_left("s1");
+}
+
+/// `events --stats` prints one runc-shaped stats object; `--pidfd-socket` gets a pidfd of the
+/// first process; `kill --all` signals every process of the container's cgroup.
+#[test]
+#[ignore = "needs root"]
+fn events_pidfd_socket_and_kill_all() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let socket_path = oci.dir.path().join("pidfd.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket_path).unwrap();
+    let mut create = oci
+        .cmd(&[
+            "create",
+            "--pidfd-socket",
+            socket_path.to_str().unwrap(),
+            "--bundle",
+        ])
+        .arg(oci.bundle())
+        .arg("k1")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pidfd = receive_fd(&listener);
+    assert!(create.wait().unwrap().success());
+    let pid = oci.state("k1")["pid"].as_i64().unwrap();
+    use std::os::fd::AsRawFd;
+    let fdinfo =
+        std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).unwrap();
+    assert!(
+        fdinfo.lines().any(|l| l == format!("Pid:\t{pid}")),
+        "{fdinfo}"
+    );
+    oci.ok(&["start", "k1"]);
+
+    let line = oci.ok(&["events", "--stats", "k1"]);
+    assert_eq!(line.lines().count(), 1, "{line}");
+    let stats: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(stats["type"], "stats");
+    assert_eq!(stats["id"], "k1");
+    assert_eq!(stats["data"]["pids"]["current"], 1, "{stats}");
+
+    let status = oci
+        .cmd(&["exec", "-d", "k1", "sleep", "50"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pids: Vec<i64> = serde_json::from_str(&oci.ok(&["ps", "--format", "json", "k1"])).unwrap();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    // SIGTERM: the first process (PID 1 of its namespace, no handler) ignores it, the exec'd
+    // one dies of it; only --all reaches that one.
+    oci.ok(&["kill", "k1", "TERM"]);
+    assert!(pids.iter().all(|p| pid_alive(*p)));
+    oci.ok(&["kill", "--all", "k1", "TERM"]);
+    let other = *pids.iter().find(|p| **p != pid).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while pid_alive(other) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{other} survived kill --all"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(oci.state("k1")["status"], "running");
+    oci.ok(&["kill", "k1", "KILL"]);
+    oci.wait_status("k1", "stopped");
+    oci.ok(&["delete", "k1"]);
+    oci.assert_nothing_left("k1");
 }

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use kist_runtime::process::ProcessStamp;
 use kist_runtime::{Launch, Rootfs, Stdio};
-use nix::sys::socket::{
-    AddressFamily, Backlog, SockFlag, SockType, UnixAddr, bind, connect, listen, socket,
-};
+use nix::sys::socket::{AddressFamily, Backlog, SockFlag, SockType, bind, connect, listen, socket};
 
 use crate::bundle::Bundle;
 use crate::log::Logger;
@@ -26,6 +24,9 @@ pub struct CreateArgs {
     /// A unix socket that receives the terminal's master side
     #[arg(long)]
     pub console_socket: Option<PathBuf>,
+    /// A unix socket that receives a pidfd of the container's first process
+    #[arg(long)]
+    pub pidfd_socket: Option<PathBuf>,
     /// Accepted for runc's callers; kist always uses pivot_root
     #[arg(long)]
     pub no_pivot: bool,
@@ -88,6 +89,14 @@ fn poststart(container: &Container, logger: &Logger) {
 pub fn run(root: &Path, args: &RunArgs, logger: &Logger) -> Result<i32> {
     let pid = create_container(root, &args.create, logger)?;
     let container = Container::load(root, &args.create.id)?;
+    // Blocked before the program starts, so that a signal sent once it runs is passed on,
+    // never the end of this process (the container's process has its own mask; hooks and
+    // programs this process spawns start with an empty one).
+    let signals = if args.detach {
+        None
+    } else {
+        Some(kist_runtime::block_forwarded_signals()?)
+    };
     if let Err(e) = release(&container.start_socket()) {
         let _ = remove_now(container);
         return Err(e);
@@ -95,6 +104,9 @@ pub fn run(root: &Path, args: &RunArgs, logger: &Logger) -> Result<i32> {
     poststart(&container, logger);
     if args.detach {
         return Ok(0);
+    }
+    if let Some(signals) = &signals {
+        forward_signals_until_exit(pid, signals)?;
     }
     let status = wait_child(pid);
     crate::commands::lifecycle::remove_stopped(container, logger)?;
@@ -111,8 +123,8 @@ fn release(socket_path: &Path) -> Result<()> {
         None,
     )
     .context("cannot make a socket")?;
-    let addr = UnixAddr::new(socket_path).context("the start socket's path is too long")?;
-    connect(fd.as_raw_fd(), &addr).map_err(|e| anyhow!("cannot reach the container: {e}"))?;
+    let addr = crate::socket_addr::of(socket_path)?;
+    connect(fd.as_raw_fd(), &addr.addr).map_err(|e| anyhow!("cannot reach the container: {e}"))?;
     let _ = std::fs::remove_file(socket_path);
     kist_runtime::connect_and_start(fd).map_err(|e| anyhow!("cannot start the container: {e}"))
 }
@@ -166,6 +178,9 @@ fn set_up(dir: &Path, bundle: &Bundle, args: &CreateArgs, logger: &Logger) -> Re
     if let (Some(socket), Some(master)) = (console_socket, created.take_console()) {
         send_console(&socket, &master)?;
     }
+    if let Some(path) = &args.pidfd_socket {
+        send_pidfd(path, pid)?;
+    }
     let stamp = ProcessStamp::of(pid).ok_or_else(|| anyhow!("the container's process died"))?;
     let saved = Saved {
         id: args.id.clone(),
@@ -214,13 +229,8 @@ fn listen_for_start(path: &Path) -> Result<OwnedFd> {
         None,
     )
     .context("cannot make the start socket")?;
-    let addr = UnixAddr::new(path).map_err(|_| {
-        anyhow!(
-            "the state path {} is too long for a socket: use a shorter --root",
-            path.display()
-        )
-    })?;
-    bind(fd.as_raw_fd(), &addr).with_context(|| format!("cannot bind {}", path.display()))?;
+    let addr = crate::socket_addr::of(path)?;
+    bind(fd.as_raw_fd(), &addr.addr).with_context(|| format!("cannot bind {}", path.display()))?;
     listen(&fd, Backlog::new(4).context("backlog")?)
         .context("cannot listen on the start socket")?;
     Ok(fd)
@@ -235,32 +245,37 @@ pub fn console_socket(path: Option<&Path>, terminal: bool) -> Result<Option<Owne
         ),
         (Some(_), false) => bail!("--console-socket given but the process has no terminal"),
         (None, false) => Ok(None),
-        (Some(path), true) => {
-            let fd = socket(
-                AddressFamily::Unix,
-                SockType::Stream,
-                SockFlag::SOCK_CLOEXEC,
-                None,
-            )
-            .context("cannot make a socket")?;
-            let addr = UnixAddr::new(path).context("the console socket's path is too long")?;
-            connect(fd.as_raw_fd(), &addr).map_err(|e| {
-                anyhow!(
-                    "cannot connect to the console socket {}: {e}",
-                    path.display()
-                )
-            })?;
-            Ok(Some(fd))
-        }
+        (Some(path), true) => connect_unix(path, "console socket").map(Some),
     }
+}
+
+/// A stream connection to the unix socket at `path` (`what` names it in errors).
+fn connect_unix(path: &Path, what: &str) -> Result<OwnedFd> {
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .context("cannot make a socket")?;
+    let addr = crate::socket_addr::of(path)?;
+    connect(fd.as_raw_fd(), &addr.addr)
+        .map_err(|e| anyhow!("cannot connect to the {what} {}: {e}", path.display()))?;
+    Ok(fd)
 }
 
 /// Sends the terminal's master side over the console socket, as runc does (SCM_RIGHTS, with
 /// the name "/dev/ptmx" as the message's data).
 pub fn send_console(socket: &OwnedFd, master: &OwnedFd) -> Result<()> {
+    send_fd(socket, master.as_raw_fd(), b"/dev/ptmx")
+        .context("cannot send the terminal on the console socket")
+}
+
+/// One descriptor over a connected unix socket (SCM_RIGHTS), with `name` as the data.
+fn send_fd(socket: &OwnedFd, fd: std::os::fd::RawFd, name: &[u8]) -> Result<()> {
     use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
-    let fds = [master.as_raw_fd()];
-    let data = [std::io::IoSlice::new(b"/dev/ptmx")];
+    let fds = [fd];
+    let data = [std::io::IoSlice::new(name)];
     sendmsg::<()>(
         socket.as_raw_fd(),
         &data,
@@ -268,8 +283,18 @@ pub fn send_console(socket: &OwnedFd, master: &OwnedFd) -> Result<()> {
         MsgFlags::MSG_NOSIGNAL,
         None,
     )
-    .context("cannot send the terminal on the console socket")?;
+    .map_err(|e| anyhow!("{e}"))?;
     Ok(())
+}
+
+/// A pidfd of the container's first process, sent on `--pidfd-socket` as runc 1.2 does.
+fn send_pidfd(path: &Path, pid: i32) -> Result<()> {
+    use std::os::fd::AsFd;
+    let pidfd = kist_runtime::pidfd::Pidfd::open(pid)?
+        .ok_or_else(|| anyhow!("the container's process died"))?;
+    let socket = connect_unix(path, "pidfd socket")?;
+    send_fd(&socket, pidfd.as_fd().as_raw_fd(), b"pidfd")
+        .context("cannot send the pidfd on --pidfd-socket")
 }
 
 /// The container's standard streams are this command's.
@@ -348,4 +373,42 @@ fn refuse_unrun_hooks(bundle: &Bundle) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// In the foreground, the signals a user sends `run` (SIGTERM, SIGINT, SIGHUP...) go to the
+/// container's first process, as runc passes them on, until it exits.
+fn forward_signals_until_exit(pid: i32, signals: &kist_runtime::ForwardedSignals) -> Result<()> {
+    use std::os::fd::AsFd;
+    let Some(pidfd) = kist_runtime::pidfd::Pidfd::open(pid)? else {
+        return Ok(());
+    };
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: signals.fd().as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: pidfd.as_fd().as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: a two-element pollfd array that lives across the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(e).context("waiting for the container");
+        }
+        while let Some(signal) = signals.next() {
+            let _ = pidfd.send_signal(signal)?;
+        }
+        if fds[1].revents != 0 {
+            return Ok(());
+        }
+    }
 }

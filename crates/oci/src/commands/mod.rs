@@ -1,6 +1,7 @@
 //! The commands, one module per concern; each returns the exit status.
 
 pub mod create;
+pub mod events;
 pub mod exec;
 pub mod features;
 pub mod lifecycle;

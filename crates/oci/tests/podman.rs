@@ -1,0 +1,140 @@
+//! Podman drives kist-runtime (through conmon) with its own configuration and store in a
+//! temp dir, as ../shared/PEERS.md describes for this host.
+//!
+//! Podman lets only the runtimes it knows by name run without cgroups (`--cgroups disabled`,
+//! which keeps every cgroup out of this host's hierarchies: Podman's cgroupfs parent is one
+//! absolute path, which cannot be below this test's cgroup in every v1 hierarchy), so
+//! kist-runtime is registered under crun's name. kist's seccomp compiler refuses Podman's
+//! default profile (a syscall in two rules, one without conditions), so the container runs
+//! unconfined by seccomp.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+mod common;
+use common::{BIN, assert_root, busybox_tar};
+
+struct Podman {
+    dir: tempfile::TempDir,
+}
+
+impl Podman {
+    fn new() -> Podman {
+        assert_root();
+        assert!(
+            Path::new("/usr/bin/podman").exists(),
+            "/usr/bin/podman is missing: apt-get install podman (see ../shared/PEERS.md)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // SAFETY: getrlimit into a local struct.
+        let nofile = unsafe {
+            let mut r = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut r);
+            r.rlim_max
+        };
+        std::fs::write(
+            d.join("containers.conf"),
+            format!(
+                "[containers]\ndefault_ulimits = [\"nofile={nofile}:{nofile}\", \"nproc=32768:32768\"]\n\
+                 [engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n\
+                 events_logfile_path = \"{0}/events.log\"\ntmp_dir = \"{0}/tmp\"\n\
+                 [network]\nnetwork_config_dir = \"{0}/networks\"\n\
+                 [engine.runtimes]\ncrun = [\"{BIN}\"]\n",
+                d.display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("storage.conf"),
+            format!(
+                "[storage]\ndriver = \"vfs\"\ngraphroot = \"{0}/graph\"\nrunroot = \"{0}/run\"\n",
+                d.display()
+            ),
+        )
+        .unwrap();
+        let p = Podman { dir };
+        let out = p.podman(&[
+            "import",
+            busybox_tar().to_str().unwrap(),
+            "localhost/busybox",
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+        p
+    }
+
+    fn podman(&self, args: &[&str]) -> Output {
+        Command::new("/usr/bin/podman")
+            .env("CONTAINERS_CONF", self.dir.path().join("containers.conf"))
+            .env(
+                "CONTAINERS_STORAGE_CONF",
+                self.dir.path().join("storage.conf"),
+            )
+            .args(["--runtime", "crun"])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn run(&self, flags: &[&str], command: &[&str]) -> Output {
+        let mut args = vec!["run", "--network", "none", "--cgroups", "disabled"];
+        args.extend(["--security-opt", "seccomp=unconfined"]);
+        args.extend(flags);
+        args.push("localhost/busybox");
+        args.extend(command);
+        self.podman(&args)
+    }
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        let _ = self.podman(&["rm", "-af", "-t", "0"]);
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+#[ignore = "needs root and podman"]
+fn podman_runs_containers_through_kist_runtime() {
+    let p = Podman::new();
+    let out = p.run(&["--rm"], &["sh", "-c", "echo hi from podman; exit 3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi from podman\n");
+
+    let script = "echo started; trap 'exit 0' TERM; while true; do sleep 0.1; done";
+    let out = p.run(&["-d", "--name", "p1"], &["sh", "-c", script]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = p.podman(&["exec", "p1", "sh", "-c", "echo in exec; exit 4"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "in exec\n");
+    let out = p.podman(&["logs", "p1"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "started\n",
+        "{}",
+        text(&out)
+    );
+    let out = p.podman(&["stop", "-t", "10", "p1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = p.podman(&["inspect", "-f", "{{.State.ExitCode}}", "p1"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "0",
+        "{}",
+        text(&out)
+    );
+    let out = p.podman(&["rm", "p1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = p.podman(&["ps", "-aq"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+}
