@@ -16,6 +16,8 @@ use common::{BIN, assert_root, busybox_tar};
 
 struct Podman {
     dir: tempfile::TempDir,
+    /// Of PODMAN_RUN_DIRS, those that did not exist before this test.
+    made_on_host: Vec<&'static str>,
 }
 
 impl Podman {
@@ -56,7 +58,15 @@ impl Podman {
             ),
         )
         .unwrap();
-        let p = Podman { dir };
+        // conmon daemonizes: as a subreaper this test gets its orphans, and reaps them at the
+        // end, rather than leaving zombies to a PID 1 that may not reap.
+        // SAFETY: prctl with integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        let made_on_host = PODMAN_RUN_DIRS
+            .into_iter()
+            .filter(|d| !Path::new(d).exists())
+            .collect();
+        let p = Podman { dir, made_on_host };
         let out = p.podman(&[
             "import",
             busybox_tar().to_str().unwrap(),
@@ -92,8 +102,20 @@ impl Podman {
 impl Drop for Podman {
     fn drop(&mut self) {
         let _ = self.podman(&["rm", "-af", "-t", "0"]);
+        // The exited conmons (this binary holds this one test, so no other test's children).
+        // SAFETY: waitpid on any child, without blocking.
+        while unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) } > 0 {}
+        // Podman's network backend makes its run directory on the host whatever the
+        // configuration says: what this test made, it removes (only if empty, so never what
+        // something else keeps there).
+        for dir in self.made_on_host.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
     }
 }
+
+/// The host directories Podman makes on its first run.
+const PODMAN_RUN_DIRS: [&str; 2] = ["/run/containers", "/run/containers/networks"];
 
 fn text(out: &Output) -> String {
     format!(
