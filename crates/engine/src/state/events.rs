@@ -154,7 +154,12 @@ pub fn container_event(c: &ContainerRecord, action: &str, extra: &[(&str, String
         #[serde(rename = "Labels", default)]
         labels: BTreeMap<String, String>,
     }
-    let labels: Labels = serde_json::from_str(&c.config).unwrap_or_default();
+    // The whole recorded config is parsed only when it has labels: four events of every
+    // `run --rm` would otherwise parse it four times (0.2 ms).
+    let labels: Labels = match c.config.contains("\"Labels\":{\"") {
+        true => serde_json::from_str(&c.config).unwrap_or_default(),
+        false => Labels::default(),
+    };
     let mut event = Event::new("container", action, &c.id);
     event.actor.attributes = labels.labels;
     event = event
