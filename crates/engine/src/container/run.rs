@@ -78,6 +78,11 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     drop(image_in_use);
     guard.recorded = true;
     write_cidfile(&opts, &record.id)?;
+    if !saved_early(&opts, &config) {
+        // `exec` into it needs it, as long as it runs; written while the container's process
+        // sets itself up on another CPU (after the start, it would lengthen a short run).
+        config.save(&dirs.dir)?;
+    }
     created.wait_ready()?;
     // Only a bridge network has anything to set up (or, after the exit, to take down): the
     // store is not asked otherwise, on the way to the program's start.
@@ -92,11 +97,6 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     };
     let io = io.with_console(created.take_console());
     let running = created.start()?;
-    if !saved_early(&opts, &config) {
-        // `exec` into it needs it, as long as it runs; written once the program has started,
-        // off the way to its start.
-        config.save(&dirs.dir)?;
-    }
     crate::state::events::container(&engine.layout.root, &record, "start", &[]);
     let health = health::Monitor::start(&engine.layout, &record, config.healthcheck.as_ref());
     let status = kist_runtime::run_foreground(running, io, &signals)?;
