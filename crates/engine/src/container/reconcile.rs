@@ -84,7 +84,8 @@ const BUILD_STEP_PREFIX: &str = "kist-build-step-";
 /// Removes the RUN steps' containers of builds that are gone (killed: a build removes its
 /// own). A step's container is not supervised, so after the first pass it is exited.
 fn remove_abandoned_build_steps(engine: &Engine) -> Result<()> {
-    for c in engine.store.containers()? {
+    // Every command passes here: only the build steps' records are read.
+    for c in engine.store.containers_named(BUILD_STEP_PREFIX)? {
         let Some(build) = build_of(&c.name) else {
             continue;
         };

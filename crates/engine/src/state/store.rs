@@ -480,6 +480,17 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// The containers whose name begins with `prefix` (no `%` or `_` in it): what every
+    /// command's reconciliation looks for without reading every container.
+    pub fn containers_named(&self, prefix: &str) -> Result<Vec<ContainerRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT * FROM containers WHERE substr(name, 1, ?2) = ?1")?;
+        let length = i64::try_from(prefix.len()).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(rusqlite::params![prefix, length], container_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Containers that some process was responsible for: the ones a crash may have orphaned.
     pub fn active_containers(&self) -> Result<Vec<ContainerRecord>> {
         let mut stmt = self.conn.prepare_cached(
