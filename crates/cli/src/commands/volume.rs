@@ -184,17 +184,9 @@ fn inspect(engine: &Engine, args: &InspectArgs) -> Result<i32> {
 
 /// A name at a time; each failure is one line and makes the status 1, as Docker does.
 fn rm(engine: &Engine, args: &NamesArgs) -> Result<i32> {
-    let mut code = 0;
-    for n in &args.names {
-        match volumes::remove(engine, n) {
-            Ok(()) => outln!("{n}"),
-            Err(e) => {
-                eprintln!("kist: {e}");
-                code = 1;
-            }
-        }
-    }
-    Ok(code)
+    Ok(super::remove_each(&args.names, |n| {
+        volumes::remove(engine, n)
+    }))
 }
 
 /// Removes the anonymous volumes no container uses (with `-a`, the named ones too), as Docker
