@@ -17,6 +17,7 @@ mod commands;
 mod confirm;
 mod flags;
 mod format;
+mod lean;
 mod status;
 mod template;
 mod terminal;
@@ -33,14 +34,21 @@ use commands::{completion, container, image, inspect, network, registry, system,
 #[derive(Parser)]
 #[command(name = "kist", version, about = "A container engine")]
 struct Cli {
+    #[command(flatten)]
+    globals: Globals,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The flags every command takes, before or after its name.
+#[derive(clap::Args)]
+struct Globals {
     /// Where kist keeps images, containers and volumes
     #[arg(long, global = true, env = "KIST_ROOT", default_value = kist_engine::Layout::DEFAULT_ROOT)]
     root: PathBuf,
     /// Where kist keeps runtime state [default: /run/kist for the default root, ROOT/run otherwise]
     #[arg(long, global = true, env = "KIST_RUNROOT")]
     runroot: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
 }
 
 // The commands that are also in the `container` and `image` groups are defined once, in
@@ -117,9 +125,17 @@ fn command() -> clap::Command {
     flags::docker_syntax(<Cli as clap::CommandFactory>::command())
 }
 
+/// The command line, through the one command's lean tree when it has one (`lean`).
 fn parse() -> Result<Cli, clap::Error> {
-    let mut matches = command().try_get_matches()?;
-    <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut matches)
+    use clap::FromArgMatches;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(mut matches) = lean::command(&args).and_then(|c| c.try_get_matches_from(&args).ok())
+        && let Ok(cli) = Cli::from_arg_matches_mut(&mut matches)
+    {
+        return Ok(cli);
+    }
+    let mut matches = command().try_get_matches_from(&args)?;
+    Cli::from_arg_matches_mut(&mut matches)
 }
 
 impl Command {
@@ -170,7 +186,8 @@ fn one_line(e: &anyhow::Error) -> String {
 fn dispatch(cli: Cli) -> Result<i32> {
     // Every command but the supervisor's works on the store; opening it also cleans up after
     // commands that were killed (docs/architecture.md, Crashes).
-    let engine = || open(&cli.root, cli.runroot.as_deref());
+    let Globals { root, runroot } = &cli.globals;
+    let engine = || open(root, runroot.as_deref());
     match cli.command {
         Command::ImageCommands(command) => image::dispatch(&engine()?, command),
         Command::Login(args) => registry::login(&engine()?, &args),
@@ -184,7 +201,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Container(command) => container::dispatch_group(engine()?, command),
         Command::Volume(command) => volume::dispatch(&engine()?, command),
         Command::Network(command) => network::dispatch(&engine()?, command),
-        Command::Supervise(args) => Ok(system::supervise(&cli.root, cli.runroot.as_deref(), &args)),
+        Command::Supervise(args) => Ok(system::supervise(root, runroot.as_deref(), &args)),
         Command::System(command) => system::dispatch(&engine()?, command),
         Command::Builder(command) => image::dispatch_builder(&engine()?, command),
         Command::Info(args) => system::info(&engine()?, &args),
