@@ -675,6 +675,151 @@ fn a_failing_or_late_hook_fails_create_and_leaves_nothing() {
     oci.assert_nothing_left("f2");
 }
 
+/// The bundle's root made writable (kist-runtime's default spec has it read-only).
+fn writable_root(oci: &Oci) {
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["root"]["readonly"] = false.into();
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+}
+
+/// The namespace `link` (`mnt`, `pid`) of process `pid` (`self` for the test's own).
+fn ns_of(pid: &str, link: &str) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/{link}"))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Every kind of hook, in the spec's order: prestart and createRuntime in the runtime's
+/// namespaces, createContainer in the container's before its pivot (its mounts made, its
+/// path resolved on the host), startContainer in the container after it (its path resolved
+/// in the container's root), poststart, poststop; each told the state of its point.
+#[test]
+#[ignore = "needs root"]
+fn every_hook_runs_in_order_in_its_namespaces() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    writable_root(&oci);
+    let rootfs = oci.bundle().join("rootfs");
+    let r = rootfs.to_str().unwrap().to_string();
+    let d = oci.dir.path().to_str().unwrap().to_string();
+    let root = oci.root().to_str().unwrap().to_string();
+    let ns = "$(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/pid)";
+    let host_side = |kind: &str| sh_hook(&format!("echo {kind} {ns} >> {r}/order"));
+    set_hooks(
+        &oci,
+        serde_json::json!({
+            "prestart": [host_side("prestart")],
+            "createRuntime": [host_side("createRuntime")],
+            "createContainer": [sh_hook(&format!(
+                "echo createContainer {ns} $(test -e {r}/proc/1/stat && echo mounted) >> {r}/order; cat > {d}/cc.json"
+            ))],
+            // /bin/sh here is busybox's, in the container's root: the host's /order is not it.
+            "startContainer": [sh_hook(&format!("echo startContainer {ns} >> /order; cat > /sc.json"))],
+            "poststart": [host_side("poststart")],
+            "poststop": [sh_hook(&format!(
+                "echo poststop {ns} $(test -e {root}/o1 || echo deleted) >> {r}/order"
+            ))],
+        }),
+    );
+    oci.create("o1", &oci.dir.path().join("out"));
+    let pid = oci.state("o1")["pid"].as_i64().unwrap().to_string();
+    let (host, container) = (
+        format!("{} {}", ns_of("self", "mnt"), ns_of("self", "pid")),
+        format!("{} {}", ns_of(&pid, "mnt"), ns_of(&pid, "pid")),
+    );
+    assert_ne!(host, container);
+    let order = || std::fs::read_to_string(rootfs.join("order")).unwrap();
+    assert_eq!(
+        order(),
+        format!("prestart {host}\ncreateRuntime {host}\ncreateContainer {container} mounted\n")
+    );
+    let cc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(oci.dir.path().join("cc.json")).unwrap()).unwrap();
+    assert_eq!(
+        (&cc["status"], &cc["id"]),
+        (&"creating".into(), &"o1".into())
+    );
+    assert_eq!(cc["pid"].to_string(), pid);
+    assert!(
+        !rootfs.join("sc.json").exists(),
+        "startContainer ran in create"
+    );
+
+    oci.ok(&["start", "o1"]);
+    let sc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(rootfs.join("sc.json")).unwrap()).unwrap();
+    assert_eq!(
+        (&sc["status"], &sc["id"]),
+        (&"created".into(), &"o1".into())
+    );
+    oci.wait_status("o1", "running");
+    oci.ok(&["delete", "--force", "o1"]);
+    assert_eq!(
+        order(),
+        format!(
+            "prestart {host}\ncreateRuntime {host}\ncreateContainer {container} mounted\n\
+             startContainer {container}\npoststart {host}\npoststop {host} deleted\n"
+        )
+    );
+    oci.assert_nothing_left("o1");
+}
+
+/// A createContainer hook that fails or outlives its timeout fails `create` with its reason,
+/// the container's process gone, nothing left; a failing startContainer hook fails `start`
+/// (its program never runs) and leaves a stopped container that `delete` removes.
+#[test]
+#[ignore = "needs root"]
+fn a_failing_container_hook_fails_its_operation_cleanly() {
+    let oci = Oci::new();
+    let r = oci.bundle().join("rootfs").to_str().unwrap().to_string();
+    oci.config(&["sh", "-c", "echo ran > /ran; sleep 100"]);
+    writable_root(&oci);
+    let d = oci.dir.path().to_str().unwrap().to_string();
+    let bundle = oci.bundle().to_str().unwrap().to_string();
+    set_hooks(
+        &oci,
+        serde_json::json!({"createContainer": [sh_hook(&format!("cat > {d}/s.json; echo nope >&2; exit 3"))]}),
+    );
+    let out = oci.fails(&["create", "--bundle", &bundle, "c1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("createContainer hook #0 (/bin/sh) failed: exit status: 3: nope"),
+        "{err}"
+    );
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(oci.dir.path().join("s.json")).unwrap()).unwrap();
+    let pid = s["pid"].as_i64().unwrap();
+    assert!(!pid_alive(pid), "the container's process {pid} survived");
+    oci.assert_nothing_left("c1");
+
+    let mut late = sh_hook("sleep 30");
+    late["timeout"] = 1.into();
+    set_hooks(&oci, serde_json::json!({"createContainer": [late]}));
+    let out = oci.fails(&["create", "--bundle", &bundle, "c2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("timed out after 1s"), "{err}");
+    oci.assert_nothing_left("c2");
+
+    set_hooks(
+        &oci,
+        serde_json::json!({"startContainer": [sh_hook("echo refused >&2; exit 4")]}),
+    );
+    oci.create("c3", &oci.dir.path().join("out"));
+    let out = oci.fails(&["start", "c3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("startContainer hook #0 (/bin/sh) failed: exit status: 4: refused"),
+        "{err}"
+    );
+    oci.wait_status("c3", "stopped");
+    assert!(!Path::new(&r).join("ran").exists(), "the program ran");
+    oci.ok(&["delete", "c3"]);
+    oci.assert_nothing_left("c3");
+}
+
 /// `--preserve-fds 1` passes descriptor 3 to the program; without it, the program has none.
 #[test]
 #[ignore = "needs root"]

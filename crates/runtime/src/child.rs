@@ -53,11 +53,17 @@ fn set_up_and_exec(
     start_socket: Option<OwnedFd>,
 ) -> Result<Infallible> {
     become_kists_child(joined.joins_pid());
-    let SetUpDone { process, init } = set_up(&Kernel, &launch, channel, cgroup, joined)?;
+    let SetUpDone {
+        process,
+        init,
+        start_state,
+    } = set_up(&Kernel, &launch, channel, cgroup, joined)?;
     drop(launch.stdio);
+    let start_container = launch.hooks.unwrap_or_default().start_container;
     let Some(listener) = start_socket else {
         channel.send(&Message::Ready)?;
         channel.await_or_exit(Message::Start)?;
+        crate::hooks::run_all("startContainer", start_container, &start_state)?;
         return crate::program::steps::become_program(
             process,
             init.as_ref(),
@@ -72,8 +78,11 @@ fn set_up_and_exec(
     channel.send(&Message::Ready)?;
     let start = await_start(&listener)?;
     drop(listener);
+    // Part of `start`, before the program: in the container, as root in it, not yet confined.
     let failed =
-        crate::program::steps::become_program(process, init.as_ref(), &start, launch.seccomp);
+        crate::hooks::run_all("startContainer", start_container, &start_state).and_then(|()| {
+            crate::program::steps::become_program(process, init.as_ref(), &start, launch.seccomp)
+        });
     // The failure is `start`'s to report: its connection is the channel now.
     if let Err(e) = &failed {
         let _ = start.send(&Message::Failed {
@@ -119,6 +128,8 @@ struct SetUpDone<'a> {
     process: &'a Process,
     /// kist's sealed binary, for `--init`.
     init: Option<SealedExe>,
+    /// The state the `startContainer` hooks are told (empty without hooks).
+    start_state: Vec<u8>,
 }
 
 /// The set-up, in its order: what the spec asks for, up to the standard streams.
@@ -145,13 +156,23 @@ fn set_up<'a>(
     sys.make_namespace_private(spec)?;
     let root_path = sys.mount_root(&launch.rootfs)?;
     let (streams, init) = prepare_root(sys, launch, &root_path, channel, cgroup)?;
+    // The runtime spec's point for createRuntime (kist's, run meanwhile) and createContainer
+    // hooks: the mounts made, the root not pivoted yet.
+    let start_state = match &launch.hooks {
+        Some(hooks) => sys.pause_for_hooks(channel, hooks.create_container)?,
+        None => Vec::new(),
+    };
     sys.pivot_root(&root_path)?;
     if rootfs::wants_read_only_root(spec) {
         sys.make_root_read_only()?;
     }
     set_up_own_namespaces(sys, spec)?;
     sys.connect_streams(streams)?;
-    Ok(SetUpDone { process, init })
+    Ok(SetUpDone {
+        process,
+        init,
+        start_state,
+    })
 }
 
 /// What a freshly cloned child sets before anything else: it dies with kist (a container whose
@@ -255,12 +276,22 @@ mod tests {
     }
 
     fn set_up_steps(spec: &Spec, stdio: Stdio, init: bool) -> Vec<Step> {
+        set_up_steps_with(spec, stdio, init, None)
+    }
+
+    fn set_up_steps_with(
+        spec: &Spec,
+        stdio: Stdio,
+        init: bool,
+        hooks: Option<crate::ContainerHooks<'_>>,
+    ) -> Vec<Step> {
         let launch = Launch {
             spec,
             rootfs: Rootfs::Directory("/bundle/rootfs".into()),
             stdio,
             init,
             seccomp: None,
+            hooks,
         };
         let (channel, _peer) = crate::sync::channel_pair().unwrap();
         let sys = Recorder::default();
@@ -294,6 +325,30 @@ mod tests {
                 Step::ConnectTerminal,
             ]
         );
+    }
+
+    /// With hooks, the process stops (and runs createContainer's) once everything is made
+    /// inside the root, before the pivot: the spec's point for createRuntime and
+    /// createContainer hooks.
+    #[test]
+    fn hooks_pause_the_set_up_just_before_the_pivot() {
+        let hook: oci_spec::runtime::Hook =
+            serde_json::from_value(serde_json::json!({"path": "/bin/true"})).unwrap();
+        let hooks = crate::ContainerHooks {
+            create_container: std::slice::from_ref(&hook),
+            start_container: &[],
+        };
+        let stdio = Stdio::Fds {
+            stdin: null_fd(),
+            stdout: null_fd(),
+            stderr: null_fd(),
+        };
+        let steps = set_up_steps_with(&spec(&["mount", "pid"], false), stdio, true, Some(hooks));
+        let at = |want: &Step| steps.iter().position(|s| s == want).unwrap();
+        let pause = at(&Step::PauseForHooks(1));
+        assert_eq!(pause, at(&Step::OpenSealedExe) + 1, "{steps:?}");
+        assert!(matches!(steps[pause + 1], Step::PivotRoot(_)), "{steps:?}");
+        assert!(at(&Step::ProtectPaths) < pause);
     }
 
     /// Namespaces joined by path are entered before anything else is made, so that the

@@ -22,6 +22,8 @@ pub struct Created {
     channel: crate::sync::Channel,
     console: Option<OwnedFd>,
     ready: bool,
+    /// Its process was reaped (its set-up failed): its pid may name another process now.
+    reaped: bool,
 }
 
 /// A container whose program is running.
@@ -135,6 +137,7 @@ impl Created {
             channel,
             console: None,
             ready: false,
+            reaped: false,
         }
     }
 
@@ -142,24 +145,55 @@ impl Created {
         self.pid
     }
 
+    /// For a launch with [`crate::ContainerHooks`]: waits until the process has made its
+    /// mounts and stopped before its `pivot_root`, the runtime spec's point for the
+    /// `prestart` and `createRuntime` hooks, which the caller runs next, then
+    /// [`Created::resume`].
+    pub fn wait_mounted(&mut self) -> Result<()> {
+        self.wait_for(&Message::Mounted)
+    }
+
+    /// Lets a process stopped by [`Created::wait_mounted`] go on: it runs its
+    /// `createContainer` hooks, told `create_state`, and keeps `start_state` for its
+    /// `startContainer` ones.
+    pub fn resume(&self, create_state: &[u8], start_state: &[u8]) -> Result<()> {
+        self.channel.send(&Message::Resume {
+            create_state: create_state.to_vec(),
+            start_state: start_state.to_vec(),
+        })
+    }
+
     /// Waits until the process has set itself up. Fails, with the exit code Docker would give,
     /// when the set-up failed.
     pub fn wait_ready(&mut self) -> Result<()> {
-        while !self.ready {
+        if !self.ready {
+            self.wait_for(&Message::Ready)?;
+            self.ready = true;
+        }
+        Ok(())
+    }
+
+    /// Reads the channel up to `stage` (keeping the terminal on the way); the set-up's
+    /// failure, or the process's death, fails it (the process reaped).
+    fn wait_for(&mut self, stage: &Message) -> Result<()> {
+        loop {
             match self.channel.recv()? {
                 Some((Message::Console, fd)) => self.console = fd,
-                Some((Message::Ready, _)) => self.ready = true,
+                Some((got, _)) if &got == stage => return Ok(()),
                 Some((Message::Failed { code, message }, _)) => {
+                    self.reaped = true;
                     reap(self.pid);
                     return Err(Error::Container { code, message });
                 }
                 Some((other, _)) => {
+                    self.reaped = true;
                     kill_and_reap(self.pid);
                     return Err(Error::Spec(format!(
                         "unexpected {other:?} from the container"
                     )));
                 }
                 None => {
+                    self.reaped = true;
                     let status = reap(self.pid);
                     return Err(Error::Container {
                         code: 125,
@@ -168,7 +202,6 @@ impl Created {
                 }
             }
         }
-        Ok(())
     }
 
     /// The master side of the container's terminal, when the launch asked for one (available
@@ -201,9 +234,11 @@ impl Created {
         }
     }
 
-    /// Gives up on the container: kills and reaps its process.
+    /// Gives up on the container: kills and reaps its process (unless a failed set-up did).
     pub fn abort(self) {
-        kill_and_reap(self.pid);
+        if !self.reaped {
+            kill_and_reap(self.pid);
+        }
     }
 }
 

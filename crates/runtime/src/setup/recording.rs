@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use oci_spec::runtime::Spec;
+use oci_spec::runtime::{Hook, Spec};
 use rustix::fs::{Mode, OFlags};
 
 use super::cgroup_mounts::CgroupSource;
@@ -33,6 +33,8 @@ pub(crate) enum Step {
     WriteSysctls,
     ProtectPaths,
     OpenSealedExe,
+    /// How many createContainer hooks were to run.
+    PauseForHooks(usize),
     PivotRoot(PathBuf),
     MakeRootReadOnly,
     SetHostname(String),
@@ -109,6 +111,11 @@ impl SetUp for Recorder {
     fn open_sealed_exe(&self) -> Result<SealedExe> {
         self.record(Step::OpenSealedExe)?;
         Ok(SealedExe::for_test(stand_in("/")))
+    }
+
+    fn pause_for_hooks(&self, _: &Channel, create_container: &[Hook]) -> Result<Vec<u8>> {
+        self.record(Step::PauseForHooks(create_container.len()))?;
+        Ok(b"{}".to_vec())
     }
 
     fn pivot_root(&self, new_root: &Path) -> Result<()> {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use oci_spec::runtime::Spec;
+use oci_spec::runtime::{Hook, Spec};
 use rustix::fs::{Mode, OFlags};
 
 use super::cgroup_mounts::CgroupSource;
@@ -44,6 +44,10 @@ pub(crate) trait SetUp {
     fn protect_paths(&self, root: &OwnedFd, readonly: &[String], masked: &[String]) -> Result<()>;
     /// kist's sealed binary, for `--init`: opened while the host's paths are reachable.
     fn open_sealed_exe(&self) -> Result<SealedExe>;
+    /// Tells kist the mounts are made, waits for it to run its own hooks, then runs the
+    /// `createContainer` hooks here, before the pivot; returns the state `startContainer`'s
+    /// hooks are told.
+    fn pause_for_hooks(&self, channel: &Channel, create_container: &[Hook]) -> Result<Vec<u8>>;
     fn pivot_root(&self, new_root: &Path) -> Result<()>;
     fn make_root_read_only(&self) -> Result<()>;
     fn set_hostname(&self, name: &str) -> Result<()>;
@@ -118,6 +122,25 @@ impl SetUp for Kernel {
 
     fn open_sealed_exe(&self) -> Result<SealedExe> {
         SealedExe::open()
+    }
+
+    fn pause_for_hooks(&self, channel: &Channel, create_container: &[Hook]) -> Result<Vec<u8>> {
+        channel.send(&Message::Mounted)?;
+        let Some((
+            Message::Resume {
+                create_state,
+                start_state,
+            },
+            _,
+        )) = channel.recv()?
+        else {
+            // kist failed (its hooks) or went away: nothing left to set up for.
+            // SAFETY: leaving the forked child without the parent's destructors or atexit
+            // handlers, as a forked child must.
+            unsafe { libc::_exit(125) }
+        };
+        crate::hooks::run_all("createContainer", create_container, &create_state)?;
+        Ok(start_state)
     }
 
     fn pivot_root(&self, new_root: &Path) -> Result<()> {
