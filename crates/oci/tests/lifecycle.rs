@@ -1045,3 +1045,120 @@ fn events_pidfd_socket_and_kill_all() {
     oci.ok(&["delete", "k1"]);
     oci.assert_nothing_left("k1");
 }
+
+/// Gives every file of `dir` the owner and group it has plus `shift` (what a user namespace
+/// mapping container id 0 to host id `shift` needs of a root filesystem).
+fn shift_owners(dir: &Path, shift: u32) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(dir).unwrap();
+    std::os::unix::fs::lchown(dir, Some(meta.uid() + shift), Some(meta.gid() + shift)).unwrap();
+    if meta.is_dir() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            shift_owners(&e.unwrap().path(), shift);
+        }
+    }
+}
+
+/// The bundle's spec with a new user namespace mapping the container's 0..65536 to the host's
+/// 100000.., and the temp dir above the bundle searchable (the container's root is nobody to
+/// the host's root-owned 0700 directory).
+fn in_user_namespace(oci: &Oci) {
+    use std::os::unix::fs::PermissionsExt;
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    let map = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    spec["linux"]["namespaces"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"type": "user"}));
+    spec["linux"]["uidMappings"] = map.clone();
+    spec["linux"]["gidMappings"] = map;
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    std::fs::set_permissions(oci.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// With a user namespace, the container's root is uid 0 to itself and 100000 to the host:
+/// what it makes is the host's 100000's, what the host's root owns is nobody's to it and
+/// closed to it; `exec` joins that namespace (not the host's root in the container).
+#[test]
+#[ignore = "needs root"]
+fn a_user_namespace_maps_the_containers_root_to_a_host_range() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let oci = Oci::new();
+    oci.config(&[
+        "sh",
+        "-c",
+        "id -u; id -g; cat /proc/self/uid_map; echo hi > /tmp/made; stat -c %u /secret; cat /secret",
+    ]);
+    in_user_namespace(&oci);
+    writable_root(&oci);
+    let rootfs = oci.bundle().join("rootfs");
+    shift_owners(&rootfs, 100_000);
+    std::fs::write(rootfs.join("secret"), "host root's\n").unwrap();
+    std::fs::set_permissions(
+        rootfs.join("secret"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let out = oci
+        .cmd(&["run", "--bundle"])
+        .arg(oci.bundle())
+        .arg("u1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<String> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        lines,
+        ["0", "0", "0 100000 65536", "65534"],
+        "{stdout}{stderr}"
+    );
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    assert_ne!(out.status.code(), Some(0));
+    let made = std::fs::metadata(rootfs.join("tmp/made")).unwrap();
+    assert_eq!((made.uid(), made.gid()), (100_000, 100_000));
+    oci.assert_nothing_left("u1");
+
+    oci.config(&["sleep", "100"]);
+    in_user_namespace(&oci);
+    oci.run_detached(&[], "u2");
+    let pid = oci.state("u2")["pid"].as_i64().unwrap().to_string();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(
+        status.contains("\nUid:\t100000\t100000\t100000\t100000\n"),
+        "{status}"
+    );
+    let theirs = ns_of(&pid, "user");
+    assert_ne!(theirs, ns_of("self", "user"));
+    let joined = oci.ok(&["exec", "u2", "readlink", "/proc/self/ns/user"]);
+    assert_eq!(joined.trim(), theirs);
+    assert_eq!(oci.ok(&["exec", "u2", "id", "-u"]).trim(), "0");
+    oci.ok(&["delete", "--force", "u2"]);
+    oci.assert_nothing_left("u2");
+}
+
+/// A user namespace without id maps is refused in one line, before anything is made.
+#[test]
+#[ignore = "needs root"]
+fn a_user_namespace_without_maps_is_refused() {
+    let oci = Oci::new();
+    oci.config(&["true"]);
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["linux"]["namespaces"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"type": "user"}));
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "n1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("uidMappings"), "{err}");
+    oci.assert_nothing_left("n1");
+}

@@ -13,7 +13,9 @@ use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
 use crate::error::{Error, Result};
 use crate::launch::Launch;
-use crate::namespaces::{JoinedNamespaces, has_new_namespace, wants_cgroup_namespace};
+use crate::namespaces::{
+    JoinedNamespaces, has_new_namespace, wants_cgroup_namespace, wants_user_namespace,
+};
 use crate::program::sealed::SealedExe;
 use crate::setup::cgroup_mounts::CgroupSource;
 use crate::setup::stdio::Streams;
@@ -141,7 +143,11 @@ fn set_up<'a>(
     joined: &JoinedNamespaces,
 ) -> Result<SetUpDone<'a>> {
     let spec = launch.spec;
-    // First: what the rest makes (the mqueue mount, the hostname, lo) belongs to the
+    // First: its ids in its own user namespace, which owns every other it was born in.
+    if wants_user_namespace(spec) {
+        sys.enter_user_namespace(channel)?;
+    }
+    // Then: what the rest makes (the mqueue mount, the hostname, lo) belongs to the
     // namespaces the process is in by then.
     if !joined.others.is_empty() {
         sys.join_namespaces(joined)?;
@@ -349,6 +355,26 @@ mod tests {
         assert_eq!(pause, at(&Step::OpenSealedExe) + 1, "{steps:?}");
         assert!(matches!(steps[pause + 1], Step::PivotRoot(_)), "{steps:?}");
         assert!(at(&Step::ProtectPaths) < pause);
+    }
+
+    /// In a new user namespace, the process takes its ids there before anything else: every
+    /// other step is done as that namespace's root.
+    #[test]
+    fn the_user_namespace_comes_first() {
+        let stdio = Stdio::Fds {
+            stdin: null_fd(),
+            stdout: null_fd(),
+            stderr: null_fd(),
+        };
+        let steps = set_up_steps(&spec(&["user", "mount", "cgroup"], false), stdio, false);
+        assert_eq!(
+            steps[..3],
+            [
+                Step::EnterUserNamespace,
+                Step::EnterCgroupNamespace,
+                Step::MakeNamespacePrivate
+            ]
+        );
     }
 
     /// Namespaces joined by path are entered before anything else is made, so that the

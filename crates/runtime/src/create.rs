@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::launch::Launch;
 use crate::namespaces::{
     BornIn, JoinedNamespaces, binds_host_cgroups, check_sysctls, new_namespace_flags,
-    wants_cgroup_namespace,
+    wants_cgroup_namespace, wants_user_namespace,
 };
 use crate::pidfd::{Delivery, Pidfd};
 use crate::sync::{Message, channel_pair};
@@ -92,6 +92,15 @@ fn create_with(launch: Launch<'_>, start_socket: Option<OwnedFd>) -> Result<Crea
             drop(child_end);
             drop(joined);
             drop(start_socket);
+            // First, as the child waits for it before anything else.
+            if wants_user_namespace(launch.spec) {
+                let mapped = crate::namespaces::write_id_maps(pid, launch.spec)
+                    .and_then(|()| parent_end.send(&Message::Mapped));
+                if let Err(e) = mapped {
+                    kill_and_reap(pid);
+                    return Err(e);
+                }
+            }
             // The child binds the cgroup's directories once they exist; moving it in (v1) can
             // take a while longer, and the child need not wait for that.
             let binds = binds_host_cgroups(launch.spec);

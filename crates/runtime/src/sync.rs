@@ -27,6 +27,8 @@ pub enum Message {
     /// Parent: the process is in its cgroup (sent only when it makes a cgroup namespace,
     /// whose root is the cgroup the process is in when it makes it).
     Placed,
+    /// Parent: the new user namespace's id maps are written (sent only when it has one).
+    Mapped,
     /// Child: its mounts are made, it waits before `pivot_root` for its creator's hooks (sent
     /// only when the launch has [`crate::ContainerHooks`]).
     Mounted,
@@ -151,6 +153,7 @@ fn encode(msg: &Message) -> Vec<u8> {
         Message::Placed => vec![b'P'],
         Message::CgroupReady => vec![b'G'],
         Message::Mounted => vec![b'M'],
+        Message::Mapped => vec![b'U'],
         Message::Resume {
             create_state,
             start_state,
@@ -179,6 +182,7 @@ fn decode(bytes: &[u8]) -> Result<Message> {
         [b'P'] => Ok(Message::Placed),
         [b'G'] => Ok(Message::CgroupReady),
         [b'M'] => Ok(Message::Mounted),
+        [b'U'] => Ok(Message::Mapped),
         [b'H', a, b, c, d, rest @ ..] => {
             let len = usize::try_from(u32::from_le_bytes([*a, *b, *c, *d])).unwrap_or(usize::MAX);
             if len > rest.len() {
@@ -211,6 +215,7 @@ mod tests {
             Message::Placed,
             Message::CgroupReady,
             Message::Mounted,
+            Message::Mapped,
             Message::Resume {
                 create_state: b"{\"status\":\"creating\"}".to_vec(),
                 start_state: b"{\"status\":\"created\"}".to_vec(),

@@ -21,6 +21,7 @@ use crate::sync::Channel;
 /// One recorded step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Step {
+    EnterUserNamespace,
     /// How many namespaces were joined.
     JoinNamespaces(usize),
     EnterCgroupNamespace,
@@ -65,6 +66,10 @@ fn stand_in(path: &str) -> OwnedFd {
 }
 
 impl SetUp for Recorder {
+    fn enter_user_namespace(&self, _: &Channel) -> Result<()> {
+        self.record(Step::EnterUserNamespace)
+    }
+
     fn join_namespaces(&self, joined: &JoinedNamespaces) -> Result<()> {
         self.record(Step::JoinNamespaces(joined.others.len()))
     }

@@ -19,6 +19,8 @@ use crate::sync::{Channel, Message};
 
 /// The steps of the child's set-up, each named for what it makes.
 pub(crate) trait SetUp {
+    /// Waits for kist to write the new user namespace's maps, then becomes its root.
+    fn enter_user_namespace(&self, channel: &Channel) -> Result<()>;
     /// Enters the namespaces the spec joins by path (but the PID one, which the parent did).
     fn join_namespaces(&self, joined: &JoinedNamespaces) -> Result<()>;
     /// Waits for kist to place the process in its cgroup, then makes the cgroup namespace.
@@ -59,6 +61,11 @@ pub(crate) trait SetUp {
 pub(crate) struct Kernel;
 
 impl SetUp for Kernel {
+    fn enter_user_namespace(&self, channel: &Channel) -> Result<()> {
+        channel.await_or_exit(Message::Mapped)?;
+        crate::namespaces::become_namespace_root()
+    }
+
     fn join_namespaces(&self, joined: &JoinedNamespaces) -> Result<()> {
         joined.enter()
     }
