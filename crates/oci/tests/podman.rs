@@ -166,3 +166,29 @@ fn podman_runs_containers_through_kist_runtime() {
     let out = p.podman(&["ps", "-aq"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "");
 }
+
+/// Podman's own user namespaces (`--uidmap`/`--gidmap`) through kist-runtime: the container's
+/// root is 0 inside, the mapped range outside.
+#[test]
+#[ignore = "needs root and podman"]
+fn podman_runs_a_container_in_a_user_namespace() {
+    let p = Podman::new();
+    let maps = [
+        "--rm",
+        "--uidmap",
+        "0:200000:65536",
+        "--gidmap",
+        "0:200000:65536",
+    ];
+    let out = p.run(
+        &maps,
+        &["sh", "-c", "id -u; cat /proc/self/uid_map; echo ok > /tmp/f; ls -ln /tmp/f"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<String> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(lines[..2], ["0", "0 200000 65536"], "{}", text(&out));
+}
