@@ -1162,3 +1162,67 @@ fn a_user_namespace_without_maps_is_refused() {
     assert!(err.contains("uidMappings"), "{err}");
     oci.assert_nothing_left("n1");
 }
+
+/// An idmapped bind mount (`mounts[].uidMappings`, `idmap`): a host directory owned by the
+/// host's root, closed to everyone else, is the container's root's own through it (read,
+/// written; what it writes is the host's root's); bound plainly, the same directory stays
+/// closed to the container's root, which is nobody to it.
+#[test]
+#[ignore = "needs root"]
+fn an_idmapped_mount_gives_host_files_to_the_containers_root() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let oci = Oci::new();
+    oci.config(&[
+        "sh",
+        "-c",
+        "stat -c %u /data/f; cat /data/f; echo new > /data/g; cat /plain/f",
+    ]);
+    in_user_namespace(&oci);
+    shift_owners(&oci.bundle().join("rootfs"), 100_000);
+    let data = oci.dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("f"), "host's\n").unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    let map = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    let mounts = spec["mounts"].as_array_mut().unwrap();
+    mounts.push(
+        serde_json::json!({"destination": "/data", "type": "bind", "source": data,
+        "options": ["bind", "idmap"], "uidMappings": map, "gidMappings": map}),
+    );
+    mounts.push(
+        serde_json::json!({"destination": "/plain", "type": "bind", "source": data,
+        "options": ["bind"]}),
+    );
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let out = oci
+        .cmd(&["run", "--bundle"])
+        .arg(oci.bundle())
+        .arg("i1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(stdout, "0\nhost's\n", "stdout {stdout:?} stderr {stderr}");
+    assert!(stderr.contains("'/plain/f': Permission denied"), "{stderr}");
+    let g = std::fs::metadata(data.join("g")).unwrap();
+    assert_eq!((g.uid(), g.gid()), (0, 0));
+    oci.assert_nothing_left("i1");
+
+    // One map without the other is refused before anything runs.
+    spec["mounts"].as_array_mut().unwrap().pop();
+    let idmapped = spec["mounts"].as_array_mut().unwrap().last_mut().unwrap();
+    idmapped.as_object_mut().unwrap().remove("gidMappings");
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "i2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("needs both uidMappings and gidMappings"),
+        "{err}"
+    );
+    oci.assert_nothing_left("i2");
+}

@@ -182,7 +182,11 @@ fn podman_runs_a_container_in_a_user_namespace() {
     ];
     let out = p.run(
         &maps,
-        &["sh", "-c", "id -u; cat /proc/self/uid_map; echo ok > /tmp/f; ls -ln /tmp/f"],
+        &[
+            "sh",
+            "-c",
+            "id -u; cat /proc/self/uid_map; echo ok > /tmp/f; ls -ln /tmp/f",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -18,6 +18,7 @@ use crate::namespaces::{
 };
 use crate::program::sealed::SealedExe;
 use crate::setup::cgroup_mounts::CgroupSource;
+use crate::setup::idmap::Idmapped;
 use crate::setup::stdio::Streams;
 use crate::setup::steps::{Kernel, SetUp};
 use crate::setup::{devices, rootfs};
@@ -29,9 +30,10 @@ pub fn run(
     channel: Channel,
     cgroup: Option<&crate::Cgroup>,
     joined: &JoinedNamespaces,
+    idmapped: &Idmapped,
     start_socket: Option<OwnedFd>,
 ) -> ! {
-    let code = match set_up_and_exec(launch, &channel, cgroup, joined, start_socket) {
+    let code = match set_up_and_exec(launch, &channel, cgroup, joined, idmapped, start_socket) {
         Ok(never) => match never {},
         Err(e) => {
             let code = e.exit_code();
@@ -52,6 +54,7 @@ fn set_up_and_exec(
     channel: &Channel,
     cgroup: Option<&crate::Cgroup>,
     joined: &JoinedNamespaces,
+    idmapped: &Idmapped,
     start_socket: Option<OwnedFd>,
 ) -> Result<Infallible> {
     become_kists_child(joined.joins_pid());
@@ -59,7 +62,7 @@ fn set_up_and_exec(
         process,
         init,
         start_state,
-    } = set_up(&Kernel, &launch, channel, cgroup, joined)?;
+    } = set_up(&Kernel, &launch, channel, cgroup, joined, idmapped)?;
     drop(launch.stdio);
     let start_container = launch.hooks.unwrap_or_default().start_container;
     let Some(listener) = start_socket else {
@@ -141,6 +144,7 @@ fn set_up<'a>(
     channel: &Channel,
     cgroup: Option<&crate::Cgroup>,
     joined: &JoinedNamespaces,
+    idmapped: &Idmapped,
 ) -> Result<SetUpDone<'a>> {
     let spec = launch.spec;
     // First: its ids in its own user namespace, which owns every other it was born in.
@@ -161,7 +165,7 @@ fn set_up<'a>(
         .ok_or_else(|| Error::Spec("the spec has no process".into()))?;
     sys.make_namespace_private(spec)?;
     let root_path = sys.mount_root(&launch.rootfs)?;
-    let (streams, init) = prepare_root(sys, launch, &root_path, channel, cgroup)?;
+    let (streams, init) = prepare_root(sys, launch, &root_path, channel, cgroup, idmapped)?;
     // The runtime spec's point for createRuntime (kist's, run meanwhile) and createContainer
     // hooks: the mounts made, the root not pivoted yet.
     let start_state = match &launch.hooks {
@@ -209,10 +213,11 @@ fn prepare_root<'l>(
     root_path: &Path,
     channel: &Channel,
     cgroup: Option<&crate::Cgroup>,
+    idmapped: &Idmapped,
 ) -> Result<(Streams<'l>, Option<SealedExe>)> {
     let spec = launch.spec;
     let root: OwnedFd = sys.open_root(root_path)?;
-    sys.mount_spec_mounts(spec, &root, &CgroupSource { cgroup, channel })?;
+    sys.mount_spec_mounts(spec, &root, &CgroupSource { cgroup, channel }, idmapped)?;
     if devices::spec_mounts_dev(spec) {
         sys.populate_dev(spec, &root)?;
     }
@@ -302,7 +307,7 @@ mod tests {
         let (channel, _peer) = crate::sync::channel_pair().unwrap();
         let sys = Recorder::default();
         let joined = JoinedNamespaces::open(spec).unwrap();
-        let done = set_up(&sys, &launch, &channel, None, &joined).unwrap();
+        let done = set_up(&sys, &launch, &channel, None, &joined, &Idmapped::default()).unwrap();
         assert_eq!(done.init.is_some(), init);
         sys.steps()
     }

@@ -67,6 +67,8 @@ fn create_with(launch: Launch<'_>, start_socket: Option<OwnedFd>) -> Result<Crea
     let flags = new_namespace_flags(launch.spec)?;
     check_sysctls(launch.spec)?;
     let joined = JoinedNamespaces::open(launch.spec)?;
+    // Before the clone, in kist's namespaces: see `setup::idmap`.
+    let idmapped = crate::setup::idmap::Idmapped::prepare(launch.spec)?;
     let (parent_end, child_end) = channel_pair()?;
     // On cgroup v2 the cgroup is made first and the child born in it; on v1 the child is
     // moved in while it sets itself up (it execs only after Start), as v1 allows no better.
@@ -86,11 +88,19 @@ fn create_with(launch: Launch<'_>, start_socket: Option<OwnedFd>) -> Result<Crea
     match forked {
         Forked::Child => {
             drop(parent_end);
-            crate::child::run(launch, child_end, cgroup.as_ref(), &joined, start_socket)
+            crate::child::run(
+                launch,
+                child_end,
+                cgroup.as_ref(),
+                &joined,
+                &idmapped,
+                start_socket,
+            )
         }
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
             drop(joined);
+            drop(idmapped);
             drop(start_socket);
             // First, as the child waits for it before anything else.
             if wants_user_namespace(launch.spec) {

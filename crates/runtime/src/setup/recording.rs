@@ -10,6 +10,7 @@ use oci_spec::runtime::{Hook, Spec};
 use rustix::fs::{Mode, OFlags};
 
 use super::cgroup_mounts::CgroupSource;
+use super::idmap::Idmapped;
 use super::stdio::Streams;
 use super::steps::SetUp;
 use crate::error::Result;
@@ -92,7 +93,13 @@ impl SetUp for Recorder {
         Ok(stand_in("/"))
     }
 
-    fn mount_spec_mounts(&self, _: &Spec, _: &OwnedFd, _: &CgroupSource<'_>) -> Result<()> {
+    fn mount_spec_mounts(
+        &self,
+        _: &Spec,
+        _: &OwnedFd,
+        _: &CgroupSource<'_>,
+        _: &Idmapped,
+    ) -> Result<()> {
         self.record(Step::MountSpecMounts)
     }
 

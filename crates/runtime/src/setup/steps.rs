@@ -10,6 +10,7 @@ use oci_spec::runtime::{Hook, Spec};
 use rustix::fs::{Mode, OFlags};
 
 use super::cgroup_mounts::CgroupSource;
+use super::idmap::Idmapped;
 use super::stdio::Streams;
 use crate::error::{Error, Result, SysContext};
 use crate::launch::Rootfs;
@@ -35,6 +36,7 @@ pub(crate) trait SetUp {
         spec: &Spec,
         root: &OwnedFd,
         cgroups: &CgroupSource<'_>,
+        idmapped: &Idmapped,
     ) -> Result<()>;
     fn populate_dev(&self, spec: &Spec, root: &OwnedFd) -> Result<()>;
     /// The container's terminal, bound onto /dev/console, its master sent to kist; returns the
@@ -99,8 +101,9 @@ impl SetUp for Kernel {
         spec: &Spec,
         root: &OwnedFd,
         cgroups: &CgroupSource<'_>,
+        idmapped: &Idmapped,
     ) -> Result<()> {
-        super::mounts::mount_all(spec, root, cgroups)
+        super::mounts::mount_all(spec, root, cgroups, idmapped)
     }
 
     fn populate_dev(&self, spec: &Spec, root: &OwnedFd) -> Result<()> {
