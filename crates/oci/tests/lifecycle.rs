@@ -1226,3 +1226,73 @@ fn an_idmapped_mount_gives_host_files_to_the_containers_root() {
     );
     oci.assert_nothing_left("i2");
 }
+
+/// The first `n` lines written to a terminal's master side (however the reads split them).
+fn read_lines(master: &mut std::fs::File, n: usize) -> Vec<String> {
+    use std::io::Read;
+    let mut got = String::new();
+    let mut chunk = [0u8; 256];
+    while got.matches('\n').count() < n {
+        let read = master.read(&mut chunk).unwrap();
+        assert!(read > 0, "the terminal closed");
+        got.push_str(&String::from_utf8_lossy(&chunk[..read]));
+    }
+    got.lines().take(n).map(|l| l.trim().to_string()).collect()
+}
+
+/// In a user namespace the terminal works too (devpts mounted there, its tty group mapped),
+/// for the container's program and for `exec -t`, whose process is the namespace's root.
+#[test]
+#[ignore = "needs root"]
+fn the_terminal_works_in_a_user_namespace() {
+    let oci = Oci::new();
+    oci.config(&["sh", "-c", "tty; id -u; sleep 100"]);
+    in_user_namespace(&oci);
+    shift_owners(&oci.bundle().join("rootfs"), 100_000);
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["process"]["terminal"] = true.into();
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let socket_path = oci.dir.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket_path).unwrap();
+    let mut create = oci
+        .cmd(&[
+            "create",
+            "--console-socket",
+            socket_path.to_str().unwrap(),
+            "--bundle",
+        ])
+        .arg(oci.bundle())
+        .arg("t1")
+        .spawn()
+        .unwrap();
+    let mut master = receive_master(&listener);
+    assert!(create.wait().unwrap().success());
+    oci.ok(&["start", "t1"]);
+    let lines = read_lines(&mut master, 2);
+    assert!(lines[0].starts_with("/dev/pts/"), "{lines:?}");
+    assert_eq!(lines[1], "0");
+
+    let socket2 = oci.dir.path().join("exec-console.sock");
+    let listener2 = std::os::unix::net::UnixListener::bind(&socket2).unwrap();
+    let mut exec = oci
+        .cmd(&[
+            "exec",
+            "-t",
+            "--console-socket",
+            socket2.to_str().unwrap(),
+            "t1",
+        ])
+        .args(["sh", "-c", "tty; id -u; exit 6"])
+        .spawn()
+        .unwrap();
+    let mut master2 = receive_master(&listener2);
+    let lines = read_lines(&mut master2, 2);
+    assert!(lines[0].starts_with("/dev/pts/"), "{lines:?}");
+    assert_eq!(lines[1], "0");
+    assert_eq!(exec.wait().unwrap().code(), Some(6));
+    drop(master2);
+    oci.ok(&["delete", "--force", "t1"]);
+    oci.assert_nothing_left("t1");
+}
