@@ -24,6 +24,28 @@ pub fn run_all(kind: &str, hooks: Option<&Vec<Hook>>, state: &serde_json::Value)
     Ok(kist_runtime::hooks::run_all(kind, hooks, &bytes)?)
 }
 
+/// Runs every hook of `hooks` whatever the others do (poststart, poststop: the runtime spec
+/// has each failure a warning and the rest go on).
+pub fn warn_each(
+    kind: &str,
+    hooks: Option<&Vec<Hook>>,
+    state: &serde_json::Value,
+    logger: &crate::log::Logger,
+) {
+    let hooks = hooks.map(Vec::as_slice).unwrap_or_default();
+    if hooks.is_empty() {
+        return;
+    }
+    match serde_json::to_vec(state) {
+        Ok(bytes) => {
+            for e in kist_runtime::hooks::run_each(kind, hooks, &bytes) {
+                logger.warn(&e.to_string());
+            }
+        }
+        Err(e) => logger.warn(&format!("{kind} hooks not run: {e}")),
+    }
+}
+
 /// Whether the container's process must stop before its pivot for hooks: any of those the
 /// spec puts at that point (prestart, createRuntime, createContainer) or after it in the
 /// container (startContainer, whose state it is sent then).

@@ -767,6 +767,39 @@ fn every_hook_runs_in_order_in_its_namespaces() {
     oci.assert_nothing_left("o1");
 }
 
+/// After the program starts, a failing hook is a warning: `start` and `delete` succeed, and
+/// the hooks after it still run (the runtime spec's poststart and poststop).
+#[test]
+#[ignore = "needs root"]
+fn failing_poststart_and_poststop_hooks_warn_and_the_rest_run() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let d = oci.dir.path().to_str().unwrap().to_string();
+    set_hooks(
+        &oci,
+        serde_json::json!({
+            "poststart": [sh_hook("echo late >&2; exit 5"), sh_hook(&format!("touch {d}/started"))],
+            "poststop": [sh_hook("exit 6"), sh_hook(&format!("touch {d}/stopped"))],
+        }),
+    );
+    oci.create("w1", &oci.dir.path().join("out"));
+    let out = oci.cmd(&["start", "w1"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: poststart hook #0 (/bin/sh) failed: exit status: 5: late"),
+        "{err}"
+    );
+    assert!(oci.dir.path().join("started").exists());
+    oci.wait_status("w1", "running");
+    let out = oci.cmd(&["delete", "--force", "w1"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning: poststop hook #0"), "{err}");
+    assert!(oci.dir.path().join("stopped").exists());
+    oci.assert_nothing_left("w1");
+}
+
 /// A createContainer hook that fails or outlives its timeout fails `create` with its reason,
 /// the container's process gone, nothing left; a failing startContainer hook fails `start`
 /// (its program never runs) and leaves a stopped container that `delete` removes.
@@ -781,7 +814,11 @@ fn a_failing_container_hook_fails_its_operation_cleanly() {
     let bundle = oci.bundle().to_str().unwrap().to_string();
     set_hooks(
         &oci,
-        serde_json::json!({"createContainer": [sh_hook(&format!("cat > {d}/s.json; echo nope >&2; exit 3"))]}),
+        serde_json::json!({
+            "createContainer": [sh_hook(&format!("cat > {d}/s.json; echo nope >&2; exit 3"))],
+            // The failed create goes on to the container's destruction, then its poststop.
+            "poststop": [sh_hook(&format!("test -e {d}/root/c1 || cat > {d}/poststop.json"))],
+        }),
     );
     let out = oci.fails(&["create", "--bundle", &bundle, "c1"]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -794,6 +831,10 @@ fn a_failing_container_hook_fails_its_operation_cleanly() {
     let pid = s["pid"].as_i64().unwrap();
     assert!(!pid_alive(pid), "the container's process {pid} survived");
     oci.assert_nothing_left("c1");
+    let poststop: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(oci.dir.path().join("poststop.json")).unwrap())
+            .unwrap();
+    assert_eq!(poststop["status"], "stopped");
 
     let mut late = sh_hook("sleep 30");
     late["timeout"] = 1.into();

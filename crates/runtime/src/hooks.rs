@@ -42,6 +42,23 @@ pub fn run_all(kind: &str, hooks: &[Hook], state: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Runs every hook of `hooks` whatever the others do, as the runtime spec has it for
+/// `poststart` and `poststop` (each failure a warning); the failures, in order.
+pub fn run_each(kind: &str, hooks: &[Hook], state: &[u8]) -> Vec<Error> {
+    hooks
+        .iter()
+        .enumerate()
+        .filter_map(|(index, hook)| {
+            run(hook, state).err().map(|reason| Error::Hook {
+                kind: kind.to_string(),
+                index,
+                path: hook.path().clone(),
+                reason,
+            })
+        })
+        .collect()
+}
+
 /// One hook; why it failed.
 fn run(hook: &Hook, state: &[u8]) -> std::result::Result<(), String> {
     // Checked before anything runs, so that a bad timeout leaves no process behind.
@@ -199,6 +216,29 @@ mod tests {
             e.starts_with("poststop hook #0 (/no/such) failed: cannot run it"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn after_the_start_every_hook_runs_whatever_the_others_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let ran = dir.path().join("ran");
+        let hooks = [
+            sh("exit 1", None),
+            sh(&format!("touch {}", ran.display()), None),
+            sh("exit 2", None),
+        ];
+        let failed: Vec<String> = run_each("poststart", &hooks, b"{}")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            failed,
+            [
+                "poststart hook #0 (/bin/sh) failed: exit status: 1",
+                "poststart hook #2 (/bin/sh) failed: exit status: 2"
+            ]
+        );
+        assert!(ran.exists());
     }
 
     #[test]

@@ -68,20 +68,19 @@ pub fn start(root: &Path, id: &str, logger: &Logger) -> Result<i32> {
     Ok(0)
 }
 
-/// The poststart hooks; a failure is a warning (the program already runs).
+/// The poststart hooks; each failure is a warning (the program already runs), the others run.
 fn poststart(container: &Container, logger: &Logger) {
     let hooks = container
         .saved
         .hooks
         .as_ref()
         .and_then(|h| h.poststart().as_ref());
-    if let Err(e) = crate::hooks::run_all(
+    crate::hooks::warn_each(
         "poststart",
         hooks,
         &container.state_json_as(Status::Running),
-    ) {
-        logger.warn(&format!("{e:#}"));
-    }
+        logger,
+    );
 }
 
 /// `create` then `start`; in the foreground, waits for the program (this process is its
@@ -139,9 +138,21 @@ fn create_container(root: &Path, args: &CreateArgs, logger: &Logger) -> Result<i
     match set_up(&dir, &bundle, args, logger) {
         Ok(pid) => Ok(pid),
         Err(e) => {
+            // Recorded once its process existed: then, as the runtime spec continues a failed
+            // create (and runc's destroy does), its poststop hooks run once it is gone.
+            let recorded = Container::load(root, &args.id).ok();
             let _ = std::fs::remove_dir_all(&dir);
             if let Ok(Some(c)) = kist_runtime::Cgroup::of_spec(&bundle.spec) {
                 let _ = c.destroy();
+            }
+            if let Some(c) = recorded {
+                let hooks = c.saved.hooks.as_ref().and_then(|h| h.poststop().as_ref());
+                crate::hooks::warn_each(
+                    "poststop",
+                    hooks,
+                    &c.state_json_as(Status::Stopped),
+                    logger,
+                );
             }
             Err(e)
         }

@@ -107,7 +107,7 @@ pub fn delete(root: &Path, args: &DeleteArgs, logger: &crate::log::Logger) -> Re
 
 /// Removes a container whose processes are gone, then runs its poststop hooks: the runtime
 /// spec has them "after the container is deleted" (its cgroup and state gone, as runc does),
-/// their failures warnings.
+/// each failure a warning, the others run.
 pub fn remove_stopped(container: Container, logger: &crate::log::Logger) -> Result<()> {
     let hooks = container
         .saved
@@ -116,9 +116,7 @@ pub fn remove_stopped(container: Container, logger: &crate::log::Logger) -> Resu
         .and_then(|h| h.poststop().clone());
     let state = container.state_json_as(Status::Stopped);
     let removed = container.remove();
-    if let Err(e) = crate::hooks::run_all("poststop", hooks.as_ref(), &state) {
-        logger.warn(&format!("{e:#}"));
-    }
+    crate::hooks::warn_each("poststop", hooks.as_ref(), &state, logger);
     removed
 }
 
