@@ -4,8 +4,9 @@
 //! before its `pivot_root`, `startContainer` before its program): the container's own process
 //! runs those, the OCI front end the others, with this same code.
 //!
-//! No thread is started (the container's process must stay single-threaded): the hook's
-//! output goes to a memfd, read once it has exited.
+//! No thread is started (the container's process must stay single-threaded) and nothing can
+//! block past a timeout: the state is the hook's stdin as a memfd holding it (a hook that
+//! never reads it cannot stall a pipe), its output goes to another, read once it has exited.
 
 use std::io::{Read, Seek, Write};
 use std::os::unix::process::CommandExt;
@@ -71,14 +72,15 @@ fn run(hook: &Hook, state: &[u8]) -> std::result::Result<(), String> {
                 .ok_or_else(|| format!("its timeout must be positive, not {secs}"))?,
         ),
     };
-    let output = output_file()?;
-    let mut child = command(hook, &output)?
+    let output = memfd("kist-hook-output")?;
+    let mut input = memfd("kist-hook-state")?;
+    input
+        .write_all(state)
+        .and_then(|()| input.rewind())
+        .map_err(|e| format!("cannot write its state: {e}"))?;
+    let mut child = command(hook, input, &output)?
         .spawn()
         .map_err(|e| format!("cannot run it: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A hook need not read its stdin: a closed pipe is no failure.
-        let _ = stdin.write_all(state);
-    }
     let status = match timeout {
         None => child.wait(),
         Some(secs) => {
@@ -101,7 +103,11 @@ fn run(hook: &Hook, state: &[u8]) -> std::result::Result<(), String> {
     }
 }
 
-fn command(hook: &Hook, output: &std::fs::File) -> std::result::Result<Command, String> {
+fn command(
+    hook: &Hook,
+    input: std::fs::File,
+    output: &std::fs::File,
+) -> std::result::Result<Command, String> {
     let mut cmd = Command::new(hook.path());
     if let Some(args) = hook.args() {
         if let Some(first) = args.first() {
@@ -120,7 +126,7 @@ fn command(hook: &Hook, output: &std::fs::File) -> std::result::Result<Command, 
     let out = output
         .try_clone()
         .map_err(|e| format!("cannot capture its output: {e}"))?;
-    cmd.stdin(Stdio::piped()).stdout(Stdio::from(out));
+    cmd.stdin(Stdio::from(input)).stdout(Stdio::from(out));
     cmd.stderr(Stdio::from(
         output
             .try_clone()
@@ -129,11 +135,12 @@ fn command(hook: &Hook, output: &std::fs::File) -> std::result::Result<Command, 
     Ok(cmd)
 }
 
-/// An anonymous file for the hook's output (stdout and stderr, told back when it fails).
-fn output_file() -> std::result::Result<std::fs::File, String> {
-    rustix::fs::memfd_create("kist-hook-output", rustix::fs::MemfdFlags::CLOEXEC)
+/// An anonymous file: the hook's state (its stdin), or its output (stdout and stderr, told
+/// back when it fails).
+fn memfd(name: &str) -> std::result::Result<std::fs::File, String> {
+    rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC)
         .map(std::fs::File::from)
-        .map_err(|e| format!("cannot capture its output: {e}"))
+        .map_err(|e| format!("cannot make its {name} file: {e}"))
 }
 
 /// What the hook wrote, at most its last 4 KiB (enough for an error message).
@@ -265,6 +272,26 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// A big state and a hook that never reads it: the hook's timeout still holds, and one
+    /// that reads it gets all of it.
+    #[test]
+    fn a_big_state_never_blocks() {
+        let state = vec![b'x'; 1 << 20];
+        let started = std::time::Instant::now();
+        let e = run_all("prestart", &[sh("sleep 30", Some(1))], &state).unwrap_err();
+        assert!(e.to_string().ends_with("timed out after 1s"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        run_all(
+            "prestart",
+            &[sh(&format!("wc -c > {}", out.display()), None)],
+            &state,
+        )
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap().trim(), "1048576");
     }
 
     #[test]
