@@ -1337,3 +1337,46 @@ fn the_terminal_works_in_a_user_namespace() {
     oci.ok(&["delete", "--force", "t1"]);
     oci.assert_nothing_left("t1");
 }
+
+/// A container joins another's user and network namespaces by path, as the containers of a
+/// Kubernetes pod with user namespaces join its sandbox's: it is born in that user namespace
+/// (so its own mount, PID... namespaces are that one's and its set-up works), root there,
+/// and `state` names its process in the host's PID namespace.
+#[test]
+#[ignore = "needs root"]
+fn a_container_joins_another_ones_user_namespace() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    in_user_namespace(&oci);
+    shift_owners(&oci.bundle().join("rootfs"), 100_000);
+    oci.run_detached(&[], "sandbox");
+    let sandbox = oci.state("sandbox")["pid"].as_i64().unwrap().to_string();
+
+    oci.config(&["sleep", "100"]);
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    let namespaces = spec["linux"]["namespaces"].as_array_mut().unwrap();
+    namespaces.retain(|n| n["type"] != "network");
+    namespaces
+        .push(serde_json::json!({"type": "user", "path": format!("/proc/{sandbox}/ns/user")}));
+    namespaces
+        .push(serde_json::json!({"type": "network", "path": format!("/proc/{sandbox}/ns/net")}));
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    oci.run_detached(&[], "app");
+    let app = oci.state("app")["pid"].as_i64().unwrap().to_string();
+    assert_eq!(ns_of(&app, "user"), ns_of(&sandbox, "user"));
+    assert_eq!(ns_of(&app, "net"), ns_of(&sandbox, "net"));
+    assert_ne!(ns_of(&app, "mnt"), ns_of(&sandbox, "mnt"));
+    assert_ne!(ns_of(&app, "pid"), ns_of(&sandbox, "pid"));
+    let status = std::fs::read_to_string(format!("/proc/{app}/status")).unwrap();
+    assert!(
+        status.contains("\nUid:\t100000\t100000\t100000\t100000\n"),
+        "{status}"
+    );
+    assert_eq!(oci.ok(&["exec", "app", "id", "-u"]).trim(), "0");
+    oci.ok(&["delete", "--force", "app"]);
+    oci.ok(&["delete", "--force", "sandbox"]);
+    oci.assert_nothing_left("app");
+    oci.assert_nothing_left("sandbox");
+}

@@ -147,9 +147,10 @@ fn set_up<'a>(
     idmapped: &Idmapped,
 ) -> Result<SetUpDone<'a>> {
     let spec = launch.spec;
-    // First: its ids in its own user namespace, which owns every other it was born in.
-    if wants_user_namespace(spec) {
-        sys.enter_user_namespace(channel)?;
+    // First: its ids in its own user namespace, which owns every other it was born in (a
+    // new one's maps written by kist first; a joined one's it was born in).
+    if wants_user_namespace(spec) || joined.user.is_some() {
+        sys.enter_user_namespace(channel, joined.user.is_none())?;
     }
     // Then: what the rest makes (the mqueue mount, the hostname, lo) belongs to the
     // namespaces the process is in by then.

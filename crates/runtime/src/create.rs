@@ -13,7 +13,7 @@ use crate::namespaces::{
 };
 use crate::pidfd::{Delivery, Pidfd};
 use crate::sync::{Message, channel_pair};
-use crate::sys::clone::{Forked, fork_into_namespaces};
+use crate::sys::clone::{Forked, fork_in_user_namespace, fork_into_namespaces};
 
 /// A container whose first process exists: it is setting itself up, then waits to exec.
 pub struct Created {
@@ -80,10 +80,19 @@ fn create_with(launch: Launch<'_>, start_socket: Option<OwnedFd>) -> Result<Crea
         }
         None => None,
     };
-    let forked = {
-        // Only for the clone: kist's later children are born in its own PID namespace.
-        let _born_in = joined.pid.as_ref().map(BornIn::enter).transpose()?;
-        fork_into_namespaces(flags, born_in.as_ref().map(|fd| fd.as_fd()))?
+    let cgroup_fd = born_in.as_ref().map(|fd| fd.as_fd());
+    let forked = match &joined.user {
+        None => {
+            // Only for the clone: kist's later children are born in its own PID namespace.
+            let _born_in = joined.pid.as_ref().map(BornIn::enter).transpose()?;
+            fork_into_namespaces(flags, cgroup_fd)?
+        }
+        Some(userns) => fork_in_user_namespace(
+            userns.as_fd(),
+            joined.pid.as_ref().map(|fd| fd.as_fd()),
+            flags,
+            cgroup_fd,
+        )?,
     };
     match forked {
         Forked::Child => {

@@ -151,7 +151,8 @@ pub(crate) fn id_map_text(mappings: &[oci_spec::runtime::LinuxIdMapping]) -> Str
 }
 
 /// The order in which a process joins namespaces by path, runc's: the user namespace first
-/// (it owns the others and decides what the process may do in them), then the rest. The mount
+/// (it owns the others and decides what the process may do in them; the child is born in it,
+/// see [`JoinedNamespaces::user`]), then the rest. The mount
 /// namespace is never joined (see `new_namespace_flags`); the PID one is joined by the parent,
 /// as it applies only to children (see [`JoinedNamespaces::pid`]).
 const JOIN_ORDER: [(LinuxNamespaceType, libc::c_int); 6] = [
@@ -170,6 +171,9 @@ const JOIN_ORDER: [(LinuxNamespaceType, libc::c_int); 6] = [
 pub(crate) struct JoinedNamespaces {
     /// The PID namespace to be born in: the parent enters it for the clone only.
     pub(crate) pid: Option<OwnedFd>,
+    /// The user namespace to be born in (so that the namespaces made at the clone are its):
+    /// a helper process enters it and clones the child for kist (`sys::clone`).
+    pub(crate) user: Option<OwnedFd>,
     /// The others, in the order the child enters them.
     pub(crate) others: Vec<(OwnedFd, libc::c_int)>,
 }
@@ -194,6 +198,8 @@ impl JoinedNamespaces {
                 .sys(|| format!("opening the {typ:?} namespace {}", path.display()))?;
             if typ == LinuxNamespaceType::Pid {
                 joined.pid = Some(fd);
+            } else if typ == LinuxNamespaceType::User {
+                joined.user = Some(fd);
             } else {
                 joined.others.push((fd, flag));
             }
@@ -406,8 +412,8 @@ mod tests {
         assert!(e.contains("need a user namespace"), "{e}");
     }
 
-    /// Joined namespaces are opened in runc's order, user first, whatever the spec's order;
-    /// the PID one is kept apart for the parent.
+    /// Joined namespaces are opened in runc's order whatever the spec's order; the PID and
+    /// user ones are kept apart (the child is born in them).
     #[test]
     fn joined_namespaces_open_in_order() {
         let own = |t: &str| format!("/proc/self/ns/{t}");
@@ -415,6 +421,7 @@ mod tests {
             serde_json::json!({"namespaces": [
                 {"type": "mount"},
                 {"type": "network", "path": own("net")},
+                {"type": "user", "path": own("user")},
                 {"type": "pid", "path": own("pid")},
                 {"type": "ipc", "path": own("ipc")},
                 {"type": "uts"},
@@ -423,6 +430,10 @@ mod tests {
         );
         let joined = JoinedNamespaces::open(&s).unwrap();
         assert!(joined.joins_pid());
+        assert!(
+            joined.user.is_some(),
+            "the user namespace is kept apart: born in"
+        );
         let flags: Vec<_> = joined.others.iter().map(|(_, f)| *f).collect();
         assert_eq!(flags, [libc::CLONE_NEWIPC, libc::CLONE_NEWNET]);
         let missing = spec(

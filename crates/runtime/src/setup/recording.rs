@@ -67,7 +67,7 @@ fn stand_in(path: &str) -> OwnedFd {
 }
 
 impl SetUp for Recorder {
-    fn enter_user_namespace(&self, _: &Channel) -> Result<()> {
+    fn enter_user_namespace(&self, _: &Channel, _: bool) -> Result<()> {
         self.record(Step::EnterUserNamespace)
     }
 

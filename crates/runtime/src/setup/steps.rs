@@ -20,8 +20,9 @@ use crate::sync::{Channel, Message};
 
 /// The steps of the child's set-up, each named for what it makes.
 pub(crate) trait SetUp {
-    /// Waits for kist to write the new user namespace's maps, then becomes its root.
-    fn enter_user_namespace(&self, channel: &Channel) -> Result<()>;
+    /// Becomes root of the user namespace it was born in, a new one once kist has written
+    /// its maps (`wait_for_maps`).
+    fn enter_user_namespace(&self, channel: &Channel, wait_for_maps: bool) -> Result<()>;
     /// Enters the namespaces the spec joins by path (but the PID one, which the parent did).
     fn join_namespaces(&self, joined: &JoinedNamespaces) -> Result<()>;
     /// Waits for kist to place the process in its cgroup, then makes the cgroup namespace.
@@ -63,8 +64,10 @@ pub(crate) trait SetUp {
 pub(crate) struct Kernel;
 
 impl SetUp for Kernel {
-    fn enter_user_namespace(&self, channel: &Channel) -> Result<()> {
-        channel.await_or_exit(Message::Mapped)?;
+    fn enter_user_namespace(&self, channel: &Channel, wait_for_maps: bool) -> Result<()> {
+        if wait_for_maps {
+            channel.await_or_exit(Message::Mapped)?;
+        }
         crate::namespaces::become_namespace_root()
     }
 
