@@ -859,6 +859,21 @@ fn a_failing_container_hook_fails_its_operation_cleanly() {
     assert!(!Path::new(&r).join("ran").exists(), "the program ran");
     oci.ok(&["delete", "c3"]);
     oci.assert_nothing_left("c3");
+
+    // `run` is create, start and delete: a failed start leaves nothing, after poststop.
+    set_hooks(
+        &oci,
+        serde_json::json!({
+            "startContainer": [sh_hook("exit 4")],
+            "poststop": [sh_hook(&format!("touch {d}/run-poststop"))],
+        }),
+    );
+    let out = oci.fails(&["run", "--bundle", &bundle, "c4"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("startContainer hook #0"), "{err}");
+    assert!(oci.dir.path().join("run-poststop").exists());
+    assert!(!Path::new(&r).join("ran").exists(), "the program ran");
+    oci.assert_nothing_left("c4");
 }
 
 /// `--preserve-fds 1` passes descriptor 3 to the program; without it, the program has none.

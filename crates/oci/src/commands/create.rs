@@ -97,7 +97,14 @@ pub fn run(root: &Path, args: &RunArgs, logger: &Logger) -> Result<i32> {
         Some(kist_runtime::block_forwarded_signals()?)
     };
     if let Err(e) = release(&container.start_socket()) {
-        let _ = remove_now(container);
+        // Its program never ran (a startContainer hook failed, or the exec): stopped, then
+        // removed (`run` is create, start and delete) with its poststop hooks, as the runtime
+        // spec goes on after a failed start.
+        if let Ok(Some(fd)) = kist_runtime::pidfd::Pidfd::open(pid) {
+            let _ = fd.send_signal(libc::SIGKILL);
+        }
+        wait_child(pid);
+        let _ = crate::commands::lifecycle::remove_stopped(container, logger);
         return Err(e);
     }
     poststart(&container, logger);
@@ -388,14 +395,6 @@ fn wait_child(pid: i32) -> i32 {
     } else {
         libc::WEXITSTATUS(status)
     }
-}
-
-/// Kills a container and removes it at once (a failed `run`).
-fn remove_now(container: Container) -> Result<()> {
-    if let Ok(Some(fd)) = kist_runtime::pidfd::Pidfd::open(container.saved.pid) {
-        let _ = fd.send_signal(libc::SIGKILL);
-    }
-    container.remove()
 }
 
 /// prestart then createRuntime, in the runtime's namespaces, while the container's process
