@@ -1,84 +1,66 @@
-//! The spec's hooks, run by the runtime in its own namespaces: each hook's program with its
-//! args and env, the container's state JSON on its stdin, killed and failed past its timeout.
-//! kist runs `prestart` and `createRuntime` once the container's namespaces exist (after its
-//! set-up, before `create` returns), `poststart` after `start`, `poststop` in `delete`.
+//! The spec's hooks the runtime runs in its own namespaces, in their order: `prestart` then
+//! `createRuntime` while the container's process waits before its `pivot_root` (its namespaces
+//! and mounts made), `poststart` after `start`, `poststop` in `delete`. The container's own
+//! process runs `createContainer` (right after createRuntime, before its pivot) and
+//! `startContainer` (in `start`, before its program), with the runtime core's same runner.
 
-use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
-use anyhow::{Context, Result, anyhow, bail};
-use oci_spec::runtime::Hook;
+use anyhow::Result;
+use oci_spec::runtime::{Hook, Hooks};
 
 /// The hooks kist runs (`features` lists these).
-pub const SUPPORTED: &[&str] = &["prestart", "createRuntime", "poststart", "poststop"];
+pub const SUPPORTED: &[&str] = &[
+    "prestart",
+    "createRuntime",
+    "createContainer",
+    "startContainer",
+    "poststart",
+    "poststop",
+];
 
-/// Runs `hooks` in order, stopping at the first that fails.
+/// Runs `hooks` in order with `state` on their stdin, stopping at the first that fails.
 pub fn run_all(kind: &str, hooks: Option<&Vec<Hook>>, state: &serde_json::Value) -> Result<()> {
     let bytes = serde_json::to_vec(state)?;
-    for (i, hook) in hooks.into_iter().flatten().enumerate() {
-        run(hook, &bytes)
-            .with_context(|| format!("{kind} hook #{i} ({}) failed", hook.path().display()))?;
-    }
-    Ok(())
+    let hooks = hooks.map(Vec::as_slice).unwrap_or_default();
+    Ok(kist_runtime::hooks::run_all(kind, hooks, &bytes)?)
 }
 
-fn run(hook: &Hook, state: &[u8]) -> Result<()> {
-    let mut cmd = Command::new(hook.path());
-    if let Some(args) = hook.args() {
-        if let Some(first) = args.first() {
-            cmd.arg0(first);
-        }
-        cmd.args(args.iter().skip(1));
+/// Runs every hook of `hooks` whatever the others do (poststart, poststop: the runtime spec
+/// has each failure a warning and the rest go on).
+pub fn warn_each(
+    kind: &str,
+    hooks: Option<&Vec<Hook>>,
+    state: &serde_json::Value,
+    logger: &crate::log::Logger,
+) {
+    let hooks = hooks.map(Vec::as_slice).unwrap_or_default();
+    if hooks.is_empty() {
+        return;
     }
-    cmd.env_clear();
-    for kv in hook.env().iter().flatten() {
-        if let Some((k, v)) = kv.split_once('=') {
-            cmd.env(k, v);
+    match serde_json::to_vec(state) {
+        Ok(bytes) => {
+            for e in kist_runtime::hooks::run_each(kind, hooks, &bytes) {
+                logger.warn(&e.to_string());
+            }
         }
+        Err(e) => logger.warn(&format!("{kind} hooks not run: {e}")),
     }
-    // Its own process group, so that a timeout kills whatever it started too.
-    cmd.process_group(0);
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().context("cannot run it")?;
-    let pid = i32::try_from(child.id()).context("pid out of range")?;
-    let pidfd = kist_runtime::pidfd::Pidfd::open(pid)?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A hook need not read its stdin: a closed pipe is no failure.
-        let _ = stdin.write_all(state);
-    }
-    let mut stderr = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(s) = stderr.as_mut() {
-            let _ = s.read_to_string(&mut text);
-        }
-        text
-    });
-    if let (Some(secs), Some(pidfd)) = (hook.timeout(), &pidfd) {
-        let secs = u64::try_from(secs)
-            .ok()
-            .filter(|s| *s > 0)
-            .ok_or_else(|| anyhow!("its timeout must be positive, not {secs}"))?;
-        if !pidfd.wait_exited(Duration::from_secs(secs))? {
-            // SAFETY: kill(2) of the process group this function made (not yet reaped, so
-            // its id cannot have been reused).
-            unsafe { libc::kill(-pid, libc::SIGKILL) };
-            let _ = child.wait();
-            bail!("timed out after {secs}s");
-        }
-    }
-    let status = child.wait().context("cannot wait for it")?;
-    let stderr = reader.join().unwrap_or_default();
-    if !status.success() {
-        let said = stderr.trim();
-        if said.is_empty() {
-            bail!("{status}");
-        }
-        bail!("{status}: {said}");
-    }
-    Ok(())
+}
+
+/// Whether the container's process must stop before its pivot for hooks: any of those the
+/// spec puts at that point (prestart, createRuntime, createContainer) or after it in the
+/// container (startContainer, whose state it is sent then).
+pub fn pause_before_pivot(hooks: Option<&Hooks>) -> bool {
+    let Some(h) = hooks else {
+        return false;
+    };
+    #[allow(deprecated)]
+    let prestart = h.prestart();
+    [
+        prestart,
+        h.create_runtime(),
+        h.create_container(),
+        h.start_container(),
+    ]
+    .iter()
+    .any(|set| set.as_ref().is_some_and(|s| !s.is_empty()))
 }

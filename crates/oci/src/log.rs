@@ -5,6 +5,23 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
+/// An error as one line: its contexts and causes joined by ": ", a cause left out when the
+/// text before it already ends with it (the runtime's errors show their source themselves).
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -74,6 +91,20 @@ fn line(format: LogFormat, level: &str, msg: &str, time: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cause_already_said_is_not_said_twice() {
+        let io = std::io::Error::from_raw_os_error(libc::EINVAL);
+        let runtime = kist_runtime::Error::Sys {
+            context: "creating the process".into(),
+            source: io,
+        };
+        let e = anyhow::Error::from(runtime).context("cannot create c1");
+        assert_eq!(
+            one_line(&e),
+            "cannot create c1: creating the process: Invalid argument (os error 22)"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -133,7 +133,7 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            logger.error(&format!("{e:#}"));
+            logger.error(&crate::log::one_line(&e));
             std::process::exit(1);
         }
     }

@@ -675,6 +675,207 @@ fn a_failing_or_late_hook_fails_create_and_leaves_nothing() {
     oci.assert_nothing_left("f2");
 }
 
+/// The bundle's root made writable (kist-runtime's default spec has it read-only).
+fn writable_root(oci: &Oci) {
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["root"]["readonly"] = false.into();
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+}
+
+/// The namespace `link` (`mnt`, `pid`) of process `pid` (`self` for the test's own).
+fn ns_of(pid: &str, link: &str) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/{link}"))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Every kind of hook, in the spec's order: prestart and createRuntime in the runtime's
+/// namespaces, createContainer in the container's before its pivot (its mounts made, its
+/// path resolved on the host), startContainer in the container after it (its path resolved
+/// in the container's root), poststart, poststop; each told the state of its point.
+#[test]
+#[ignore = "needs root"]
+fn every_hook_runs_in_order_in_its_namespaces() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    writable_root(&oci);
+    let rootfs = oci.bundle().join("rootfs");
+    let r = rootfs.to_str().unwrap().to_string();
+    let d = oci.dir.path().to_str().unwrap().to_string();
+    let root = oci.root().to_str().unwrap().to_string();
+    let ns = "$(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/pid)";
+    let host_side = |kind: &str| sh_hook(&format!("echo {kind} {ns} >> {r}/order"));
+    set_hooks(
+        &oci,
+        serde_json::json!({
+            "prestart": [host_side("prestart")],
+            "createRuntime": [host_side("createRuntime")],
+            "createContainer": [sh_hook(&format!(
+                "echo createContainer {ns} $(test -e {r}/proc/1/stat && echo mounted) >> {r}/order; cat > {d}/cc.json"
+            ))],
+            // /bin/sh here is busybox's, in the container's root: the host's /order is not it.
+            "startContainer": [sh_hook(&format!("echo startContainer {ns} >> /order; cat > /sc.json"))],
+            "poststart": [host_side("poststart")],
+            "poststop": [sh_hook(&format!(
+                "echo poststop {ns} $(test -e {root}/o1 || echo deleted) >> {r}/order"
+            ))],
+        }),
+    );
+    oci.create("o1", &oci.dir.path().join("out"));
+    let pid = oci.state("o1")["pid"].as_i64().unwrap().to_string();
+    let (host, container) = (
+        format!("{} {}", ns_of("self", "mnt"), ns_of("self", "pid")),
+        format!("{} {}", ns_of(&pid, "mnt"), ns_of(&pid, "pid")),
+    );
+    assert_ne!(host, container);
+    let order = || std::fs::read_to_string(rootfs.join("order")).unwrap();
+    assert_eq!(
+        order(),
+        format!("prestart {host}\ncreateRuntime {host}\ncreateContainer {container} mounted\n")
+    );
+    let cc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(oci.dir.path().join("cc.json")).unwrap()).unwrap();
+    assert_eq!(
+        (&cc["status"], &cc["id"]),
+        (&"creating".into(), &"o1".into())
+    );
+    assert_eq!(cc["pid"].to_string(), pid);
+    assert!(
+        !rootfs.join("sc.json").exists(),
+        "startContainer ran in create"
+    );
+
+    oci.ok(&["start", "o1"]);
+    let sc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(rootfs.join("sc.json")).unwrap()).unwrap();
+    assert_eq!(
+        (&sc["status"], &sc["id"]),
+        (&"created".into(), &"o1".into())
+    );
+    oci.wait_status("o1", "running");
+    oci.ok(&["delete", "--force", "o1"]);
+    assert_eq!(
+        order(),
+        format!(
+            "prestart {host}\ncreateRuntime {host}\ncreateContainer {container} mounted\n\
+             startContainer {container}\npoststart {host}\npoststop {host} deleted\n"
+        )
+    );
+    oci.assert_nothing_left("o1");
+}
+
+/// After the program starts, a failing hook is a warning: `start` and `delete` succeed, and
+/// the hooks after it still run (the runtime spec's poststart and poststop).
+#[test]
+#[ignore = "needs root"]
+fn failing_poststart_and_poststop_hooks_warn_and_the_rest_run() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    let d = oci.dir.path().to_str().unwrap().to_string();
+    set_hooks(
+        &oci,
+        serde_json::json!({
+            "poststart": [sh_hook("echo late >&2; exit 5"), sh_hook(&format!("touch {d}/started"))],
+            "poststop": [sh_hook("exit 6"), sh_hook(&format!("touch {d}/stopped"))],
+        }),
+    );
+    oci.create("w1", &oci.dir.path().join("out"));
+    let out = oci.cmd(&["start", "w1"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: poststart hook #0 (/bin/sh) failed: exit status: 5: late"),
+        "{err}"
+    );
+    assert!(oci.dir.path().join("started").exists());
+    oci.wait_status("w1", "running");
+    let out = oci.cmd(&["delete", "--force", "w1"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning: poststop hook #0"), "{err}");
+    assert!(oci.dir.path().join("stopped").exists());
+    oci.assert_nothing_left("w1");
+}
+
+/// A createContainer hook that fails or outlives its timeout fails `create` with its reason,
+/// the container's process gone, nothing left; a failing startContainer hook fails `start`
+/// (its program never runs) and leaves a stopped container that `delete` removes.
+#[test]
+#[ignore = "needs root"]
+fn a_failing_container_hook_fails_its_operation_cleanly() {
+    let oci = Oci::new();
+    let r = oci.bundle().join("rootfs").to_str().unwrap().to_string();
+    oci.config(&["sh", "-c", "echo ran > /ran; sleep 100"]);
+    writable_root(&oci);
+    let d = oci.dir.path().to_str().unwrap().to_string();
+    let bundle = oci.bundle().to_str().unwrap().to_string();
+    set_hooks(
+        &oci,
+        serde_json::json!({
+            "createContainer": [sh_hook(&format!("cat > {d}/s.json; echo nope >&2; exit 3"))],
+            // The failed create goes on to the container's destruction, then its poststop.
+            "poststop": [sh_hook(&format!("test -e {d}/root/c1 || cat > {d}/poststop.json"))],
+        }),
+    );
+    let out = oci.fails(&["create", "--bundle", &bundle, "c1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("createContainer hook #0 (/bin/sh) failed: exit status: 3: nope"),
+        "{err}"
+    );
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(oci.dir.path().join("s.json")).unwrap()).unwrap();
+    let pid = s["pid"].as_i64().unwrap();
+    assert!(!pid_alive(pid), "the container's process {pid} survived");
+    oci.assert_nothing_left("c1");
+    let poststop: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(oci.dir.path().join("poststop.json")).unwrap())
+            .unwrap();
+    assert_eq!(poststop["status"], "stopped");
+
+    let mut late = sh_hook("sleep 30");
+    late["timeout"] = 1.into();
+    set_hooks(&oci, serde_json::json!({"createContainer": [late]}));
+    let out = oci.fails(&["create", "--bundle", &bundle, "c2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("timed out after 1s"), "{err}");
+    oci.assert_nothing_left("c2");
+
+    set_hooks(
+        &oci,
+        serde_json::json!({"startContainer": [sh_hook("echo refused >&2; exit 4")]}),
+    );
+    oci.create("c3", &oci.dir.path().join("out"));
+    let out = oci.fails(&["start", "c3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("startContainer hook #0 (/bin/sh) failed: exit status: 4: refused"),
+        "{err}"
+    );
+    oci.wait_status("c3", "stopped");
+    assert!(!Path::new(&r).join("ran").exists(), "the program ran");
+    oci.ok(&["delete", "c3"]);
+    oci.assert_nothing_left("c3");
+
+    // `run` is create, start and delete: a failed start leaves nothing, after poststop.
+    set_hooks(
+        &oci,
+        serde_json::json!({
+            "startContainer": [sh_hook("exit 4")],
+            "poststop": [sh_hook(&format!("touch {d}/run-poststop"))],
+        }),
+    );
+    let out = oci.fails(&["run", "--bundle", &bundle, "c4"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("startContainer hook #0"), "{err}");
+    assert!(oci.dir.path().join("run-poststop").exists());
+    assert!(!Path::new(&r).join("ran").exists(), "the program ran");
+    oci.assert_nothing_left("c4");
+}
+
 /// `--preserve-fds 1` passes descriptor 3 to the program; without it, the program has none.
 #[test]
 #[ignore = "needs root"]
@@ -899,4 +1100,298 @@ fn events_pidfd_socket_and_kill_all() {
     oci.wait_status("k1", "stopped");
     oci.ok(&["delete", "k1"]);
     oci.assert_nothing_left("k1");
+}
+
+/// Gives every file of `dir` the owner and group it has plus `shift` (what a user namespace
+/// mapping container id 0 to host id `shift` needs of a root filesystem).
+fn shift_owners(dir: &Path, shift: u32) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(dir).unwrap();
+    std::os::unix::fs::lchown(dir, Some(meta.uid() + shift), Some(meta.gid() + shift)).unwrap();
+    if meta.is_dir() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            shift_owners(&e.unwrap().path(), shift);
+        }
+    }
+}
+
+/// The bundle's spec with a new user namespace mapping the container's 0..65536 to the host's
+/// 100000.., and the temp dir above the bundle searchable (the container's root is nobody to
+/// the host's root-owned 0700 directory).
+fn in_user_namespace(oci: &Oci) {
+    use std::os::unix::fs::PermissionsExt;
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    let map = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    spec["linux"]["namespaces"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"type": "user"}));
+    spec["linux"]["uidMappings"] = map.clone();
+    spec["linux"]["gidMappings"] = map;
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    std::fs::set_permissions(oci.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// With a user namespace, the container's root is uid 0 to itself and 100000 to the host:
+/// what it makes is the host's 100000's, what the host's root owns is nobody's to it and
+/// closed to it; `exec` joins that namespace (not the host's root in the container).
+#[test]
+#[ignore = "needs root"]
+fn a_user_namespace_maps_the_containers_root_to_a_host_range() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let oci = Oci::new();
+    oci.config(&[
+        "sh",
+        "-c",
+        "id -u; id -g; cat /proc/self/uid_map; echo hi > /tmp/made; stat -c %u /secret; cat /secret",
+    ]);
+    in_user_namespace(&oci);
+    writable_root(&oci);
+    let rootfs = oci.bundle().join("rootfs");
+    shift_owners(&rootfs, 100_000);
+    std::fs::write(rootfs.join("secret"), "host root's\n").unwrap();
+    std::fs::set_permissions(
+        rootfs.join("secret"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let out = oci
+        .cmd(&["run", "--bundle"])
+        .arg(oci.bundle())
+        .arg("u1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<String> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        lines,
+        ["0", "0", "0 100000 65536", "65534"],
+        "{stdout}{stderr}"
+    );
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    assert_ne!(out.status.code(), Some(0));
+    let made = std::fs::metadata(rootfs.join("tmp/made")).unwrap();
+    assert_eq!((made.uid(), made.gid()), (100_000, 100_000));
+    oci.assert_nothing_left("u1");
+
+    oci.config(&["sleep", "100"]);
+    in_user_namespace(&oci);
+    oci.run_detached(&[], "u2");
+    let pid = oci.state("u2")["pid"].as_i64().unwrap().to_string();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(
+        status.contains("\nUid:\t100000\t100000\t100000\t100000\n"),
+        "{status}"
+    );
+    let theirs = ns_of(&pid, "user");
+    assert_ne!(theirs, ns_of("self", "user"));
+    let joined = oci.ok(&["exec", "u2", "readlink", "/proc/self/ns/user"]);
+    assert_eq!(joined.trim(), theirs);
+    assert_eq!(oci.ok(&["exec", "u2", "id", "-u"]).trim(), "0");
+    oci.ok(&["delete", "--force", "u2"]);
+    oci.assert_nothing_left("u2");
+}
+
+/// A user namespace without id maps is refused in one line, before anything is made.
+#[test]
+#[ignore = "needs root"]
+fn a_user_namespace_without_maps_is_refused() {
+    let oci = Oci::new();
+    oci.config(&["true"]);
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["linux"]["namespaces"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"type": "user"}));
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "n1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("uidMappings"), "{err}");
+    oci.assert_nothing_left("n1");
+}
+
+/// An idmapped bind mount (`mounts[].uidMappings`, `idmap`): a host directory owned by the
+/// host's root, closed to everyone else, is the container's root's own through it (read,
+/// written; what it writes is the host's root's); bound plainly, the same directory stays
+/// closed to the container's root, which is nobody to it.
+#[test]
+#[ignore = "needs root"]
+fn an_idmapped_mount_gives_host_files_to_the_containers_root() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let oci = Oci::new();
+    oci.config(&[
+        "sh",
+        "-c",
+        "stat -c %u /data/f; cat /data/f; echo new > /data/g; cat /plain/f",
+    ]);
+    in_user_namespace(&oci);
+    shift_owners(&oci.bundle().join("rootfs"), 100_000);
+    let data = oci.dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("f"), "host's\n").unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    let map = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    let mounts = spec["mounts"].as_array_mut().unwrap();
+    mounts.push(
+        serde_json::json!({"destination": "/data", "type": "bind", "source": data,
+        "options": ["bind", "idmap"], "uidMappings": map, "gidMappings": map}),
+    );
+    mounts.push(
+        serde_json::json!({"destination": "/plain", "type": "bind", "source": data,
+        "options": ["bind"]}),
+    );
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let out = oci
+        .cmd(&["run", "--bundle"])
+        .arg(oci.bundle())
+        .arg("i1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(stdout, "0\nhost's\n", "stdout {stdout:?} stderr {stderr}");
+    assert!(stderr.contains("'/plain/f': Permission denied"), "{stderr}");
+    let g = std::fs::metadata(data.join("g")).unwrap();
+    assert_eq!((g.uid(), g.gid()), (0, 0));
+    oci.assert_nothing_left("i1");
+
+    // One map without the other is refused before anything runs.
+    spec["mounts"].as_array_mut().unwrap().pop();
+    let idmapped = spec["mounts"].as_array_mut().unwrap().last_mut().unwrap();
+    idmapped.as_object_mut().unwrap().remove("gidMappings");
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let out = oci.fails(&["create", "--bundle", oci.bundle().to_str().unwrap(), "i2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("needs both uidMappings and gidMappings"),
+        "{err}"
+    );
+    oci.assert_nothing_left("i2");
+}
+
+/// The first `n` lines written to a terminal's master side (however the reads split them).
+fn read_lines(master: &mut std::fs::File, n: usize) -> Vec<String> {
+    use std::io::Read;
+    let mut got = String::new();
+    let mut chunk = [0u8; 256];
+    while got.matches('\n').count() < n {
+        let read = master.read(&mut chunk).unwrap();
+        assert!(read > 0, "the terminal closed");
+        got.push_str(&String::from_utf8_lossy(&chunk[..read]));
+    }
+    got.lines().take(n).map(|l| l.trim().to_string()).collect()
+}
+
+/// In a user namespace the terminal works too (devpts mounted there, its tty group mapped),
+/// for the container's program and for `exec -t`, whose process is the namespace's root.
+#[test]
+#[ignore = "needs root"]
+fn the_terminal_works_in_a_user_namespace() {
+    let oci = Oci::new();
+    oci.config(&["sh", "-c", "tty; id -u; sleep 100"]);
+    in_user_namespace(&oci);
+    shift_owners(&oci.bundle().join("rootfs"), 100_000);
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["process"]["terminal"] = true.into();
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let socket_path = oci.dir.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket_path).unwrap();
+    let mut create = oci
+        .cmd(&[
+            "create",
+            "--console-socket",
+            socket_path.to_str().unwrap(),
+            "--bundle",
+        ])
+        .arg(oci.bundle())
+        .arg("t1")
+        .spawn()
+        .unwrap();
+    let mut master = receive_master(&listener);
+    assert!(create.wait().unwrap().success());
+    oci.ok(&["start", "t1"]);
+    let lines = read_lines(&mut master, 2);
+    assert!(lines[0].starts_with("/dev/pts/"), "{lines:?}");
+    assert_eq!(lines[1], "0");
+
+    let socket2 = oci.dir.path().join("exec-console.sock");
+    let listener2 = std::os::unix::net::UnixListener::bind(&socket2).unwrap();
+    let mut exec = oci
+        .cmd(&[
+            "exec",
+            "-t",
+            "--console-socket",
+            socket2.to_str().unwrap(),
+            "t1",
+        ])
+        .args(["sh", "-c", "tty; id -u; exit 6"])
+        .spawn()
+        .unwrap();
+    let mut master2 = receive_master(&listener2);
+    let lines = read_lines(&mut master2, 2);
+    assert!(lines[0].starts_with("/dev/pts/"), "{lines:?}");
+    assert_eq!(lines[1], "0");
+    assert_eq!(exec.wait().unwrap().code(), Some(6));
+    drop(master2);
+    oci.ok(&["delete", "--force", "t1"]);
+    oci.assert_nothing_left("t1");
+}
+
+/// A container joins another's user and network namespaces by path, as the containers of a
+/// Kubernetes pod with user namespaces join its sandbox's: it is born in that user namespace
+/// (so its own mount, PID... namespaces are that one's and its set-up works), root there,
+/// and `state` names its process in the host's PID namespace.
+#[test]
+#[ignore = "needs root"]
+fn a_container_joins_another_ones_user_namespace() {
+    let oci = Oci::new();
+    oci.config(&["sleep", "100"]);
+    in_user_namespace(&oci);
+    shift_owners(&oci.bundle().join("rootfs"), 100_000);
+    oci.run_detached(&[], "sandbox");
+    let sandbox = oci.state("sandbox")["pid"].as_i64().unwrap().to_string();
+
+    oci.config(&["sleep", "100"]);
+    let config = oci.bundle().join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    let namespaces = spec["linux"]["namespaces"].as_array_mut().unwrap();
+    namespaces.retain(|n| n["type"] != "network");
+    namespaces
+        .push(serde_json::json!({"type": "user", "path": format!("/proc/{sandbox}/ns/user")}));
+    namespaces
+        .push(serde_json::json!({"type": "network", "path": format!("/proc/{sandbox}/ns/net")}));
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    oci.run_detached(&[], "app");
+    let app = oci.state("app")["pid"].as_i64().unwrap().to_string();
+    assert_eq!(ns_of(&app, "user"), ns_of(&sandbox, "user"));
+    assert_eq!(ns_of(&app, "net"), ns_of(&sandbox, "net"));
+    assert_ne!(ns_of(&app, "mnt"), ns_of(&sandbox, "mnt"));
+    assert_ne!(ns_of(&app, "pid"), ns_of(&sandbox, "pid"));
+    let status = std::fs::read_to_string(format!("/proc/{app}/status")).unwrap();
+    assert!(
+        status.contains("\nUid:\t100000\t100000\t100000\t100000\n"),
+        "{status}"
+    );
+    assert_eq!(oci.ok(&["exec", "app", "id", "-u"]).trim(), "0");
+    oci.ok(&["delete", "--force", "app"]);
+    oci.ok(&["delete", "--force", "sandbox"]);
+    oci.assert_nothing_left("app");
+    oci.assert_nothing_left("sandbox");
 }

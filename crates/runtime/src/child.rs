@@ -13,9 +13,12 @@ use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
 use crate::error::{Error, Result};
 use crate::launch::Launch;
-use crate::namespaces::{JoinedNamespaces, has_new_namespace, wants_cgroup_namespace};
+use crate::namespaces::{
+    JoinedNamespaces, has_new_namespace, wants_cgroup_namespace, wants_user_namespace,
+};
 use crate::program::sealed::SealedExe;
 use crate::setup::cgroup_mounts::CgroupSource;
+use crate::setup::idmap::Idmapped;
 use crate::setup::stdio::Streams;
 use crate::setup::steps::{Kernel, SetUp};
 use crate::setup::{devices, rootfs};
@@ -27,9 +30,10 @@ pub fn run(
     channel: Channel,
     cgroup: Option<&crate::Cgroup>,
     joined: &JoinedNamespaces,
+    idmapped: &Idmapped,
     start_socket: Option<OwnedFd>,
 ) -> ! {
-    let code = match set_up_and_exec(launch, &channel, cgroup, joined, start_socket) {
+    let code = match set_up_and_exec(launch, &channel, cgroup, joined, idmapped, start_socket) {
         Ok(never) => match never {},
         Err(e) => {
             let code = e.exit_code();
@@ -50,14 +54,21 @@ fn set_up_and_exec(
     channel: &Channel,
     cgroup: Option<&crate::Cgroup>,
     joined: &JoinedNamespaces,
+    idmapped: &Idmapped,
     start_socket: Option<OwnedFd>,
 ) -> Result<Infallible> {
     become_kists_child(joined.joins_pid());
-    let SetUpDone { process, init } = set_up(&Kernel, &launch, channel, cgroup, joined)?;
+    let SetUpDone {
+        process,
+        init,
+        start_state,
+    } = set_up(&Kernel, &launch, channel, cgroup, joined, idmapped)?;
     drop(launch.stdio);
+    let start_container = launch.hooks.unwrap_or_default().start_container;
     let Some(listener) = start_socket else {
         channel.send(&Message::Ready)?;
         channel.await_or_exit(Message::Start)?;
+        crate::hooks::run_all("startContainer", start_container, &start_state)?;
         return crate::program::steps::become_program(
             process,
             init.as_ref(),
@@ -72,8 +83,11 @@ fn set_up_and_exec(
     channel.send(&Message::Ready)?;
     let start = await_start(&listener)?;
     drop(listener);
+    // Part of `start`, before the program: in the container, as root in it, not yet confined.
     let failed =
-        crate::program::steps::become_program(process, init.as_ref(), &start, launch.seccomp);
+        crate::hooks::run_all("startContainer", start_container, &start_state).and_then(|()| {
+            crate::program::steps::become_program(process, init.as_ref(), &start, launch.seccomp)
+        });
     // The failure is `start`'s to report: its connection is the channel now.
     if let Err(e) = &failed {
         let _ = start.send(&Message::Failed {
@@ -119,6 +133,8 @@ struct SetUpDone<'a> {
     process: &'a Process,
     /// kist's sealed binary, for `--init`.
     init: Option<SealedExe>,
+    /// The state the `startContainer` hooks are told (empty without hooks).
+    start_state: Vec<u8>,
 }
 
 /// The set-up, in its order: what the spec asks for, up to the standard streams.
@@ -128,9 +144,15 @@ fn set_up<'a>(
     channel: &Channel,
     cgroup: Option<&crate::Cgroup>,
     joined: &JoinedNamespaces,
+    idmapped: &Idmapped,
 ) -> Result<SetUpDone<'a>> {
     let spec = launch.spec;
-    // First: what the rest makes (the mqueue mount, the hostname, lo) belongs to the
+    // First: its ids in its own user namespace, which owns every other it was born in (a
+    // new one's maps written by kist first; a joined one's it was born in).
+    if wants_user_namespace(spec) || joined.user.is_some() {
+        sys.enter_user_namespace(channel, joined.user.is_none())?;
+    }
+    // Then: what the rest makes (the mqueue mount, the hostname, lo) belongs to the
     // namespaces the process is in by then.
     if !joined.others.is_empty() {
         sys.join_namespaces(joined)?;
@@ -144,14 +166,24 @@ fn set_up<'a>(
         .ok_or_else(|| Error::Spec("the spec has no process".into()))?;
     sys.make_namespace_private(spec)?;
     let root_path = sys.mount_root(&launch.rootfs)?;
-    let (streams, init) = prepare_root(sys, launch, &root_path, channel, cgroup)?;
+    let (streams, init) = prepare_root(sys, launch, &root_path, channel, cgroup, idmapped)?;
+    // The runtime spec's point for createRuntime (kist's, run meanwhile) and createContainer
+    // hooks: the mounts made, the root not pivoted yet.
+    let start_state = match &launch.hooks {
+        Some(hooks) => sys.pause_for_hooks(channel, hooks.create_container)?,
+        None => Vec::new(),
+    };
     sys.pivot_root(&root_path)?;
     if rootfs::wants_read_only_root(spec) {
         sys.make_root_read_only()?;
     }
     set_up_own_namespaces(sys, spec)?;
     sys.connect_streams(streams)?;
-    Ok(SetUpDone { process, init })
+    Ok(SetUpDone {
+        process,
+        init,
+        start_state,
+    })
 }
 
 /// What a freshly cloned child sets before anything else: it dies with kist (a container whose
@@ -182,10 +214,11 @@ fn prepare_root<'l>(
     root_path: &Path,
     channel: &Channel,
     cgroup: Option<&crate::Cgroup>,
+    idmapped: &Idmapped,
 ) -> Result<(Streams<'l>, Option<SealedExe>)> {
     let spec = launch.spec;
     let root: OwnedFd = sys.open_root(root_path)?;
-    sys.mount_spec_mounts(spec, &root, &CgroupSource { cgroup, channel })?;
+    sys.mount_spec_mounts(spec, &root, &CgroupSource { cgroup, channel }, idmapped)?;
     if devices::spec_mounts_dev(spec) {
         sys.populate_dev(spec, &root)?;
     }
@@ -255,17 +288,27 @@ mod tests {
     }
 
     fn set_up_steps(spec: &Spec, stdio: Stdio, init: bool) -> Vec<Step> {
+        set_up_steps_with(spec, stdio, init, None)
+    }
+
+    fn set_up_steps_with(
+        spec: &Spec,
+        stdio: Stdio,
+        init: bool,
+        hooks: Option<crate::ContainerHooks<'_>>,
+    ) -> Vec<Step> {
         let launch = Launch {
             spec,
             rootfs: Rootfs::Directory("/bundle/rootfs".into()),
             stdio,
             init,
             seccomp: None,
+            hooks,
         };
         let (channel, _peer) = crate::sync::channel_pair().unwrap();
         let sys = Recorder::default();
         let joined = JoinedNamespaces::open(spec).unwrap();
-        let done = set_up(&sys, &launch, &channel, None, &joined).unwrap();
+        let done = set_up(&sys, &launch, &channel, None, &joined, &Idmapped::default()).unwrap();
         assert_eq!(done.init.is_some(), init);
         sys.steps()
     }
@@ -292,6 +335,50 @@ mod tests {
                 Step::SetHostname("box".into()),
                 Step::BringUpLoopback,
                 Step::ConnectTerminal,
+            ]
+        );
+    }
+
+    /// With hooks, the process stops (and runs createContainer's) once everything is made
+    /// inside the root, before the pivot: the spec's point for createRuntime and
+    /// createContainer hooks.
+    #[test]
+    fn hooks_pause_the_set_up_just_before_the_pivot() {
+        let hook: oci_spec::runtime::Hook =
+            serde_json::from_value(serde_json::json!({"path": "/bin/true"})).unwrap();
+        let hooks = crate::ContainerHooks {
+            create_container: std::slice::from_ref(&hook),
+            start_container: &[],
+        };
+        let stdio = Stdio::Fds {
+            stdin: null_fd(),
+            stdout: null_fd(),
+            stderr: null_fd(),
+        };
+        let steps = set_up_steps_with(&spec(&["mount", "pid"], false), stdio, true, Some(hooks));
+        let at = |want: &Step| steps.iter().position(|s| s == want).unwrap();
+        let pause = at(&Step::PauseForHooks(1));
+        assert_eq!(pause, at(&Step::OpenSealedExe) + 1, "{steps:?}");
+        assert!(matches!(steps[pause + 1], Step::PivotRoot(_)), "{steps:?}");
+        assert!(at(&Step::ProtectPaths) < pause);
+    }
+
+    /// In a new user namespace, the process takes its ids there before anything else: every
+    /// other step is done as that namespace's root.
+    #[test]
+    fn the_user_namespace_comes_first() {
+        let stdio = Stdio::Fds {
+            stdin: null_fd(),
+            stdout: null_fd(),
+            stderr: null_fd(),
+        };
+        let steps = set_up_steps(&spec(&["user", "mount", "cgroup"], false), stdio, false);
+        assert_eq!(
+            steps[..3],
+            [
+                Step::EnterUserNamespace,
+                Step::EnterCgroupNamespace,
+                Step::MakeNamespacePrivate
             ]
         );
     }

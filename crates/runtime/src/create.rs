@@ -9,11 +9,11 @@ use crate::error::{Error, Result};
 use crate::launch::Launch;
 use crate::namespaces::{
     BornIn, JoinedNamespaces, binds_host_cgroups, check_sysctls, new_namespace_flags,
-    wants_cgroup_namespace,
+    wants_cgroup_namespace, wants_user_namespace,
 };
 use crate::pidfd::{Delivery, Pidfd};
 use crate::sync::{Message, channel_pair};
-use crate::sys::clone::{Forked, fork_into_namespaces};
+use crate::sys::clone::{Forked, fork_in_user_namespace, fork_into_namespaces};
 
 /// A container whose first process exists: it is setting itself up, then waits to exec.
 pub struct Created {
@@ -22,6 +22,8 @@ pub struct Created {
     channel: crate::sync::Channel,
     console: Option<OwnedFd>,
     ready: bool,
+    /// Its process was reaped (its set-up failed): its pid may name another process now.
+    reaped: bool,
 }
 
 /// A container whose program is running.
@@ -65,6 +67,8 @@ fn create_with(launch: Launch<'_>, start_socket: Option<OwnedFd>) -> Result<Crea
     let flags = new_namespace_flags(launch.spec)?;
     check_sysctls(launch.spec)?;
     let joined = JoinedNamespaces::open(launch.spec)?;
+    // Before the clone, in kist's namespaces: see `setup::idmap`.
+    let idmapped = crate::setup::idmap::Idmapped::prepare(launch.spec)?;
     let (parent_end, child_end) = channel_pair()?;
     // On cgroup v2 the cgroup is made first and the child born in it; on v1 the child is
     // moved in while it sets itself up (it execs only after Start), as v1 allows no better.
@@ -76,20 +80,46 @@ fn create_with(launch: Launch<'_>, start_socket: Option<OwnedFd>) -> Result<Crea
         }
         None => None,
     };
-    let forked = {
-        // Only for the clone: kist's later children are born in its own PID namespace.
-        let _born_in = joined.pid.as_ref().map(BornIn::enter).transpose()?;
-        fork_into_namespaces(flags, born_in.as_ref().map(|fd| fd.as_fd()))?
+    let cgroup_fd = born_in.as_ref().map(|fd| fd.as_fd());
+    let forked = match &joined.user {
+        None => {
+            // Only for the clone: kist's later children are born in its own PID namespace.
+            let _born_in = joined.pid.as_ref().map(BornIn::enter).transpose()?;
+            fork_into_namespaces(flags, cgroup_fd)?
+        }
+        Some(userns) => fork_in_user_namespace(
+            userns.as_fd(),
+            joined.pid.as_ref().map(|fd| fd.as_fd()),
+            flags,
+            cgroup_fd,
+        )?,
     };
     match forked {
         Forked::Child => {
             drop(parent_end);
-            crate::child::run(launch, child_end, cgroup.as_ref(), &joined, start_socket)
+            crate::child::run(
+                launch,
+                child_end,
+                cgroup.as_ref(),
+                &joined,
+                &idmapped,
+                start_socket,
+            )
         }
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
             drop(joined);
+            drop(idmapped);
             drop(start_socket);
+            // First, as the child waits for it before anything else.
+            if wants_user_namespace(launch.spec) {
+                let mapped = crate::namespaces::write_id_maps(pid, launch.spec)
+                    .and_then(|()| parent_end.send(&Message::Mapped));
+                if let Err(e) = mapped {
+                    kill_and_reap(pid);
+                    return Err(e);
+                }
+            }
             // The child binds the cgroup's directories once they exist; moving it in (v1) can
             // take a while longer, and the child need not wait for that.
             let binds = binds_host_cgroups(launch.spec);
@@ -135,6 +165,7 @@ impl Created {
             channel,
             console: None,
             ready: false,
+            reaped: false,
         }
     }
 
@@ -142,24 +173,55 @@ impl Created {
         self.pid
     }
 
+    /// For a launch with [`crate::ContainerHooks`]: waits until the process has made its
+    /// mounts and stopped before its `pivot_root`, the runtime spec's point for the
+    /// `prestart` and `createRuntime` hooks, which the caller runs next, then
+    /// [`Created::resume`].
+    pub fn wait_mounted(&mut self) -> Result<()> {
+        self.wait_for(&Message::Mounted)
+    }
+
+    /// Lets a process stopped by [`Created::wait_mounted`] go on: it runs its
+    /// `createContainer` hooks, told `create_state`, and keeps `start_state` for its
+    /// `startContainer` ones.
+    pub fn resume(&self, create_state: &[u8], start_state: &[u8]) -> Result<()> {
+        self.channel.send(&Message::Resume {
+            create_state: create_state.to_vec(),
+            start_state: start_state.to_vec(),
+        })
+    }
+
     /// Waits until the process has set itself up. Fails, with the exit code Docker would give,
     /// when the set-up failed.
     pub fn wait_ready(&mut self) -> Result<()> {
-        while !self.ready {
+        if !self.ready {
+            self.wait_for(&Message::Ready)?;
+            self.ready = true;
+        }
+        Ok(())
+    }
+
+    /// Reads the channel up to `stage` (keeping the terminal on the way); the set-up's
+    /// failure, or the process's death, fails it (the process reaped).
+    fn wait_for(&mut self, stage: &Message) -> Result<()> {
+        loop {
             match self.channel.recv()? {
                 Some((Message::Console, fd)) => self.console = fd,
-                Some((Message::Ready, _)) => self.ready = true,
+                Some((got, _)) if &got == stage => return Ok(()),
                 Some((Message::Failed { code, message }, _)) => {
+                    self.reaped = true;
                     reap(self.pid);
                     return Err(Error::Container { code, message });
                 }
                 Some((other, _)) => {
+                    self.reaped = true;
                     kill_and_reap(self.pid);
                     return Err(Error::Spec(format!(
                         "unexpected {other:?} from the container"
                     )));
                 }
                 None => {
+                    self.reaped = true;
                     let status = reap(self.pid);
                     return Err(Error::Container {
                         code: 125,
@@ -168,7 +230,6 @@ impl Created {
                 }
             }
         }
-        Ok(())
     }
 
     /// The master side of the container's terminal, when the launch asked for one (available
@@ -201,9 +262,11 @@ impl Created {
         }
     }
 
-    /// Gives up on the container: kills and reaps its process.
+    /// Gives up on the container: kills and reaps its process (unless a failed set-up did).
     pub fn abort(self) {
-        kill_and_reap(self.pid);
+        if !self.reaped {
+            kill_and_reap(self.pid);
+        }
     }
 }
 

@@ -22,6 +22,14 @@ pub enum Error {
     /// Docker would give (126 cannot execute, 127 not found, 125 otherwise).
     #[error("{message}")]
     Container { code: i32, message: String },
+    /// One of the spec's hooks failed (did not run, exited non-zero or outlived its timeout).
+    #[error("{kind} hook #{index} ({}) failed: {reason}", path.display())]
+    Hook {
+        kind: String,
+        index: usize,
+        path: PathBuf,
+        reason: String,
+    },
     #[error("invalid runtime spec: {0}")]
     Spec(String),
     #[error(transparent)]

@@ -121,7 +121,12 @@ const JOINED: [(&str, libc::c_int); 5] = [
 /// Descriptors of the namespaces of `pid`, checked to be that process's (still alive behind
 /// `pidfd` once they are open, so not a recycled pid's).
 fn namespace_fds(pid: i32, pidfd: &Pidfd) -> Result<Vec<(OwnedFd, libc::c_int)>> {
-    let mut fds = Vec::with_capacity(JOINED.len());
+    let mut fds = Vec::with_capacity(JOINED.len() + 1);
+    // Its user namespace first (it owns the others, and decides the ids the process has):
+    // without it a process joined as kist's root would be the host's root in the container.
+    if let Some(user) = other_user_namespace(pid)? {
+        fds.push((user, libc::CLONE_NEWUSER));
+    }
     for (name, flag) in JOINED {
         let path = format!("/proc/{pid}/ns/{name}");
         let fd = rustix::fs::open(
@@ -140,6 +145,20 @@ fn namespace_fds(pid: i32, pidfd: &Pidfd) -> Result<Vec<(OwnedFd, libc::c_int)>>
         ));
     }
     Ok(fds)
+}
+
+/// The user namespace of `pid` when it is not kist's own (joining one's own is refused).
+fn other_user_namespace(pid: i32) -> Result<Option<OwnedFd>> {
+    let open = |path: &str| {
+        rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .sys(|| format!("opening {path}"))
+    };
+    let theirs = open(&format!("/proc/{pid}/ns/user"))?;
+    let ours = open("/proc/self/ns/user")?;
+    let id = |fd: &OwnedFd| rustix::fs::fstat(fd).map(|st| (st.st_dev, st.st_ino));
+    let same = id(&theirs).sys(|| "reading a user namespace".into())?
+        == id(&ours).sys(|| "reading kist's user namespace".into())?;
+    Ok((!same).then_some(theirs))
 }
 
 fn set_up(

@@ -42,4 +42,7 @@ pub struct Launch<'a> {
     pub init: bool,
     /// The spec's `linux.seccomp`, compiled (the caller may keep compiled filters).
     pub seccomp: Option<&'a crate::seccomp::Filter>,
+    /// The OCI hooks run inside the container; with them the process stops before its
+    /// `pivot_root` for its creator's hooks (see [`crate::Created::wait_mounted`]).
+    pub hooks: Option<crate::hooks::ContainerHooks<'a>>,
 }

@@ -15,6 +15,7 @@ mod child;
 mod create;
 mod error;
 mod foreground;
+pub mod hooks;
 mod join;
 mod launch;
 mod namespaces;
@@ -37,6 +38,7 @@ pub use cgroups::{
 pub use create::{Created, Running, connect_and_start, create, create_detached};
 pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, OutputStream, Pump, RawTerminal, Tee, resize, run_foreground};
+pub use hooks::ContainerHooks;
 pub use join::{Join, join};
 pub use launch::{Launch, Rootfs, Stdio};
 pub use program::default_capabilities::DOCKER_DEFAULT_CAPABILITIES;

@@ -49,6 +49,7 @@ pub(crate) fn new_namespace_flags(spec: &Spec) -> Result<u64> {
         // The flag's bits, as clone3 takes them in a u64.
         flags |= u64::from(clone_flag(ns.typ())?.cast_unsigned());
     }
+    check_id_mappings(spec)?;
     if flags & libc::CLONE_NEWNS as u64 == 0 {
         return Err(Error::Spec(
             "a container needs its own mount namespace (its root is mounted there)".into(),
@@ -57,8 +58,101 @@ pub(crate) fn new_namespace_flags(spec: &Spec) -> Result<u64> {
     Ok(flags)
 }
 
+/// Whether the spec asks for a new user namespace (its id maps are `linux.uidMappings` and
+/// `linux.gidMappings`).
+pub(crate) fn wants_user_namespace(spec: &Spec) -> bool {
+    has_new_namespace(spec, LinuxNamespaceType::User)
+}
+
+/// Whether the container is in a user namespace other than kist's, new or joined (so that
+/// what needs the host's root, such as mknod, must be done otherwise).
+pub(crate) fn uses_user_namespace(spec: &Spec) -> bool {
+    wants_user_namespace(spec) || joins_user_namespace(spec)
+}
+
+/// A new user namespace needs both id maps, and id maps need one, as runc has it: without
+/// maps every id in it would be the overflow id, and maps without one would be ignored.
+fn check_id_mappings(spec: &Spec) -> Result<()> {
+    let linux = spec.linux().as_ref();
+    let has = |m: Option<&Vec<oci_spec::runtime::LinuxIdMapping>>| m.is_some_and(|m| !m.is_empty());
+    let uids = has(linux.and_then(|l| l.uid_mappings().as_ref()));
+    let gids = has(linux.and_then(|l| l.gid_mappings().as_ref()));
+    match (wants_user_namespace(spec), uids && gids, uids || gids) {
+        (true, false, _) => Err(Error::Spec(
+            "a new user namespace needs both linux.uidMappings and linux.gidMappings".into(),
+        )),
+        (false, _, true) if !joins_user_namespace(spec) => Err(Error::Spec(
+            "linux.uidMappings and linux.gidMappings need a user namespace in linux.namespaces"
+                .into(),
+        )),
+        (true, true, _) if !maps_root(spec) => Err(Error::Spec(
+            "linux.uidMappings and linux.gidMappings must map the container's root (id 0)".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether both maps have a line for container id 0 (the set-up runs as that root).
+fn maps_root(spec: &Spec) -> bool {
+    let Some(linux) = spec.linux() else {
+        return false;
+    };
+    let has_zero = |m: Option<&Vec<oci_spec::runtime::LinuxIdMapping>>| {
+        m.is_some_and(|m| m.iter().any(|l| l.container_id() == 0 && l.size() > 0))
+    };
+    has_zero(linux.uid_mappings().as_ref()) && has_zero(linux.gid_mappings().as_ref())
+}
+
+/// Writes the spec's id maps for `pid`, which was just cloned into a new user namespace (by
+/// kist, root in the namespace above it: no `setgroups` deny is needed).
+pub(crate) fn write_id_maps(pid: i32, spec: &Spec) -> Result<()> {
+    let linux = spec.linux().as_ref();
+    for (file, maps) in [
+        ("uid_map", linux.and_then(|l| l.uid_mappings().as_ref())),
+        ("gid_map", linux.and_then(|l| l.gid_mappings().as_ref())),
+    ] {
+        let path = format!("/proc/{pid}/{file}");
+        let text = id_map_text(maps.map(Vec::as_slice).unwrap_or_default());
+        std::fs::write(&path, text).sys(|| format!("writing {path}"))?;
+    }
+    Ok(())
+}
+
+/// In the child, once its maps are written: root of its user namespace (the ids it was born
+/// with are the host's, unmapped there: files it made would fail with EOVERFLOW), without
+/// the host's supplementary groups.
+pub(crate) fn become_namespace_root() -> Result<()> {
+    // SAFETY: plain id syscalls of this single-threaded child; failures are checked.
+    unsafe {
+        cvt(libc::setresgid(0, 0, 0)).sys(|| "becoming gid 0 of the user namespace".into())?;
+        cvt(libc::setgroups(0, std::ptr::null())).sys(|| "dropping the host's groups".into())?;
+        cvt(libc::setresuid(0, 0, 0)).sys(|| "becoming uid 0 of the user namespace".into())?;
+    }
+    Ok(())
+}
+
+fn joins_user_namespace(spec: &Spec) -> bool {
+    spec.linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .is_some_and(|nss| {
+            nss.iter()
+                .any(|n| n.typ() == LinuxNamespaceType::User && n.path().is_some())
+        })
+}
+
+/// The text of `/proc/PID/uid_map` (or gid_map) for the spec's mappings: one line each,
+/// `inside outside count`.
+pub(crate) fn id_map_text(mappings: &[oci_spec::runtime::LinuxIdMapping]) -> String {
+    mappings
+        .iter()
+        .map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size()))
+        .collect()
+}
+
 /// The order in which a process joins namespaces by path, runc's: the user namespace first
-/// (it owns the others and decides what the process may do in them), then the rest. The mount
+/// (it owns the others and decides what the process may do in them; the child is born in it,
+/// see [`JoinedNamespaces::user`]), then the rest. The mount
 /// namespace is never joined (see `new_namespace_flags`); the PID one is joined by the parent,
 /// as it applies only to children (see [`JoinedNamespaces::pid`]).
 const JOIN_ORDER: [(LinuxNamespaceType, libc::c_int); 6] = [
@@ -77,6 +171,9 @@ const JOIN_ORDER: [(LinuxNamespaceType, libc::c_int); 6] = [
 pub(crate) struct JoinedNamespaces {
     /// The PID namespace to be born in: the parent enters it for the clone only.
     pub(crate) pid: Option<OwnedFd>,
+    /// The user namespace to be born in (so that the namespaces made at the clone are its):
+    /// a helper process enters it and clones the child for kist (`sys::clone`).
+    pub(crate) user: Option<OwnedFd>,
     /// The others, in the order the child enters them.
     pub(crate) others: Vec<(OwnedFd, libc::c_int)>,
 }
@@ -101,6 +198,8 @@ impl JoinedNamespaces {
                 .sys(|| format!("opening the {typ:?} namespace {}", path.display()))?;
             if typ == LinuxNamespaceType::Pid {
                 joined.pid = Some(fd);
+            } else if typ == LinuxNamespaceType::User {
+                joined.user = Some(fd);
             } else {
                 joined.others.push((fd, flag));
             }
@@ -215,11 +314,8 @@ fn clone_flag(typ: LinuxNamespaceType) -> Result<libc::c_int> {
         LinuxNamespaceType::Ipc => libc::CLONE_NEWIPC,
         // Made by the child once it is in its cgroup: see wants_cgroup_namespace.
         LinuxNamespaceType::Cgroup => 0,
-        LinuxNamespaceType::User => {
-            return Err(Error::Spec(
-                "new user namespaces are not supported yet (one can be joined by path)".into(),
-            ));
-        }
+        // Made at clone with the others, which it then owns; the parent writes its id maps.
+        LinuxNamespaceType::User => libc::CLONE_NEWUSER,
         other => return Err(Error::Spec(format!("unsupported namespace {other:?}"))),
     })
 }
@@ -260,11 +356,9 @@ mod tests {
     }
 
     #[test]
-    fn a_container_needs_its_own_mount_namespace_and_no_user_one() {
+    fn a_container_needs_its_own_mount_namespace() {
         let no_mount = spec(namespaces(&["pid"]), serde_json::json!([]));
         assert!(new_namespace_flags(&no_mount).is_err());
-        let user = spec(namespaces(&["mount", "user"]), serde_json::json!([]));
-        assert!(new_namespace_flags(&user).is_err());
         let joined = spec(
             serde_json::json!({"namespaces": [{"type": "mount"}, {"type": "network", "path": "/x"}]}),
             serde_json::json!([]),
@@ -283,8 +377,43 @@ mod tests {
         assert!(JoinedNamespaces::open(&mount_joined).is_err());
     }
 
-    /// Joined namespaces are opened in runc's order, user first, whatever the spec's order;
-    /// the PID one is kept apart for the parent.
+    /// A new user namespace is made at clone, with its maps; maps need one, and one needs both.
+    #[test]
+    fn a_user_namespace_comes_with_its_maps() {
+        let map = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        let mut linux = namespaces(&["mount", "user"]);
+        let bare = spec(linux.clone(), serde_json::json!([]));
+        let e = new_namespace_flags(&bare).unwrap_err().to_string();
+        assert!(e.contains("uidMappings"), "{e}");
+        linux["uidMappings"] = map.clone();
+        assert!(new_namespace_flags(&spec(linux.clone(), serde_json::json!([]))).is_err());
+        linux["gidMappings"] = map.clone();
+        let mapped = spec(linux, serde_json::json!([]));
+        let want = libc::CLONE_NEWNS | libc::CLONE_NEWUSER;
+        assert_eq!(
+            new_namespace_flags(&mapped).unwrap(),
+            u64::try_from(want).unwrap()
+        );
+        assert!(wants_user_namespace(&mapped));
+        let maps = mapped
+            .linux()
+            .as_ref()
+            .unwrap()
+            .uid_mappings()
+            .clone()
+            .unwrap();
+        assert_eq!(id_map_text(&maps), "0 100000 65536\n");
+        let mut unowned = namespaces(&["mount"]);
+        unowned["uidMappings"] = map.clone();
+        unowned["gidMappings"] = map;
+        let e = new_namespace_flags(&spec(unowned, serde_json::json!([])))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("need a user namespace"), "{e}");
+    }
+
+    /// Joined namespaces are opened in runc's order whatever the spec's order; the PID and
+    /// user ones are kept apart (the child is born in them).
     #[test]
     fn joined_namespaces_open_in_order() {
         let own = |t: &str| format!("/proc/self/ns/{t}");
@@ -292,6 +421,7 @@ mod tests {
             serde_json::json!({"namespaces": [
                 {"type": "mount"},
                 {"type": "network", "path": own("net")},
+                {"type": "user", "path": own("user")},
                 {"type": "pid", "path": own("pid")},
                 {"type": "ipc", "path": own("ipc")},
                 {"type": "uts"},
@@ -300,6 +430,10 @@ mod tests {
         );
         let joined = JoinedNamespaces::open(&s).unwrap();
         assert!(joined.joins_pid());
+        assert!(
+            joined.user.is_some(),
+            "the user namespace is kept apart: born in"
+        );
         let flags: Vec<_> = joined.others.iter().map(|(_, f)| *f).collect();
         assert_eq!(flags, [libc::CLONE_NEWIPC, libc::CLONE_NEWNET]);
         let missing = spec(

@@ -27,6 +27,17 @@ pub enum Message {
     /// Parent: the process is in its cgroup (sent only when it makes a cgroup namespace,
     /// whose root is the cgroup the process is in when it makes it).
     Placed,
+    /// Parent: the new user namespace's id maps are written (sent only when it has one).
+    Mapped,
+    /// Child: its mounts are made, it waits before `pivot_root` for its creator's hooks (sent
+    /// only when the launch has [`crate::ContainerHooks`]).
+    Mounted,
+    /// Parent: the hooks before the pivot ran; here are the state documents the container's
+    /// own hooks are told (`createContainer`'s, then `startContainer`'s).
+    Resume {
+        create_state: Vec<u8>,
+        start_state: Vec<u8>,
+    },
     /// Child: set-up or exec failed.
     Failed { code: i32, message: String },
 }
@@ -141,6 +152,19 @@ fn encode(msg: &Message) -> Vec<u8> {
         Message::Start => vec![b'S'],
         Message::Placed => vec![b'P'],
         Message::CgroupReady => vec![b'G'],
+        Message::Mounted => vec![b'M'],
+        Message::Mapped => vec![b'U'],
+        Message::Resume {
+            create_state,
+            start_state,
+        } => {
+            let mut v = vec![b'H'];
+            let len = u32::try_from(create_state.len()).unwrap_or(u32::MAX);
+            v.extend_from_slice(&len.to_le_bytes());
+            v.extend_from_slice(create_state);
+            v.extend_from_slice(start_state);
+            v
+        }
         Message::Failed { code, message } => {
             let mut v = vec![b'F'];
             v.extend_from_slice(&code.to_le_bytes());
@@ -157,6 +181,19 @@ fn decode(bytes: &[u8]) -> Result<Message> {
         [b'S'] => Ok(Message::Start),
         [b'P'] => Ok(Message::Placed),
         [b'G'] => Ok(Message::CgroupReady),
+        [b'M'] => Ok(Message::Mounted),
+        [b'U'] => Ok(Message::Mapped),
+        [b'H', a, b, c, d, rest @ ..] => {
+            let len = usize::try_from(u32::from_le_bytes([*a, *b, *c, *d])).unwrap_or(usize::MAX);
+            if len > rest.len() {
+                return Err(Error::Spec("a truncated Resume message".into()));
+            }
+            let (create_state, start_state) = rest.split_at(len);
+            Ok(Message::Resume {
+                create_state: create_state.to_vec(),
+                start_state: start_state.to_vec(),
+            })
+        }
         [b'F', a, b, c, d, rest @ ..] => Ok(Message::Failed {
             code: i32::from_le_bytes([*a, *b, *c, *d]),
             message: String::from_utf8_lossy(rest).into_owned(),
@@ -177,6 +214,12 @@ mod tests {
             Message::Start,
             Message::Placed,
             Message::CgroupReady,
+            Message::Mounted,
+            Message::Mapped,
+            Message::Resume {
+                create_state: b"{\"status\":\"creating\"}".to_vec(),
+                start_state: b"{\"status\":\"created\"}".to_vec(),
+            },
             Message::Failed {
                 code: 127,
                 message: "not found".into(),

@@ -63,6 +63,7 @@ impl LaunchConfig {
             stdio,
             init: self.init,
             seccomp,
+            hooks: None,
         }
     }
 

@@ -68,20 +68,19 @@ pub fn start(root: &Path, id: &str, logger: &Logger) -> Result<i32> {
     Ok(0)
 }
 
-/// The poststart hooks; a failure is a warning (the program already runs).
+/// The poststart hooks; each failure is a warning (the program already runs), the others run.
 fn poststart(container: &Container, logger: &Logger) {
     let hooks = container
         .saved
         .hooks
         .as_ref()
         .and_then(|h| h.poststart().as_ref());
-    if let Err(e) = crate::hooks::run_all(
+    crate::hooks::warn_each(
         "poststart",
         hooks,
         &container.state_json_as(Status::Running),
-    ) {
-        logger.warn(&format!("{e:#}"));
-    }
+        logger,
+    );
 }
 
 /// `create` then `start`; in the foreground, waits for the program (this process is its
@@ -98,7 +97,14 @@ pub fn run(root: &Path, args: &RunArgs, logger: &Logger) -> Result<i32> {
         Some(kist_runtime::block_forwarded_signals()?)
     };
     if let Err(e) = release(&container.start_socket()) {
-        let _ = remove_now(container);
+        // Its program never ran (a startContainer hook failed, or the exec): stopped, then
+        // removed (`run` is create, start and delete) with its poststop hooks, as the runtime
+        // spec goes on after a failed start.
+        if let Ok(Some(fd)) = kist_runtime::pidfd::Pidfd::open(pid) {
+            let _ = fd.send_signal(libc::SIGKILL);
+        }
+        wait_child(pid);
+        let _ = crate::commands::lifecycle::remove_stopped(container, logger);
         return Err(e);
     }
     poststart(&container, logger);
@@ -139,9 +145,21 @@ fn create_container(root: &Path, args: &CreateArgs, logger: &Logger) -> Result<i
     match set_up(&dir, &bundle, args, logger) {
         Ok(pid) => Ok(pid),
         Err(e) => {
+            // Recorded once its process existed: then, as the runtime spec continues a failed
+            // create (and runc's destroy does), its poststop hooks run once it is gone.
+            let recorded = Container::load(root, &args.id).ok();
             let _ = std::fs::remove_dir_all(&dir);
             if let Ok(Some(c)) = kist_runtime::Cgroup::of_spec(&bundle.spec) {
                 let _ = c.destroy();
+            }
+            if let Some(c) = recorded {
+                let hooks = c.saved.hooks.as_ref().and_then(|h| h.poststop().as_ref());
+                crate::hooks::warn_each(
+                    "poststop",
+                    hooks,
+                    &c.state_json_as(Status::Stopped),
+                    logger,
+                );
             }
             Err(e)
         }
@@ -149,7 +167,6 @@ fn create_container(root: &Path, args: &CreateArgs, logger: &Logger) -> Result<i
 }
 
 fn set_up(dir: &Path, bundle: &Bundle, args: &CreateArgs, logger: &Logger) -> Result<i32> {
-    refuse_unrun_hooks(bundle)?;
     kist_runtime::preserve_fds(args.preserve_fds);
     let listener = listen_for_start(&dir.join(crate::state::START_SOCKET))?;
     let console_socket = console_socket(args.console_socket.as_deref(), bundle.terminal())?;
@@ -165,60 +182,107 @@ fn set_up(dir: &Path, bundle: &Bundle, args: &CreateArgs, logger: &Logger) -> Re
         .and_then(|l| l.seccomp().as_ref())
         .map(kist_runtime::seccomp::Filter::for_spec)
         .transpose()?;
+    let hooks = bundle.spec.hooks().as_ref();
+    let container_hooks =
+        crate::hooks::pause_before_pivot(hooks).then(|| kist_runtime::ContainerHooks {
+            create_container: hook_slice(hooks.and_then(|h| h.create_container().as_ref())),
+            start_container: hook_slice(hooks.and_then(|h| h.start_container().as_ref())),
+        });
+    let pauses = container_hooks.is_some();
     let launch = Launch {
         spec: &bundle.spec,
         rootfs: Rootfs::Directory(bundle.rootfs.clone()),
         stdio,
         init: false,
         seccomp: seccomp.as_ref(),
+        hooks: container_hooks,
     };
     let mut created = kist_runtime::create_detached(launch, listener)?;
     let pid = created.pid();
-    created.wait_ready()?;
-    if let (Some(socket), Some(master)) = (console_socket, created.take_console()) {
-        send_console(&socket, &master)?;
-    }
-    if let Some(path) = &args.pidfd_socket {
-        send_pidfd(path, pid)?;
-    }
-    let stamp = ProcessStamp::of(pid).ok_or_else(|| anyhow!("the container's process died"))?;
-    let saved = Saved {
-        id: args.id.clone(),
-        pid,
-        pid_start_time: stamp.start_time,
-        bundle: bundle.dir.clone(),
-        rootfs: bundle.rootfs.clone(),
-        created: crate::time::now_rfc3339(),
-        annotations: bundle
-            .spec
-            .annotations()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
-        cgroups_path: bundle
-            .spec
-            .linux()
-            .as_ref()
-            .and_then(|l| l.cgroups_path().as_ref())
-            .map(|p| p.to_string_lossy().into_owned()),
-        hooks: bundle.spec.hooks().clone(),
+    let made = Made {
+        dir,
+        bundle,
+        args,
+        console_socket,
     };
-    Container::save(dir, &saved)?;
-    if let Err(e) = creation_hooks(dir, &saved) {
-        if let Ok(Some(fd)) = kist_runtime::pidfd::Pidfd::open(pid) {
-            let _ = fd.send_signal(libc::SIGKILL);
-            let _ = fd.wait_exited(std::time::Duration::from_secs(10));
-        }
+    if let Err(e) = made.finish(&mut created, pauses) {
+        // Nothing of it is left running (its mounts were its mount namespace's alone).
+        created.abort();
         return Err(e);
-    }
-    if let Some(path) = &args.pid_file {
-        crate::state::write_atomically(path, pid.to_string().as_bytes())?;
     }
     logger.debug(&format!("container {} set up", args.id));
     // Dropping `created` leaves the container waiting for `start`.
     drop(created);
     Ok(pid)
+}
+
+fn hook_slice(set: Option<&Vec<oci_spec::runtime::Hook>>) -> &[oci_spec::runtime::Hook] {
+    set.map_or(&[], Vec::as_slice)
+}
+
+/// A container whose process exists, and what `create` still does with it.
+struct Made<'a> {
+    dir: &'a Path,
+    bundle: &'a Bundle,
+    args: &'a CreateArgs,
+    console_socket: Option<OwnedFd>,
+}
+
+impl Made<'_> {
+    /// Records the container, runs the hooks of its creation at their point (when `pauses`,
+    /// the process waits before its pivot for them), waits for its set-up, then hands out
+    /// its terminal, pidfd and pid as asked.
+    fn finish(self, created: &mut kist_runtime::Created, pauses: bool) -> Result<()> {
+        let pid = created.pid();
+        let saved = self.saved(pid)?;
+        Container::save(self.dir, &saved)?;
+        if pauses {
+            created.wait_mounted()?;
+            let container = Container {
+                dir: self.dir.to_path_buf(),
+                saved,
+            };
+            creation_hooks(&container)?;
+            let state = |s| serde_json::to_vec(&container.state_json_as(s));
+            created.resume(&state(Status::Creating)?, &state(Status::Created)?)?;
+        }
+        created.wait_ready()?;
+        if let (Some(socket), Some(master)) = (&self.console_socket, created.take_console()) {
+            send_console(socket, &master)?;
+        }
+        if let Some(path) = &self.args.pidfd_socket {
+            send_pidfd(path, pid)?;
+        }
+        if let Some(path) = &self.args.pid_file {
+            crate::state::write_atomically(path, pid.to_string().as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn saved(&self, pid: i32) -> Result<Saved> {
+        let stamp = ProcessStamp::of(pid).ok_or_else(|| anyhow!("the container's process died"))?;
+        let spec = &self.bundle.spec;
+        Ok(Saved {
+            id: self.args.id.clone(),
+            pid,
+            pid_start_time: stamp.start_time,
+            bundle: self.bundle.dir.clone(),
+            rootfs: self.bundle.rootfs.clone(),
+            created: crate::time::now_rfc3339(),
+            annotations: spec
+                .annotations()
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            cgroups_path: spec
+                .linux()
+                .as_ref()
+                .and_then(|l| l.cgroups_path().as_ref())
+                .map(|p| p.to_string_lossy().into_owned()),
+            hooks: spec.hooks().clone(),
+        })
+    }
 }
 
 fn listen_for_start(path: &Path) -> Result<OwnedFd> {
@@ -333,46 +397,18 @@ fn wait_child(pid: i32) -> i32 {
     }
 }
 
-/// Kills a container and removes it at once (a failed `run`).
-fn remove_now(container: Container) -> Result<()> {
-    if let Ok(Some(fd)) = kist_runtime::pidfd::Pidfd::open(container.saved.pid) {
-        let _ = fd.send_signal(libc::SIGKILL);
-    }
-    container.remove()
-}
-
-/// prestart then createRuntime, in the runtime's namespaces, the container's set up (its
-/// namespaces exist, `/proc/PID/ns/*` name them) and its program not yet started.
-fn creation_hooks(dir: &Path, saved: &Saved) -> Result<()> {
-    let Some(hooks) = &saved.hooks else {
+/// prestart then createRuntime, in the runtime's namespaces, while the container's process
+/// waits before its pivot (its namespaces exist, `/proc/PID/ns/*` name them, its mounts are
+/// made); its program not yet started.
+fn creation_hooks(container: &Container) -> Result<()> {
+    let Some(hooks) = &container.saved.hooks else {
         return Ok(());
-    };
-    let container = Container {
-        dir: dir.to_path_buf(),
-        saved: saved.clone(),
     };
     let state = container.state_json_as(Status::Creating);
     #[allow(deprecated)]
     let prestart = hooks.prestart().as_ref();
     crate::hooks::run_all("prestart", prestart, &state)?;
     crate::hooks::run_all("createRuntime", hooks.create_runtime().as_ref(), &state)
-}
-
-/// Hooks that run inside the container's namespaces are not run yet: refused rather than
-/// skipped, since whoever asked for them depends on them.
-fn refuse_unrun_hooks(bundle: &Bundle) -> Result<()> {
-    let Some(hooks) = bundle.spec.hooks() else {
-        return Ok(());
-    };
-    for (kind, set) in [
-        ("createContainer", hooks.create_container()),
-        ("startContainer", hooks.start_container()),
-    ] {
-        if set.as_ref().is_some_and(|h| !h.is_empty()) {
-            bail!("{kind} hooks are not supported by kist-runtime yet");
-        }
-    }
-    Ok(())
 }
 
 /// In the foreground, the signals a user sends `run` (SIGTERM, SIGINT, SIGHUP...) go to the

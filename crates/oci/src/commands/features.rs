@@ -17,6 +17,7 @@ const MOUNT_OPTIONS: &[&str] = &[
     "diratime",
     "dirsync",
     "exec",
+    "idmap",
     "mand",
     "noatime",
     "nodev",
@@ -30,6 +31,7 @@ const MOUNT_OPTIONS: &[&str] = &[
     "rbind",
     "relatime",
     "remount",
+    "ridmap",
     "ro",
     "rprivate",
     "rshared",
@@ -52,7 +54,7 @@ pub fn document() -> serde_json::Value {
         "hooks": crate::hooks::SUPPORTED,
         "mountOptions": MOUNT_OPTIONS,
         "linux": {
-            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "uts"],
+            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
             "capabilities": caps,
             "cgroup": {"v1": true, "v2": true, "systemd": false, "systemdUser": false},
             "seccomp": {
@@ -68,6 +70,7 @@ pub fn document() -> serde_json::Value {
                 ],
                 "archs": ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"]
             },
+            "mountExtensions": {"idmap": {"enabled": true}},
             "apparmor": {"enabled": false},
             "selinux": {"enabled": false}
         },

@@ -105,20 +105,19 @@ pub fn delete(root: &Path, args: &DeleteArgs, logger: &crate::log::Logger) -> Re
     Ok(0)
 }
 
-/// Removes a container whose processes are gone, after its poststop hooks (whose failures
-/// are warnings, as the runtime spec has it).
+/// Removes a container whose processes are gone, then runs its poststop hooks: the runtime
+/// spec has them "after the container is deleted" (its cgroup and state gone, as runc does),
+/// each failure a warning, the others run.
 pub fn remove_stopped(container: Container, logger: &crate::log::Logger) -> Result<()> {
     let hooks = container
         .saved
         .hooks
         .as_ref()
-        .and_then(|h| h.poststop().as_ref());
-    if let Err(e) =
-        crate::hooks::run_all("poststop", hooks, &container.state_json_as(Status::Stopped))
-    {
-        logger.warn(&format!("{e:#}"));
-    }
-    container.remove()
+        .and_then(|h| h.poststop().clone());
+    let state = container.state_json_as(Status::Stopped);
+    let removed = container.remove();
+    crate::hooks::warn_each("poststop", hooks.as_ref(), &state, logger);
+    removed
 }
 
 /// SIGKILL to the first process (in a PID namespace of its own, the rest die with it; the

@@ -15,7 +15,7 @@ use super::profile::Profile;
 /// The version of kist's compiler and of `to_bytes`' format. Bytes another version wrote are
 /// refused by `from_bytes`, so that a cache keyed by the resolved profile alone never hands out
 /// a program an older (perhaps wrong) compiler wrote: the caller recompiles on that error.
-pub const COMPILER_VERSION: u32 = 1;
+pub const COMPILER_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"kistbpf\0";
 const HEADER_LEN: usize = MAGIC.len() + 3 * 4;

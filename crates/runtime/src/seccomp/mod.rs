@@ -18,6 +18,7 @@
 mod arch;
 mod bpf;
 mod compile;
+mod errno;
 mod error;
 mod filter;
 mod kernel;

@@ -7,10 +7,14 @@
 //! - names an architecture does not have are skipped;
 //! - the conditions of one rule are ANDed, except when two of them test the same argument:
 //!   then runc adds each condition as a rule of its own, so they are ORed, and so are they here;
-//! - a syscall's rules with conditions are tried in the spec's order, the first that matches
-//!   decides; then its rule without conditions, if any; then the default action. Two rules
-//!   without conditions but with different actions for one syscall are an error (libseccomp
-//!   refuses them too);
+//! - a rule whose action is the default action is skipped (runc passes libseccomp no such
+//!   rule: it would refuse it);
+//! - a syscall with a rule without conditions gets that rule's action whatever its other rules
+//!   say: libseccomp keeps the first such rule, drops the conditions of rules added before it
+//!   and ignores every rule added after it (Podman's profile allows `setns` in its long list,
+//!   then denies it without CAP_SYS_ADMIN: libseccomp, so runc and crun, allow it);
+//! - otherwise its rules with conditions are tried in the spec's order, the first that matches
+//!   decides; then the default action;
 //! - SCMP_ACT_ERRNO without `errnoRet` returns the spec's `defaultErrnoRet`, else EPERM;
 //!   SCMP_ACT_TRACE without it passes EPERM to the tracer (runc's value);
 //! - a syscall whose number is above every number the spec names for that architecture returns
@@ -111,7 +115,7 @@ impl Plan {
                 syscalls: BTreeMap::new(),
             };
             for (index, rule) in rules.iter().enumerate() {
-                section.add(index, rule, default_errno)?;
+                section.add(index, rule, default, default_errno)?;
             }
             sections.push(section);
         }
@@ -154,10 +158,12 @@ fn horizon(table: Table, rules: &[LinuxSyscall]) -> Option<u32> {
 }
 
 impl Section {
+    /// Adds spec rule `index` as libseccomp would (see the module's doc).
     fn add(
         &mut self,
         index: usize,
         rule: &LinuxSyscall,
+        default: u32,
         default_errno: u32,
     ) -> Result<(), SeccompError> {
         let fail = |message: String| SeccompError::Entry {
@@ -167,23 +173,21 @@ impl Section {
         let ret = action_ret(rule.action(), rule.errno_ret(), default_errno);
         let ret = ret.map_err(&fail)?;
         let groups = condition_groups(rule).map_err(&fail)?;
+        if ret == default {
+            return Ok(());
+        }
         for name in rule.names() {
             let Some(nr) = self.table.number(name) else {
                 continue;
             };
             let syscall = self.syscalls.entry(nr).or_default();
+            if syscall.fallback.is_some() {
+                // The first rule without conditions decides this syscall.
+                continue;
+            }
             if groups.is_empty() {
-                match syscall.fallback {
-                    Some((other, _)) if other == ret => {}
-                    Some((other, first)) => {
-                        return Err(fail(format!(
-                            "{name} already has another action without conditions ({}: {})",
-                            entry_label(first, std::slice::from_ref(name)),
-                            describe_ret(other)
-                        )));
-                    }
-                    None => syscall.fallback = Some((ret, index)),
-                }
+                syscall.fallback = Some((ret, index));
+                syscall.conditional.clear();
             }
             for conds in &groups {
                 syscall.conditional.push(Rule {
@@ -264,19 +268,6 @@ fn action_ret(
     }
 }
 
-/// A return value as a person reads it, for errors.
-fn describe_ret(ret: u32) -> String {
-    match ret & !RET_DATA {
-        RET_ALLOW => "SCMP_ACT_ALLOW".into(),
-        RET_ERRNO => format!("SCMP_ACT_ERRNO({})", ret & RET_DATA),
-        RET_TRACE => format!("SCMP_ACT_TRACE({})", ret & RET_DATA),
-        RET_TRAP => "SCMP_ACT_TRAP".into(),
-        RET_LOG => "SCMP_ACT_LOG".into(),
-        RET_KILL_PROCESS => "SCMP_ACT_KILL_PROCESS".into(),
-        _ => "SCMP_ACT_KILL".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,7 +283,7 @@ mod tests {
     #[test]
     fn actions_become_return_values() {
         let plan = Plan::new(&spec(
-            r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 13, "syscalls": [
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 13, "syscalls": [
                 {"names": ["getpid"], "action": "SCMP_ACT_ERRNO"},
                 {"names": ["getppid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 99},
                 {"names": ["gettid"], "action": "SCMP_ACT_TRACE"},
@@ -302,7 +293,7 @@ mod tests {
                 {"names": ["getegid"], "action": "SCMP_ACT_LOG"}]}"#,
         ))
         .unwrap();
-        assert_eq!(plan.default, 0x0005_000D);
+        assert_eq!(plan.default, 0x7FFF_0000);
         let s = section(&plan, Table::X86_64);
         let ret = |name| {
             s.syscalls[&Table::X86_64.number(name).unwrap()]
@@ -343,21 +334,37 @@ mod tests {
         );
     }
 
+    /// libseccomp's rules for one syscall in several rules (Podman's profile has `setns` in
+    /// its allowed list and in a list denied without CAP_SYS_ADMIN): the first rule without
+    /// conditions decides, whatever comes before or after it; a rule that says what the
+    /// default says is no rule.
     #[test]
-    fn conflicting_unconditional_actions_are_an_error() {
-        let err = Plan::new(&spec(
-            r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
-                {"names": ["getpid", "read"], "action": "SCMP_ACT_ALLOW"},
-                {"names": ["read"], "action": "SCMP_ACT_ALLOW"},
-                {"names": ["getpid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5}]}"#,
+    fn the_first_rule_without_conditions_decides() {
+        let plan = Plan::new(&spec(
+            r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "syscalls": [
+                {"names": ["read", "setns"], "action": "SCMP_ACT_ALLOW"},
+                {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22,
+                 "args": [{"index": 0, "value": 16, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["setns", "bpf"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+                {"names": ["socket"], "action": "SCMP_ACT_ALLOW"},
+                {"names": ["setns"], "action": "SCMP_ACT_KILL",
+                 "args": [{"index": 1, "value": 0, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["getpid"], "action": "SCMP_ACT_ERRNO"},
+                {"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}]}"#,
         ))
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("syscalls[2] (getpid)"), "{err}");
-        assert!(
-            err.contains("syscalls[0] (getpid): SCMP_ACT_ALLOW"),
-            "{err}"
-        );
+        .unwrap();
+        let s = section(&plan, Table::X86_64);
+        let of = |name| &s.syscalls[&Table::X86_64.number(name).unwrap()];
+        let setns = of("setns");
+        assert_eq!(setns.fallback, Some((RET_ALLOW, 0)));
+        assert!(setns.conditional.is_empty(), "{setns:?}");
+        assert_eq!(of("bpf").fallback, Some((RET_ERRNO | 1, 2)));
+        // Its earlier rule with a condition is dropped by the later one without.
+        let socket = of("socket");
+        assert_eq!(socket.fallback, Some((RET_ALLOW, 3)));
+        assert!(socket.conditional.is_empty(), "{socket:?}");
+        // ERRNO(38) is the default action: skipped, the ALLOW after it decides.
+        assert_eq!(of("getpid").fallback, Some((RET_ALLOW, 6)));
     }
 
     #[test]

@@ -116,6 +116,9 @@ struct RawProfile {
     default_action: LinuxSeccompAction,
     #[serde(default)]
     default_errno_ret: Option<u32>,
+    /// Podman's profile names the errno too ("ENOSYS"); it must agree with the number.
+    #[serde(default)]
+    default_errno: Option<String>,
     #[serde(default)]
     architectures: Option<Vec<Arch>>,
     #[serde(default)]
@@ -149,6 +152,9 @@ struct RawEntry {
     action: LinuxSeccompAction,
     #[serde(default)]
     errno_ret: Option<u32>,
+    /// Podman's name for `errnoRet` ("EPERM"), as for `defaultErrno`.
+    #[serde(default)]
+    errno: Option<String>,
     #[serde(default)]
     args: Option<Vec<RawArg>>,
     #[serde(default)]
@@ -204,9 +210,12 @@ impl RawProfile {
             .enumerate()
             .map(|(index, value)| read_entry(index, value))
             .collect::<Result<_, _>>()?;
+        let default_errno_ret =
+            super::errno::reconcile(self.default_errno_ret, self.default_errno.as_deref())
+                .map_err(|m| SeccompError::Profile(format!("defaultErrno: {m}")))?;
         Ok(Profile {
             default_action: self.default_action,
-            default_errno_ret: self.default_errno_ret,
+            default_errno_ret,
             architectures,
             arch_map,
             flags: self.flags.unwrap_or_default(),
@@ -241,10 +250,12 @@ fn read_entry(index: usize, value: serde_json::Value) -> Result<Entry, SeccompEr
         .into_iter()
         .map(|a| read_arg(a).map_err(&fail))
         .collect::<Result<_, _>>()?;
+    let errno_ret = super::errno::reconcile(raw.errno_ret, raw.errno.as_deref())
+        .map_err(|m| fail(format!("errno: {m}")))?;
     Ok(Entry {
         names,
         action: raw.action,
-        errno_ret: raw.errno_ret,
+        errno_ret,
         args,
         includes: read_selector(raw.includes).map_err(&fail)?,
         excludes: read_selector(raw.excludes).map_err(&fail)?,
@@ -421,8 +432,8 @@ mod tests {
         );
         assert!(err.contains("syscalls[0] (getpid)"), "{err}");
         assert!(err.contains("errnoret"), "{err}");
-        let err = error_of(r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrno": 1}"#);
-        assert!(err.contains("defaultErrno"), "{err}");
+        let err = error_of(r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoo": 1}"#);
+        assert!(err.contains("defaultErrnoo"), "{err}");
     }
 
     #[test]

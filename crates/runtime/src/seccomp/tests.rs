@@ -64,17 +64,20 @@ fn reference(spec: &LinuxSeccomp, arch: u32, nr: u32, args: &[u64; 6]) -> u32 {
     let rules = spec.syscalls().clone().unwrap_or_default();
     let names_it = |r: &&LinuxSyscall| r.names().iter().any(|n| table.number(n) == Some(nr));
     let conds = |r: &LinuxSyscall| r.args().clone().unwrap_or_default();
-    for r in rules
+    let ret = |r: &LinuxSyscall| ret_of(r.action(), r.errno_ret(), default_errno);
+    // Rules that say what the default says are skipped; the first without conditions decides.
+    let live: Vec<&LinuxSyscall> = rules
         .iter()
         .filter(names_it)
-        .filter(|r| !conds(r).is_empty())
-    {
-        if args_match(&conds(r), args, table.is_64bit()) {
-            return ret_of(r.action(), r.errno_ret(), default_errno);
-        }
+        .filter(|r| ret(r) != default)
+        .collect();
+    if let Some(r) = live.iter().find(|r| conds(r).is_empty()) {
+        return ret(r);
     }
-    if let Some(r) = rules.iter().filter(names_it).find(|r| conds(r).is_empty()) {
-        return ret_of(r.action(), r.errno_ret(), default_errno);
+    for r in live {
+        if args_match(&conds(r), args, table.is_64bit()) {
+            return ret(r);
+        }
     }
     let stub = !matches!(
         spec.default_action(),
@@ -539,6 +542,127 @@ fn seccomp_timing() {
          path for syscalls 0..600: mean {mean:.1}, longest {longest} instructions"
     );
     assert!(*longest < 40 && mean < 20.0, "a binary search, not a list");
+}
+
+/// A small profile in the layout of Podman's default (containers/common's seccomp.json):
+/// ENOSYS by default with its name beside its number, `archMap`, errno names beside
+/// `errnoRet`, empty `includes`/`excludes`/`comment`, `setns` both in the long allowed list
+/// and in the list denied without CAP_SYS_ADMIN, `socket` split by CAP_AUDIT_WRITE.
+const PODMAN_SHAPED: &str = r#"{
+    "defaultAction": "SCMP_ACT_ERRNO",
+    "defaultErrnoRet": 38,
+    "defaultErrno": "ENOSYS",
+    "archMap": [
+        {"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
+        {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}
+    ],
+    "syscalls": [
+        {"names": ["kexec_load", "nice"], "action": "SCMP_ACT_ERRNO", "args": [], "comment": "",
+         "includes": {}, "excludes": {}, "errnoRet": 1, "errno": "EPERM"},
+        {"names": ["getpid", "read", "setns", "write"], "action": "SCMP_ACT_ALLOW", "args": [],
+         "comment": "", "includes": {}, "excludes": {}},
+        {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+         "args": [{"index": 0, "value": 0, "valueTwo": 0, "op": "SCMP_CMP_EQ"}],
+         "comment": "", "includes": {}, "excludes": {}},
+        {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW", "args": [], "comment": "",
+         "includes": {"arches": ["amd64", "x32"]}, "excludes": {}},
+        {"names": ["bpf", "setns"], "action": "SCMP_ACT_ALLOW", "args": [], "comment": "",
+         "includes": {"caps": ["CAP_SYS_ADMIN"]}, "excludes": {}},
+        {"names": ["bpf", "setns"], "action": "SCMP_ACT_ERRNO", "args": [], "comment": "",
+         "includes": {}, "excludes": {"caps": ["CAP_SYS_ADMIN"]}, "errnoRet": 1, "errno": "EPERM"},
+        {"names": ["socket"], "action": "SCMP_ACT_ERRNO",
+         "args": [{"index": 0, "value": 16, "valueTwo": 0, "op": "SCMP_CMP_EQ"},
+                  {"index": 2, "value": 9, "valueTwo": 0, "op": "SCMP_CMP_EQ"}],
+         "comment": "", "includes": {}, "excludes": {"caps": ["CAP_AUDIT_WRITE"]},
+         "errnoRet": 22, "errno": "EINVAL"},
+        {"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+         "args": [{"index": 2, "value": 9, "valueTwo": 0, "op": "SCMP_CMP_NE"}],
+         "comment": "", "includes": {}, "excludes": {"caps": ["CAP_AUDIT_WRITE"]}},
+        {"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+         "args": [{"index": 0, "value": 16, "valueTwo": 0, "op": "SCMP_CMP_NE"}],
+         "comment": "", "includes": {}, "excludes": {"caps": ["CAP_AUDIT_WRITE"]}},
+        {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": null, "comment": "",
+         "includes": {"caps": ["CAP_AUDIT_WRITE"]}, "excludes": {}}
+    ]
+}"#;
+
+/// Podman's default capabilities (no CAP_SYS_ADMIN, no CAP_AUDIT_WRITE).
+fn podman_caps() -> Vec<String> {
+    [
+        "CAP_CHOWN",
+        "CAP_DAC_OVERRIDE",
+        "CAP_FOWNER",
+        "CAP_FSETID",
+        "CAP_KILL",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_SETFCAP",
+        "CAP_SETGID",
+        "CAP_SETPCAP",
+        "CAP_SETUID",
+        "CAP_SYS_CHROOT",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Podman's profile compiles, and means what libseccomp (so crun and runc) makes of it:
+/// `setns` allowed by its first rule without conditions, the later EPERM ignored.
+#[test]
+fn a_podman_shaped_profile_means_what_libseccomp_makes_of_it() {
+    let profile = Profile::from_json(PODMAN_SHAPED).unwrap();
+    assert_eq!(profile.default_errno_ret, Some(38));
+    assert_eq!(profile.syscalls[0].errno_ret, Some(1));
+    let spec = profile.resolve_on(&podman_caps(), Arch::ScmpArchX86_64, KERNEL);
+    let filter = Filter::for_spec(&spec).unwrap();
+    let got = |name: &str, args: [u64; 6]| {
+        run(
+            filter.instructions(),
+            &seccomp_data(AUDIT_ARCH_X86_64, x86_64(name), args),
+        )
+    };
+    let einval = 0x0005_0000 | libc::EINVAL as u32;
+    assert_eq!(got("setns", [0; 6]), ALLOW);
+    assert_eq!(got("bpf", [0; 6]), EPERM);
+    assert_eq!(got("kexec_load", [0; 6]), EPERM);
+    assert_eq!(got("getpid", [0; 6]), ALLOW);
+    assert_eq!(got("arch_prctl", [0; 6]), ALLOW);
+    assert_eq!(got("personality", [0; 6]), ALLOW);
+    assert_eq!(got("personality", [8, 0, 0, 0, 0, 0]), ENOSYS);
+    assert_eq!(got("socket", [16, 3, 9, 0, 0, 0]), einval);
+    assert_eq!(got("socket", [2, 1, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(got("mount", [0; 6]), ENOSYS);
+    // With CAP_SYS_ADMIN and CAP_AUDIT_WRITE, bpf and every socket are allowed.
+    let mut caps = podman_caps();
+    caps.extend(["CAP_SYS_ADMIN".into(), "CAP_AUDIT_WRITE".into()]);
+    let wide = profile.resolve_on(&caps, Arch::ScmpArchX86_64, KERNEL);
+    let cases = (0..500u32).flat_map(|nr| {
+        [[0; 6], [16, 3, 9, 0, 0, 0], [8, 0, 0, 0, 0, 0]]
+            .into_iter()
+            .map(move |args| (AUDIT_ARCH_X86_64, nr, args))
+    });
+    assert_agrees(&wide, cases.clone());
+    assert_agrees(&spec, cases);
+}
+
+/// Names beside numbers must agree: a profile whose errno name says another number is refused.
+#[test]
+fn errno_names_that_contradict_their_numbers_are_refused() {
+    let wrong = PODMAN_SHAPED.replacen(
+        "\"defaultErrno\": \"ENOSYS\"",
+        "\"defaultErrno\": \"EPERM\"",
+        1,
+    );
+    let e = Profile::from_json(&wrong).unwrap_err().to_string();
+    assert!(
+        e.contains("defaultErrno") && e.contains("EPERM is 1, not 38"),
+        "{e}"
+    );
+    let wrong = PODMAN_SHAPED.replacen("\"errno\": \"EINVAL\"", "\"errno\": \"EINVALID\"", 1);
+    let e = Profile::from_json(&wrong).unwrap_err().to_string();
+    assert!(
+        e.contains("syscalls[6] (socket)") && e.contains("EINVALID"),
+        "{e}"
+    );
 }
 
 mod kernel {

@@ -1,5 +1,6 @@
 //! The device nodes and links every container's /dev has (OCI runtime spec, "Default Devices"),
-//! plus the spec's own `linux.devices`, made in the tmpfs mounted at /dev.
+//! plus the spec's own `linux.devices`, made in the tmpfs mounted at /dev. In a user namespace,
+//! where mknod(2) is refused, each is the host's node bound instead (as runc does).
 
 use std::os::fd::OwnedFd;
 use std::path::Path;
@@ -9,7 +10,7 @@ use rustix::fs::{FileType, Gid, Mode, Uid};
 use rustix::io::Errno;
 
 use crate::error::{Error, Result, SysContext};
-use crate::paths::{mkdir_all_in_root, open_in_root};
+use crate::paths::{create_file_in_root, fd_path, mkdir_all_in_root, open_in_root};
 
 /// (name, major, minor)
 const DEFAULT_DEVICES: [(&str, u32, u32); 6] = [
@@ -41,7 +42,13 @@ pub fn spec_mounts_dev(spec: &Spec) -> bool {
 
 pub fn populate_dev(spec: &Spec, root: &OwnedFd) -> Result<()> {
     let dev = mkdir_all_in_root(root, Path::new("/dev")).sys(|| "opening /dev".into())?;
+    let bind = crate::namespaces::uses_user_namespace(spec);
     for (name, major, minor) in DEFAULT_DEVICES {
+        if bind {
+            let path = Path::new("/dev").join(name);
+            bind_host_node(root, &path, &path)?;
+            continue;
+        }
         make_node(
             &dev,
             name,
@@ -68,6 +75,10 @@ pub fn populate_dev(spec: &Spec, root: &OwnedFd) -> Result<()> {
         let parent = rel.parent().unwrap_or(Path::new(""));
         let dir = mkdir_all_in_root(root, &Path::new("/dev").join(parent))
             .sys(|| format!("creating the directory of {}", d.path().display()))?;
+        if bind {
+            bind_host_node(root, &Path::new("/dev").join(rel), d.path())?;
+            continue;
+        }
         let name = rel
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -102,6 +113,19 @@ pub fn populate_dev(spec: &Spec, root: &OwnedFd) -> Result<()> {
         let _ = rustix::fs::unlinkat(&dev, "ptmx", rustix::fs::AtFlags::empty());
     }
     Ok(())
+}
+
+/// The host's device node `host` bound at `dest` in the root (its mode and owner the host's).
+fn bind_host_node(root: &OwnedFd, dest: &Path, host: &Path) -> Result<()> {
+    let target = create_file_in_root(root, dest)
+        .sys(|| format!("creating {} to bind the host's node onto", dest.display()))?;
+    crate::sys::mount::mount(Some(host), &fd_path(&target), None, libc::MS_BIND, None).sys(|| {
+        format!(
+            "binding the host's {} at {}",
+            host.display(),
+            dest.display()
+        )
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

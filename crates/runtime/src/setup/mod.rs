@@ -7,6 +7,7 @@ pub(crate) mod console;
 pub(crate) mod copyup;
 pub(crate) mod devices;
 pub(crate) mod foreign;
+pub(crate) mod idmap;
 pub(crate) mod loopback;
 pub(crate) mod masks;
 pub(crate) mod mount_options;

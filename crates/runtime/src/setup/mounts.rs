@@ -7,15 +7,27 @@ use std::path::Path;
 use oci_spec::runtime::{Mount, Spec};
 
 use super::cgroup_mounts::{CgroupSource, bind_own_cgroups, mount_cgroups};
+use super::idmap::Idmapped;
 use super::mount_options::MountOptions;
 use crate::error::{Error, Result, SysContext};
 use crate::paths::{create_file_in_root, fd_path, mkdir_all_in_root, open_in_root};
 use crate::sys::mount::mount;
 
 /// Makes every spec mount under `root` (the container's root, not yet pivoted into).
-pub fn mount_all(spec: &Spec, root: &OwnedFd, cgroups: &CgroupSource<'_>) -> Result<()> {
+pub fn mount_all(
+    spec: &Spec,
+    root: &OwnedFd,
+    cgroups: &CgroupSource<'_>,
+    idmapped: &Idmapped,
+) -> Result<()> {
     let private_cgroups = crate::namespaces::wants_cgroup_namespace(spec);
-    for m in spec.mounts().as_deref().unwrap_or_default() {
+    for (index, m) in spec
+        .mounts()
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         let made = if m.typ().as_deref() == Some("cgroup") {
             let flags =
                 MountOptions::parse(m.options().as_deref().unwrap_or_default(), Some("cgroup"))
@@ -26,7 +38,7 @@ pub fn mount_all(spec: &Spec, root: &OwnedFd, cgroups: &CgroupSource<'_>) -> Res
                 bind_own_cgroups(root, m.destination(), flags, cgroups)
             }
         } else {
-            mount_one(m, root)
+            mount_one(m, root, idmapped.tree(index))
         };
         made.map_err(|e| match e {
             Error::Sys { context, source } => Error::sys(
@@ -39,7 +51,9 @@ pub fn mount_all(spec: &Spec, root: &OwnedFd, cgroups: &CgroupSource<'_>) -> Res
     Ok(())
 }
 
-fn mount_one(m: &Mount, root: &OwnedFd) -> Result<()> {
+/// One mount; `idmapped`, its source's tree idmapped by kist (see `idmap`), to attach instead
+/// of binding the source.
+fn mount_one(m: &Mount, root: &OwnedFd, idmapped: Option<&OwnedFd>) -> Result<()> {
     let dest = m.destination();
     if !dest.is_absolute() {
         return Err(Error::Spec(format!(
@@ -66,7 +80,9 @@ fn mount_one(m: &Mount, root: &OwnedFd) -> Result<()> {
             create_file_in_root(root, dest)
         }
         .sys(|| "creating the mount point".into())?;
-        if let Some((pid, inner)) = foreign {
+        if let Some(tree) = idmapped {
+            super::idmap::attach(tree, &target)?;
+        } else if let Some((pid, inner)) = foreign {
             super::foreign::bind_from(pid, &inner, &target, opts.recursive)?;
         } else {
             let mut flags = libc::MS_BIND;

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use oci_spec::runtime::Spec;
+use oci_spec::runtime::{Hook, Spec};
 use rustix::fs::{Mode, OFlags};
 
 use super::cgroup_mounts::CgroupSource;
+use super::idmap::Idmapped;
 use super::stdio::Streams;
 use super::steps::SetUp;
 use crate::error::Result;
@@ -21,6 +22,7 @@ use crate::sync::Channel;
 /// One recorded step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Step {
+    EnterUserNamespace,
     /// How many namespaces were joined.
     JoinNamespaces(usize),
     EnterCgroupNamespace,
@@ -33,6 +35,8 @@ pub(crate) enum Step {
     WriteSysctls,
     ProtectPaths,
     OpenSealedExe,
+    /// How many createContainer hooks were to run.
+    PauseForHooks(usize),
     PivotRoot(PathBuf),
     MakeRootReadOnly,
     SetHostname(String),
@@ -63,6 +67,10 @@ fn stand_in(path: &str) -> OwnedFd {
 }
 
 impl SetUp for Recorder {
+    fn enter_user_namespace(&self, _: &Channel, _: bool) -> Result<()> {
+        self.record(Step::EnterUserNamespace)
+    }
+
     fn join_namespaces(&self, joined: &JoinedNamespaces) -> Result<()> {
         self.record(Step::JoinNamespaces(joined.others.len()))
     }
@@ -85,7 +93,13 @@ impl SetUp for Recorder {
         Ok(stand_in("/"))
     }
 
-    fn mount_spec_mounts(&self, _: &Spec, _: &OwnedFd, _: &CgroupSource<'_>) -> Result<()> {
+    fn mount_spec_mounts(
+        &self,
+        _: &Spec,
+        _: &OwnedFd,
+        _: &CgroupSource<'_>,
+        _: &Idmapped,
+    ) -> Result<()> {
         self.record(Step::MountSpecMounts)
     }
 
@@ -109,6 +123,11 @@ impl SetUp for Recorder {
     fn open_sealed_exe(&self) -> Result<SealedExe> {
         self.record(Step::OpenSealedExe)?;
         Ok(SealedExe::for_test(stand_in("/")))
+    }
+
+    fn pause_for_hooks(&self, _: &Channel, create_container: &[Hook]) -> Result<Vec<u8>> {
+        self.record(Step::PauseForHooks(create_container.len()))?;
+        Ok(b"{}".to_vec())
     }
 
     fn pivot_root(&self, new_root: &Path) -> Result<()> {

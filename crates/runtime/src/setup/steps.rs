@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use oci_spec::runtime::Spec;
+use oci_spec::runtime::{Hook, Spec};
 use rustix::fs::{Mode, OFlags};
 
 use super::cgroup_mounts::CgroupSource;
+use super::idmap::Idmapped;
 use super::stdio::Streams;
 use crate::error::{Error, Result, SysContext};
 use crate::launch::Rootfs;
@@ -19,6 +20,9 @@ use crate::sync::{Channel, Message};
 
 /// The steps of the child's set-up, each named for what it makes.
 pub(crate) trait SetUp {
+    /// Becomes root of the user namespace it was born in, a new one once kist has written
+    /// its maps (`wait_for_maps`).
+    fn enter_user_namespace(&self, channel: &Channel, wait_for_maps: bool) -> Result<()>;
     /// Enters the namespaces the spec joins by path (but the PID one, which the parent did).
     fn join_namespaces(&self, joined: &JoinedNamespaces) -> Result<()>;
     /// Waits for kist to place the process in its cgroup, then makes the cgroup namespace.
@@ -33,6 +37,7 @@ pub(crate) trait SetUp {
         spec: &Spec,
         root: &OwnedFd,
         cgroups: &CgroupSource<'_>,
+        idmapped: &Idmapped,
     ) -> Result<()>;
     fn populate_dev(&self, spec: &Spec, root: &OwnedFd) -> Result<()>;
     /// The container's terminal, bound onto /dev/console, its master sent to kist; returns the
@@ -44,6 +49,10 @@ pub(crate) trait SetUp {
     fn protect_paths(&self, root: &OwnedFd, readonly: &[String], masked: &[String]) -> Result<()>;
     /// kist's sealed binary, for `--init`: opened while the host's paths are reachable.
     fn open_sealed_exe(&self) -> Result<SealedExe>;
+    /// Tells kist the mounts are made, waits for it to run its own hooks, then runs the
+    /// `createContainer` hooks here, before the pivot; returns the state `startContainer`'s
+    /// hooks are told.
+    fn pause_for_hooks(&self, channel: &Channel, create_container: &[Hook]) -> Result<Vec<u8>>;
     fn pivot_root(&self, new_root: &Path) -> Result<()>;
     fn make_root_read_only(&self) -> Result<()>;
     fn set_hostname(&self, name: &str) -> Result<()>;
@@ -55,6 +64,13 @@ pub(crate) trait SetUp {
 pub(crate) struct Kernel;
 
 impl SetUp for Kernel {
+    fn enter_user_namespace(&self, channel: &Channel, wait_for_maps: bool) -> Result<()> {
+        if wait_for_maps {
+            channel.await_or_exit(Message::Mapped)?;
+        }
+        crate::namespaces::become_namespace_root()
+    }
+
     fn join_namespaces(&self, joined: &JoinedNamespaces) -> Result<()> {
         joined.enter()
     }
@@ -88,8 +104,9 @@ impl SetUp for Kernel {
         spec: &Spec,
         root: &OwnedFd,
         cgroups: &CgroupSource<'_>,
+        idmapped: &Idmapped,
     ) -> Result<()> {
-        super::mounts::mount_all(spec, root, cgroups)
+        super::mounts::mount_all(spec, root, cgroups, idmapped)
     }
 
     fn populate_dev(&self, spec: &Spec, root: &OwnedFd) -> Result<()> {
@@ -118,6 +135,25 @@ impl SetUp for Kernel {
 
     fn open_sealed_exe(&self) -> Result<SealedExe> {
         SealedExe::open()
+    }
+
+    fn pause_for_hooks(&self, channel: &Channel, create_container: &[Hook]) -> Result<Vec<u8>> {
+        channel.send(&Message::Mounted)?;
+        let Some((
+            Message::Resume {
+                create_state,
+                start_state,
+            },
+            _,
+        )) = channel.recv()?
+        else {
+            // kist failed (its hooks) or went away: nothing left to set up for.
+            // SAFETY: leaving the forked child without the parent's destructors or atexit
+            // handlers, as a forked child must.
+            unsafe { libc::_exit(125) }
+        };
+        crate::hooks::run_all("createContainer", create_container, &create_state)?;
+        Ok(start_state)
     }
 
     fn pivot_root(&self, new_root: &Path) -> Result<()> {

@@ -44,6 +44,10 @@ pub fn fork_into_namespaces(
         exit_signal: libc::SIGCHLD as u64,
         ..Default::default()
     };
+    if namespace_flags & CLONE_PARENT != 0 {
+        // The kernel wants none then: the child gets its caller's (SIGCHLD, see below).
+        args.exit_signal = 0;
+    }
     if let Some(fd) = cgroup {
         args.flags |= CLONE_INTO_CGROUP;
         // Cannot lose a sign: an open descriptor is non-negative.
@@ -67,5 +71,85 @@ pub fn fork_into_namespaces(
             // SAFETY: the kernel filled pidfd with a new descriptor that only we own.
             pidfd: Pidfd::from_owned(unsafe { OwnedFd::from_raw_fd(pidfd) }),
         }),
+    }
+}
+
+/// clone3's flag giving the new process its caller's parent.
+const CLONE_PARENT: u64 = 0x0000_8000;
+
+/// Like [`fork_into_namespaces`], with the child born in the user namespace `userns`, so
+/// that the namespaces it is born in are that one's (a namespace belongs to the user
+/// namespace of the process that makes it; entering one afterwards would leave the child
+/// unprivileged over its own mounts). kist cannot enter it itself (a process never leaves
+/// a user namespace it entered): a helper does, then clones the child with CLONE_PARENT, so
+/// that the child is kist's, and reports its pid.
+/// A PID namespace to be born in (`pidns`) is entered by the helper too, so that the pid it
+/// reports is in kist's own PID namespace, which the helper stays in.
+pub fn fork_in_user_namespace(
+    userns: BorrowedFd<'_>,
+    pidns: Option<BorrowedFd<'_>>,
+    namespace_flags: u64,
+    cgroup: Option<BorrowedFd<'_>>,
+) -> Result<Forked> {
+    let (report_read, report_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| Error::sys("making a pipe for the clone helper", e.into()))?;
+    match fork_into_namespaces(0, None)? {
+        Forked::Child => {
+            drop(report_read);
+            // SAFETY: setns on namespace descriptors in this single-threaded helper (a PID
+            // namespace only decides where its children are born).
+            let entered = unsafe {
+                match pidns {
+                    Some(fd) if libc::setns(fd.as_raw_fd(), libc::CLONE_NEWPID) < 0 => -1,
+                    _ => libc::setns(userns.as_raw_fd(), libc::CLONE_NEWUSER),
+                }
+            };
+            let pid = if entered < 0 {
+                -std::io::Error::last_os_error()
+                    .raw_os_error()
+                    .unwrap_or(libc::EINVAL)
+            } else {
+                match fork_into_namespaces(namespace_flags | CLONE_PARENT, cgroup) {
+                    // The container's process: it goes on as kist's child would.
+                    Ok(Forked::Child) => return Ok(Forked::Child),
+                    Ok(Forked::Parent { pid, .. }) => pid,
+                    Err(Error::Sys { source, .. }) => {
+                        -source.raw_os_error().unwrap_or(libc::EINVAL)
+                    }
+                    Err(_) => -libc::EINVAL,
+                }
+            };
+            let _ = nix::unistd::write(&report_write, &pid.to_ne_bytes());
+            // SAFETY: leaving the forked helper without the parent's destructors.
+            unsafe { libc::_exit(0) }
+        }
+        Forked::Parent { pid: helper, .. } => {
+            drop(report_write);
+            let mut bytes = [0u8; 4];
+            let read = nix::unistd::read(&report_read, &mut bytes);
+            let mut status = 0;
+            // SAFETY: waits for the helper this function forked, with a valid status pointer.
+            while unsafe { libc::waitpid(helper, &mut status, 0) } < 0
+                && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
+            {}
+            let pid = match read {
+                Ok(4) => i32::from_ne_bytes(bytes),
+                _ => -libc::EIO,
+            };
+            if pid <= 0 {
+                return Err(Error::sys(
+                    "creating the container's process in the user namespace it joins",
+                    std::io::Error::from_raw_os_error(-pid),
+                ));
+            }
+            // Kist's own child (CLONE_PARENT), not reaped: the pid cannot have been reused.
+            let pidfd = Pidfd::open(pid)?.ok_or_else(|| {
+                Error::sys(
+                    "opening the container's process",
+                    std::io::Error::from_raw_os_error(libc::ESRCH),
+                )
+            })?;
+            Ok(Forked::Parent { pid, pidfd })
+        }
     }
 }
