@@ -149,6 +149,9 @@ fn set_up<'a>(
     if rootfs::wants_read_only_root(spec) {
         sys.make_root_read_only()?;
     }
+    if rootfs::wants_late_propagation(spec) {
+        sys.set_root_propagation(spec)?;
+    }
     set_up_own_namespaces(sys, spec)?;
     sys.connect_streams(streams)?;
     Ok(SetUpDone { process, init })
@@ -294,6 +297,34 @@ mod tests {
                 Step::ConnectTerminal,
             ]
         );
+    }
+
+    /// A shared or unbindable root is made so once pivoted into (pivot_root refuses a shared
+    /// root, an unbindable one cannot be bound); a slave one before anything is mounted.
+    #[test]
+    fn a_shared_or_unbindable_root_is_made_after_the_pivot() {
+        for (propagation, late) in [("shared", true), ("runbindable", true), ("rslave", false)] {
+            let mut s = spec(&["mount", "pid"], false);
+            let mut linux = s.linux().clone().unwrap();
+            linux.set_rootfs_propagation(Some(propagation.into()));
+            s.set_linux(Some(linux));
+            let stdio = Stdio::Fds {
+                stdin: null_fd(),
+                stdout: null_fd(),
+                stderr: null_fd(),
+            };
+            let steps = set_up_steps(&s, stdio, false);
+            let pivot = steps
+                .iter()
+                .position(|s| matches!(s, Step::PivotRoot(_)))
+                .unwrap();
+            let set = steps.iter().position(|s| *s == Step::SetRootPropagation);
+            if late {
+                assert_eq!(set, Some(pivot + 1), "{propagation}: {steps:?}");
+            } else {
+                assert_eq!(set, None, "{propagation}: {steps:?}");
+            }
+        }
     }
 
     /// Namespaces joined by path are entered before anything else is made, so that the

@@ -35,6 +35,7 @@ pub(crate) enum Step {
     OpenSealedExe,
     PivotRoot(PathBuf),
     MakeRootReadOnly,
+    SetRootPropagation,
     SetHostname(String),
     BringUpLoopback,
     ConnectTerminal,
@@ -117,6 +118,10 @@ impl SetUp for Recorder {
 
     fn make_root_read_only(&self) -> Result<()> {
         self.record(Step::MakeRootReadOnly)
+    }
+
+    fn set_root_propagation(&self, _spec: &Spec) -> Result<()> {
+        self.record(Step::SetRootPropagation)
     }
 
     fn set_hostname(&self, name: &str) -> Result<()> {

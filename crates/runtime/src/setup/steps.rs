@@ -46,6 +46,8 @@ pub(crate) trait SetUp {
     fn open_sealed_exe(&self) -> Result<SealedExe>;
     fn pivot_root(&self, new_root: &Path) -> Result<()>;
     fn make_root_read_only(&self) -> Result<()>;
+    /// A shared or unbindable root (`rootfsPropagation`), once pivoted into.
+    fn set_root_propagation(&self, spec: &Spec) -> Result<()>;
     fn set_hostname(&self, name: &str) -> Result<()>;
     fn bring_up_loopback(&self) -> Result<()>;
     fn connect_streams(&self, streams: Streams<'_>) -> Result<()>;
@@ -126,6 +128,10 @@ impl SetUp for Kernel {
 
     fn make_root_read_only(&self) -> Result<()> {
         super::rootfs::make_root_read_only()
+    }
+
+    fn set_root_propagation(&self, spec: &Spec) -> Result<()> {
+        super::rootfs::set_late_propagation(spec)
     }
 
     fn set_hostname(&self, name: &str) -> Result<()> {
