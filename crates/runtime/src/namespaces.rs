@@ -49,7 +49,10 @@ pub(crate) fn new_namespace_flags(spec: &Spec) -> Result<u64> {
         // The flag's bits, as clone3 takes them in a u64.
         flags |= u64::from(clone_flag(ns.typ())?.cast_unsigned());
     }
-    if flags & libc::CLONE_NEWNS as u64 == 0 {
+    let joins_mount = namespaces
+        .iter()
+        .any(|n| n.typ() == LinuxNamespaceType::Mount && n.path().is_some());
+    if flags & libc::CLONE_NEWNS as u64 == 0 && !joins_mount {
         return Err(Error::Spec(
             "a container needs its own mount namespace (its root is mounted there)".into(),
         ));
@@ -58,15 +61,17 @@ pub(crate) fn new_namespace_flags(spec: &Spec) -> Result<u64> {
 }
 
 /// The order in which a process joins namespaces by path, runc's: the user namespace first
-/// (it owns the others and decides what the process may do in them), then the rest. The mount
-/// namespace is never joined (see `new_namespace_flags`); the PID one is joined by the parent,
-/// as it applies only to children (see [`JoinedNamespaces::pid`]).
-const JOIN_ORDER: [(LinuxNamespaceType, libc::c_int); 6] = [
+/// (it owns the others and decides what the process may do in them), then the rest, the mount
+/// namespace late (entering it moves the process's root and working directory to that
+/// namespace's). The PID one is joined by the parent, as it applies only to children (see
+/// [`JoinedNamespaces::pid`]).
+const JOIN_ORDER: [(LinuxNamespaceType, libc::c_int); 7] = [
     (LinuxNamespaceType::User, libc::CLONE_NEWUSER),
     (LinuxNamespaceType::Ipc, libc::CLONE_NEWIPC),
     (LinuxNamespaceType::Uts, libc::CLONE_NEWUTS),
     (LinuxNamespaceType::Network, libc::CLONE_NEWNET),
     (LinuxNamespaceType::Pid, libc::CLONE_NEWPID),
+    (LinuxNamespaceType::Mount, libc::CLONE_NEWNS),
     (LinuxNamespaceType::Cgroup, libc::CLONE_NEWCGROUP),
 ];
 
@@ -105,14 +110,6 @@ impl JoinedNamespaces {
                 joined.others.push((fd, flag));
             }
         }
-        if namespaces
-            .iter()
-            .any(|n| n.typ() == LinuxNamespaceType::Mount && n.path().is_some())
-        {
-            return Err(Error::Spec(
-                "joining another mount namespace is not supported: a container's root is mounted in its own".into(),
-            ));
-        }
         Ok(joined)
     }
 
@@ -140,6 +137,7 @@ fn ns_name(flag: libc::c_int) -> &'static str {
         libc::CLONE_NEWUTS => "uts",
         libc::CLONE_NEWNET => "network",
         libc::CLONE_NEWCGROUP => "cgroup",
+        libc::CLONE_NEWNS => "mount",
         _ => "pid",
     }
 }
@@ -275,12 +273,16 @@ mod tests {
             "a namespace joined by path is not made at clone"
         );
         assert!(!has_new_namespace(&joined, LinuxNamespaceType::Network));
+        // A joined mount namespace is one of its own too: the root is mounted there (runc's
+        // and the runtime spec's way; the runtime-tools suite joins one).
         let mount_joined = spec(
-            serde_json::json!({"namespaces": [{"type": "mount", "path": "/proc/1/ns/mnt"}]}),
+            serde_json::json!({"namespaces": [{"type": "mount", "path": "/proc/self/ns/mnt"}]}),
             serde_json::json!([]),
         );
-        assert!(new_namespace_flags(&mount_joined).is_err());
-        assert!(JoinedNamespaces::open(&mount_joined).is_err());
+        assert_eq!(new_namespace_flags(&mount_joined).unwrap(), 0);
+        let joined = JoinedNamespaces::open(&mount_joined).unwrap();
+        let flags: Vec<_> = joined.others.iter().map(|(_, f)| *f).collect();
+        assert_eq!(flags, [libc::CLONE_NEWNS]);
     }
 
     /// Joined namespaces are opened in runc's order, user first, whatever the spec's order;
