@@ -343,6 +343,9 @@ fn remove_now(container: Container) -> Result<()> {
 
 /// prestart then createRuntime, in the runtime's namespaces, the container's set up (its
 /// namespaces exist, `/proc/PID/ns/*` name them) and its program not yet started.
+/// prestart is told `created`, as crun tells it and the runtime-tools suite expects (the
+/// container is set up, the program waits); createRuntime, which the spec places inside the
+/// create operation, `creating`, as runc says for both.
 fn creation_hooks(dir: &Path, saved: &Saved) -> Result<()> {
     let Some(hooks) = &saved.hooks else {
         return Ok(());
@@ -351,10 +354,14 @@ fn creation_hooks(dir: &Path, saved: &Saved) -> Result<()> {
         dir: dir.to_path_buf(),
         saved: saved.clone(),
     };
-    let state = container.state_json_as(Status::Creating);
     #[allow(deprecated)]
     let prestart = hooks.prestart().as_ref();
-    crate::hooks::run_all("prestart", prestart, &state)?;
+    crate::hooks::run_all(
+        "prestart",
+        prestart,
+        &container.state_json_as(Status::Created),
+    )?;
+    let state = container.state_json_as(Status::Creating);
     crate::hooks::run_all("createRuntime", hooks.create_runtime().as_ref(), &state)
 }
 
