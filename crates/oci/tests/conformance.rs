@@ -485,3 +485,41 @@ fn pid_file_and_state_agree() {
     );
     suite.ok(&["delete", "p"]);
 }
+
+/// `linux_cgroups_memory`: the spec's memory limit, reservation, swappiness and disabled OOM
+/// killer are in the container's memory cgroup (on v1, where the last two exist; kernel
+/// memory limits are gone from Linux 6.x and not checked).
+#[test]
+#[ignore = "needs root"]
+fn memory_settings_reach_the_cgroup() {
+    let suite = Suite::new();
+    suite.config(&["sleep", "100"], |s| {
+        s["linux"]["resources"]["memory"] = serde_json::json!({
+            "limit": 50593792, "reservation": 50593792, "swappiness": 10, "disableOOMKiller": true,
+        });
+    });
+    suite.create("mem");
+    let dirs: Vec<PathBuf> = kist_runtime::Cgroup::resolve(&suite.cgroup)
+        .unwrap()
+        .dirs()
+        .map(Path::to_path_buf)
+        .collect();
+    let read = |file: &str| -> Option<String> {
+        dirs.iter()
+            .find_map(|d| std::fs::read_to_string(d.join(file)).ok())
+    };
+    if let Some(limit) = read("memory.limit_in_bytes") {
+        assert_eq!(limit.trim(), "50593792");
+        assert_eq!(
+            read("memory.soft_limit_in_bytes").unwrap().trim(),
+            "50593792"
+        );
+        assert_eq!(read("memory.swappiness").unwrap().trim(), "10");
+        let oom = read("memory.oom_control").unwrap();
+        assert!(oom.contains("oom_kill_disable 1"), "{oom}");
+    } else {
+        assert_eq!(read("memory.max").unwrap().trim(), "50593792");
+        assert_eq!(read("memory.low").unwrap().trim(), "50593792");
+    }
+    suite.ok(&["delete", "--force", "mem"]);
+}
