@@ -523,3 +523,82 @@ fn memory_settings_reach_the_cgroup() {
     }
     suite.ok(&["delete", "--force", "mem"]);
 }
+
+/// `linux_ns_itype`: a spec that lists no namespace gets every one of the runtime's, the mount
+/// namespace too (the root is mounted there and entered by chroot); `exec` is refused, as it
+/// would see the runtime's files, and `delete` takes the root's mounts away again.
+#[test]
+#[ignore = "needs root"]
+fn no_namespace_listed_means_the_runtimes_own() {
+    let suite = Suite::new();
+    // kist-runtime runs in a mount namespace of the test's: the container's mounts are made
+    // there, never in the host's.
+    let holder = Guard(
+        Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sleep", "100"])
+            .spawn()
+            .unwrap(),
+    );
+    let hpid = holder.0.id();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ns_link(hpid, "mnt") == ns_link(std::process::id(), "mnt") {
+        assert!(
+            Instant::now() < deadline,
+            "unshare --mount made no namespace"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let in_holder = |args: &[&str]| {
+        let mut c = Command::new("nsenter");
+        c.arg(format!("--mount=/proc/{hpid}/ns/mnt"))
+            .arg(BIN)
+            .arg("--root")
+            .arg(suite.root())
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    };
+    suite.config(&["sleep", "100"], |s| {
+        s["linux"]["namespaces"] = serde_json::json!([]);
+        s.as_object_mut().unwrap().remove("hostname");
+    });
+    let bundle = suite.bundle();
+    let status = in_holder(&["create", "--bundle", bundle.to_str().unwrap(), "i"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "create without namespaces failed");
+    let state = in_holder(&["state", "i"]).output().unwrap();
+    let state: serde_json::Value = serde_json::from_slice(&state.stdout).unwrap();
+    let pid = u32::try_from(state["pid"].as_i64().unwrap()).unwrap();
+    for ns in ["ipc", "net", "pid", "uts", "cgroup"] {
+        assert_eq!(ns_link(pid, ns), ns_link(std::process::id(), ns), "{ns}");
+    }
+    assert_eq!(ns_link(pid, "mnt"), ns_link(hpid, "mnt"));
+    let mounted = || {
+        std::fs::read_to_string(format!("/proc/{hpid}/mountinfo"))
+            .unwrap()
+            .contains(bundle.to_str().unwrap())
+    };
+    assert!(
+        mounted(),
+        "the root is not mounted in the runtime's namespace"
+    );
+    suite.assert_nothing_mounted_here();
+    assert!(in_holder(&["start", "i"]).status().unwrap().success());
+    let exec = in_holder(&["exec", "i", "true"]).output().unwrap();
+    assert!(!exec.status.success());
+    let err = String::from_utf8_lossy(&exec.stderr);
+    assert!(err.contains("no mount namespace of its own"), "{err}");
+    assert!(
+        in_holder(&["delete", "--force", "i"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(
+        !mounted(),
+        "delete left the root's mounts in the runtime's namespace"
+    );
+}

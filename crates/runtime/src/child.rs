@@ -13,7 +13,9 @@ use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
 use crate::error::{Error, Result};
 use crate::launch::Launch;
-use crate::namespaces::{JoinedNamespaces, has_new_namespace, wants_cgroup_namespace};
+use crate::namespaces::{
+    JoinedNamespaces, has_mount_namespace, has_new_namespace, wants_cgroup_namespace,
+};
 use crate::program::sealed::SealedExe;
 use crate::setup::cgroup_mounts::CgroupSource;
 use crate::setup::stdio::Streams;
@@ -142,10 +144,30 @@ fn set_up<'a>(
         .process()
         .as_ref()
         .ok_or_else(|| Error::Spec("the spec has no process".into()))?;
-    sys.make_namespace_private(spec)?;
+    // Without a mount namespace of its own, the container's mounts are made in the runtime's,
+    // whose propagation is left as it is; they are detached again if the set-up fails.
+    let own_mounts = has_mount_namespace(spec);
+    if own_mounts {
+        sys.make_namespace_private(spec)?;
+    }
     let root_path = sys.mount_root(&launch.rootfs)?;
-    let (streams, init) = prepare_root(sys, launch, &root_path, channel, cgroup)?;
-    sys.pivot_root(&root_path)?;
+    let entered = prepare_root(sys, launch, &root_path, channel, cgroup).and_then(|done| {
+        if own_mounts {
+            sys.pivot_root(&root_path)?;
+        } else {
+            sys.chroot(&root_path)?;
+        }
+        Ok(done)
+    });
+    let (streams, init) = match entered {
+        Ok(done) => done,
+        Err(e) => {
+            if !own_mounts {
+                sys.detach_shared_root(&root_path);
+            }
+            return Err(e);
+        }
+    };
     if rootfs::wants_read_only_root(spec) {
         sys.make_root_read_only()?;
     }
@@ -325,6 +347,28 @@ mod tests {
                 assert_eq!(set, None, "{propagation}: {steps:?}");
             }
         }
+    }
+
+    /// With no mount namespace listed, the runtime's is the container's: its propagation is
+    /// left alone and the root entered by chroot (a pivot would move every process's root).
+    #[test]
+    fn without_a_mount_namespace_the_root_is_entered_by_chroot() {
+        let s = spec(&["pid"], false);
+        let stdio = Stdio::Fds {
+            stdin: null_fd(),
+            stdout: null_fd(),
+            stderr: null_fd(),
+        };
+        let steps = set_up_steps(&s, stdio, false);
+        assert!(!steps.contains(&Step::MakeNamespacePrivate), "{steps:?}");
+        assert!(
+            steps.contains(&Step::Chroot(PathBuf::from("/root-of-the-test"))),
+            "{steps:?}"
+        );
+        assert!(
+            !steps.iter().any(|s| matches!(s, Step::PivotRoot(_))),
+            "{steps:?}"
+        );
     }
 
     /// Namespaces joined by path are entered before anything else is made, so that the

@@ -39,6 +39,7 @@ pub use error::{Error, Result};
 pub use foreground::{ForegroundIo, OutputStream, Pump, RawTerminal, Tee, resize, run_foreground};
 pub use join::{Join, join};
 pub use launch::{Launch, Rootfs, Stdio};
+pub use namespaces::has_mount_namespace;
 pub use program::default_capabilities::DOCKER_DEFAULT_CAPABILITIES;
 pub use program::{init, sealed};
 pub use setup::overlay::{mount_overlay, mount_overlay_read_only};

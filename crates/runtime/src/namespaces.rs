@@ -37,6 +37,16 @@ pub(crate) fn binds_host_cgroups(spec: &Spec) -> bool {
             .any(|m| m.typ().as_deref() == Some("cgroup"))
 }
 
+/// Whether the container has a mount namespace of its own, new or joined. Without one (the
+/// spec lists none: it inherits the runtime's, as the runtime spec says), its root is mounted
+/// in the runtime's namespace and entered by chroot, and removed from there when it goes.
+pub fn has_mount_namespace(spec: &Spec) -> bool {
+    spec.linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .is_some_and(|nss| nss.iter().any(|n| n.typ() == LinuxNamespaceType::Mount))
+}
+
 /// The CLONE_NEW* flags for the namespaces the spec wants created (those without a path).
 pub(crate) fn new_namespace_flags(spec: &Spec) -> Result<u64> {
     let mut flags = 0u64;
@@ -48,14 +58,6 @@ pub(crate) fn new_namespace_flags(spec: &Spec) -> Result<u64> {
     for ns in namespaces.iter().filter(|n| n.path().is_none()) {
         // The flag's bits, as clone3 takes them in a u64.
         flags |= u64::from(clone_flag(ns.typ())?.cast_unsigned());
-    }
-    let joins_mount = namespaces
-        .iter()
-        .any(|n| n.typ() == LinuxNamespaceType::Mount && n.path().is_some());
-    if flags & libc::CLONE_NEWNS as u64 == 0 && !joins_mount {
-        return Err(Error::Spec(
-            "a container needs its own mount namespace (its root is mounted there)".into(),
-        ));
     }
     Ok(flags)
 }
@@ -259,8 +261,13 @@ mod tests {
 
     #[test]
     fn a_container_needs_its_own_mount_namespace_and_no_user_one() {
+        // No mount namespace listed: the runtime's is inherited (see has_mount_namespace).
         let no_mount = spec(namespaces(&["pid"]), serde_json::json!([]));
-        assert!(new_namespace_flags(&no_mount).is_err());
+        assert_eq!(
+            new_namespace_flags(&no_mount).unwrap(),
+            u64::try_from(libc::CLONE_NEWPID).unwrap()
+        );
+        assert!(!has_mount_namespace(&no_mount));
         let user = spec(namespaces(&["mount", "user"]), serde_json::json!([]));
         assert!(new_namespace_flags(&user).is_err());
         let joined = spec(
@@ -280,6 +287,7 @@ mod tests {
             serde_json::json!([]),
         );
         assert_eq!(new_namespace_flags(&mount_joined).unwrap(), 0);
+        assert!(has_mount_namespace(&mount_joined));
         let joined = JoinedNamespaces::open(&mount_joined).unwrap();
         let flags: Vec<_> = joined.others.iter().map(|(_, f)| *f).collect();
         assert_eq!(flags, [libc::CLONE_NEWNS]);

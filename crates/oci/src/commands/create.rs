@@ -203,12 +203,16 @@ fn set_up(dir: &Path, bundle: &Bundle, args: &CreateArgs, logger: &Logger) -> Re
             .and_then(|l| l.cgroups_path().as_ref())
             .map(|p| p.to_string_lossy().into_owned()),
         hooks: bundle.spec.hooks().clone(),
+        shares_mounts: !kist_runtime::has_mount_namespace(&bundle.spec),
     };
     Container::save(dir, &saved)?;
     if let Err(e) = creation_hooks(dir, &saved) {
         if let Ok(Some(fd)) = kist_runtime::pidfd::Pidfd::open(pid) {
             let _ = fd.send_signal(libc::SIGKILL);
             let _ = fd.wait_exited(std::time::Duration::from_secs(10));
+        }
+        if saved.shares_mounts {
+            let _ = crate::state::detach(&saved.rootfs);
         }
         return Err(e);
     }

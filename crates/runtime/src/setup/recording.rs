@@ -36,6 +36,8 @@ pub(crate) enum Step {
     PivotRoot(PathBuf),
     MakeRootReadOnly,
     SetRootPropagation,
+    Chroot(PathBuf),
+    DetachSharedRoot(PathBuf),
     SetHostname(String),
     BringUpLoopback,
     ConnectTerminal,
@@ -122,6 +124,14 @@ impl SetUp for Recorder {
 
     fn set_root_propagation(&self, _spec: &Spec) -> Result<()> {
         self.record(Step::SetRootPropagation)
+    }
+
+    fn chroot(&self, new_root: &Path) -> Result<()> {
+        self.record(Step::Chroot(new_root.to_path_buf()))
+    }
+
+    fn detach_shared_root(&self, path: &Path) {
+        let _ = self.record(Step::DetachSharedRoot(path.to_path_buf()));
     }
 
     fn set_hostname(&self, name: &str) -> Result<()> {
