@@ -168,6 +168,19 @@ fn set_up<'a>(
             return Err(e);
         }
     };
+    if let Err(e) = finish_in_root(sys, spec, streams) {
+        if !own_mounts {
+            // Entered by chroot: "/" is the root's bind mount in the runtime's namespace.
+            sys.detach_shared_root(Path::new("/"));
+        }
+        return Err(e);
+    }
+    Ok(SetUpDone { process, init })
+}
+
+/// What follows the entry into the root: its read-only remount and propagation, the
+/// hostname and `lo`, the standard streams.
+fn finish_in_root(sys: &impl SetUp, spec: &Spec, streams: Streams<'_>) -> Result<()> {
     if rootfs::wants_read_only_root(spec) {
         sys.make_root_read_only()?;
     }
@@ -175,8 +188,7 @@ fn set_up<'a>(
         sys.set_root_propagation(spec)?;
     }
     set_up_own_namespaces(sys, spec)?;
-    sys.connect_streams(streams)?;
-    Ok(SetUpDone { process, init })
+    sys.connect_streams(streams)
 }
 
 /// What a freshly cloned child sets before anything else: it dies with kist (a container whose
@@ -369,6 +381,40 @@ mod tests {
             !steps.iter().any(|s| matches!(s, Step::PivotRoot(_))),
             "{steps:?}"
         );
+    }
+
+    /// Without a mount namespace of its own, a set-up that fails detaches the root it mounted
+    /// in the runtime's namespace: by its path before the chroot, as "/" after it.
+    #[test]
+    fn a_failed_set_up_detaches_a_root_mounted_in_the_runtimes_namespace() {
+        let failing: [(crate::setup::recording::StepTest, &str); 2] = [
+            (|s| *s == Step::ProtectPaths, "/root-of-the-test"),
+            (|s| *s == Step::MakeRootReadOnly, "/"),
+        ];
+        for (fails_at, detached) in failing {
+            let s = spec(&["pid"], true);
+            let launch = Launch {
+                spec: &s,
+                rootfs: Rootfs::Directory("/bundle/rootfs".into()),
+                stdio: Stdio::Fds {
+                    stdin: null_fd(),
+                    stdout: null_fd(),
+                    stderr: null_fd(),
+                },
+                init: false,
+                seccomp: None,
+            };
+            let (channel, _peer) = crate::sync::channel_pair().unwrap();
+            let sys = Recorder::failing_at(fails_at);
+            let joined = JoinedNamespaces::open(&s).unwrap();
+            assert!(set_up(&sys, &launch, &channel, None, &joined).is_err());
+            let steps = sys.steps();
+            assert_eq!(
+                steps.last(),
+                Some(&Step::DetachSharedRoot(PathBuf::from(detached))),
+                "{steps:?}"
+            );
+        }
     }
 
     /// Namespaces joined by path are entered before anything else is made, so that the

@@ -47,15 +47,32 @@ pub(crate) enum Step {
 #[derive(Default)]
 pub(crate) struct Recorder {
     steps: RefCell<Vec<Step>>,
+    /// The step that fails (recorded, then an error), for the tests of what a failure undoes.
+    fails_at: Option<StepTest>,
 }
 
+/// Which step a [`Recorder`] fails at.
+pub(crate) type StepTest = fn(&Step) -> bool;
+
 impl Recorder {
+    /// A recorder whose step that `fails_at` picks fails.
+    pub(crate) fn failing_at(fails_at: StepTest) -> Recorder {
+        Recorder {
+            fails_at: Some(fails_at),
+            ..Recorder::default()
+        }
+    }
+
     pub(crate) fn steps(&self) -> Vec<Step> {
         self.steps.borrow().clone()
     }
 
     fn record(&self, step: Step) -> Result<()> {
+        let fails = self.fails_at.is_some_and(|f| f(&step));
         self.steps.borrow_mut().push(step);
+        if fails {
+            return Err(crate::error::Error::Spec("a recorded failure".into()));
+        }
         Ok(())
     }
 }
