@@ -27,6 +27,7 @@ impl Bundle {
         })?;
         let mut spec: Spec = serde_json::from_slice(&text)
             .map_err(|e| anyhow!("invalid config.json in {}: {e}", dir.display()))?;
+        check_version(spec.version())?;
         let root = spec
             .root()
             .as_ref()
@@ -59,6 +60,25 @@ impl Bundle {
             .as_ref()
             .and_then(|p| p.terminal())
             .unwrap_or(false)
+    }
+}
+
+/// The spec's `ociVersion` must be a version of the runtime spec kist implements (1.x.y, as
+/// semver writes it): the spec says a runtime MUST refuse values it cannot honour, and a
+/// config.json of another major version (or no version) means fields kist would misread.
+fn check_version(version: &str) -> Result<()> {
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    let numeric = parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if numeric && parts[0] == "1" {
+        Ok(())
+    } else {
+        bail!(
+            "config.json's ociVersion {version:?} is not a runtime-spec version kist-runtime supports (1.x.y)"
+        )
     }
 }
 
@@ -239,7 +259,18 @@ fn systemd_path(text: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{systemd_path, unsupported};
+    use super::{check_version, systemd_path, unsupported};
+
+    #[test]
+    fn only_runtime_spec_1_versions_are_accepted() {
+        for ok in ["1.0.0", "1.0.2-dev", "1.1.0", "1.2.0+build.1", "1.0.0-rc5"] {
+            assert!(check_version(ok).is_ok(), "{ok}");
+        }
+        for bad in ["invalid", "", "2.0.0", "1.0", "1.x.0", "0.5.0"] {
+            let e = check_version(bad).unwrap_err().to_string();
+            assert!(e.contains("ociVersion"), "{e}");
+        }
+    }
 
     fn spec(extra: serde_json::Value) -> oci_spec::runtime::Spec {
         let mut v = serde_json::json!({

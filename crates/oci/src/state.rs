@@ -30,6 +30,10 @@ pub struct Saved {
     /// The spec's hooks, kept for `start` and `delete` (the bundle may be gone by then).
     #[serde(default)]
     pub hooks: Option<oci_spec::runtime::Hooks>,
+    /// The container has no mount namespace of its own: its root is mounted in the runtime's,
+    /// and detached from there when the container is removed.
+    #[serde(default)]
+    pub shares_mounts: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,8 +192,12 @@ impl Container {
         })
     }
 
-    /// Removes the container's cgroup and directory (its processes must be gone or dying).
+    /// Removes the container's cgroup and directory (its processes must be gone or dying),
+    /// and its root's mounts when they were made in the runtime's mount namespace.
     pub fn remove(self) -> Result<()> {
+        if self.saved.shares_mounts {
+            detach(&self.saved.rootfs)?;
+        }
         if let Some(cgroup) = self.cgroup()? {
             cgroup
                 .destroy()
@@ -197,6 +205,22 @@ impl Container {
         }
         std::fs::remove_dir_all(&self.dir)
             .with_context(|| format!("cannot remove {}", self.dir.display()))
+    }
+}
+
+/// Detaches the mount at `path` and those below it; not mounted (already gone) is no error.
+pub fn detach(path: &Path) -> Result<()> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| anyhow!("a NUL in {}", path.display()))?;
+    // SAFETY: a valid string; umount2 takes nothing else from this process.
+    if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EINVAL | libc::ENOENT) => Ok(()),
+        _ => Err(e)
+            .with_context(|| format!("cannot unmount the container's root {}", path.display())),
     }
 }
 

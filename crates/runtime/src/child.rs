@@ -14,7 +14,8 @@ use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 use crate::error::{Error, Result};
 use crate::launch::Launch;
 use crate::namespaces::{
-    JoinedNamespaces, has_new_namespace, wants_cgroup_namespace, wants_user_namespace,
+    JoinedNamespaces, has_mount_namespace, has_new_namespace, wants_cgroup_namespace,
+    wants_user_namespace,
 };
 use crate::program::sealed::SealedExe;
 use crate::setup::cgroup_mounts::CgroupSource;
@@ -164,26 +165,63 @@ fn set_up<'a>(
         .process()
         .as_ref()
         .ok_or_else(|| Error::Spec("the spec has no process".into()))?;
-    sys.make_namespace_private(spec)?;
-    let root_path = sys.mount_root(&launch.rootfs)?;
-    let (streams, init) = prepare_root(sys, launch, &root_path, channel, cgroup, idmapped)?;
-    // The runtime spec's point for createRuntime (kist's, run meanwhile) and createContainer
-    // hooks: the mounts made, the root not pivoted yet.
-    let start_state = match &launch.hooks {
-        Some(hooks) => sys.pause_for_hooks(channel, hooks.create_container)?,
-        None => Vec::new(),
-    };
-    sys.pivot_root(&root_path)?;
-    if rootfs::wants_read_only_root(spec) {
-        sys.make_root_read_only()?;
+    // Without a mount namespace of its own, the container's mounts are made in the runtime's,
+    // whose propagation is left as it is; they are detached again if the set-up fails.
+    let own_mounts = has_mount_namespace(spec);
+    if own_mounts {
+        sys.make_namespace_private(spec)?;
     }
-    set_up_own_namespaces(sys, spec)?;
-    sys.connect_streams(streams)?;
+    let root_path = sys.mount_root(&launch.rootfs)?;
+    let entered = prepare_root(sys, launch, &root_path, channel, cgroup, idmapped).and_then(
+        |(streams, init)| {
+            // The runtime spec's point for createRuntime (kist's, run meanwhile) and
+            // createContainer hooks: the mounts made, the root not entered yet.
+            let start_state = match &launch.hooks {
+                Some(hooks) => sys.pause_for_hooks(channel, hooks.create_container)?,
+                None => Vec::new(),
+            };
+            if own_mounts {
+                sys.pivot_root(&root_path)?;
+            } else {
+                sys.chroot(&root_path)?;
+            }
+            Ok((streams, init, start_state))
+        },
+    );
+    let (streams, init, start_state) = match entered {
+        Ok(done) => done,
+        Err(e) => {
+            if !own_mounts {
+                sys.detach_shared_root(&root_path);
+            }
+            return Err(e);
+        }
+    };
+    if let Err(e) = finish_in_root(sys, spec, streams) {
+        if !own_mounts {
+            // Entered by chroot: "/" is the root's bind mount in the runtime's namespace.
+            sys.detach_shared_root(Path::new("/"));
+        }
+        return Err(e);
+    }
     Ok(SetUpDone {
         process,
         init,
         start_state,
     })
+}
+
+/// What follows the entry into the root: its read-only remount and propagation, the
+/// hostname and `lo`, the standard streams.
+fn finish_in_root(sys: &impl SetUp, spec: &Spec, streams: Streams<'_>) -> Result<()> {
+    if rootfs::wants_read_only_root(spec) {
+        sys.make_root_read_only()?;
+    }
+    if rootfs::wants_late_propagation(spec) {
+        sys.set_root_propagation(spec)?;
+    }
+    set_up_own_namespaces(sys, spec)?;
+    sys.connect_streams(streams)
 }
 
 /// What a freshly cloned child sets before anything else: it dies with kist (a container whose
@@ -361,6 +399,92 @@ mod tests {
         assert_eq!(pause, at(&Step::OpenSealedExe) + 1, "{steps:?}");
         assert!(matches!(steps[pause + 1], Step::PivotRoot(_)), "{steps:?}");
         assert!(at(&Step::ProtectPaths) < pause);
+    }
+
+    /// A shared or unbindable root is made so once pivoted into (pivot_root refuses a shared
+    /// root, an unbindable one cannot be bound); a slave one before anything is mounted.
+    #[test]
+    fn a_shared_or_unbindable_root_is_made_after_the_pivot() {
+        for (propagation, late) in [("shared", true), ("runbindable", true), ("rslave", false)] {
+            let mut s = spec(&["mount", "pid"], false);
+            let mut linux = s.linux().clone().unwrap();
+            linux.set_rootfs_propagation(Some(propagation.into()));
+            s.set_linux(Some(linux));
+            let stdio = Stdio::Fds {
+                stdin: null_fd(),
+                stdout: null_fd(),
+                stderr: null_fd(),
+            };
+            let steps = set_up_steps(&s, stdio, false);
+            let pivot = steps
+                .iter()
+                .position(|s| matches!(s, Step::PivotRoot(_)))
+                .unwrap();
+            let set = steps.iter().position(|s| *s == Step::SetRootPropagation);
+            if late {
+                assert_eq!(set, Some(pivot + 1), "{propagation}: {steps:?}");
+            } else {
+                assert_eq!(set, None, "{propagation}: {steps:?}");
+            }
+        }
+    }
+
+    /// With no mount namespace listed, the runtime's is the container's: its propagation is
+    /// left alone and the root entered by chroot (a pivot would move every process's root).
+    #[test]
+    fn without_a_mount_namespace_the_root_is_entered_by_chroot() {
+        let s = spec(&["pid"], false);
+        let stdio = Stdio::Fds {
+            stdin: null_fd(),
+            stdout: null_fd(),
+            stderr: null_fd(),
+        };
+        let steps = set_up_steps(&s, stdio, false);
+        assert!(!steps.contains(&Step::MakeNamespacePrivate), "{steps:?}");
+        assert!(
+            steps.contains(&Step::Chroot(PathBuf::from("/root-of-the-test"))),
+            "{steps:?}"
+        );
+        assert!(
+            !steps.iter().any(|s| matches!(s, Step::PivotRoot(_))),
+            "{steps:?}"
+        );
+    }
+
+    /// Without a mount namespace of its own, a set-up that fails detaches the root it mounted
+    /// in the runtime's namespace: by its path before the chroot, as "/" after it.
+    #[test]
+    fn a_failed_set_up_detaches_a_root_mounted_in_the_runtimes_namespace() {
+        let failing: [(crate::setup::recording::StepTest, &str); 2] = [
+            (|s| *s == Step::ProtectPaths, "/root-of-the-test"),
+            (|s| *s == Step::MakeRootReadOnly, "/"),
+        ];
+        for (fails_at, detached) in failing {
+            let s = spec(&["pid"], true);
+            let launch = Launch {
+                spec: &s,
+                rootfs: Rootfs::Directory("/bundle/rootfs".into()),
+                stdio: Stdio::Fds {
+                    stdin: null_fd(),
+                    stdout: null_fd(),
+                    stderr: null_fd(),
+                },
+                init: false,
+                seccomp: None,
+                hooks: None,
+            };
+            let (channel, _peer) = crate::sync::channel_pair().unwrap();
+            let sys = Recorder::failing_at(fails_at);
+            let joined = JoinedNamespaces::open(&s).unwrap();
+            let idmapped = Idmapped::default();
+            assert!(set_up(&sys, &launch, &channel, None, &joined, &idmapped).is_err());
+            let steps = sys.steps();
+            assert_eq!(
+                steps.last(),
+                Some(&Step::DetachSharedRoot(PathBuf::from(detached))),
+                "{steps:?}"
+            );
+        }
     }
 
     /// In a new user namespace, the process takes its ids there before anything else: every

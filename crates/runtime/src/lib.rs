@@ -41,6 +41,7 @@ pub use foreground::{ForegroundIo, OutputStream, Pump, RawTerminal, Tee, resize,
 pub use hooks::ContainerHooks;
 pub use join::{Join, join};
 pub use launch::{Launch, Rootfs, Stdio};
+pub use namespaces::has_mount_namespace;
 pub use program::default_capabilities::DOCKER_DEFAULT_CAPABILITIES;
 pub use program::{init, sealed};
 pub use setup::overlay::{mount_overlay, mount_overlay_read_only};

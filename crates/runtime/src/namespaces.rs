@@ -37,6 +37,16 @@ pub(crate) fn binds_host_cgroups(spec: &Spec) -> bool {
             .any(|m| m.typ().as_deref() == Some("cgroup"))
 }
 
+/// Whether the container has a mount namespace of its own, new or joined. Without one (the
+/// spec lists none: it inherits the runtime's, as the runtime spec says), its root is mounted
+/// in the runtime's namespace and entered by chroot, and removed from there when it goes.
+pub fn has_mount_namespace(spec: &Spec) -> bool {
+    spec.linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .is_some_and(|nss| nss.iter().any(|n| n.typ() == LinuxNamespaceType::Mount))
+}
+
 /// The CLONE_NEW* flags for the namespaces the spec wants created (those without a path).
 pub(crate) fn new_namespace_flags(spec: &Spec) -> Result<u64> {
     let mut flags = 0u64;
@@ -50,11 +60,6 @@ pub(crate) fn new_namespace_flags(spec: &Spec) -> Result<u64> {
         flags |= u64::from(clone_flag(ns.typ())?.cast_unsigned());
     }
     check_id_mappings(spec)?;
-    if flags & libc::CLONE_NEWNS as u64 == 0 {
-        return Err(Error::Spec(
-            "a container needs its own mount namespace (its root is mounted there)".into(),
-        ));
-    }
     Ok(flags)
 }
 
@@ -152,15 +157,16 @@ pub(crate) fn id_map_text(mappings: &[oci_spec::runtime::LinuxIdMapping]) -> Str
 
 /// The order in which a process joins namespaces by path, runc's: the user namespace first
 /// (it owns the others and decides what the process may do in them; the child is born in it,
-/// see [`JoinedNamespaces::user`]), then the rest. The mount
-/// namespace is never joined (see `new_namespace_flags`); the PID one is joined by the parent,
-/// as it applies only to children (see [`JoinedNamespaces::pid`]).
-const JOIN_ORDER: [(LinuxNamespaceType, libc::c_int); 6] = [
+/// see [`JoinedNamespaces::user`]), then the rest, the mount namespace late (entering it moves
+/// the process's root and working directory to that namespace's). The PID one is joined by
+/// the parent, as it applies only to children (see [`JoinedNamespaces::pid`]).
+const JOIN_ORDER: [(LinuxNamespaceType, libc::c_int); 7] = [
     (LinuxNamespaceType::User, libc::CLONE_NEWUSER),
     (LinuxNamespaceType::Ipc, libc::CLONE_NEWIPC),
     (LinuxNamespaceType::Uts, libc::CLONE_NEWUTS),
     (LinuxNamespaceType::Network, libc::CLONE_NEWNET),
     (LinuxNamespaceType::Pid, libc::CLONE_NEWPID),
+    (LinuxNamespaceType::Mount, libc::CLONE_NEWNS),
     (LinuxNamespaceType::Cgroup, libc::CLONE_NEWCGROUP),
 ];
 
@@ -204,14 +210,6 @@ impl JoinedNamespaces {
                 joined.others.push((fd, flag));
             }
         }
-        if namespaces
-            .iter()
-            .any(|n| n.typ() == LinuxNamespaceType::Mount && n.path().is_some())
-        {
-            return Err(Error::Spec(
-                "joining another mount namespace is not supported: a container's root is mounted in its own".into(),
-            ));
-        }
         Ok(joined)
     }
 
@@ -239,6 +237,7 @@ fn ns_name(flag: libc::c_int) -> &'static str {
         libc::CLONE_NEWUTS => "uts",
         libc::CLONE_NEWNET => "network",
         libc::CLONE_NEWCGROUP => "cgroup",
+        libc::CLONE_NEWNS => "mount",
         _ => "pid",
     }
 }
@@ -356,9 +355,16 @@ mod tests {
     }
 
     #[test]
-    fn a_container_needs_its_own_mount_namespace() {
+    fn a_container_may_inherit_the_mount_namespace_and_needs_maps_for_a_user_one() {
+        // No mount namespace listed: the runtime's is inherited (see has_mount_namespace).
         let no_mount = spec(namespaces(&["pid"]), serde_json::json!([]));
-        assert!(new_namespace_flags(&no_mount).is_err());
+        assert_eq!(
+            new_namespace_flags(&no_mount).unwrap(),
+            u64::try_from(libc::CLONE_NEWPID).unwrap()
+        );
+        assert!(!has_mount_namespace(&no_mount));
+        let user = spec(namespaces(&["mount", "user"]), serde_json::json!([]));
+        assert!(new_namespace_flags(&user).is_err());
         let joined = spec(
             serde_json::json!({"namespaces": [{"type": "mount"}, {"type": "network", "path": "/x"}]}),
             serde_json::json!([]),
@@ -369,12 +375,17 @@ mod tests {
             "a namespace joined by path is not made at clone"
         );
         assert!(!has_new_namespace(&joined, LinuxNamespaceType::Network));
+        // A joined mount namespace is one of its own too: the root is mounted there (runc's
+        // and the runtime spec's way; the runtime-tools suite joins one).
         let mount_joined = spec(
-            serde_json::json!({"namespaces": [{"type": "mount", "path": "/proc/1/ns/mnt"}]}),
+            serde_json::json!({"namespaces": [{"type": "mount", "path": "/proc/self/ns/mnt"}]}),
             serde_json::json!([]),
         );
-        assert!(new_namespace_flags(&mount_joined).is_err());
-        assert!(JoinedNamespaces::open(&mount_joined).is_err());
+        assert_eq!(new_namespace_flags(&mount_joined).unwrap(), 0);
+        assert!(has_mount_namespace(&mount_joined));
+        let joined = JoinedNamespaces::open(&mount_joined).unwrap();
+        let flags: Vec<_> = joined.others.iter().map(|(_, f)| *f).collect();
+        assert_eq!(flags, [libc::CLONE_NEWNS]);
     }
 
     /// A new user namespace is made at clone, with its maps; maps need one, and one needs both.

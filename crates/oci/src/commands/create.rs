@@ -206,8 +206,12 @@ fn set_up(dir: &Path, bundle: &Bundle, args: &CreateArgs, logger: &Logger) -> Re
         console_socket,
     };
     if let Err(e) = made.finish(&mut created, pauses) {
-        // Nothing of it is left running (its mounts were its mount namespace's alone).
+        // Nothing of it is left running; its mounts were its mount namespace's alone, unless
+        // it has none of its own (then its root is detached from the runtime's).
         created.abort();
+        if !kist_runtime::has_mount_namespace(&bundle.spec) {
+            let _ = crate::state::detach(&bundle.rootfs);
+        }
         return Err(e);
     }
     logger.debug(&format!("container {} set up", args.id));
@@ -281,6 +285,7 @@ impl Made<'_> {
                 .and_then(|l| l.cgroups_path().as_ref())
                 .map(|p| p.to_string_lossy().into_owned()),
             hooks: spec.hooks().clone(),
+            shares_mounts: !kist_runtime::has_mount_namespace(spec),
         })
     }
 }
@@ -399,15 +404,21 @@ fn wait_child(pid: i32) -> i32 {
 
 /// prestart then createRuntime, in the runtime's namespaces, while the container's process
 /// waits before its pivot (its namespaces exist, `/proc/PID/ns/*` name them, its mounts are
-/// made); its program not yet started.
+/// made); its program not yet started. prestart is told `created`, as crun tells it and the
+/// runtime-tools suite expects; createRuntime, which the spec places inside the create
+/// operation, `creating`, as runc says for both.
 fn creation_hooks(container: &Container) -> Result<()> {
     let Some(hooks) = &container.saved.hooks else {
         return Ok(());
     };
-    let state = container.state_json_as(Status::Creating);
     #[allow(deprecated)]
     let prestart = hooks.prestart().as_ref();
-    crate::hooks::run_all("prestart", prestart, &state)?;
+    crate::hooks::run_all(
+        "prestart",
+        prestart,
+        &container.state_json_as(Status::Created),
+    )?;
+    let state = container.state_json_as(Status::Creating);
     crate::hooks::run_all("createRuntime", hooks.create_runtime().as_ref(), &state)
 }
 

@@ -60,6 +60,10 @@ pub fn exec(root: &Path, args: &ExecArgs) -> Result<i32> {
         Status::Paused => bail!("cannot exec in a paused container"),
         status => bail!("cannot exec in a container that is {}", status.as_str()),
     }
+    // Joining the runtime's own mount namespace would show the process the host's files.
+    if container.saved.shares_mounts {
+        bail!("cannot exec in a container that has no mount namespace of its own");
+    }
     let bundle = Bundle::load(&container.saved.bundle)?;
     let process = process(&bundle, args)?;
     let terminal = process.terminal().unwrap_or(false);

@@ -56,6 +56,18 @@ pub(crate) fn v1(r: &LinuxResources) -> Vec<Setting> {
                 reservation.to_string(),
             ));
         }
+        // v1 alone has these two (v2 has no per-cgroup swappiness nor a way to turn the OOM
+        // killer off). Kernel memory limits are not set: Linux 6.x takes no kmem limit.
+        if let Some(swappiness) = m.swappiness() {
+            out.push(setting(
+                "memory",
+                &["memory.swappiness"],
+                swappiness.to_string(),
+            ));
+        }
+        if m.disable_oom_killer() == Some(true) {
+            out.push(setting("memory", &["memory.oom_control"], "1".into()));
+        }
     }
     if let Some(cpu) = r.cpu() {
         if let Some(shares) = cpu.shares() {
@@ -177,7 +189,8 @@ mod tests {
     #[test]
     fn v1_files_take_docker_units_as_they_are() {
         let r = resources(serde_json::json!({
-            "memory": {"limit": 67108864, "swap": 134217728, "reservation": 33554432},
+            "memory": {"limit": 67108864, "swap": 134217728, "reservation": 33554432,
+                       "swappiness": 10, "disableOOMKiller": true},
             "cpu": {"shares": 512, "period": 50000, "quota": 25000, "cpus": "0-1", "mems": "0"},
             "pids": {"limit": 20},
             "blockIO": {"weight": 300},
@@ -188,6 +201,8 @@ mod tests {
                 ("memory.limit_in_bytes", "67108864".into()),
                 ("memory.memsw.limit_in_bytes", "134217728".into()),
                 ("memory.soft_limit_in_bytes", "33554432".into()),
+                ("memory.swappiness", "10".into()),
+                ("memory.oom_control", "1".into()),
                 ("cpu.shares", "512".into()),
                 ("cpu.cfs_period_us", "50000".into()),
                 ("cpu.cfs_quota_us", "25000".into()),

@@ -39,6 +39,9 @@ pub(crate) enum Step {
     PauseForHooks(usize),
     PivotRoot(PathBuf),
     MakeRootReadOnly,
+    SetRootPropagation,
+    Chroot(PathBuf),
+    DetachSharedRoot(PathBuf),
     SetHostname(String),
     BringUpLoopback,
     ConnectTerminal,
@@ -48,15 +51,32 @@ pub(crate) enum Step {
 #[derive(Default)]
 pub(crate) struct Recorder {
     steps: RefCell<Vec<Step>>,
+    /// The step that fails (recorded, then an error), for the tests of what a failure undoes.
+    fails_at: Option<StepTest>,
 }
 
+/// Which step a [`Recorder`] fails at.
+pub(crate) type StepTest = fn(&Step) -> bool;
+
 impl Recorder {
+    /// A recorder whose step that `fails_at` picks fails.
+    pub(crate) fn failing_at(fails_at: StepTest) -> Recorder {
+        Recorder {
+            fails_at: Some(fails_at),
+            ..Recorder::default()
+        }
+    }
+
     pub(crate) fn steps(&self) -> Vec<Step> {
         self.steps.borrow().clone()
     }
 
     fn record(&self, step: Step) -> Result<()> {
+        let fails = self.fails_at.is_some_and(|f| f(&step));
         self.steps.borrow_mut().push(step);
+        if fails {
+            return Err(crate::error::Error::Spec("a recorded failure".into()));
+        }
         Ok(())
     }
 }
@@ -136,6 +156,18 @@ impl SetUp for Recorder {
 
     fn make_root_read_only(&self) -> Result<()> {
         self.record(Step::MakeRootReadOnly)
+    }
+
+    fn set_root_propagation(&self, _spec: &Spec) -> Result<()> {
+        self.record(Step::SetRootPropagation)
+    }
+
+    fn chroot(&self, new_root: &Path) -> Result<()> {
+        self.record(Step::Chroot(new_root.to_path_buf()))
+    }
+
+    fn detach_shared_root(&self, path: &Path) {
+        let _ = self.record(Step::DetachSharedRoot(path.to_path_buf()));
     }
 
     fn set_hostname(&self, name: &str) -> Result<()> {

@@ -11,13 +11,39 @@ use crate::error::{Result, SysContext};
 use crate::launch::Rootfs;
 use crate::sys::mount::mount;
 
-/// Stops mounts in the container's namespace from propagating back to the host (rprivate by
-/// default, or the spec's `rootfsPropagation`).
-pub(crate) fn make_namespace_private(spec: &Spec) -> Result<()> {
+/// The spec's `rootfsPropagation` as mount flags (rprivate when it says nothing).
+fn wanted_propagation(spec: &Spec) -> libc::c_ulong {
     let linux = spec.linux().as_ref();
-    let propagation = rootfs_propagation(linux.and_then(|l| l.rootfs_propagation().as_deref()));
-    mount(None, Path::new("/"), None, propagation, None)
+    rootfs_propagation(linux.and_then(|l| l.rootfs_propagation().as_deref()))
+}
+
+/// Stops mounts in the container's namespace from propagating back to the host: rprivate, or
+/// the spec's (r)slave, which keeps the host as the master. A shared or unbindable root is
+/// made after the pivot ([`set_late_propagation`]): shared now, the namespace's mounts would
+/// be peers of the host's, and pivot_root refuses a shared mount; an unbindable directory
+/// cannot be bound onto itself to become the root.
+pub(crate) fn make_namespace_private(spec: &Spec) -> Result<()> {
+    let wanted = wanted_propagation(spec);
+    let first = if wanted & libc::MS_SLAVE != 0 {
+        wanted
+    } else {
+        libc::MS_PRIVATE | libc::MS_REC
+    };
+    mount(None, Path::new("/"), None, first, None)
         .sys(|| "making the mount namespace private".into())
+}
+
+/// Whether the spec's root propagation is set after the pivot (shared or unbindable).
+pub(crate) fn wants_late_propagation(spec: &Spec) -> bool {
+    wanted_propagation(spec) & (libc::MS_SHARED | libc::MS_UNBINDABLE) != 0
+}
+
+/// After the pivot, the root shared (a peer group of the container's own: its mounts reach
+/// the root's other binds inside the container, never the host) or unbindable, as the spec
+/// asks (crun's order).
+pub(crate) fn set_late_propagation(spec: &Spec) -> Result<()> {
+    mount(None, Path::new("/"), None, wanted_propagation(spec), None)
+        .sys(|| "setting the root's propagation".into())
 }
 
 /// Mounts the root; returns where it is, to pivot into.

@@ -55,6 +55,13 @@ pub(crate) trait SetUp {
     fn pause_for_hooks(&self, channel: &Channel, create_container: &[Hook]) -> Result<Vec<u8>>;
     fn pivot_root(&self, new_root: &Path) -> Result<()>;
     fn make_root_read_only(&self) -> Result<()>;
+    /// Without a mount namespace of the container's: chroot instead of pivot_root.
+    fn chroot(&self, new_root: &Path) -> Result<()>;
+    /// Without a mount namespace of the container's, after a failed set-up: the root and its
+    /// mounts detached from the runtime's namespace.
+    fn detach_shared_root(&self, path: &Path);
+    /// A shared or unbindable root (`rootfsPropagation`), once pivoted into.
+    fn set_root_propagation(&self, spec: &Spec) -> Result<()>;
     fn set_hostname(&self, name: &str) -> Result<()>;
     fn bring_up_loopback(&self) -> Result<()>;
     fn connect_streams(&self, streams: Streams<'_>) -> Result<()>;
@@ -162,6 +169,18 @@ impl SetUp for Kernel {
 
     fn make_root_read_only(&self) -> Result<()> {
         super::rootfs::make_root_read_only()
+    }
+
+    fn set_root_propagation(&self, spec: &Spec) -> Result<()> {
+        super::rootfs::set_late_propagation(spec)
+    }
+
+    fn chroot(&self, new_root: &Path) -> Result<()> {
+        super::pivot::chroot_into(new_root)
+    }
+
+    fn detach_shared_root(&self, path: &Path) {
+        super::pivot::detach_shared_root(path);
     }
 
     fn set_hostname(&self, name: &str) -> Result<()> {
