@@ -715,3 +715,110 @@ fn onbuild_triggers_run_in_the_child_build_and_are_not_passed_on() {
     let config = k.ok(&["image", "inspect", "--format", "{{json .Config}}", "child"]);
     assert!(!config.contains("OnBuild"), "{config}");
 }
+
+/// The interface names of a /proc/net/dev.
+fn interfaces(dev: &str) -> Vec<String> {
+    let mut names: Vec<String> = dev
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(|n| n.trim().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+#[ignore = "needs root"]
+fn network_flags_choose_the_network_of_the_run_steps() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nRUN cat /proc/net/dev > /default\n\
+         RUN --network=none cat /proc/net/dev > /none\n\
+         RUN --network=host cat /proc/net/dev > /host\n",
+        &[],
+    );
+    let host = interfaces(&std::fs::read_to_string("/proc/net/dev").unwrap());
+    let path = dir.path().to_str().unwrap();
+    let read = |image: &str, file: &str| interfaces(&k.ok(&["run", "--rm", image, "cat", file]));
+    // kist's default network here is none (KIST_DEFAULT_NETWORK in the tests).
+    k.ok(&["build", "-t", "default", path]);
+    assert_eq!(read("default", "/default"), ["lo"]);
+    assert_eq!(read("default", "/none"), ["lo"]);
+    assert_eq!(read("default", "/host"), host);
+    // --network host: the steps without a --network of their own; and it is in their cache
+    // key, so the step that ran with none runs again.
+    let out = k.ok(&["build", "--network", "host", "-t", "host", path]);
+    assert!(out.contains("#2 DONE"), "{out}");
+    assert_eq!(read("host", "/default"), host);
+    assert_eq!(read("host", "/none"), ["lo"]);
+    // --network default is kist's default again, from the cache.
+    let out = k.ok(&["build", "--network", "default", "-t", "again", path]);
+    assert!(out.contains("#2 CACHED"), "{out}");
+    assert_eq!(read("again", "/default"), ["lo"]);
+    // A network by name is refused as a bad flag, before anything runs.
+    let err = k.fails(&["build", "--network", "bridge", path], 125);
+    assert!(
+        err.contains("kist build takes default, none or host"),
+        "{err}"
+    );
+    let dir = context("FROM busybox\nRUN --network=bridge true\n", &[]);
+    let err = k.fails(&["build", dir.path().to_str().unwrap()], 1);
+    assert!(err.contains("bridge"), "{err}");
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn progress_plain_names_each_step_with_its_time_and_tty_needs_a_terminal() {
+    let k = Kist::with_busybox();
+    let dir = context("FROM busybox\nRUN echo from the step\nENV A=1\n", &[]);
+    let path = dir.path().to_str().unwrap();
+    let out = k.ok(&["build", "--progress", "plain", "-t", "p", path]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "#1 [1/3] FROM busybox", "{out}");
+    assert!(lines[1].starts_with("#1 DONE "), "{out}");
+    assert_eq!(lines[2], "#2 [2/3] RUN echo from the step", "{out}");
+    assert_eq!(lines[3], "from the step", "{out}");
+    assert!(
+        lines[4].starts_with("#2 DONE ") && lines[4].ends_with('s'),
+        "{out}"
+    );
+    assert_eq!(lines[5], "#3 [3/3] ENV A=1", "{out}");
+    assert!(lines[7].starts_with("writing image sha256:"), "{out}");
+    assert_eq!(lines[8], "naming to docker.io/library/p:latest", "{out}");
+    // auto is plain when stdout is not a terminal: the same lines, the steps cached.
+    let out = k.ok(&["build", "-t", "p", path]);
+    assert!(
+        out.contains("#2 [2/3] RUN echo from the step\n#2 CACHED\n"),
+        "{out}"
+    );
+    let err = k.fails(&["build", "--progress", "tty", path], 125);
+    assert!(err.contains("not a terminal"), "{err}");
+    let out = k.run(&["build", "--progress", "fancy", path]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("\"fancy\" for \"--progress\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn pull_never_refuses_a_missing_base_and_bad_policies_are_bad_flags() {
+    let k = Kist::with_busybox();
+    let dir = context("FROM localhost:1/nothing:here\nRUN true\n", &[]);
+    let path = dir.path().to_str().unwrap();
+    let err = k.fails(&["build", "--pull=never", path], 1);
+    assert!(
+        err.contains("no such image in the store, and --pull=never"),
+        "{err}"
+    );
+    let err = k.fails(&["build", "--pull=sometimes", path], 125);
+    assert!(err.contains("expected always, missing or never"), "{err}");
+    // An image present is used with never; `--pull` alone does not eat the context.
+    let dir = context("FROM busybox\n", &[]);
+    k.ok(&["build", "--pull=never", dir.path().to_str().unwrap()]);
+    k.assert_clean();
+}
