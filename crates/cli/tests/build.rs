@@ -822,3 +822,63 @@ fn pull_never_refuses_a_missing_base_and_bad_policies_are_bad_flags() {
     k.ok(&["build", "--pull=never", dir.path().to_str().unwrap()]);
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn bind_mounts_from_stages_images_and_the_context_and_their_content_in_the_cache_key() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox AS tools\n\
+         RUN mkdir -p /opt/tools && echo tool-v1 > /opt/tools/version && ln -s version /opt/tools/link\n\
+         FROM busybox\n\
+         COPY --link a.txt /a.txt\n\
+         RUN --mount=type=bind,from=tools,source=/opt/tools,target=/mnt/tools cat /mnt/tools/version /mnt/tools/link > /from-stage\n\
+         RUN --mount=type=bind,from=busybox,source=/etc,target=/mnt/etc head -n 1 /mnt/etc/passwd > /from-image\n\
+         RUN --mount=type=bind,source=conf,target=/conf cat /conf/setting > /from-context\n\
+         RUN --mount=type=bind,from=tools,source=/opt/tools,target=/mnt/rw,rw sh -c 'echo changed > /mnt/rw/version && cat /mnt/rw/version' > /rw\n\
+         RUN --mount=type=bind,from=tools,source=/opt/tools/version,target=/v cat /v > /after\n",
+        &[("a.txt", "linked\n"), ("conf/setting", "one\n")],
+    );
+    let path = dir.path().to_str().unwrap();
+    build(&k, "binds", dir.path());
+    let cat = |file: &str| k.ok(&["run", "--rm", "binds", "cat", file]);
+    assert_eq!(cat("/a.txt"), "linked\n");
+    assert_eq!(cat("/from-stage"), "tool-v1\ntool-v1\n");
+    assert_eq!(cat("/from-image"), "root:x:0:0:root:/root:/bin/sh\n");
+    assert_eq!(cat("/from-context"), "one\n");
+    // A writable bind takes the writes, and they reach neither the stage nor a later step.
+    assert_eq!(cat("/rw"), "changed\n");
+    assert_eq!(cat("/after"), "tool-v1\n");
+    // Nothing mounted is in the image.
+    let out = k.run(&["run", "--rm", "binds", "cat", "/mnt/tools/version"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+
+    // All cached; then a change to the bound context file runs its step again and the
+    // later ones, and no earlier one.
+    let out = build(&k, "binds", dir.path());
+    for n in [2, 4, 5, 6, 7, 8, 9] {
+        assert!(out.contains(&format!("#{n} CACHED")), "#{n}: {out}");
+    }
+    std::fs::write(dir.path().join("conf/setting"), "two\n").unwrap();
+    let out = k.ok(&["build", "-t", "binds", path]);
+    for n in [2, 4, 5, 6] {
+        assert!(out.contains(&format!("#{n} CACHED")), "#{n}: {out}");
+    }
+    for n in [7, 8, 9] {
+        assert!(out.contains(&format!("#{n} DONE")), "#{n}: {out}");
+    }
+    assert_eq!(cat("/from-context"), "two\n");
+    // A file beside it that the mount does not show changes nothing.
+    std::fs::write(dir.path().join("unrelated"), "x\n").unwrap();
+    let out = k.ok(&["build", "-t", "binds", path]);
+    assert!(out.contains("#7 CACHED"), "{out}");
+    // No temporary tree is left in the store.
+    assert_eq!(
+        k.entries("tmp")
+            .into_iter()
+            .filter(|e| e.starts_with("build-bind"))
+            .collect::<Vec<_>>(),
+        Vec::<String>::new()
+    );
+    k.assert_clean();
+}

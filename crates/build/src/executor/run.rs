@@ -12,11 +12,14 @@ use crate::{CommandLine, Heredoc, Network, RunInstruction, parse_marker};
 
 pub(super) fn run(
     builder: &mut Builder,
+    index: usize,
     state: &StageState,
     step: &RunInstruction,
     created_by: &str,
 ) -> Result<NewLayer, BuildError> {
-    let volumes = super::mounts::volumes(builder, &step.mounts, &state.variables(), created_by)?;
+    // `_copies` holds what binds of a stage or image show until the step is over.
+    let (volumes, _copies) =
+        super::mounts::volumes(builder, index, &step.mounts, &state.variables(), created_by)?;
     let engine = builder.engine;
     let store = &engine.images;
     let argv = match &step.command {

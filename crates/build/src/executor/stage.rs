@@ -235,6 +235,17 @@ impl<'a> Builder<'a> {
                 let from = expand(from, &self.meta_args).map_err(BuildError::expand("COPY"))?;
                 deps.extend(self.stage_named(&from, true, index));
             }
+            if let InstructionKind::Run(run) = &instruction.kind {
+                for spec in &run.mounts {
+                    let from = spec
+                        .resolve(|w| expand(w, &self.meta_args))
+                        .ok()
+                        .and_then(|m| m.from);
+                    if let Some(from) = from {
+                        deps.extend(self.stage_named(&from, true, index));
+                    }
+                }
+            }
         }
         Ok(deps)
     }
@@ -421,6 +432,12 @@ impl<'a> Builder<'a> {
                     let bodies: Vec<&str> = r.heredocs.iter().map(|h| h.content.as_str()).collect();
                     parts["heredocs"] = json!(bodies);
                 }
+                // What its bind mounts show: a context path's content, a stage's key or an
+                // image's id (and the path), so that a change there runs the step again.
+                let binds = super::mounts::bind_identities(self, index, state, &r.mounts, &vars)?;
+                if !binds.is_empty() {
+                    parts["binds"] = json!(binds);
+                }
                 // The build's `--network` (a step's own is in its text); the default adds
                 // nothing, so keys made before the flag existed still match.
                 if let Some(mode) = run::network(crate::Network::Default, self.opts.network) {
@@ -446,6 +463,11 @@ impl<'a> Builder<'a> {
     ) -> Result<(context::CopyStep<'i>, Tree), BuildError> {
         let ex = |name: &str, w: &str| expand(w, &vars).map_err(BuildError::expand(name));
         match &instruction.kind {
+            // `--link` is accepted and changes nothing here: BuildKit's link copies into an
+            // empty layer of its own instead of over the stage's files, so that the layer
+            // does not depend on them. kist's COPY layer is that already: it is written from
+            // the sources alone, never from a container of the stage, so the result (files,
+            // owners, modes, the layer itself) is the same with or without it.
             InstructionKind::Copy(c) => {
                 let tree = match &c.from {
                     Some(from) => self.tree_from(&ex("COPY", from)?, index)?,
@@ -488,7 +510,7 @@ impl<'a> Builder<'a> {
         let ex = |w: &str| expand(w, &vars).map_err(BuildError::expand(&name));
         match &instruction.kind {
             InstructionKind::Run(r) => {
-                let layer = run::run(self, state, r, &created_by)?;
+                let layer = run::run(self, index, state, r, &created_by)?;
                 config::add_layer(state, layer, &created_by);
                 return Ok(());
             }
@@ -596,18 +618,34 @@ impl<'a> Builder<'a> {
 
     /// What `COPY --from=from` reads: an earlier stage's files, or an image's.
     fn tree_from(&self, from: &str, index: usize) -> Result<Tree, BuildError> {
-        let config = match self.stage_named(from, true, index) {
-            Some(i) => self.done.get(&i).map(|s| s.config.clone()).ok_or_else(|| {
-                BuildError::Invalid(format!("COPY --from={from}: the stage was not built"))
-            })?,
+        Ok(self.files_of(from, index, "COPY")?.0)
+    }
+
+    /// The files of the stage or image `from` that `what` (COPY, RUN --mount) names, and
+    /// what identifies them for the cache: the stage's key, or the image's id.
+    pub(super) fn files_of(
+        &self,
+        from: &str,
+        index: usize,
+        what: &str,
+    ) -> Result<(Tree, String), BuildError> {
+        let (config, id) = match self.stage_named(from, true, index) {
+            Some(i) => self
+                .done
+                .get(&i)
+                .map(|s| (s.config.clone(), s.key.to_string()))
+                .ok_or_else(|| {
+                    BuildError::Invalid(format!("{what} from={from}: the stage was not built"))
+                })?,
             None => {
                 let store = &self.engine.images;
-                let image = self.image(from, &format!("COPY --from={from}"))?;
-                serde_json::from_slice(&store.read_blob(&image.id, &image.name)?)
-                    .map_err(|e| BuildError::Invalid(format!("COPY --from={from}: {e}")))?
+                let image = self.image(from, &format!("{what} --from={from}"))?;
+                let config = serde_json::from_slice(&store.read_blob(&image.id, &image.name)?)
+                    .map_err(|e| BuildError::Invalid(format!("{what} --from={from}: {e}")))?;
+                (config, image.id.to_string())
             }
         };
-        Ok(Tree::Layers(layer_dirs(self.engine, &config)))
+        Ok((Tree::Layers(layer_dirs(self.engine, &config)), id))
     }
 
     /// Stores stage `state` as the build's image, named by `tags`.
