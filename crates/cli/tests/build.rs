@@ -882,3 +882,43 @@ fn bind_mounts_from_stages_images_and_the_context_and_their_content_in_the_cache
     );
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_fifo_made_by_a_run_step_is_kept_in_the_layer() {
+    let k = Kist::with_busybox();
+    // The write layer's tar had a fifo with empty device numbers, which the store's
+    // unpacking refused ("numeric field was not a number").
+    let dir = context("FROM busybox\nRUN mkfifo -m 0640 /fifo\n", &[]);
+    build(&k, "fifo", dir.path());
+    assert_eq!(
+        k.ok(&["run", "--rm", "fifo", "stat", "-c", "%F %a", "/fifo"]),
+        "fifo 640\n"
+    );
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_working_directory_made_for_a_run_step_is_not_world_writable() {
+    let k = Kist::with_busybox();
+    // The runtime made a missing working directory with mode 0777 (its umask is 0), and the
+    // RUN step's layer kept it so (found comparing with podman build).
+    let dir = context("FROM busybox\nWORKDIR /srv/app/sub\nRUN true\n", &[]);
+    build(&k, "workdir", dir.path());
+    assert_eq!(
+        k.ok(&[
+            "run",
+            "--rm",
+            "workdir",
+            "stat",
+            "-c",
+            "%a",
+            "/srv",
+            "/srv/app",
+            "/srv/app/sub"
+        ]),
+        "755\n755\n755\n"
+    );
+    k.assert_clean();
+}
