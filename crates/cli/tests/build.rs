@@ -715,3 +715,210 @@ fn onbuild_triggers_run_in_the_child_build_and_are_not_passed_on() {
     let config = k.ok(&["image", "inspect", "--format", "{{json .Config}}", "child"]);
     assert!(!config.contains("OnBuild"), "{config}");
 }
+
+/// The interface names of a /proc/net/dev.
+fn interfaces(dev: &str) -> Vec<String> {
+    let mut names: Vec<String> = dev
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(|n| n.trim().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+#[ignore = "needs root"]
+fn network_flags_choose_the_network_of_the_run_steps() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nRUN cat /proc/net/dev > /default\n\
+         RUN --network=none cat /proc/net/dev > /none\n\
+         RUN --network=host cat /proc/net/dev > /host\n",
+        &[],
+    );
+    let host = interfaces(&std::fs::read_to_string("/proc/net/dev").unwrap());
+    let path = dir.path().to_str().unwrap();
+    let read = |image: &str, file: &str| interfaces(&k.ok(&["run", "--rm", image, "cat", file]));
+    // kist's default network here is none (KIST_DEFAULT_NETWORK in the tests).
+    k.ok(&["build", "-t", "default", path]);
+    assert_eq!(read("default", "/default"), ["lo"]);
+    assert_eq!(read("default", "/none"), ["lo"]);
+    assert_eq!(read("default", "/host"), host);
+    // --network host: the steps without a --network of their own; and it is in their cache
+    // key, so the step that ran with none runs again.
+    let out = k.ok(&["build", "--network", "host", "-t", "host", path]);
+    assert!(out.contains("#2 DONE"), "{out}");
+    assert_eq!(read("host", "/default"), host);
+    assert_eq!(read("host", "/none"), ["lo"]);
+    // --network default is kist's default again, from the cache.
+    let out = k.ok(&["build", "--network", "default", "-t", "again", path]);
+    assert!(out.contains("#2 CACHED"), "{out}");
+    assert_eq!(read("again", "/default"), ["lo"]);
+    // A network by name is refused as a bad flag, before anything runs.
+    let err = k.fails(&["build", "--network", "bridge", path], 125);
+    assert!(
+        err.contains("kist build takes default, none or host"),
+        "{err}"
+    );
+    let dir = context("FROM busybox\nRUN --network=bridge true\n", &[]);
+    let err = k.fails(&["build", dir.path().to_str().unwrap()], 1);
+    assert!(err.contains("bridge"), "{err}");
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn progress_plain_names_each_step_with_its_time_and_tty_needs_a_terminal() {
+    let k = Kist::with_busybox();
+    let dir = context("FROM busybox\nRUN echo from the step\nENV A=1\n", &[]);
+    let path = dir.path().to_str().unwrap();
+    let out = k.ok(&["build", "--progress", "plain", "-t", "p", path]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "#1 [1/3] FROM busybox", "{out}");
+    assert!(lines[1].starts_with("#1 DONE "), "{out}");
+    assert_eq!(lines[2], "#2 [2/3] RUN echo from the step", "{out}");
+    assert_eq!(lines[3], "from the step", "{out}");
+    assert!(
+        lines[4].starts_with("#2 DONE ") && lines[4].ends_with('s'),
+        "{out}"
+    );
+    assert_eq!(lines[5], "#3 [3/3] ENV A=1", "{out}");
+    assert!(lines[7].starts_with("writing image sha256:"), "{out}");
+    assert_eq!(lines[8], "naming to docker.io/library/p:latest", "{out}");
+    // auto is plain when stdout is not a terminal: the same lines, the steps cached.
+    let out = k.ok(&["build", "-t", "p", path]);
+    assert!(
+        out.contains("#2 [2/3] RUN echo from the step\n#2 CACHED\n"),
+        "{out}"
+    );
+    let err = k.fails(&["build", "--progress", "tty", path], 125);
+    assert!(err.contains("not a terminal"), "{err}");
+    let out = k.run(&["build", "--progress", "fancy", path]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("\"fancy\" for \"--progress\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn pull_never_refuses_a_missing_base_and_bad_policies_are_bad_flags() {
+    let k = Kist::with_busybox();
+    let dir = context("FROM localhost:1/nothing:here\nRUN true\n", &[]);
+    let path = dir.path().to_str().unwrap();
+    let err = k.fails(&["build", "--pull=never", path], 1);
+    assert!(
+        err.contains("no such image in the store, and --pull=never"),
+        "{err}"
+    );
+    let err = k.fails(&["build", "--pull=sometimes", path], 125);
+    assert!(err.contains("expected always, missing or never"), "{err}");
+    // An image present is used with never; `--pull` alone does not eat the context.
+    let dir = context("FROM busybox\n", &[]);
+    k.ok(&["build", "--pull=never", dir.path().to_str().unwrap()]);
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn bind_mounts_from_stages_images_and_the_context_and_their_content_in_the_cache_key() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox AS tools\n\
+         RUN mkdir -p /opt/tools && echo tool-v1 > /opt/tools/version && ln -s version /opt/tools/link\n\
+         FROM busybox\n\
+         COPY --link a.txt /a.txt\n\
+         RUN --mount=type=bind,from=tools,source=/opt/tools,target=/mnt/tools cat /mnt/tools/version /mnt/tools/link > /from-stage\n\
+         RUN --mount=type=bind,from=busybox,source=/etc,target=/mnt/etc head -n 1 /mnt/etc/passwd > /from-image\n\
+         RUN --mount=type=bind,source=conf,target=/conf cat /conf/setting > /from-context\n\
+         RUN --mount=type=bind,from=tools,source=/opt/tools,target=/mnt/rw,rw sh -c 'echo changed > /mnt/rw/version && cat /mnt/rw/version' > /rw\n\
+         RUN --mount=type=bind,from=tools,source=/opt/tools/version,target=/v cat /v > /after\n",
+        &[("a.txt", "linked\n"), ("conf/setting", "one\n")],
+    );
+    let path = dir.path().to_str().unwrap();
+    build(&k, "binds", dir.path());
+    let cat = |file: &str| k.ok(&["run", "--rm", "binds", "cat", file]);
+    assert_eq!(cat("/a.txt"), "linked\n");
+    assert_eq!(cat("/from-stage"), "tool-v1\ntool-v1\n");
+    assert_eq!(cat("/from-image"), "root:x:0:0:root:/root:/bin/sh\n");
+    assert_eq!(cat("/from-context"), "one\n");
+    // A writable bind takes the writes, and they reach neither the stage nor a later step.
+    assert_eq!(cat("/rw"), "changed\n");
+    assert_eq!(cat("/after"), "tool-v1\n");
+    // Nothing mounted is in the image.
+    let out = k.run(&["run", "--rm", "binds", "cat", "/mnt/tools/version"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+
+    // All cached; then a change to the bound context file runs its step again and the
+    // later ones, and no earlier one.
+    let out = build(&k, "binds", dir.path());
+    for n in [2, 4, 5, 6, 7, 8, 9] {
+        assert!(out.contains(&format!("#{n} CACHED")), "#{n}: {out}");
+    }
+    std::fs::write(dir.path().join("conf/setting"), "two\n").unwrap();
+    let out = k.ok(&["build", "-t", "binds", path]);
+    for n in [2, 4, 5, 6] {
+        assert!(out.contains(&format!("#{n} CACHED")), "#{n}: {out}");
+    }
+    for n in [7, 8, 9] {
+        assert!(out.contains(&format!("#{n} DONE")), "#{n}: {out}");
+    }
+    assert_eq!(cat("/from-context"), "two\n");
+    // A file beside it that the mount does not show changes nothing.
+    std::fs::write(dir.path().join("unrelated"), "x\n").unwrap();
+    let out = k.ok(&["build", "-t", "binds", path]);
+    assert!(out.contains("#7 CACHED"), "{out}");
+    // No temporary tree is left in the store.
+    assert_eq!(
+        k.entries("tmp")
+            .into_iter()
+            .filter(|e| e.starts_with("build-bind"))
+            .collect::<Vec<_>>(),
+        Vec::<String>::new()
+    );
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_fifo_made_by_a_run_step_is_kept_in_the_layer() {
+    let k = Kist::with_busybox();
+    // The write layer's tar had a fifo with empty device numbers, which the store's
+    // unpacking refused ("numeric field was not a number").
+    let dir = context("FROM busybox\nRUN mkfifo -m 0640 /fifo\n", &[]);
+    build(&k, "fifo", dir.path());
+    assert_eq!(
+        k.ok(&["run", "--rm", "fifo", "stat", "-c", "%F %a", "/fifo"]),
+        "fifo 640\n"
+    );
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_working_directory_made_for_a_run_step_is_not_world_writable() {
+    let k = Kist::with_busybox();
+    // The runtime made a missing working directory with mode 0777 (its umask is 0), and the
+    // RUN step's layer kept it so (found comparing with podman build).
+    let dir = context("FROM busybox\nWORKDIR /srv/app/sub\nRUN true\n", &[]);
+    build(&k, "workdir", dir.path());
+    assert_eq!(
+        k.ok(&[
+            "run",
+            "--rm",
+            "workdir",
+            "stat",
+            "-c",
+            "%a",
+            "/srv",
+            "/srv/app",
+            "/srv/app/sub"
+        ]),
+        "755\n755\n755\n"
+    );
+    k.assert_clean();
+}

@@ -1078,3 +1078,54 @@ fn run_and_create_pull_a_missing_image_with_pulls_lines_on_stderr() {
     fresh.assert_clean();
     other.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn build_pulls_its_base_images_as_pull_says() {
+    let reg = Registry::start();
+    let k = Kist::with_busybox();
+    let name = format!("{}/busybox:base", reg.host);
+    k.ok(&["tag", "busybox", &name]);
+    k.ok(&["push", &name]);
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("Dockerfile"),
+        format!(
+            "FROM {name} AS one\nRUN echo built > /built\nFROM {name}\nCOPY --from=one /built /\n"
+        ),
+    )
+    .unwrap();
+    let path = dir.path().to_str().unwrap();
+
+    let fresh = Kist::new();
+    // never: nothing is pulled.
+    fresh.fails(&["build", "--pull=never", path], 1);
+    assert_eq!(fresh.ok(&["images", "-q"]), "");
+    // missing (the default): pulled once, its lines on stderr, the build's on stdout.
+    let out = fresh.run(&["build", "-t", "child", path]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert_eq!(said.matches("Pulling from busybox").count(), 1, "{said}");
+    assert!(
+        said.contains(&format!("Status: Downloaded newer image for {name}")),
+        "{said}"
+    );
+    assert!(stdout(&out).contains("naming to"), "{}", stdout(&out));
+    assert_eq!(
+        fresh.ok(&["run", "--rm", "child", "cat", "/built"]),
+        "built\n"
+    );
+    // Present now: missing asks nothing; --pull (always) asks the registry, once a build.
+    let out = fresh.run(&["build", path]);
+    assert_eq!(stderr(&out), "");
+    let out = fresh.run(&["build", "--pull", path]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert_eq!(
+        said.matches(&format!("Status: Image is up to date for {name}"))
+            .count(),
+        1,
+        "{said}"
+    );
+    assert!(stdout(&out).contains("#2 CACHED"), "{}", stdout(&out));
+}

@@ -272,3 +272,45 @@ fn ctrl_p_ctrl_q_detaches_and_attach_comes_back() {
     assert_eq!(child.wait().unwrap().code(), Some(127), "{seen:?}");
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn build_on_a_terminal_draws_live_steps_and_prints_each_with_its_time() {
+    let k = Kist::with_busybox();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM busybox\nRUN echo from-the-step && sleep 0.5\nENV A=1\n",
+    )
+    .unwrap();
+    let path = dir.path().to_str().unwrap();
+    let (mut child, mut master, slave) = on_a_pty(&k, &["build", "-t", "live", path]);
+    // Read as it comes (a full pty would stall kist), until the last line.
+    let mut seen = String::new();
+    read_until(
+        &mut master,
+        &mut seen,
+        "naming to docker.io/library/live:latest",
+    );
+    assert!(child.wait().unwrap().success(), "{seen:?}");
+    drop(slave);
+    // The live lines are redrawn in place; each step then stays as a plain line with its
+    // time, and the step's output is shown above the live lines.
+    assert!(seen.contains("\x1b[2K"), "{seen:?}");
+    assert!(seen.contains("#1 [1/3] FROM busybox  DONE "), "{seen:?}");
+    assert!(
+        seen.contains("#2 [2/3] RUN echo from-the-step && sleep 0.5  DONE "),
+        "{seen:?}"
+    );
+    assert!(seen.contains("from-the-step"), "{seen:?}");
+    assert!(seen.contains("#3 [3/3] ENV A=1  DONE"), "{seen:?}");
+    assert!(seen.contains("writing image sha256:"), "{seen:?}");
+    // kist's own streams are the terminal again after the build: the id goes there too.
+    let (mut child, mut master, slave) = on_a_pty(&k, &["build", "-q", path]);
+    let mut seen = String::new();
+    read_until(&mut master, &mut seen, "sha256:");
+    assert!(child.wait().unwrap().success(), "{seen:?}");
+    drop(slave);
+    assert!(!seen.contains("\x1b[2K"), "{seen:?}");
+    k.assert_clean();
+}

@@ -160,13 +160,15 @@ impl<W: Write> TreeWriter<W> {
                 };
                 let mut h = header(&st, kind);
                 h.set_size(0);
-                if kind != tar::EntryType::Fifo {
-                    let major = rustix::fs::major(st.st_rdev);
-                    let minor = rustix::fs::minor(st.st_rdev);
-                    h.set_device_major(major)
-                        .and_then(|()| h.set_device_minor(minor))
-                        .map_err(|e| write_err(&self.full(&rel), e))?;
-                }
+                // A fifo's numbers are 0, written all the same: left empty, the fields are
+                // not numbers to a reader (the tar crate's own refused kist's fifos).
+                let (major, minor) = match kind {
+                    tar::EntryType::Fifo => (0, 0),
+                    _ => (rustix::fs::major(st.st_rdev), rustix::fs::minor(st.st_rdev)),
+                };
+                h.set_device_major(major)
+                    .and_then(|()| h.set_device_minor(minor))
+                    .map_err(|e| write_err(&self.full(&rel), e))?;
                 self.append(&mut h, &rel, io::empty())
             }
             // Sockets belong to a running process, not to an image.

@@ -16,6 +16,7 @@ mod reference;
 pub mod registry;
 mod store;
 mod temp;
+pub use temp::TempDir;
 mod unpack;
 
 pub use archive::{ArchiveFormat, LoadedImage, SavedImage, load, save};

@@ -198,8 +198,15 @@ impl Unpacker {
                     tar::EntryType::Block => FileType::BlockDevice,
                     _ => FileType::Fifo,
                 };
-                let major = header.device_major().map_err(bad_archive)?.unwrap_or(0);
-                let minor = header.device_minor().map_err(bad_archive)?.unwrap_or(0);
+                // A fifo has no device: empty number fields (older kist layers had them) are
+                // read as 0.
+                let fifo = file_type == FileType::Fifo;
+                let number = |n: std::io::Result<Option<u32>>| match n {
+                    Err(_) if fifo => Ok(0),
+                    n => n.map(|n| n.unwrap_or(0)).map_err(bad_archive),
+                };
+                let major = number(header.device_major())?;
+                let minor = number(header.device_minor())?;
                 self.remove_existing(&parent_fd, name, false)?;
                 rustix::fs::mknodat(
                     &parent_fd,

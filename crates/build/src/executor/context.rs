@@ -292,15 +292,15 @@ impl Writer<'_> {
                 self.inline(&mut tar, body, &item.target)?;
                 continue;
             }
-            let Some(Entry { real: path, meta }) = self.tree.stat(&item.source, self.name)? else {
+            let Some(found) = self.tree.stat(&item.source, self.name)? else {
                 continue;
             };
-            if meta.is_dir() {
-                self.directory(&mut tar, &item.source, &item.target, true)?;
-            } else if self.add && meta.is_file() && is_archive(&path) {
-                self.extract(&mut tar, &path, &item.dest)?;
+            if found.meta.is_dir() {
+                self.directory(&mut tar, &item.source, &found, &item.target, true)?;
+            } else if self.add && found.meta.is_file() && is_archive(&found.real) {
+                self.extract(&mut tar, &found.real, &item.dest)?;
             } else {
-                self.entry(&mut tar, &item.source, &item.target)?;
+                self.entry(&mut tar, &found, &item.target)?;
             }
         }
         tar.finish()
@@ -326,15 +326,17 @@ impl Writer<'_> {
     }
 
     /// A directory's contents under `target` (and, but for the top one, the directory itself).
+    /// `dir` is the directory's entry, found at `source`.
     fn directory<W: Write>(
         &self,
         tar: &mut tar::Builder<W>,
         source: &Path,
+        dir: &Entry,
         target: &str,
         top: bool,
     ) -> Result<(), BuildError> {
         if !top || !target.is_empty() {
-            self.entry(tar, source, target)?;
+            self.entry(tar, dir, target)?;
         }
         for n in self.tree.children(source, self.name)? {
             let child = source.join(&n);
@@ -342,9 +344,9 @@ impl Writer<'_> {
                 continue;
             }
             let target = format!("{target}/{n}");
-            match self.tree.stat(&child, self.name)? {
-                Some(e) if e.meta.is_dir() => self.directory(tar, &child, &target, false)?,
-                Some(_) => self.entry(tar, &child, &target)?,
+            match self.tree.child(dir, &child, &n, self.name)? {
+                Some(e) if e.meta.is_dir() => self.directory(tar, &child, &e, &target, false)?,
+                Some(e) => self.entry(tar, &e, &target)?,
                 None => {}
             }
         }
@@ -355,12 +357,10 @@ impl Writer<'_> {
     fn entry<W: Write>(
         &self,
         tar: &mut tar::Builder<W>,
-        source: &Path,
+        found: &Entry,
         target: &str,
     ) -> Result<(), BuildError> {
-        let Some(Entry { real: path, meta }) = self.tree.stat(source, self.name)? else {
-            return Ok(());
-        };
+        let Entry { real: path, meta } = found;
         let fail = || BuildError::io(format!("{}: copying {}", self.name, path.display()));
         let mut header = tar::Header::new_gnu();
         let (uid, gid) = self.owner.unwrap_or((0, 0));
@@ -375,7 +375,7 @@ impl Writer<'_> {
             header.set_entry_type(tar::EntryType::Symlink);
             header.set_size(0);
             header.set_mode(0o777);
-            let link = fs::read_link(&path).map_err(fail())?;
+            let link = fs::read_link(path).map_err(fail())?;
             tar.append_link(&mut header, name, link).map_err(fail())
         } else if kind.is_dir() {
             header.set_entry_type(tar::EntryType::Directory);
@@ -385,7 +385,7 @@ impl Writer<'_> {
         } else if kind.is_file() {
             header.set_entry_type(tar::EntryType::Regular);
             header.set_size(meta.len());
-            let file = File::open(&path).map_err(fail())?;
+            let file = File::open(path).map_err(fail())?;
             tar.append_data(&mut header, name, file).map_err(fail())
         } else {
             Ok(())

@@ -17,7 +17,7 @@ mod tree;
 
 use std::path::PathBuf;
 
-use kist_engine::{Engine, RunOptions};
+use kist_engine::{Engine, NetworkMode, RunOptions};
 use kist_image::{Digest, Reference};
 
 pub use error::BuildError;
@@ -47,6 +47,58 @@ pub struct BuildOptions {
     /// What a RUN step's container is made from: `kist run`'s defaults (cgroup parent,
     /// security, network); the image and command are the step's.
     pub run_template: RunOptions,
+    /// `--network none|host` for every RUN step without a `--network` of its own; `None`
+    /// (`--network default`) leaves the template's, kist's default network.
+    pub network: Option<NetworkMode>,
+    /// `--pull`: when the images FROM (and `--from`) name are pulled.
+    pub pull: PullPolicy,
+}
+
+/// `--pull`: when an image a build starts from is pulled, as `kist run --pull` decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PullPolicy {
+    /// Only when it is not in the store.
+    #[default]
+    Missing,
+    /// Every time, for the registry's latest.
+    Always,
+    /// Never: a missing image fails the build.
+    Never,
+}
+
+/// What the build says as it goes, for the caller to show as it likes (plain lines, or live
+/// bars on a terminal).
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// Step `n` starts: its stage label and instruction (`[base 2/6] COPY . .`).
+    Step { n: usize, title: &'a str },
+    /// Step `n` was taken from the cache.
+    Cached { n: usize },
+    /// Step `n` was carried out in `seconds`.
+    Done { n: usize, seconds: f64 },
+    /// Any other line: the image written, its names.
+    Line(&'a str),
+}
+
+impl Event<'_> {
+    /// The event as a plain line, BuildKit's plain progress.
+    pub fn plain(&self) -> String {
+        match self {
+            Event::Step { n, title } => format!("#{n} {title}"),
+            Event::Cached { n } => format!("#{n} CACHED"),
+            Event::Done { n, seconds } => format!("#{n} DONE {seconds:.1}s"),
+            Event::Line(text) => text.to_string(),
+        }
+    }
+}
+
+/// The caller's side of a build: where its events go, and how a missing image is pulled
+/// (the CLI pulls as `kist run` does). Stages build on threads of their own, each with its
+/// own engine, which `pull` is given.
+pub trait Frontend: Sync {
+    fn event(&self, event: Event<'_>);
+    /// Pulls `image` into `engine`'s store; the error is the line to show.
+    fn pull(&self, engine: &Engine, image: &str) -> Result<(), String>;
 }
 
 /// A finished build.
@@ -56,12 +108,12 @@ pub struct Built {
     pub tags: Vec<Reference>,
 }
 
-/// Builds `opts`'s Dockerfile; `progress` is given each line to show (steps, RUN output is
-/// the container's own).
+/// Builds `opts`'s Dockerfile; `frontend` is told each step (RUN output is the container's
+/// own, on kist's standard streams).
 pub fn build(
     engine: &Engine,
     opts: &BuildOptions,
-    progress: &(dyn Fn(&str) + Sync),
+    frontend: &dyn Frontend,
 ) -> Result<Built, BuildError> {
     let tags = opts
         .tags
@@ -75,7 +127,7 @@ pub fn build(
     // Held until the image is in the index: nothing collects the new layers meanwhile.
     let _writing = engine.images.lock_for_writing()?;
     let steps = std::sync::atomic::AtomicUsize::new(0);
-    let mut builder = stage::Builder::new(engine, opts, &file, progress, &steps)?;
+    let mut builder = stage::Builder::new(engine, opts, &file, frontend, &steps)?;
     let built = builder.stage(target)?;
     let image_id = builder.finish(built, &tags)?;
     Ok(Built { image_id, tags })

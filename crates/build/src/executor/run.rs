@@ -2,21 +2,24 @@
 //! hardened defaults; its write layer becomes the step's layer through the commit machinery,
 //! and the container is removed whether the command succeeds or not.
 
-use kist_engine::{RemoveMode, RunOptions, RunOutcome};
+use kist_engine::{NetworkMode, RemoveMode, RunOptions, RunOutcome};
 use kist_image::NewLayer;
 
 use super::config;
 use super::error::BuildError;
 use super::stage::{Builder, StageState};
-use crate::{CommandLine, Heredoc, RunInstruction, parse_marker};
+use crate::{CommandLine, Heredoc, Network, RunInstruction, parse_marker};
 
 pub(super) fn run(
     builder: &mut Builder,
+    index: usize,
     state: &StageState,
     step: &RunInstruction,
     created_by: &str,
 ) -> Result<NewLayer, BuildError> {
-    let volumes = super::mounts::volumes(builder, &step.mounts, &state.variables(), created_by)?;
+    // `_copies` holds what binds of a stage or image show until the step is over.
+    let (volumes, _copies) =
+        super::mounts::volumes(builder, index, &step.mounts, &state.variables(), created_by)?;
     let engine = builder.engine;
     let store = &engine.images;
     let argv = match &step.command {
@@ -43,6 +46,7 @@ pub(super) fn run(
         &parent.image_id.to_string(),
         argv.clone(),
         volumes,
+        step.network,
     );
     store.untag(&name)?;
     if !listed_before {
@@ -91,6 +95,16 @@ fn heredoc_script(text: &str, heredocs: &[Heredoc], step: &str) -> Result<String
     Ok(script)
 }
 
+/// The network of a RUN step other than the template's (kist's default): its own
+/// `--network`, else the build's.
+pub(super) fn network(step: Network, build: Option<NetworkMode>) -> Option<NetworkMode> {
+    match step {
+        Network::None => Some(NetworkMode::None),
+        Network::Host => Some(NetworkMode::Host),
+        Network::Default => build,
+    }
+}
+
 /// Runs `argv` in a container of `image`; its name and exit code.
 fn in_container(
     builder: &Builder,
@@ -98,6 +112,7 @@ fn in_container(
     image: &str,
     argv: Vec<String>,
     volumes: Vec<kist_engine::VolumeSpec>,
+    network: Network,
 ) -> Result<(String, i32), BuildError> {
     let name = kist_engine::build_step_name(builder.step);
     // The ARGs reach the command as variables, and are not kept in the image.
@@ -113,6 +128,10 @@ fn in_container(
         volumes,
         ..builder.opts.run_template.clone()
     };
+    if let Some(mode) = self::network(network, builder.opts.network) {
+        opts.network = mode;
+        opts.networking = kist_engine::Networking::default();
+    }
     if builder.opts.quiet {
         opts.attach.stdout = false;
         opts.attach.stderr = false;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::error::BuildError;
 use super::ignore::Ignore;
 use super::tree::Tree;
-use super::{BuildOptions, cache, config, context, run};
+use super::{BuildOptions, Event, Frontend, PullPolicy, cache, config, context, run};
 use crate::{CopyInstruction, Dockerfile, Instruction, InstructionKind, expand};
 
 /// What a stage has built so far.
@@ -41,7 +41,7 @@ pub(super) struct Builder<'a> {
     pub engine: &'a Engine,
     pub opts: &'a BuildOptions,
     file: &'a Dockerfile,
-    progress: &'a (dyn Fn(&str) + Sync),
+    pub frontend: &'a dyn Frontend,
     /// The ARGs before the first FROM, with their values.
     meta_args: Vec<(String, String)>,
     /// Build args an ARG asked for (to warn of the others).
@@ -59,14 +59,14 @@ impl<'a> Builder<'a> {
         engine: &'a Engine,
         opts: &'a BuildOptions,
         file: &'a Dockerfile,
-        progress: &'a (dyn Fn(&str) + Sync),
+        frontend: &'a dyn Frontend,
         steps: &'a AtomicUsize,
     ) -> Result<Builder<'a>, BuildError> {
         let mut builder = Builder {
             engine,
             opts,
             file,
-            progress,
+            frontend,
             meta_args: Vec::new(),
             used_args: Vec::new(),
             steps,
@@ -110,8 +110,8 @@ impl<'a> Builder<'a> {
         self.step = self.steps.fetch_add(1, Ordering::SeqCst) + 1;
     }
 
-    fn show(&mut self, line: &str) {
-        (self.progress)(line);
+    fn show(&mut self, event: Event) {
+        self.frontend.event(event);
     }
 
     /// The stage a FROM or `--from` value names: a stage name, or an index (`--from` only).
@@ -188,8 +188,8 @@ impl<'a> Builder<'a> {
             let handles: Vec<_> = stages
                 .iter()
                 .map(|&i| {
-                    let (opts, file, progress, steps) =
-                        (self.opts, self.file, self.progress, self.steps);
+                    let (opts, file, frontend, steps) =
+                        (self.opts, self.file, self.frontend, self.steps);
                     let (meta_args, done) = (self.meta_args.clone(), self.done.clone());
                     s.spawn(move || {
                         let engine = Engine::open_quietly(&layout.root, Some(&layout.run))?;
@@ -197,7 +197,7 @@ impl<'a> Builder<'a> {
                             engine: &engine,
                             opts,
                             file,
-                            progress,
+                            frontend,
                             meta_args,
                             used_args: Vec::new(),
                             steps,
@@ -235,6 +235,17 @@ impl<'a> Builder<'a> {
                 let from = expand(from, &self.meta_args).map_err(BuildError::expand("COPY"))?;
                 deps.extend(self.stage_named(&from, true, index));
             }
+            if let InstructionKind::Run(run) = &instruction.kind {
+                for spec in &run.mounts {
+                    let from = spec
+                        .resolve(|w| expand(w, &self.meta_args))
+                        .ok()
+                        .and_then(|m| m.from);
+                    if let Some(from) = from {
+                        deps.extend(self.stage_named(&from, true, index));
+                    }
+                }
+            }
         }
         Ok(deps)
     }
@@ -255,7 +266,12 @@ impl<'a> Builder<'a> {
         }
         self.next_step();
         let label = self.step_label(index, 1, total);
-        self.show(&format!("#{} {label} FROM {image}", self.step));
+        let title = format!("{label} FROM {image}");
+        self.show(Event::Step {
+            n: self.step,
+            title: &title,
+        });
+        let started = std::time::Instant::now();
         let mut state = match self.stage_named(&image, false, index) {
             Some(base) => {
                 let mut state = self.done.get(&base).cloned().ok_or_else(|| {
@@ -266,18 +282,30 @@ impl<'a> Builder<'a> {
             }
             None => self.from(&image)?,
         };
+        self.show(Event::Done {
+            n: self.step,
+            seconds: started.elapsed().as_secs_f64(),
+        });
         let from_label = self.step_label(index, 1, total);
         for trigger in onbuild_triggers(&mut state.config, &image)? {
             self.next_step();
             let text = one_line(&trigger.source.original);
-            self.show(&format!("#{} {from_label} ONBUILD {text}", self.step));
+            let title = format!("{from_label} ONBUILD {text}");
+            self.show(Event::Step {
+                n: self.step,
+                title: &title,
+            });
             self.step_of(index, &mut state, &trigger)?;
         }
         for (i, instruction) in stage.instructions.iter().enumerate() {
             self.next_step();
             let label = self.step_label(index, i + 2, total);
             let text = one_line(&instruction.source.original);
-            self.show(&format!("#{} {label} {text}", self.step));
+            let title = format!("{label} {text}");
+            self.show(Event::Step {
+                n: self.step,
+                title: &title,
+            });
             self.step_of(index, &mut state, instruction)?;
         }
         Ok(state)
@@ -298,15 +326,17 @@ impl<'a> Builder<'a> {
         };
         if let Some(hit) = hit {
             *state = hit;
-            self.show(&format!("#{} CACHED", self.step));
+            self.show(Event::Cached { n: self.step });
             return Ok(());
         }
         let started = std::time::Instant::now();
         self.instruction(index, state, instruction)?;
         state.key = key;
         cache::save(store, state)?;
-        let took = started.elapsed().as_secs_f64();
-        self.show(&format!("#{} DONE {took:.1}s", self.step));
+        self.show(Event::Done {
+            n: self.step,
+            seconds: started.elapsed().as_secs_f64(),
+        });
         Ok(())
     }
 
@@ -331,12 +361,7 @@ impl<'a> Builder<'a> {
             });
         }
         let store = &self.engine.images;
-        let found = store.resolve(image).map_err(|e| match e {
-            kist_image::Error::ImageNotFound(_) => BuildError::Invalid(format!(
-                "FROM {image}: no such image in the store (kist pull {image} first: kist build does not pull)"
-            )),
-            e => BuildError::Image(e),
-        })?;
+        let found = self.image(image, &format!("FROM {image}"))?;
         let raw = store.read_blob(&found.id, &found.name)?;
         let config: Value = serde_json::from_slice(&raw).map_err(|e| {
             BuildError::Invalid(format!("FROM {image}: its config is not JSON: {e}"))
@@ -351,6 +376,30 @@ impl<'a> Builder<'a> {
                 json!(["FROM", found.id.to_string()]),
             ),
         })
+    }
+
+    /// The image `name` that `what` (a FROM, a `--from`) uses, pulled first as `--pull`
+    /// says: always, or only when it is missing, or never.
+    pub(super) fn image(&self, name: &str, what: &str) -> Result<kist_image::Image, BuildError> {
+        let store = &self.engine.images;
+        let pull = || {
+            self.frontend
+                .pull(self.engine, name)
+                .map_err(|e| BuildError::Invalid(format!("{what}: {e}")))
+        };
+        if self.opts.pull == PullPolicy::Always {
+            pull()?;
+        }
+        match store.resolve(name) {
+            Err(kist_image::Error::ImageNotFound(_)) if self.opts.pull == PullPolicy::Missing => {
+                pull()?;
+                Ok(store.resolve(name)?)
+            }
+            Err(kist_image::Error::ImageNotFound(_)) => Err(BuildError::Invalid(format!(
+                "{what}: no such image in the store, and --pull=never (kist pull {name} first)"
+            ))),
+            other => Ok(other?),
+        }
     }
 
     /// What the step's cache key is made of, beside its parent's key.
@@ -377,10 +426,23 @@ impl<'a> Builder<'a> {
                 parts["build_args"] = json!(given);
                 parts["meta_args"] = json!(self.meta_args);
             }
-            // The bodies are not in the instruction's text.
-            InstructionKind::Run(r) if !r.heredocs.is_empty() => {
-                let bodies: Vec<&str> = r.heredocs.iter().map(|h| h.content.as_str()).collect();
-                parts["heredocs"] = json!(bodies);
+            InstructionKind::Run(r) => {
+                // The bodies are not in the instruction's text.
+                if !r.heredocs.is_empty() {
+                    let bodies: Vec<&str> = r.heredocs.iter().map(|h| h.content.as_str()).collect();
+                    parts["heredocs"] = json!(bodies);
+                }
+                // What its bind mounts show: a context path's content, a stage's key or an
+                // image's id (and the path), so that a change there runs the step again.
+                let binds = super::mounts::bind_identities(self, index, state, &r.mounts, &vars)?;
+                if !binds.is_empty() {
+                    parts["binds"] = json!(binds);
+                }
+                // The build's `--network` (a step's own is in its text); the default adds
+                // nothing, so keys made before the flag existed still match.
+                if let Some(mode) = run::network(crate::Network::Default, self.opts.network) {
+                    parts["network"] = json!(format!("{mode:?}"));
+                }
             }
             InstructionKind::Copy(_) | InstructionKind::Add(_) => {
                 let (step, tree) = self.copy_step(index, instruction, &vars)?;
@@ -401,6 +463,11 @@ impl<'a> Builder<'a> {
     ) -> Result<(context::CopyStep<'i>, Tree), BuildError> {
         let ex = |name: &str, w: &str| expand(w, &vars).map_err(BuildError::expand(name));
         match &instruction.kind {
+            // `--link` is accepted and changes nothing here: BuildKit's link copies into an
+            // empty layer of its own instead of over the stage's files, so that the layer
+            // does not depend on them. kist's COPY layer is that already: it is written from
+            // the sources alone, never from a container of the stage, so the result (files,
+            // owners, modes, the layer itself) is the same with or without it.
             InstructionKind::Copy(c) => {
                 let tree = match &c.from {
                     Some(from) => self.tree_from(&ex("COPY", from)?, index)?,
@@ -443,7 +510,7 @@ impl<'a> Builder<'a> {
         let ex = |w: &str| expand(w, &vars).map_err(BuildError::expand(&name));
         match &instruction.kind {
             InstructionKind::Run(r) => {
-                let layer = run::run(self, state, r, &created_by)?;
+                let layer = run::run(self, index, state, r, &created_by)?;
                 config::add_layer(state, layer, &created_by);
                 return Ok(());
             }
@@ -551,20 +618,34 @@ impl<'a> Builder<'a> {
 
     /// What `COPY --from=from` reads: an earlier stage's files, or an image's.
     fn tree_from(&self, from: &str, index: usize) -> Result<Tree, BuildError> {
-        let config = match self.stage_named(from, true, index) {
-            Some(i) => self.done.get(&i).map(|s| s.config.clone()).ok_or_else(|| {
-                BuildError::Invalid(format!("COPY --from={from}: the stage was not built"))
-            })?,
+        Ok(self.files_of(from, index, "COPY")?.0)
+    }
+
+    /// The files of the stage or image `from` that `what` (COPY, RUN --mount) names, and
+    /// what identifies them for the cache: the stage's key, or the image's id.
+    pub(super) fn files_of(
+        &self,
+        from: &str,
+        index: usize,
+        what: &str,
+    ) -> Result<(Tree, String), BuildError> {
+        let (config, id) = match self.stage_named(from, true, index) {
+            Some(i) => self
+                .done
+                .get(&i)
+                .map(|s| (s.config.clone(), s.key.to_string()))
+                .ok_or_else(|| {
+                    BuildError::Invalid(format!("{what} from={from}: the stage was not built"))
+                })?,
             None => {
                 let store = &self.engine.images;
-                let image = store.resolve(from).map_err(|e| {
-                    BuildError::Invalid(format!("COPY --from={from}: no such stage or image ({e})"))
-                })?;
-                serde_json::from_slice(&store.read_blob(&image.id, &image.name)?)
-                    .map_err(|e| BuildError::Invalid(format!("COPY --from={from}: {e}")))?
+                let image = self.image(from, &format!("{what} --from={from}"))?;
+                let config = serde_json::from_slice(&store.read_blob(&image.id, &image.name)?)
+                    .map_err(|e| BuildError::Invalid(format!("{what} --from={from}: {e}")))?;
+                (config, image.id.to_string())
             }
         };
-        Ok(Tree::Layers(layer_dirs(self.engine, &config)))
+        Ok((Tree::Layers(layer_dirs(self.engine, &config)), id))
     }
 
     /// Stores stage `state` as the build's image, named by `tags`.
@@ -608,9 +689,9 @@ impl<'a> Builder<'a> {
             }
         }
         let id = outcome.image_id;
-        self.show(&format!("writing image {id}"));
+        self.show(Event::Line(&format!("writing image {id}")));
         for tag in tags {
-            self.show(&format!("naming to {tag}"));
+            self.show(Event::Line(&format!("naming to {tag}")));
         }
         Ok(id)
     }

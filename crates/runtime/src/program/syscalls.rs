@@ -70,7 +70,13 @@ impl Syscalls for Linux {
         if std::fs::metadata(dir).is_ok() {
             return Ok(());
         }
-        std::fs::create_dir_all(dir)
+        // 0755 as runc makes it: the process's umask here is 0, and create_dir_all's 0777
+        // left world-writable directories in the images that RUN steps committed.
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(dir)
             .sys(|| format!("creating the working directory {}", dir.display()))
     }
 

@@ -4,13 +4,29 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use clap::Args;
-use kist_build::executor::{BuildOptions, build as run_build};
-use kist_engine::Engine;
+use std::io::IsTerminal;
+use std::sync::Mutex;
 
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use kist_build::executor::{BuildOptions, Event, Frontend, PullPolicy, build as run_build};
+use kist_engine::{Engine, NetworkMode};
+
+use super::build_progress::Live;
 use crate::commands::container::default_options;
+use crate::commands::registry::{self, ensure_image};
 use crate::status::ExitWith;
+
+/// `--progress`: how the steps are shown.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Progress {
+    /// tty on a terminal, plain otherwise
+    Auto,
+    /// A line per step start and end, and the RUN steps' output
+    Plain,
+    /// Live lines of the running steps with their times (stdout must be a terminal)
+    Tty,
+}
 
 #[derive(Args)]
 pub struct BuildArgs {
@@ -41,6 +57,22 @@ pub struct BuildArgs {
     /// Set metadata on the image (KEY=VALUE)
     #[arg(short, long = "label")]
     label: Vec<String>,
+    /// When to pull the images FROM names: missing, always (--pull alone), never
+    #[arg(
+        long,
+        value_name = "POLICY",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "always",
+        default_value = "missing"
+    )]
+    pull: String,
+    /// The network of the RUN steps: default (kist's), none or host
+    #[arg(long, default_value = "default")]
+    network: String,
+    /// How to show the steps: auto, plain or tty
+    #[arg(long, value_enum, default_value = "auto")]
+    progress: Progress,
     /// The build context: a directory, or '-' for a Dockerfile on stdin and no context
     context: String,
 }
@@ -56,6 +88,21 @@ pub fn build(engine: &Engine, args: &BuildArgs) -> Result<i32> {
             .into());
         }
     }
+    let pull = pull_policy(&args.pull)?;
+    let network = network(&args.network)?;
+    let live = match args.progress {
+        _ if args.quiet => false,
+        Progress::Plain => false,
+        Progress::Auto => std::io::stdout().is_terminal(),
+        Progress::Tty if std::io::stdout().is_terminal() => true,
+        Progress::Tty => {
+            return Err(ExitWith {
+                code: 125,
+                message: "--progress tty: the standard output is not a terminal (--progress plain is for logs)".into(),
+            }
+            .into());
+        }
+    };
     let (context, dockerfile, dockerfile_name) = inputs(args)?;
     let opts = BuildOptions {
         context,
@@ -80,19 +127,23 @@ pub fn build(engine: &Engine, args: &BuildArgs) -> Result<i32> {
             .collect::<Result<_>>()?,
         quiet: args.quiet,
         run_template: default_options()?,
+        network,
+        pull,
     };
-    let quiet = args.quiet;
-    let progress = |line: &str| {
-        if !quiet {
-            outln!("{line}");
-            crate::output::flush();
-        }
+    let frontend = Cli {
+        quiet: args.quiet,
+        live: live.then(Live::start).transpose()?,
+        pulled: Mutex::new(Vec::new()),
     };
-    let built = run_build(engine, &opts, &progress).map_err(|e| ExitWith {
+    let built = run_build(engine, &opts, &frontend);
+    if let Some(live) = frontend.live {
+        live.finish();
+    }
+    let built = built.map_err(|e| ExitWith {
         code: 1,
         message: format!("build failed: {e}"),
     })?;
-    if quiet {
+    if args.quiet {
         outln!("{}", built.image_id);
     }
     if let Some(path) = &args.iidfile {
@@ -100,6 +151,69 @@ pub fn build(engine: &Engine, args: &BuildArgs) -> Result<i32> {
             .with_context(|| format!("writing the image id to {}", path.display()))?;
     }
     Ok(0)
+}
+
+/// What the build shows, and its pulls.
+struct Cli {
+    quiet: bool,
+    live: Option<Live>,
+    /// The images pulled in this build: each once, even with --pull=always.
+    pulled: Mutex<Vec<String>>,
+}
+
+impl Frontend for Cli {
+    fn event(&self, event: Event<'_>) {
+        match (&self.live, self.quiet) {
+            (_, true) => {}
+            (Some(live), _) => live.event(event),
+            (None, _) => {
+                outln!("{}", event.plain());
+                crate::output::flush();
+            }
+        }
+    }
+
+    fn pull(&self, engine: &Engine, image: &str) -> Result<(), String> {
+        let mut pulled = self.pulled.lock().unwrap_or_else(|p| p.into_inner());
+        if pulled.iter().any(|p| p == image) {
+            return Ok(());
+        }
+        // The executor decided that it is to be pulled; the lines go to stderr.
+        ensure_image(engine, image, registry::PullPolicy::Always, self.quiet)
+            .map_err(|e| format!("{e:#}"))?;
+        pulled.push(image.to_string());
+        Ok(())
+    }
+}
+
+/// `--pull`'s value: Podman's words, and Docker's boolean (`--pull` alone is `always`).
+fn pull_policy(value: &str) -> Result<PullPolicy> {
+    match value {
+        "missing" | "false" => Ok(PullPolicy::Missing),
+        "always" | "true" => Ok(PullPolicy::Always),
+        "never" => Ok(PullPolicy::Never),
+        other => Err(ExitWith {
+            code: 125,
+            message: format!(
+                "invalid argument {other:?} for \"--pull\" flag: expected always, missing or never"
+            ),
+        }
+        .into()),
+    }
+}
+
+/// `--network`'s value: `None` for kist's default network.
+fn network(value: &str) -> Result<Option<NetworkMode>> {
+    match value {
+        "default" => Ok(None),
+        "none" => Ok(Some(NetworkMode::None)),
+        "host" => Ok(Some(NetworkMode::Host)),
+        other => Err(ExitWith {
+            code: 125,
+            message: format!("invalid argument {other:?} for \"--network\" flag: kist build takes default, none or host"),
+        }
+        .into()),
+    }
 }
 
 /// `--secret id=ID,src=FILE` (or `source=`), the file made absolute.

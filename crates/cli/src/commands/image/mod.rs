@@ -4,6 +4,7 @@
 //! `Commands`, which both flatten.
 
 mod build;
+mod build_progress;
 mod builder;
 mod commit;
 mod history;
