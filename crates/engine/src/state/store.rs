@@ -153,27 +153,40 @@ fn stamp(pid: Option<i32>, start: Option<u64>) -> Option<ProcessStamp> {
     })
 }
 
+/// A container query: its columns named in the order `container_from_row` reads them by
+/// index (a lookup by name compares every column's name, which was an eighth of `ps -a`).
+macro_rules! select_containers {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, name, image, image_id, command, created, state, pid, pid_start, ",
+            "monitor_pid, monitor_start, exit_code, started_at, finished_at, error, ",
+            "auto_remove, config, stop_requested, restart_count, oom_killed FROM containers ",
+            $rest
+        )
+    };
+}
+
 fn container_from_row(row: &Row<'_>) -> rusqlite::Result<ContainerRecord> {
-    let command: String = row.get("command")?;
+    let command: String = row.get(4)?;
     Ok(ContainerRecord {
-        id: row.get("id")?,
-        name: row.get("name")?,
-        image: row.get("image")?,
-        image_id: row.get("image_id")?,
+        id: row.get(0)?,
+        name: row.get(1)?,
+        image: row.get(2)?,
+        image_id: row.get(3)?,
         command: serde_json::from_str(&command).unwrap_or_default(),
-        created: row.get("created")?,
-        state: ContainerState::parse(&row.get::<_, String>("state")?),
-        process: stamp(row.get("pid")?, row.get("pid_start")?),
-        monitor: stamp(row.get("monitor_pid")?, row.get("monitor_start")?),
-        exit_code: row.get("exit_code")?,
-        started_at: row.get("started_at")?,
-        finished_at: row.get("finished_at")?,
-        error: row.get("error")?,
-        auto_remove: row.get::<_, i64>("auto_remove")? != 0,
-        config: row.get("config")?,
-        stop_requested: row.get::<_, i64>("stop_requested")? != 0,
-        restart_count: row.get("restart_count")?,
-        oom_killed: row.get::<_, i64>("oom_killed")? != 0,
+        created: row.get(5)?,
+        state: ContainerState::parse(&row.get::<_, String>(6)?),
+        process: stamp(row.get(7)?, row.get(8)?),
+        monitor: stamp(row.get(9)?, row.get(10)?),
+        exit_code: row.get(11)?,
+        started_at: row.get(12)?,
+        finished_at: row.get(13)?,
+        error: row.get(14)?,
+        auto_remove: row.get::<_, i64>(15)? != 0,
+        config: row.get(16)?,
+        stop_requested: row.get::<_, i64>(17)? != 0,
+        restart_count: row.get(18)?,
+        oom_killed: row.get::<_, i64>(19)? != 0,
     })
 }
 
@@ -475,7 +488,7 @@ impl Store {
     pub fn containers(&self) -> Result<Vec<ContainerRecord>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT * FROM containers ORDER BY created DESC")?;
+            .prepare_cached(select_containers!("ORDER BY created DESC"))?;
         let rows = stmt.query_map([], container_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
@@ -485,7 +498,7 @@ impl Store {
     pub fn containers_named(&self, prefix: &str) -> Result<Vec<ContainerRecord>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT * FROM containers WHERE substr(name, 1, ?2) = ?1")?;
+            .prepare_cached(select_containers!("WHERE substr(name, 1, ?2) = ?1"))?;
         let length = i64::try_from(prefix.len()).unwrap_or(i64::MAX);
         let rows = stmt.query_map(rusqlite::params![prefix, length], container_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -494,7 +507,7 @@ impl Store {
     /// Containers that some process was responsible for: the ones a crash may have orphaned.
     pub fn active_containers(&self) -> Result<Vec<ContainerRecord>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT * FROM containers WHERE state IN ('created', 'running', 'removing')",
+            select_containers!("WHERE state IN ('created', 'running', 'removing')"),
         )?;
         let rows = stmt.query_map([], container_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -505,7 +518,7 @@ impl Store {
         let exact = self
             .conn
             .query_row(
-                "SELECT * FROM containers WHERE id = ?1 OR name = ?1 LIMIT 1",
+                select_containers!("WHERE id = ?1 OR name = ?1 LIMIT 1"),
                 [reference],
                 container_from_row,
             )
@@ -521,7 +534,7 @@ impl Store {
         }
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT * FROM containers WHERE id LIKE ?1 || '%'")?;
+            .prepare_cached(select_containers!("WHERE id LIKE ?1 || '%'"))?;
         let found = stmt
             .query_map([reference], container_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
