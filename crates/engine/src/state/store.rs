@@ -506,9 +506,9 @@ impl Store {
 
     /// Containers that some process was responsible for: the ones a crash may have orphaned.
     pub fn active_containers(&self) -> Result<Vec<ContainerRecord>> {
-        let mut stmt = self.conn.prepare_cached(
-            select_containers!("WHERE state IN ('created', 'running', 'removing')"),
-        )?;
+        let mut stmt = self.conn.prepare_cached(select_containers!(
+            "WHERE state IN ('created', 'running', 'removing')"
+        ))?;
         let rows = stmt.query_map([], container_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
