@@ -1,6 +1,7 @@
 //! A container joined to a bridge network: the veth pair (peer created inside the container's
-//! namespace as `eth0`), then, over a socket opened in that namespace, its address, `lo` and
-//! `eth0` up and the default route via the gateway. This is what runs between creating the
+//! namespace as `eth0`), then, over a socket opened in that namespace, its address, `eth0` up
+//! and the default route via the gateway (`lo` is the runtime's: up before the container is
+//! ready). This is what runs between creating the
 //! container's namespaces and starting its program.
 
 use std::net::Ipv4Addr;
@@ -8,7 +9,7 @@ use std::net::Ipv4Addr;
 use crate::error::{Error, Result};
 use crate::mac::Mac;
 use crate::netns::NetNs;
-use crate::rtnl::{LOOPBACK_INDEX, Netlink, Veth};
+use crate::rtnl::{Netlink, Veth};
 
 /// One container's place on one network.
 #[derive(Debug, Clone)]
@@ -42,7 +43,9 @@ pub fn attach(host: &mut Netlink, bridge_index: u32, ns: &NetNs, a: &Attachment)
     Ok(mac)
 }
 
-/// Address, links up and default route, inside the container's namespace.
+/// Address, link up and default route, inside the container's namespace. Each request waits
+/// for the kernel's rtnl lock, which the teardown of a previous container's namespace holds
+/// for long stretches: as few requests as the work needs.
 fn configure_inside(inside: &mut Netlink, a: &Attachment) -> Result<()> {
     let index = inside.link_index(&a.ifname)?.ok_or_else(|| {
         Error::kernel(
@@ -55,7 +58,6 @@ fn configure_inside(inside: &mut Netlink, a: &Attachment) -> Result<()> {
     })?;
     inside.add_address(index, a.ip, a.prefix_len)?;
     inside.set_up(index)?;
-    inside.set_up(LOOPBACK_INDEX)?;
     inside.add_default_route(a.gateway, index)
 }
 

@@ -80,14 +80,17 @@ impl Sandbox {
         Netlink::open().expect("route netlink socket")
     }
 
-    /// A new namespace standing for a container's (another namespace of this test, with `lo`
-    /// down as a new one has it).
+    /// A new namespace standing for a container's (another namespace of this test), with `lo`
+    /// up as kist's runtime leaves a container's before its network is attached.
     pub fn container(&self) -> NetNs {
         refuse_host_namespace();
         std::thread::scope(|scope| {
             scope
                 .spawn(|| {
                     new_namespace();
+                    Netlink::open()
+                        .and_then(|mut inside| inside.set_up(LOOPBACK_INDEX))
+                        .expect("lo up in the new namespace");
                     NetNs::current().expect("the new namespace's descriptor")
                 })
                 .join()
