@@ -79,6 +79,6 @@ fn kernel_release() -> String {
 /// Written to a temporary name and renamed, so a reader never sees half a program.
 fn store(dir: &std::path::Path, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     std::fs::create_dir_all(dir).ctx("creating", dir)?;
-    let temp = dir.join(format!(".{}.tmp", std::process::id()));
+    let temp = dir.join(crate::state::private_file::temp_name("."));
     crate::state::private_file::replace(path, &temp, bytes)
 }

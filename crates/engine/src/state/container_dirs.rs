@@ -56,7 +56,8 @@ pub fn mountpoints_layer(layout: &Layout) -> Result<PathBuf> {
     }
     let tmp = layout
         .root
-        .join(format!("mountpoints.tmp-{}", std::process::id()));
+        .join(crate::state::private_file::temp_name("mountpoints.tmp-"));
+    // Left by a killed kist that had this pid.
     let _ = fs::remove_dir_all(&tmp);
     let build = || -> std::io::Result<()> {
         for (d, mode) in [
@@ -73,7 +74,10 @@ pub fn mountpoints_layer(layout: &Layout) -> Result<PathBuf> {
         }
         Ok(())
     };
-    build().ctx("creating the mount points layer", &tmp)?;
+    if let Err(e) = build() {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e).ctx("creating the mount points layer", &tmp);
+    }
     match fs::rename(&tmp, &dir) {
         Ok(()) => Ok(dir),
         // Made by a concurrent command meanwhile.
@@ -108,6 +112,36 @@ fn remove_tree(dir: &std::path::Path) -> Result<()> {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
             Err(e) => return Err(e).ctx("removing", dir),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parallel stages of a build are threads of one process, and each makes the layer
+    /// when the root has none: none may remove or move away the others' half-made one.
+    #[test]
+    fn threads_make_the_mount_points_layer_at_once() {
+        for _ in 0..50 {
+            let root = tempfile::tempdir().unwrap();
+            let layout = Layout::new(root.path(), Some(&root.path().join("run")));
+            std::thread::scope(|s| {
+                let made: Vec<_> = (0..4)
+                    .map(|_| s.spawn(|| mountpoints_layer(&layout)))
+                    .collect();
+                for m in made {
+                    let dir = m.join().unwrap().unwrap();
+                    assert!(dir.join("etc/resolv.conf").is_file());
+                }
+            });
+            // No temporary is left behind.
+            let names: Vec<_> = fs::read_dir(root.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names, ["mountpoints"]);
         }
     }
 }

@@ -7,8 +7,18 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{IoContext, Result};
+
+/// A temporary file name, `stem` followed by a suffix no other caller gets, in this process or
+/// another: the pid alone is not enough, as the threads of a build (its parallel stages) would
+/// share it, and one would remove or rename away the temporary another is filling.
+pub(crate) fn temp_name(stem: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{stem}{}-{n}", std::process::id())
+}
 
 /// Writes `bytes` to `temp` (mode 0600) and renames it to `path`; both in one directory.
 pub(crate) fn replace(path: &Path, temp: &Path, bytes: &[u8]) -> Result<()> {
