@@ -135,6 +135,13 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> Result<i32> {
             .value
             .as_deref()
             .is_some_and(|f| f.contains(".Size"));
+    // Labels and networks cost a parse of each recorded config: only for a template that
+    // reads them (Docker's default table does not).
+    let recorded_fields = args
+        .format
+        .value
+        .as_deref()
+        .is_some_and(|f| reads(f, "Label") || reads(f, "Networks"));
     let image_sizes = if sizes {
         image_sizes(engine)?
     } else {
@@ -151,7 +158,8 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> Result<i32> {
             let health = running
                 .then(|| kist_engine::health::status(layout, &c.id))
                 .flatten();
-            let mut row = row(c, args.no_trunc.on, size, health.as_deref());
+            let recorded = recorded_fields.then(|| recorded(c));
+            let mut row = row(c, args.no_trunc.on, size, health.as_deref(), recorded);
             if running {
                 row["Ports"] = kist_engine::network::ports::ps_column(engine, c).into();
             }
@@ -239,8 +247,24 @@ const HEADERS: [(&str, &str); 12] = [
     ("Networks", "NETWORKS"),
 ];
 
-/// One container as `--format` sees it (Docker's field names); `size` when asked for.
-fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>, health: Option<&str>) -> Value {
+/// Whether template `format` may read `field`: it names it, or it reads the whole row (a `.`
+/// not followed by a field's name, as in `{{json .}}`), which this takes for every field.
+fn reads(format: &str, field: &str) -> bool {
+    let whole_row = format
+        .match_indices('.')
+        .any(|(at, _)| !format[at + 1..].starts_with(|c: char| c.is_ascii_alphabetic()));
+    whole_row || format.contains(field)
+}
+
+/// One container as `--format` sees it (Docker's field names); `size` when asked for, its
+/// labels and networks when `recorded` (otherwise empty: see `reads`).
+fn row(
+    c: &ContainerRecord,
+    no_trunc: bool,
+    size: Option<String>,
+    health: Option<&str>,
+    recorded: Option<Recorded>,
+) -> Value {
     let mut command = format!("\"{}\"", c.command.join(" "));
     if !no_trunc && command.chars().count() > 20 {
         command = format!("{}…\"", command.chars().take(19).collect::<String>());
@@ -267,7 +291,7 @@ fn row(c: &ContainerRecord, no_trunc: bool, size: Option<String>, health: Option
         "created" => "Created".into(),
         _ => "Removal In Progress".into(),
     };
-    let recorded = recorded(c);
+    let recorded = recorded.unwrap_or_default();
     let network = match (
         recorded.network.as_deref(),
         recorded.network_name.as_deref(),
@@ -323,6 +347,20 @@ mod tests {
             restart_count: 0,
             oom_killed: false,
         }
+    }
+
+    #[test]
+    fn a_template_reads_the_fields_it_names_or_the_whole_row() {
+        assert!(!reads(TABLE, "Label"));
+        assert!(!reads(TABLE, "Networks"));
+        assert!(reads("{{.Names}} {{.Labels}}", "Label"));
+        assert!(reads("{{.Label \"tier\"}}", "Label"));
+        assert!(reads("{{json .}}", "Networks"));
+        assert!(reads("{{ . }}", "Label"));
+        assert!(
+            reads("{{printf \"%.3s\" .Names}}", "Label"),
+            "a '.' that is not a field's"
+        );
     }
 
     #[test]
