@@ -138,10 +138,14 @@ pub fn remove_abandoned(tmp_root: &Path) {
         } else {
             path.clone()
         };
-        let abandoned = match File::open(&lock_path) {
-            Ok(f) => is_abandoned(&f, &lock_path),
+        // The lock taken by `is_abandoned` is held until the entry is gone: released before,
+        // a command that had just made the entry could lock it, find it still in place and
+        // fill it, then lose it to the removal ("moving a blob into place: No such file").
+        let lock = File::open(&lock_path).ok();
+        let abandoned = match &lock {
+            Some(f) => is_abandoned(f, &lock_path),
             // No lock file: killed before it was made, or being made right now.
-            Err(_) => older_than_a_minute(&path),
+            None => older_than_a_minute(&path),
         };
         if abandoned {
             if path.is_dir() {
@@ -150,6 +154,7 @@ pub fn remove_abandoned(tmp_root: &Path) {
                 let _ = fs::remove_file(&path);
             }
         }
+        drop(lock);
     }
 }
 
