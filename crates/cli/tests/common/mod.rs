@@ -8,20 +8,24 @@ use std::sync::OnceLock;
 
 pub const KIST: &str = env!("CARGO_BIN_EXE_kist");
 
-/// The busybox root filesystem tarball, built once per test binary by the repository's script.
+/// The busybox root filesystem tarball, built once per test binary by the repository's script
+/// into cargo's temporary directory for tests: one file there, replaced by each binary (a
+/// directory per process in /tmp was never removed, 4 MB a test binary and run).
 pub fn busybox_tar() -> &'static Path {
     static TAR: OnceLock<PathBuf> = OnceLock::new();
     TAR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("kist-test-busybox-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let tar = dir.join("busybox.tar");
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        std::fs::create_dir_all(dir).unwrap();
+        let building = dir.join(format!("busybox-{}.tar", std::process::id()));
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-busybox-tar");
-        let out = Command::new(script).arg(&tar).output().unwrap();
+        let out = Command::new(script).arg(&building).output().unwrap();
         assert!(
             out.status.success(),
             "make-busybox-tar: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let tar = dir.join("busybox.tar");
+        std::fs::rename(&building, &tar).unwrap();
         tar
     })
 }
@@ -420,16 +424,18 @@ pub fn needs_root() {
 }
 
 /// The probe program (tests/probe/probe.c), built once per test binary as a static binary,
-/// in a directory of its own to bind into containers at /probe.
+/// in a directory of its own (under cargo's temporary directory for tests, replaced by each
+/// binary) to bind into containers at /probe.
 pub fn probe_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("kist-test-probe-{}", std::process::id()));
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("probe");
         std::fs::create_dir_all(&dir).unwrap();
+        let building = dir.join(format!("probe-{}", std::process::id()));
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/probe.c");
         let out = Command::new("cc")
             .args(["-static", "-O2", "-o"])
-            .arg(dir.join("probe"))
+            .arg(&building)
             .arg(&source)
             .output()
             .expect("running cc (scripts/test installs gcc)");
@@ -438,6 +444,7 @@ pub fn probe_dir() -> &'static Path {
             "building the probe: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        std::fs::rename(&building, dir.join("probe")).unwrap();
         dir
     })
 }

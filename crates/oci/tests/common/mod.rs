@@ -13,20 +13,23 @@ pub fn assert_root() {
     assert_eq!(euid, 0, "this test runs real containers and needs root");
 }
 
-/// The busybox root filesystem tarball, built once per test binary by the repository's script.
+/// The busybox root filesystem tarball, built once per test binary by the repository's script
+/// into cargo's temporary directory for tests: one file there, replaced by each binary.
 pub fn busybox_tar() -> &'static Path {
     static TAR: OnceLock<PathBuf> = OnceLock::new();
     TAR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("kist-oci-busybox-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let tar = dir.join("busybox.tar");
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        std::fs::create_dir_all(dir).unwrap();
+        let building = dir.join(format!("oci-busybox-{}.tar", std::process::id()));
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-busybox-tar");
-        let out = Command::new(script).arg(&tar).output().unwrap();
+        let out = Command::new(script).arg(&building).output().unwrap();
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let tar = dir.join("oci-busybox.tar");
+        std::fs::rename(&building, &tar).unwrap();
         tar
     })
 }
