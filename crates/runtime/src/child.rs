@@ -325,6 +325,15 @@ mod tests {
         std::fs::File::open("/dev/null").unwrap().into()
     }
 
+    /// Standard streams on /dev/null, for a set-up that only records its steps.
+    fn null_stdio() -> Stdio {
+        Stdio::Fds {
+            stdin: null_fd(),
+            stdout: null_fd(),
+            stderr: null_fd(),
+        }
+    }
+
     fn set_up_steps(spec: &Spec, stdio: Stdio, init: bool) -> Vec<Step> {
         set_up_steps_with(spec, stdio, init, None)
     }
@@ -388,11 +397,7 @@ mod tests {
             create_container: std::slice::from_ref(&hook),
             start_container: &[],
         };
-        let stdio = Stdio::Fds {
-            stdin: null_fd(),
-            stdout: null_fd(),
-            stderr: null_fd(),
-        };
+        let stdio = null_stdio();
         let steps = set_up_steps_with(&spec(&["mount", "pid"], false), stdio, true, Some(hooks));
         let at = |want: &Step| steps.iter().position(|s| s == want).unwrap();
         let pause = at(&Step::PauseForHooks(1));
@@ -410,11 +415,7 @@ mod tests {
             let mut linux = s.linux().clone().unwrap();
             linux.set_rootfs_propagation(Some(propagation.into()));
             s.set_linux(Some(linux));
-            let stdio = Stdio::Fds {
-                stdin: null_fd(),
-                stdout: null_fd(),
-                stderr: null_fd(),
-            };
+            let stdio = null_stdio();
             let steps = set_up_steps(&s, stdio, false);
             let pivot = steps
                 .iter()
@@ -434,11 +435,7 @@ mod tests {
     #[test]
     fn without_a_mount_namespace_the_root_is_entered_by_chroot() {
         let s = spec(&["pid"], false);
-        let stdio = Stdio::Fds {
-            stdin: null_fd(),
-            stdout: null_fd(),
-            stderr: null_fd(),
-        };
+        let stdio = null_stdio();
         let steps = set_up_steps(&s, stdio, false);
         assert!(!steps.contains(&Step::MakeNamespacePrivate), "{steps:?}");
         assert!(
@@ -464,11 +461,7 @@ mod tests {
             let launch = Launch {
                 spec: &s,
                 rootfs: Rootfs::Directory("/bundle/rootfs".into()),
-                stdio: Stdio::Fds {
-                    stdin: null_fd(),
-                    stdout: null_fd(),
-                    stderr: null_fd(),
-                },
+                stdio: null_stdio(),
                 init: false,
                 seccomp: None,
                 hooks: None,
@@ -491,11 +484,7 @@ mod tests {
     /// other step is done as that namespace's root.
     #[test]
     fn the_user_namespace_comes_first() {
-        let stdio = Stdio::Fds {
-            stdin: null_fd(),
-            stdout: null_fd(),
-            stderr: null_fd(),
-        };
+        let stdio = null_stdio();
         let steps = set_up_steps(&spec(&["user", "mount", "cgroup"], false), stdio, false);
         assert_eq!(
             steps[..3],
@@ -520,11 +509,7 @@ mod tests {
         let mut linux = s.linux().clone().unwrap();
         linux.set_namespaces(Some(namespaces));
         s.set_linux(Some(linux));
-        let stdio = Stdio::Fds {
-            stdin: null_fd(),
-            stdout: null_fd(),
-            stderr: null_fd(),
-        };
+        let stdio = null_stdio();
         let steps = set_up_steps(&s, stdio, false);
         assert_eq!(
             steps[..2],
@@ -536,11 +521,7 @@ mod tests {
     /// network as they are; without a terminal it gets its descriptors.
     #[test]
     fn only_what_the_spec_asks_for_is_set_up() {
-        let stdio = Stdio::Fds {
-            stdin: null_fd(),
-            stdout: null_fd(),
-            stderr: null_fd(),
-        };
+        let stdio = null_stdio();
         let steps = set_up_steps(&spec(&["mount", "pid"], false), stdio, false);
         assert_eq!(
             steps,
