@@ -32,12 +32,12 @@ pub fn reconcile(engine: &Engine) -> Result<()> {
             ContainerState::Running => (137, "kist, which ran the container, was killed"),
             _ => (125, "kist was killed while starting the container"),
         };
+        // Only ours to kill if the record has not moved on (or gone): check, then kill.
+        let record = match engine.store.find_container(&c.id) {
+            Ok(current) if current.monitor == c.monitor => current,
+            _ => continue,
+        };
         if let Some(p) = c.process {
-            // Only ours to kill if the record has not moved on (or gone): check, then kill.
-            match engine.store.find_container(&c.id) {
-                Ok(current) if current.monitor == c.monitor => {}
-                _ => continue,
-            }
             kill_and_wait(p);
         }
         // Its published ports' rules, before the record lets go of them.
@@ -47,7 +47,7 @@ pub fn reconcile(engine: &Engine) -> Result<()> {
             .set_orphan_exited(&c.id, c.monitor, code, why)?;
         crate::state::events::container(
             &engine.layout.root,
-            &c,
+            &record,
             "die",
             &[("exitCode", code.to_string())],
         );

@@ -128,6 +128,16 @@ pub struct ContainerRecord {
     pub oom_killed: bool,
 }
 
+/// What reconciliation reads of a container that some process is responsible for.
+#[derive(Debug, Clone)]
+pub struct ActiveContainer {
+    pub id: String,
+    pub state: ContainerState,
+    pub process: Option<ProcessStamp>,
+    pub monitor: Option<ProcessStamp>,
+    pub auto_remove: bool,
+}
+
 impl ContainerRecord {
     /// The 12-character form Docker shows.
     pub fn short_id(&self) -> &str {
@@ -505,11 +515,21 @@ impl Store {
     }
 
     /// Containers that some process was responsible for: the ones a crash may have orphaned.
-    pub fn active_containers(&self) -> Result<Vec<ContainerRecord>> {
-        let mut stmt = self.conn.prepare_cached(select_containers!(
-            "WHERE state IN ('created', 'running', 'removing')"
-        ))?;
-        let rows = stmt.query_map([], container_from_row)?;
+    /// Every command reads them, so only the columns that judge them (not their configs).
+    pub fn active_containers(&self) -> Result<Vec<ActiveContainer>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, state, pid, pid_start, monitor_pid, monitor_start, auto_remove
+             FROM containers WHERE state IN ('created', 'running', 'removing')",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(ActiveContainer {
+                id: row.get(0)?,
+                state: ContainerState::parse(&row.get::<_, String>(1)?),
+                process: stamp(row.get(2)?, row.get(3)?),
+                monitor: stamp(row.get(4)?, row.get(5)?),
+                auto_remove: row.get::<_, i64>(6)? != 0,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
