@@ -17,7 +17,7 @@ fn fifty_parallel_runs_with_colliding_names_then_fifty_parallel_removals() {
                     "run",
                     "-d",
                     "--name",
-                    &format!("c{}", i % 40),
+                    &format!("n{}", i % 40),
                     "busybox",
                     "sleep",
                     "1000",
@@ -49,7 +49,9 @@ fn fifty_parallel_runs_with_colliding_names_then_fifty_parallel_removals() {
     let removals: Vec<_> = (0..50)
         .map(|i| {
             let k = Arc::clone(&k);
-            std::thread::spawn(move || k.run(&["rm", "-f", &format!("c{}", i % 40)]))
+            // Names that no id can start with: a second `rm -f c3` would take "c3" as an id
+            // prefix, ambiguous when two of the forty ids begin with it.
+            std::thread::spawn(move || k.run(&["rm", "-f", &format!("n{}", i % 40)]))
         })
         .collect();
     for o in removals.into_iter().map(|t| t.join().unwrap()) {

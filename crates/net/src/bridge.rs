@@ -1,6 +1,7 @@
 //! A network's bridge made ready, idempotently: created if missing, with the gateway address
-//! and MTU, `route_localnet` on, up; and IP forwarding on in the namespace. Called on `network
-//! create` and before each attach (it costs two netlink round trips when all is in place).
+//! and MTU, `route_localnet` on, IP forwarding on in the namespace, and up last. Called on
+//! `network create` and before each attach, where a bridge that is up was made ready before
+//! and costs one netlink round trip (a run's network set-up is on the way to its program).
 
 use std::net::Ipv4Addr;
 
@@ -17,32 +18,48 @@ pub struct Bridge {
     pub mtu: Option<u32>,
 }
 
+/// The bridge's index, and whether this call made it (and so its rules are this caller's to
+/// install).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadyBridge {
+    pub index: u32,
+    pub made: bool,
+}
+
 /// Makes `bridge` exist and be up in `netlink`'s namespace (which must be the calling
-/// thread's: the sysctls are written through its `/proc/sys`); returns its index.
-pub fn ensure_bridge(netlink: &mut Netlink, bridge: &Bridge) -> Result<u32> {
+/// thread's: the sysctls are written through its `/proc/sys`). Up is the last step, so a
+/// bridge found up has the rest.
+pub fn ensure_bridge(netlink: &mut Netlink, bridge: &Bridge) -> Result<ReadyBridge> {
     let name = bridge.name.as_str();
-    let index = match netlink.link_index(name)? {
-        Some(index) => index,
+    let (index, made) = match netlink.link(name)? {
+        Some(link) if link.up => {
+            return Ok(ReadyBridge {
+                index: link.index,
+                made: false,
+            });
+        }
+        Some(link) => (link.index, false),
         None => create(netlink, bridge)?,
     };
     netlink.add_address(index, bridge.gateway, bridge.prefix_len)?;
-    netlink.set_up(index)?;
     sysctl::enable_route_localnet(name)?;
     sysctl::enable_ip_forward()?;
-    Ok(index)
+    netlink.set_up(index)?;
+    Ok(ReadyBridge { index, made })
 }
 
-fn create(netlink: &mut Netlink, bridge: &Bridge) -> Result<u32> {
+/// Creates the bridge; (index, whether this call made it: another kist may have just now).
+fn create(netlink: &mut Netlink, bridge: &Bridge) -> Result<(u32, bool)> {
     let name = bridge.name.as_str();
-    match netlink.create_bridge(name, bridge.mtu) {
-        // Another kist made it in between: use that one.
-        Err(e) if e.errno() == Some(libc::EEXIST) => {}
-        other => other?,
-    }
-    netlink.link_index(name)?.ok_or_else(|| {
+    let made = match netlink.create_bridge(name, bridge.mtu) {
+        Err(e) if e.errno() == Some(libc::EEXIST) => false,
+        other => other.map(|()| true)?,
+    };
+    let index = netlink.link_index(name)?.ok_or_else(|| {
         crate::Error::kernel(
             format!("bridge {name} vanished after its creation"),
             std::io::Error::from_raw_os_error(libc::ENODEV),
         )
-    })
+    })?;
+    Ok((index, made))
 }

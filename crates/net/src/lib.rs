@@ -17,10 +17,10 @@ mod rtnl;
 mod sysctl;
 
 pub use attach::{Attachment, attach, host_veth_name};
-pub use bridge::{Bridge, ensure_bridge};
+pub use bridge::{Bridge, ReadyBridge, ensure_bridge};
 pub use error::{Error, Result};
 pub use mac::Mac;
 pub use netns::NetNs;
 pub use nft::{NetworkRules, Nftables, PortMapping, Protocol};
-pub use rtnl::{LOOPBACK_INDEX, Netlink, Veth};
+pub use rtnl::{LOOPBACK_INDEX, Link, Netlink, Veth};
 pub use sysctl::{enable_ip_forward, enable_route_localnet};

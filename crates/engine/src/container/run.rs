@@ -83,17 +83,19 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         // sets itself up on another CPU (after the start, it would lengthen a short run).
         config.save(&dirs.dir)?;
     }
-    created.wait_ready()?;
     // Only a bridge network has anything to set up (or, after the exit, to take down): the
     // store is not asked otherwise, on the way to the program's start.
     let bridged = opts.network == NetworkMode::Bridge;
     let _network = match bridged {
-        true => Some(crate::network::attach::connect(
+        true => Some(crate::network::attach::connect_during_setup(
             engine,
             &record.id,
-            created.pid(),
+            &mut created,
         )?),
-        false => None,
+        false => {
+            created.wait_ready()?;
+            None
+        }
     };
     let io = io.with_console(created.take_console());
     let running = created.start()?;

@@ -23,6 +23,26 @@ pub(crate) struct Connected {
     _dns: Option<super::dns::Responder>,
 }
 
+/// Joins the container to its networks while its process sets itself up (its namespaces
+/// exist from the clone on; its set-up brings `lo` up, on another CPU), then waits for that
+/// set-up: the network lengthens a start only by what it takes beyond it. A failed set-up is
+/// the error reported (a network failure may be no more than its consequence) and takes the
+/// published ports' rules away again.
+pub(crate) fn connect_during_setup(
+    engine: &Engine,
+    id: &str,
+    created: &mut kist_runtime::Created,
+) -> Result<Connected> {
+    let connected = connect(engine, id, created.pid());
+    if let Err(setup) = created.wait_ready() {
+        if connected.is_ok() {
+            let _ = disconnect(engine, id);
+        }
+        return Err(setup.into());
+    }
+    connected
+}
+
 /// Joins the container (whose first process is `pid`) to every network it has an endpoint on;
 /// on failure, what it took in the store is let go.
 pub(crate) fn connect(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
@@ -42,12 +62,7 @@ fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
     let mut host = Netlink::open()?;
     let mut first: Option<Ipv4Addr> = None;
     for (n, endpoint) in endpoints.iter().enumerate() {
-        let Some(network) = engine
-            .store
-            .networks()?
-            .into_iter()
-            .find(|net| net.id == endpoint.network_id)
-        else {
+        let Some(network) = engine.store.network_by_id(&endpoint.network_id)? else {
             continue;
         };
         let ip = engine.store.allocate_address(id, &network)?;
@@ -56,21 +71,21 @@ fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
         joined.push(network);
         crate::state::crash::point("network:attached");
     }
+    // One read of the record and its settings for the hosts file, the ports and the DNS.
+    let record = engine.store.find_container(id)?;
+    let config: serde_json::Value = serde_json::from_str(&record.config).unwrap_or_default();
+    let extras = hostfiles::Extras::from_config(&config);
     if let Some(ip) = first {
-        let record = engine.store.find_container(id)?;
-        write_hosts(engine, &record, ip)?;
+        write_hosts(engine, &record, &config, &extras, ip)?;
         super::ports::publish(engine, &record, ip)?;
         crate::state::crash::point("network:published");
     }
-    let record = engine.store.find_container(id)?;
-    let config: serde_json::Value = serde_json::from_str(&record.config).unwrap_or_default();
-    let given = hostfiles::Extras::from_config(&config).dns;
     let dns = super::dns::start(
         &engine.layout.db_path(),
         &ns,
         id.to_string(),
         joined,
-        &given,
+        &extras.dns,
     )?;
     Ok(Connected { _dns: Some(dns) })
 }
@@ -126,8 +141,7 @@ pub(crate) fn join_one(
 /// namespace before has them); returns its index. When the rules cannot be installed (no
 /// nftables), the bridge just made is taken away again, so that the next try fails the same.
 fn bridge_ready(host: &mut Netlink, network: &NetworkRecord) -> Result<u32> {
-    let existed = host.link_index(&network.bridge)?.is_some();
-    let index = kist_net::ensure_bridge(
+    let bridge = kist_net::ensure_bridge(
         host,
         &Bridge {
             name: network.bridge.clone(),
@@ -136,7 +150,7 @@ fn bridge_ready(host: &mut Netlink, network: &NetworkRecord) -> Result<u32> {
             mtu: network.mtu,
         },
     )?;
-    if !existed {
+    if bridge.made {
         let rules = NetworkRules {
             bridge: network.bridge.clone(),
             subnet: network.subnet,
@@ -147,7 +161,7 @@ fn bridge_ready(host: &mut Netlink, network: &NetworkRecord) -> Result<u32> {
             return Err(e.into());
         }
     }
-    Ok(index)
+    Ok(bridge.index)
 }
 
 /// The host end's name: unique among live containers (the pid is), and not the name of a
@@ -157,17 +171,18 @@ fn host_veth_name(id: &str, pid: i32, n: usize) -> String {
     format!("veth{short}{n:x}{pid:x}")
 }
 
-/// /etc/hosts with the container's address for its hostname (written in place: it is bound
-/// into the container already).
-fn write_hosts(engine: &Engine, record: &ContainerRecord, ip: Ipv4Addr) -> Result<()> {
-    let config: serde_json::Value = serde_json::from_str(&record.config).unwrap_or_default();
+/// /etc/hosts with the container's address for its hostname (written in place: the file is,
+/// or is about to be, bound into the container).
+fn write_hosts(
+    engine: &Engine,
+    record: &ContainerRecord,
+    config: &serde_json::Value,
+    extras: &hostfiles::Extras,
+    ip: Ipv4Addr,
+) -> Result<()> {
     let hostname = config["Hostname"].as_str().unwrap_or(record.short_id());
     let dirs = ContainerDirs::of(&engine.layout, &record.id);
-    let extras = hostfiles::Extras::from_config(&config);
-    dirs.write_file(
-        "hosts",
-        &hostfiles::bridge_hosts_file(hostname, ip, &extras),
-    )?;
+    dirs.rewrite_file("hosts", &hostfiles::bridge_hosts_file(hostname, ip, extras))?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 //! is forwarded, from kist's own namespace, to the resolvers of the host's /etc/resolv.conf.
 
 use std::cell::RefCell;
-use std::net::{Ipv4Addr, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -53,9 +53,11 @@ pub(crate) fn start(
     dns: &[String],
 ) -> Result<Responder> {
     let socket = ns.run_in(|| {
-        UdpSocket::bind((ADDRESS, 53)).map_err(|e| kist_net::Error::Kernel {
-            context: format!("binding the DNS responder at {ADDRESS}:53 in the container"),
-            source: e,
+        kist_net::dns::bind_ahead(SocketAddrV4::new(ADDRESS, 53)).map_err(|e| {
+            kist_net::Error::Kernel {
+                context: format!("binding the DNS responder at {ADDRESS}:53 in the container"),
+                source: e,
+            }
         })
     })?;
     let socket = Arc::new(socket);

@@ -42,6 +42,21 @@ impl ContainerDirs {
         fs::write(&path, content).ctx("writing", &path)?;
         Ok(path)
     }
+
+    /// Replaces a generated file's content in place (the same file stays bound into the
+    /// container), written over and cut to length: emptying a file first makes ext4 write it
+    /// out at close (auto_da_alloc), a block-device round on the way to the program.
+    pub fn rewrite_file(&self, name: &str, content: &str) -> Result<()> {
+        use std::io::Write;
+        let path = self.run.join(name);
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .ctx("opening", &path)?;
+        file.write_all(content.as_bytes()).ctx("writing", &path)?;
+        file.set_len(content.len() as u64).ctx("writing", &path)?;
+        Ok(())
+    }
 }
 
 /// The mount points every container needs, as a shared read-only layer placed above the
@@ -142,6 +157,24 @@ mod tests {
                 .map(|e| e.unwrap().file_name())
                 .collect();
             assert_eq!(names, ["mountpoints"]);
+        }
+    }
+
+    /// The hosts file bound into a container is rewritten with its address: the same file
+    /// (inode) afterwards, holding exactly the new content, shorter or longer.
+    #[test]
+    fn a_rewritten_file_is_the_same_file_with_only_the_new_content() {
+        use std::os::unix::fs::MetadataExt;
+        let root = tempfile::tempdir().unwrap();
+        let layout = Layout::new(root.path(), Some(&root.path().join("run")));
+        let dirs = ContainerDirs::of(&layout, "c1");
+        dirs.create().unwrap();
+        let path = dirs.write_file("hosts", "127.0.0.1\tlocalhost\n").unwrap();
+        let inode = fs::metadata(&path).unwrap().ino();
+        for content in ["127.0.0.1\tlocalhost\n172.17.0.2\tbox\n", "x\n"] {
+            dirs.rewrite_file("hosts", content).unwrap();
+            assert_eq!(fs::read_to_string(&path).unwrap(), content);
+            assert_eq!(fs::metadata(&path).unwrap().ino(), inode);
         }
     }
 }

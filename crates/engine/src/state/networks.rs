@@ -208,6 +208,14 @@ impl Store {
         })
     }
 
+    /// The network with this full id.
+    pub fn network_by_id(&self, id: &str) -> Result<Option<NetworkRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT * FROM networks WHERE id = ?1")?;
+        Ok(stmt.query_row([id], network_from_row).optional()?)
+    }
+
     pub fn networks(&self) -> Result<Vec<NetworkRecord>> {
         let mut stmt = self
             .conn

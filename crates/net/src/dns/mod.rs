@@ -12,4 +12,4 @@ pub use answer::{answer, failure};
 pub use forward::Upstreams;
 pub use names::{Lookup, Names};
 pub use resolv_conf::nameservers;
-pub use server::{respond, serve, serve_one};
+pub use server::{bind_ahead, respond, serve, serve_one};

@@ -4,13 +4,29 @@
 //! No runtime and no allocation beyond the messages: the supervisor stays small.
 
 use std::io;
-use std::net::UdpSocket;
+use std::net::{SocketAddrV4, UdpSocket};
 
 use hickory_proto::op::ResponseCode;
 
 use super::answer::{answer, failure};
 use super::forward::Upstreams;
 use super::names::Lookup;
+
+/// A UDP socket bound to `addr` in the calling thread's network namespace, before that
+/// address exists there (IP_FREEBIND): the responder's socket is made while the container
+/// sets itself up, before its `lo` (which holds 127.0.0.11) is up.
+pub fn bind_ahead(addr: SocketAddrV4) -> io::Result<UdpSocket> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, bind, socket_with, sockopt};
+    let fd = socket_with(
+        AddressFamily::INET,
+        SocketType::DGRAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    sockopt::set_ip_freebind(&fd, true)?;
+    bind(&fd, &addr)?;
+    Ok(UdpSocket::from(fd))
+}
 
 /// The reply to one query, if it deserves one.
 pub fn respond(query: &[u8], lookup: &dyn Lookup, upstreams: &Upstreams) -> Option<Vec<u8>> {
@@ -158,5 +174,33 @@ mod tests {
             &none,
         );
         assert_eq!(reply.metadata.response_code, ResponseCode::NXDomain);
+    }
+
+    /// The responder's socket is made while the container's `lo` is still down; once `lo` is
+    /// up (as the container's set-up brings it), queries to 127.0.0.11 reach it.
+    #[test]
+    #[ignore = "needs root"]
+    fn the_responder_binds_before_lo_is_up_and_serves_after() {
+        let got = thread::spawn(|| {
+            // SAFETY: NEWNET changes this thread's network namespace alone (the thread ends
+            // here); no descriptor table or memory is unshared.
+            unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }
+                .expect("unshare(CLONE_NEWNET) needs root");
+            let addr = std::net::SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 11), 53);
+            let responder = bind_ahead(addr).expect("bound with lo down");
+            responder
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            let mut netlink = crate::Netlink::open().expect("netlink");
+            netlink.set_up(crate::LOOPBACK_INDEX).expect("lo up");
+            let client = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("client");
+            client.send_to(b"query", addr).expect("send");
+            let mut buf = [0u8; 16];
+            let (n, _) = responder.recv_from(&mut buf).expect("the query arrives");
+            buf[..n].to_vec()
+        })
+        .join()
+        .expect("the thread");
+        assert_eq!(got, b"query");
     }
 }

@@ -8,9 +8,22 @@ use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, L
 use super::Netlink;
 use crate::error::Result;
 
+/// What a lookup by name tells of a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub index: u32,
+    /// Administratively up (IFF_UP).
+    pub up: bool,
+}
+
 impl Netlink {
     /// The index of link `name`, or None when there is none.
     pub fn link_index(&mut self, name: &str) -> Result<Option<u32>> {
+        Ok(self.link(name)?.map(|l| l.index))
+    }
+
+    /// Link `name`'s index and whether it is up, or None when there is none.
+    pub fn link(&mut self, name: &str) -> Result<Option<Link>> {
         let mut message = LinkMessage::default();
         message
             .attributes
@@ -20,7 +33,10 @@ impl Netlink {
         });
         match found {
             Ok(replies) => Ok(replies.into_iter().find_map(|r| match r {
-                RouteNetlinkMessage::NewLink(link) => Some(link.header.index),
+                RouteNetlinkMessage::NewLink(link) => Some(Link {
+                    index: link.header.index,
+                    up: link.header.flags.contains(LinkFlags::Up),
+                }),
                 _ => None,
             })),
             Err(e) if e.errno() == Some(libc::ENODEV) => Ok(None),

@@ -8,6 +8,7 @@ mod route;
 mod socket;
 mod veth;
 
+pub use link::Link;
 pub use socket::Netlink;
 pub use veth::Veth;
 

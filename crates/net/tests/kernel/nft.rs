@@ -31,7 +31,7 @@ fn network(sb: &Sandbox, host: &mut Netlink, nft: &mut Nftables, n: u8, internal
         prefix_len: 16,
         mtu: None,
     };
-    let index = ensure_bridge(host, &spec).expect("bridge");
+    let index = ensure_bridge(host, &spec).expect("bridge").index;
     let rules = NetworkRules {
         bridge: bridge.clone(),
         subnet: Ipv4Net::new_assert(Ipv4Addr::new(10, second, 0, 0), 16),
