@@ -219,11 +219,13 @@ fn run_container(
         let _ = crate::network::attach::disconnect(&e, id);
         let record = e.store.find_container(id)?;
         let oom = crate::container::cgroup::finish(&record);
+        // Logged before the store says so: `stop` waits for the store and then logs "stop",
+        // which comes after "die" in Docker's order.
+        exit_events(root, &record, code, oom);
         e.store.set_exited(id, code, None)?;
         if oom {
             e.store.set_oom_killed(id)?;
         }
-        exit_events(root, &record, code, oom);
         // `update` may have changed the restart policy or the limits meanwhile.
         if let Ok(latest) = LaunchConfig::load(&dirs.dir) {
             config = latest;
