@@ -7,6 +7,7 @@
 //! kist-runtime is registered under crun's name. The containers run under Podman's default
 //! seccomp profile (/usr/share/containers/seccomp.json), as Podman gives it to any runtime.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -37,6 +38,18 @@ impl Podman {
             libc::getrlimit(libc::RLIMIT_NOFILE, &mut r);
             r.rlim_max
         };
+        // Podman gives a rootful runtime no --root: kist-runtime's would be /run/kist-runtime,
+        // on the host. A wrapper in the test's directory gives it one there.
+        let runtime = d.join("kist-runtime");
+        std::fs::write(
+            &runtime,
+            format!(
+                "#!/bin/sh\nexec {BIN} --root {}/runtime \"$@\"\n",
+                d.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::write(
             d.join("containers.conf"),
             format!(
@@ -44,8 +57,9 @@ impl Podman {
                  [engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n\
                  events_logfile_path = \"{0}/events.log\"\ntmp_dir = \"{0}/tmp\"\n\
                  [network]\nnetwork_config_dir = \"{0}/networks\"\n\
-                 [engine.runtimes]\ncrun = [\"{BIN}\"]\n",
-                d.display()
+                 [engine.runtimes]\ncrun = [\"{1}\"]\n",
+                d.display(),
+                runtime.display()
             ),
         )
         .unwrap();

@@ -350,6 +350,21 @@ impl Kist {
             .collect()
     }
 
+    /// The supervisors of this root's containers still running (their pids).
+    pub fn supervisors(&self) -> Vec<u32> {
+        let root = self.path().as_os_str().as_encoded_bytes().to_vec();
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+                args.contains(&b"__supervise".as_slice()) && args.contains(&root.as_slice())
+            })
+            .collect()
+    }
+
     /// Asserts that no container, write layer or mount is left.
     pub fn assert_clean(&self) {
         assert_eq!(self.ok(&["ps", "-aq"]), "", "containers left");

@@ -45,7 +45,31 @@ pub fn remove_container(
     if let Some(p) = c.process {
         try_kill_and_wait(p)?;
     }
+    if let Some(m) = c.monitor {
+        wait_for_monitor(m)?;
+    }
     discard(engine, &c.id, volumes)
+}
+
+/// How long `rm -f` waits for the container's monitor to finish with it: it opens the store
+/// once more after the death (its events, its rules), which takes milliseconds.
+const MONITOR_EXIT_WAIT: Duration = Duration::from_secs(5);
+
+/// Waits for the process that monitored the container (its supervisor, or `kist run`) to
+/// exit, unless it is this process: once `rm` returns, nothing of the container writes to
+/// the store or its root any more (a test's root removed after `rm -f` stayed removed).
+fn wait_for_monitor(m: ProcessStamp) -> Result<()> {
+    if m.pid == rustix::process::getpid().as_raw_pid() {
+        return Ok(());
+    }
+    let Some(pidfd) = Pidfd::open(m.pid)? else {
+        return Ok(());
+    };
+    // Checked after the pidfd exists: from now on the pid cannot be recycled under us.
+    if m.is_alive() {
+        pidfd.wait_exited(MONITOR_EXIT_WAIT)?;
+    }
+    Ok(())
 }
 
 /// Removes the directories, then the record, then (with `volumes`) the anonymous volumes of a

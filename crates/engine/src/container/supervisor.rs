@@ -26,6 +26,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::observe::logs::{LogWriter, Stream, log_path};
 use crate::state::container_dirs::ContainerDirs;
 use crate::state::launch_config::LaunchConfig;
+use crate::state::store::ContainerState;
 
 /// The descriptor on which the supervisor reports back.
 const STATUS_FD: i32 = 3;
@@ -230,9 +231,12 @@ fn run_container(
         if let Ok(latest) = LaunchConfig::load(&dirs.dir) {
             config = latest;
         }
-        let restarting = config
-            .restart
-            .restarts(code, restarts, record.stop_requested);
+        // A container being removed is not started again (its remover waits for this
+        // process to exit).
+        let restarting = record.state != ContainerState::Removing
+            && config
+                .restart
+                .restarts(code, restarts, record.stop_requested);
         if !restarting && record.auto_remove {
             // `run -d --rm`: this process reaped it, so it owns the removal, with the
             // anonymous volumes only it used (as Docker's --rm).
@@ -257,7 +261,7 @@ fn run_container(
         let e = Engine::open_quietly(root, runroot)?;
         // A stop or removal may have come during the back-off.
         match e.store.find_container(id) {
-            Ok(c) if !c.stop_requested => {}
+            Ok(c) if !c.stop_requested && c.state != ContainerState::Removing => {}
             _ => return Ok(()),
         }
         restarts += 1;
