@@ -20,6 +20,7 @@ use crate::namespaces::{
 use crate::program::sealed::SealedExe;
 use crate::setup::cgroup_mounts::CgroupSource;
 use crate::setup::idmap::Idmapped;
+use crate::setup::placement::Placement;
 use crate::setup::stdio::Streams;
 use crate::setup::steps::{Kernel, SetUp};
 use crate::setup::{devices, rootfs};
@@ -148,6 +149,7 @@ fn set_up<'a>(
     idmapped: &Idmapped,
 ) -> Result<SetUpDone<'a>> {
     let spec = launch.spec;
+    let placement = Placement::new(channel, cgroup);
     // First: its ids in its own user namespace, which owns every other it was born in (a
     // new one's maps written by kist first; a joined one's it was born in).
     if wants_user_namespace(spec) || joined.user.is_some() {
@@ -159,7 +161,7 @@ fn set_up<'a>(
         sys.join_namespaces(joined)?;
     }
     if wants_cgroup_namespace(spec) {
-        sys.enter_cgroup_namespace(channel)?;
+        sys.enter_cgroup_namespace(&placement)?;
     }
     let process = spec
         .process()
@@ -172,12 +174,20 @@ fn set_up<'a>(
         sys.make_namespace_private(spec)?;
     }
     let root_path = sys.mount_root(&launch.rootfs)?;
-    let entered = prepare_root(sys, launch, &root_path, channel, cgroup, idmapped).and_then(
+    let cgroups = CgroupSource {
+        cgroup,
+        placement: &placement,
+    };
+    let entered = prepare_root(sys, launch, &root_path, channel, &cgroups, idmapped).and_then(
         |(streams, init)| {
             // The runtime spec's point for createRuntime (kist's, run meanwhile) and
-            // createContainer hooks: the mounts made, the root not entered yet.
+            // createContainer hooks: the mounts made, the root not entered yet, the process
+            // in its cgroup.
             let start_state = match &launch.hooks {
-                Some(hooks) => sys.pause_for_hooks(channel, hooks.create_container)?,
+                Some(hooks) => {
+                    placement.ensure()?;
+                    sys.pause_for_hooks(channel, hooks.create_container)?
+                }
                 None => Vec::new(),
             };
             if own_mounts {
@@ -197,7 +207,8 @@ fn set_up<'a>(
             return Err(e);
         }
     };
-    if let Err(e) = finish_in_root(sys, spec, streams) {
+    // In its cgroup before it says it is ready: its program runs there from the start.
+    if let Err(e) = finish_in_root(sys, spec, streams).and_then(|()| placement.ensure()) {
         if !own_mounts {
             // Entered by chroot: "/" is the root's bind mount in the runtime's namespace.
             sys.detach_shared_root(Path::new("/"));
@@ -251,12 +262,12 @@ fn prepare_root<'l>(
     launch: &'l Launch<'_>,
     root_path: &Path,
     channel: &Channel,
-    cgroup: Option<&crate::Cgroup>,
+    cgroups: &CgroupSource<'_>,
     idmapped: &Idmapped,
 ) -> Result<(Streams<'l>, Option<SealedExe>)> {
     let spec = launch.spec;
     let root: OwnedFd = sys.open_root(root_path)?;
-    sys.mount_spec_mounts(spec, &root, &CgroupSource { cgroup, channel }, idmapped)?;
+    sys.mount_spec_mounts(spec, &root, cgroups, idmapped)?;
     if devices::spec_mounts_dev(spec) {
         sys.populate_dev(spec, &root)?;
     }

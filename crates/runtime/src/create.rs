@@ -1,6 +1,6 @@
 //! Creating a container's first process, starting it, and waiting for it.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use oci_spec::runtime::Spec;
 
@@ -8,8 +8,7 @@ use crate::ExitStatus;
 use crate::error::{Error, Result};
 use crate::launch::Launch;
 use crate::namespaces::{
-    BornIn, JoinedNamespaces, binds_host_cgroups, check_sysctls, new_namespace_flags,
-    wants_cgroup_namespace, wants_user_namespace,
+    BornIn, JoinedNamespaces, check_sysctls, new_namespace_flags, wants_user_namespace,
 };
 use crate::pidfd::{Delivery, Pidfd};
 use crate::sync::{Message, channel_pair};
@@ -108,6 +107,7 @@ fn create_with(launch: Launch<'_>, start_socket: Option<OwnedFd>) -> Result<Crea
         }
         Forked::Parent { pid, pidfd } => {
             drop(child_end);
+            let joins_pid = joined.pid.is_some();
             drop(joined);
             drop(idmapped);
             drop(start_socket);
@@ -120,29 +120,20 @@ fn create_with(launch: Launch<'_>, start_socket: Option<OwnedFd>) -> Result<Crea
                     return Err(e);
                 }
             }
-            // The child binds the cgroup's directories once they exist; moving it in (v1) can
-            // take a while longer, and the child need not wait for that.
-            let binds = binds_host_cgroups(launch.spec);
-            let ready = || -> Result<()> {
-                if binds {
-                    parent_end.send(&Message::CgroupReady)?;
-                }
-                Ok(())
-            };
+            // On v1, the cgroup is made while the child sets itself up, and the child moves
+            // itself in (see `setup::placement`). Born in another container's PID namespace,
+            // it is visible there: it is moved from here and holds no cgroup file of kist's.
             let placed = match (&cgroup, &born_in) {
-                (Some(c), None) => c
-                    .create(resources(launch.spec))
-                    .and_then(|()| ready())
-                    .and_then(|()| c.add(pid)),
-                (Some(_), Some(_)) => ready(),
-                (None, _) => Ok(()),
-            }
-            .and_then(|()| {
-                if wants_cgroup_namespace(launch.spec) {
-                    parent_end.send(&Message::Placed)?;
-                }
-                Ok(())
-            });
+                (Some(c), None) => c.create(resources(launch.spec)).and_then(|()| {
+                    let joins = match joins_pid {
+                        true => c.add(pid).map(|()| Vec::new()),
+                        false => c.open_joins(),
+                    }?;
+                    let raw: Vec<_> = joins.iter().map(|f| f.as_raw_fd()).collect();
+                    parent_end.send_with_fds(&Message::Join, &raw)
+                }),
+                _ => Ok(()),
+            };
             if let Err(e) = placed {
                 kill_and_reap(pid);
                 return Err(e);

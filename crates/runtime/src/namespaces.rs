@@ -1,6 +1,5 @@
 //! What the spec's namespaces ask for, read in one place by both sides of a launch: the parent
-//! (which clone flags, whether to say Placed or CgroupReady, which PID namespace to be born
-//! in) and the child (which namespaces it joins by path, which it makes itself, what it sets
+//! (which clone flags, which PID namespace to be born in) and the child (which namespaces it joins by path, which it makes itself, what it sets
 //! up in the ones it got).
 
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -19,22 +18,9 @@ pub(crate) fn has_new_namespace(spec: &Spec, typ: LinuxNamespaceType) -> bool {
 }
 
 /// Whether the spec asks for a new cgroup namespace. Its root is the cgroup its maker is in
-/// at the time, so the child makes it (unshare) after the parent has placed it in its cgroup,
-/// not at clone.
+/// at the time, so the child makes it (unshare) once it is in its cgroup, not at clone.
 pub(crate) fn wants_cgroup_namespace(spec: &Spec) -> bool {
     has_new_namespace(spec, LinuxNamespaceType::Cgroup)
-}
-
-/// Whether the spec mounts cgroups in the host's cgroup namespace: the container's own
-/// directories are bound there (what runc does on v1), once the parent has made them.
-pub(crate) fn binds_host_cgroups(spec: &Spec) -> bool {
-    !wants_cgroup_namespace(spec)
-        && spec
-            .mounts()
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .any(|m| m.typ().as_deref() == Some("cgroup"))
 }
 
 /// Whether the container has a mount namespace of its own, new or joined. Without one (the
@@ -468,18 +454,5 @@ mod tests {
         assert!(with(&["mount"], "net.ipv4.ip_forward").is_err());
         assert!(with(&["mount", "network"], "net.ipv4.ip_forward").is_ok());
         assert!(with(&["mount"], "kernel.domainname").is_err());
-    }
-
-    #[test]
-    fn host_cgroups_are_bound_only_without_a_cgroup_namespace() {
-        let cgroup_mount = serde_json::json!([
-            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup"}
-        ]);
-        let host = spec(namespaces(&["mount"]), cgroup_mount.clone());
-        assert!(binds_host_cgroups(&host));
-        let private = spec(namespaces(&["mount", "cgroup"]), cgroup_mount);
-        assert!(!binds_host_cgroups(&private));
-        let none = spec(namespaces(&["mount"]), serde_json::json!([]));
-        assert!(!binds_host_cgroups(&none));
     }
 }

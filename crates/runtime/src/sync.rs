@@ -21,12 +21,10 @@ pub enum Message {
     Ready,
     /// Parent: exec now.
     Start,
-    /// Parent: the container's cgroup directories exist (sent only when the child binds them
-    /// at /sys/fs/cgroup in the host's cgroup namespace).
-    CgroupReady,
-    /// Parent: the process is in its cgroup (sent only when it makes a cgroup namespace,
-    /// whose root is the cgroup the process is in when it makes it).
-    Placed,
+    /// Parent: the container's cgroup directories exist; here is, for each hierarchy, its
+    /// file that moves the writer in (carried as fds; sent only on cgroup v1, where the child
+    /// is not born in its cgroup).
+    Join,
     /// Parent: the new user namespace's id maps are written (sent only when it has one).
     Mapped,
     /// Child: its mounts are made, it waits before `pivot_root` for its creator's hooks (sent
@@ -41,6 +39,9 @@ pub enum Message {
     /// Child: set-up or exec failed.
     Failed { code: i32, message: String },
 }
+
+/// The most descriptors one message carries (a cgroup v1 host has about a dozen hierarchies).
+pub const MAX_FDS: usize = 32;
 
 pub struct Channel {
     fd: OwnedFd,
@@ -84,11 +85,15 @@ impl Channel {
     }
 
     pub fn send_with_fd(&self, msg: &Message, fd: Option<RawFd>) -> Result<()> {
+        self.send_with_fds(msg, fd.as_slice())
+    }
+
+    /// Sends `msg` with the descriptors `fds` (at most [`MAX_FDS`]).
+    pub fn send_with_fds(&self, msg: &Message, fds: &[RawFd]) -> Result<()> {
         let bytes = encode(msg);
-        let fds = fd.map(|f| [f]);
-        let cmsgs: Vec<ControlMessage> = fds
-            .as_ref()
-            .map(|f| ControlMessage::ScmRights(f))
+        let cmsgs: Vec<ControlMessage> = Some(fds)
+            .filter(|f| !f.is_empty())
+            .map(ControlMessage::ScmRights)
             .into_iter()
             .collect();
         loop {
@@ -106,10 +111,18 @@ impl Channel {
         }
     }
 
-    /// The next message and any fd it carried; None when the other side has closed its end.
+    /// The next message and the first fd it carried; None when the other side has closed its
+    /// end.
     pub fn recv(&self) -> Result<Option<(Message, Option<OwnedFd>)>> {
+        Ok(self
+            .recv_with_fds()?
+            .map(|(m, fds)| (m, fds.into_iter().next())))
+    }
+
+    /// The next message and every fd it carried; None when the other side has closed its end.
+    pub fn recv_with_fds(&self) -> Result<Option<(Message, Vec<OwnedFd>)>> {
         let mut buf = vec![0u8; 64 * 1024];
-        let mut cmsg = nix::cmsg_space!([RawFd; 1]);
+        let mut cmsg = nix::cmsg_space!([RawFd; MAX_FDS]);
         loop {
             let mut iov = [IoSliceMut::new(&mut buf)];
             let received = recvmsg::<()>(
@@ -123,24 +136,25 @@ impl Channel {
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(e) => return Err(Error::sys("reading the set-up channel", e.into())),
             };
-            let mut fd = None;
+            let mut fds = Vec::new();
             for c in msg
                 .cmsgs()
                 .map_err(|e| Error::sys("reading the set-up channel", e.into()))?
             {
-                if let ControlMessageOwned::ScmRights(fds) = c {
-                    for f in fds {
-                        // SAFETY: the kernel just installed this fd in our table for us alone.
-                        let owned = unsafe { OwnedFd::from_raw_fd(f) };
-                        fd.get_or_insert(owned);
-                    }
+                if let ControlMessageOwned::ScmRights(received) = c {
+                    // SAFETY: the kernel just installed these fds in our table for us alone.
+                    fds.extend(
+                        received
+                            .into_iter()
+                            .map(|f| unsafe { OwnedFd::from_raw_fd(f) }),
+                    );
                 }
             }
             let n = msg.bytes;
             if n == 0 {
                 return Ok(None);
             }
-            return Ok(Some((decode(&buf[..n])?, fd)));
+            return Ok(Some((decode(&buf[..n])?, fds)));
         }
     }
 }
@@ -150,8 +164,7 @@ fn encode(msg: &Message) -> Vec<u8> {
         Message::Console => vec![b'C'],
         Message::Ready => vec![b'R'],
         Message::Start => vec![b'S'],
-        Message::Placed => vec![b'P'],
-        Message::CgroupReady => vec![b'G'],
+        Message::Join => vec![b'J'],
         Message::Mounted => vec![b'M'],
         Message::Mapped => vec![b'U'],
         Message::Resume {
@@ -179,8 +192,7 @@ fn decode(bytes: &[u8]) -> Result<Message> {
         [b'C'] => Ok(Message::Console),
         [b'R'] => Ok(Message::Ready),
         [b'S'] => Ok(Message::Start),
-        [b'P'] => Ok(Message::Placed),
-        [b'G'] => Ok(Message::CgroupReady),
+        [b'J'] => Ok(Message::Join),
         [b'M'] => Ok(Message::Mounted),
         [b'U'] => Ok(Message::Mapped),
         [b'H', a, b, c, d, rest @ ..] => {
@@ -212,8 +224,7 @@ mod tests {
             Message::Console,
             Message::Ready,
             Message::Start,
-            Message::Placed,
-            Message::CgroupReady,
+            Message::Join,
             Message::Mounted,
             Message::Mapped,
             Message::Resume {
@@ -238,6 +249,14 @@ mod tests {
         let (m, fd) = b.recv().unwrap().unwrap();
         assert_eq!(m, Message::Console);
         assert!(fd.is_some());
+        let files: Vec<_> = (0..3)
+            .map(|_| std::fs::File::open("/dev/null").unwrap())
+            .collect();
+        let raw: Vec<RawFd> = files.iter().map(AsRawFd::as_raw_fd).collect();
+        a.send_with_fds(&Message::Join, &raw).unwrap();
+        let (m, fds) = b.recv_with_fds().unwrap().unwrap();
+        assert_eq!(m, Message::Join);
+        assert_eq!(fds.len(), 3);
         drop(a);
         assert!(b.recv().unwrap().is_none());
     }

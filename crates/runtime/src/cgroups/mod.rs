@@ -15,6 +15,7 @@ mod settings;
 mod usage;
 
 use std::fs;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{LinuxResources, Spec};
@@ -417,6 +418,27 @@ impl Cgroup {
         Ok(())
     }
 
+    /// For a process to move itself in ([`join_self`]): in every hierarchy, the file that moves
+    /// its writer, opened (so that a child in a user namespace may write it: the kernel checks
+    /// the opener). On v1 that is `tasks`, which moves only the writing thread: written with
+    /// "0" by a single-threaded process, the kernel needs no global lock, where a pid written
+    /// to `cgroup.procs` waits for an RCU grace period (12 ms here, on every start).
+    pub fn open_joins(&self) -> Result<Vec<OwnedFd>> {
+        self.dirs
+            .iter()
+            .filter(|(_, d)| d.is_dir())
+            .map(|(h, dir)| {
+                let path = dir.join(if h.v2 { "cgroup.procs" } else { "tasks" });
+                rustix::fs::open(
+                    &path,
+                    rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+                    rustix::fs::Mode::empty(),
+                )
+                .map_err(|e| io_err("opening", &path, e.into()))
+            })
+            .collect()
+    }
+
     /// Freezes (`true`) or thaws the cgroup's processes, and waits until it is so.
     pub fn freeze(&self, frozen: bool) -> Result<()> {
         if let Some(dir) = self.has("freezer") {
@@ -682,6 +704,20 @@ fn write_settings(settings: &[Setting], dir_of: impl Fn(&str) -> Option<PathBuf>
             Some(_) => todo = failed,
         }
     }
+}
+
+/// Moves the calling process, single-threaded, into the cgroup whose [`Cgroup::open_joins`]
+/// files these are ("0": the writer itself).
+pub(crate) fn join_self(joins: Vec<OwnedFd>) -> Result<()> {
+    for fd in joins {
+        rustix::io::write(&fd, b"0").map_err(|e| {
+            Error::sys(
+                "moving the container's process into its cgroup",
+                std::io::Error::from(e),
+            )
+        })?;
+    }
+    Ok(())
 }
 
 fn write(dir: &Path, file: &str, value: &str) -> Result<()> {

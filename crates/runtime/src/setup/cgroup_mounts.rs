@@ -7,14 +7,13 @@ use std::path::Path;
 
 use crate::error::{Result, SysContext};
 use crate::paths::{fd_path, mkdir_all_in_root, open_in_root};
-use crate::sync::Message;
 use crate::sys::mount::mount;
 
 /// Where a `cgroup` mount in the host's cgroup namespace gets the container's directories.
 pub struct CgroupSource<'a> {
     pub cgroup: Option<&'a crate::Cgroup>,
-    /// The parent says on it when the directories exist.
-    pub channel: &'a crate::sync::Channel,
+    /// Done once the directories exist and the process is in them.
+    pub placement: &'a super::placement::Placement<'a>,
 }
 
 /// `/sys/fs/cgroup` for a container in its own cgroup namespace: each of the host's cgroup
@@ -102,8 +101,8 @@ pub(crate) fn bind_own_cgroups(
     let Some(cgroup) = source.cgroup else {
         return Ok(());
     };
-    // kist says when it has made them; if it failed or went away, there is nothing to set up.
-    source.channel.await_or_exit(Message::CgroupReady)?;
+    // Once kist has made them (if it failed or went away, there is nothing to set up).
+    source.placement.ensure()?;
     let host_root = Path::new("/sys/fs/cgroup");
     let target = mkdir_all_in_root(root, dest).sys(|| "creating the mount point".into())?;
     let read_only = |path: &Path| -> Result<()> {

@@ -14,6 +14,7 @@ pub(crate) mod mount_options;
 pub(crate) mod mounts;
 pub(crate) mod overlay;
 pub(crate) mod pivot;
+pub(crate) mod placement;
 #[cfg(test)]
 pub(crate) mod recording;
 pub(crate) mod rootfs;

@@ -11,6 +11,7 @@ use rustix::fs::{Mode, OFlags};
 
 use super::cgroup_mounts::CgroupSource;
 use super::idmap::Idmapped;
+use super::placement::Placement;
 use super::stdio::Streams;
 use super::steps::SetUp;
 use crate::error::Result;
@@ -95,7 +96,7 @@ impl SetUp for Recorder {
         self.record(Step::JoinNamespaces(joined.others.len()))
     }
 
-    fn enter_cgroup_namespace(&self, _: &Channel) -> Result<()> {
+    fn enter_cgroup_namespace(&self, _: &Placement<'_>) -> Result<()> {
         self.record(Step::EnterCgroupNamespace)
     }
 

@@ -11,6 +11,7 @@ use rustix::fs::{Mode, OFlags};
 
 use super::cgroup_mounts::CgroupSource;
 use super::idmap::Idmapped;
+use super::placement::Placement;
 use super::stdio::Streams;
 use crate::error::{Error, Result, SysContext};
 use crate::launch::Rootfs;
@@ -26,7 +27,8 @@ pub(crate) trait SetUp {
     /// Enters the namespaces the spec joins by path (but the PID one, which the parent did).
     fn join_namespaces(&self, joined: &JoinedNamespaces) -> Result<()>;
     /// Waits for kist to place the process in its cgroup, then makes the cgroup namespace.
-    fn enter_cgroup_namespace(&self, channel: &Channel) -> Result<()>;
+    /// Once the process is in its cgroup, which becomes the namespace's root.
+    fn enter_cgroup_namespace(&self, placement: &Placement<'_>) -> Result<()>;
     fn make_namespace_private(&self, spec: &Spec) -> Result<()>;
     /// Mounts the root; returns where it is.
     fn mount_root(&self, rootfs: &Rootfs) -> Result<PathBuf>;
@@ -82,8 +84,8 @@ impl SetUp for Kernel {
         joined.enter()
     }
 
-    fn enter_cgroup_namespace(&self, channel: &Channel) -> Result<()> {
-        channel.await_or_exit(Message::Placed)?;
+    fn enter_cgroup_namespace(&self, placement: &Placement<'_>) -> Result<()> {
+        placement.ensure()?;
         // SAFETY: a cgroup namespace changes nothing this single-threaded child relies on.
         unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }
             .sys(|| "making the cgroup namespace".into())
