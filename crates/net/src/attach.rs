@@ -1,8 +1,8 @@
 //! A container joined to a bridge network: the veth pair (peer created inside the container's
-//! namespace as `eth0`), then, over a socket opened in that namespace, its address, `eth0` up
-//! and the default route via the gateway (`lo` is the runtime's: up before the container is
-//! ready). This is what runs between creating the
-//! container's namespaces and starting its program.
+//! namespace as `eth0`), IPv6 off at both ends, then, over a socket opened in that namespace,
+//! its address, `eth0` up and the default route via the gateway (`lo` is the runtime's: up
+//! before the container is ready). This is what runs between creating the container's
+//! namespaces and starting its program.
 
 use std::net::Ipv4Addr;
 
@@ -24,6 +24,8 @@ pub struct Attachment {
     /// `--mac-address`, or Docker's 02:42 + IP when None.
     pub mac: Option<Mac>,
     pub mtu: Option<u32>,
+    /// Whether its gateway is the container's default route (its first network's is).
+    pub default_route: bool,
 }
 
 /// Connects the container whose network namespace is `ns` to the bridge `bridge_index`
@@ -38,7 +40,12 @@ pub fn attach(host: &mut Netlink, bridge_index: u32, ns: &NetNs, a: &Attachment)
         peer_ns: ns,
         mtu: a.mtu,
     })?;
-    let mut inside = Netlink::open_in(ns)?;
+    // Both before the peer is up, when the pair gets its carrier and IPv6 would start.
+    crate::sysctl::disable_ipv6(&a.host_veth)?;
+    let mut inside = ns.run_in(|| {
+        crate::sysctl::disable_ipv6(&a.ifname)?;
+        Netlink::open()
+    })?;
     configure_inside(&mut inside, a)?;
     Ok(mac)
 }
@@ -58,7 +65,10 @@ fn configure_inside(inside: &mut Netlink, a: &Attachment) -> Result<()> {
     })?;
     inside.add_address(index, a.ip, a.prefix_len)?;
     inside.set_up(index)?;
-    inside.add_default_route(a.gateway, index)
+    if a.default_route {
+        inside.add_default_route(a.gateway, index)?;
+    }
+    Ok(())
 }
 
 /// The host end's name for a container: `veth` and the id's first 11 characters (a link name

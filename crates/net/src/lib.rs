@@ -23,4 +23,4 @@ pub use mac::Mac;
 pub use netns::NetNs;
 pub use nft::{NetworkRules, Nftables, PortMapping, Protocol};
 pub use rtnl::{LOOPBACK_INDEX, Link, Netlink, Veth};
-pub use sysctl::{enable_ip_forward, enable_route_localnet};
+pub use sysctl::{disable_ipv6, enable_ip_forward, enable_route_localnet};

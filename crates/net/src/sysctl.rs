@@ -1,10 +1,12 @@
-//! The two IPv4 settings a bridge network needs, in the network namespace of the calling
-//! thread (each thread's `/proc/sys/net` is its own namespace's): forwarding on, as Docker
-//! turns it on, and `route_localnet` on a bridge so that a connection to 127.0.0.1 can be
-//! DNATed to a container.
+//! The settings a bridge network needs, in the network namespace of the calling thread (each
+//! thread's `/proc/sys/net` is its own namespace's): IPv4 forwarding on, as Docker turns it
+//! on, `route_localnet` on a bridge so that a connection to 127.0.0.1 can be DNATed to a
+//! container, and IPv6 off on the veth ends of an IPv4 network, as Docker has it on a
+//! container's interface.
 
 use std::fs;
 use std::io;
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
@@ -29,6 +31,21 @@ pub fn enable_route_localnet(device: &str) -> Result<()> {
         "1",
     )
 }
+
+/// Turns IPv6 off on link `device` before it comes up: no link-local address, no duplicate
+/// address detection or router solicitation for the kernel to run and, when the container's
+/// namespace goes, to take down. Nothing to do on a kernel without IPv6.
+pub fn disable_ipv6(device: &str) -> Result<()> {
+    check_device_name(device)?;
+    let path = format!("/proc/sys/net/ipv6/conf/{device}/disable_ipv6");
+    match fs::write(&path, "1") {
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !Path::new(IPV6_CONF).exists() => Ok(()),
+        done => done.map_err(|e| Error::kernel(format!("writing 1 to {path}"), e)),
+    }
+}
+
+/// Where the kernel has IPv6's settings, when it has IPv6.
+const IPV6_CONF: &str = "/proc/sys/net/ipv6/conf";
 
 fn write(path: &str, value: &str) -> Result<()> {
     fs::write(path, value).map_err(|e| Error::kernel(format!("writing {value} to {path}"), e))

@@ -112,28 +112,9 @@ pub(crate) fn join_one(
         gateway: network.gateway,
         mac: Some(super::mac_of(endpoint, ip)?),
         mtu: network.mtu,
+        default_route: n == 0,
     };
-    if n == 0 {
-        kist_net::attach(host, bridge_index, ns, &a)?;
-        return Ok(());
-    }
-    host.create_veth(&kist_net::Veth {
-        host_name: &a.host_veth,
-        bridge_index,
-        peer_name: &a.ifname,
-        peer_mac: a.mac.unwrap_or_else(|| kist_net::Mac::from_ip(ip)),
-        peer_ns: ns,
-        mtu: a.mtu,
-    })?;
-    let mut inside = Netlink::open_in(ns)?;
-    let index = inside.link_index(&a.ifname)?.ok_or_else(|| {
-        crate::error::Error::Net(kist_net::Error::Config(format!(
-            "{} is missing in the container after its creation",
-            a.ifname
-        )))
-    })?;
-    inside.add_address(index, ip, a.prefix_len)?;
-    inside.set_up(index)?;
+    kist_net::attach(host, bridge_index, ns, &a)?;
     Ok(())
 }
 

@@ -27,6 +27,7 @@ fn attachment(n: u8) -> Attachment {
         gateway: Ipv4Addr::new(10, 88, 0, 1),
         mac: None,
         mtu: Some(1500),
+        default_route: true,
     }
 }
 
@@ -73,6 +74,14 @@ fn containers_on_a_bridge_reach_each_other_and_the_gateway() {
         );
         let route = sb.check_in(&web, "ip", &["route", "show", "default"]);
         assert!(route.contains("default via 10.88.0.1 dev eth0"), "{route}");
+        // IPv4 networks: IPv6 off on both ends (as Docker has it on eth0), ::1 kept on lo.
+        let inner6 = sb.check_in(&web, "ip", &["-o", "-6", "addr"]);
+        assert!(
+            !inner6.contains("eth0") && inner6.contains("::1/128"),
+            "{inner6}"
+        );
+        let outer6 = sb.check("ip", &["-o", "-6", "addr", "show", "vethtest2"]);
+        assert_eq!(outer6.trim(), "", "the host end has IPv6 addresses");
 
         let to_web = SocketAddrV4::new(Ipv4Addr::new(10, 88, 0, 2), 8080);
         let listener = sb.run_in(&web, || TcpListener::bind(to_web).expect("bind in web"));

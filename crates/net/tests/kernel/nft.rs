@@ -61,6 +61,7 @@ impl Net {
             gateway: self.ip(1),
             mac: None,
             mtu: None,
+            default_route: true,
         };
         attach(host, self.index, &ns, &a).expect("attach");
         ns
