@@ -922,3 +922,74 @@ fn a_working_directory_made_for_a_run_step_is_not_world_writable() {
     );
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn workdir_makes_its_directory_in_a_layer_owned_by_the_user_as_buildkit_does() {
+    let k = Kist::with_busybox();
+    // BuildKit makes a missing WORKDIR (and its parents) at that step, 0755, owned by the
+    // USER then in force (names looked up in the image); one that exists changes no file.
+    let dir = context(
+        "FROM busybox\nWORKDIR /srv/app\nUSER nobody\nWORKDIR data/cache\n\
+         RUN pwd && touch own-file\nWORKDIR /tmp\nUSER root\nWORKDIR /made/without/run\n",
+        &[],
+    );
+    let out = build(&k, "workdirs", dir.path());
+    assert!(out.contains("\n/srv/app/data/cache\n"), "{out}");
+    let stat = k.ok(&[
+        "run",
+        "--rm",
+        "workdirs",
+        "stat",
+        "-c",
+        "%u:%g %a %n",
+        "/srv",
+        "/srv/app",
+        "/srv/app/data",
+        "/srv/app/data/cache",
+        "/srv/app/data/cache/own-file",
+        "/made/without/run",
+    ]);
+    assert_eq!(
+        stat,
+        "0:0 755 /srv\n0:0 755 /srv/app\n65534:65534 755 /srv/app/data\n\
+         65534:65534 755 /srv/app/data/cache\n65534:65534 644 /srv/app/data/cache/own-file\n\
+         0:0 755 /made/without/run\n"
+    );
+    // The directory is in the image itself, not made by the container that runs it.
+    let ls = k.ok(&["create", "--name", "look", "workdirs", "true"]);
+    assert!(!ls.trim().is_empty());
+    let exported = k.run(&["export", "look"]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let mut archive = tar::Archive::new(&exported.stdout[..]);
+    let names: Vec<String> = archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.trim_end_matches('/') == "made/without/run"),
+        "{names:?}"
+    );
+    k.ok(&["rm", "look"]);
+    // Three WORKDIRs made directories: three layers, and a RUN's; /tmp was there already.
+    let base = k.ok(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{len .RootFS.Layers}}",
+        "busybox",
+    ]);
+    let layers = k.ok(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{len .RootFS.Layers}}",
+        "workdirs",
+    ]);
+    let base: usize = base.trim().parse().unwrap();
+    assert_eq!(layers.trim().parse::<usize>().unwrap(), base + 4);
+    k.assert_clean();
+}

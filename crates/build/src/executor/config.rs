@@ -119,6 +119,14 @@ pub(super) fn workdir(config: &Value) -> String {
         .to_string()
 }
 
+/// The USER in force (empty when none is set).
+pub(super) fn user(config: &Value) -> String {
+    get(config, "User")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The stage's shell: SHELL's, or `/bin/sh -c`.
 pub(super) fn shell(config: &Value) -> Vec<String> {
     get(config, "Shell")

@@ -111,7 +111,7 @@ pub(super) fn prepare<'a>(
         .as_deref()
         .map(|c| expand(c, &vars).map_err(BuildError::expand(name)))
         .transpose()?
-        .map(|c| owner::resolve(builder, state, &c, name))
+        .map(|c| owner::resolve(builder, state, &c, name, &format!("--chown={c}")))
         .transpose()?;
     let mode = step
         .chmod

@@ -6,6 +6,7 @@
 mod cache;
 mod config;
 mod context;
+mod dest;
 mod error;
 mod ignore;
 mod matching;

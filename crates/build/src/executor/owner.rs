@@ -1,5 +1,6 @@
-//! `--chown=user[:group]`: numbers as they are, names looked up in the stage's own
-//! `/etc/passwd` and `/etc/group` (the topmost layer that has the file).
+//! `--chown=user[:group]` (and the USER a WORKDIR makes its directory for): numbers as they
+//! are, names looked up in the stage's own `/etc/passwd` and `/etc/group` (the topmost layer
+//! that has the file).
 
 use std::path::Path;
 
@@ -8,21 +9,21 @@ use super::stage::{Builder, StageState, layer_dirs};
 use super::tree::Tree;
 
 /// The uid and gid `spec` names. A user without a group takes the user's primary group when
-/// named, or the same number when numeric (as BuildKit does).
+/// named, or the same number when numeric (as BuildKit does). `source` is where the spec
+/// comes from, for messages (`--chown=x`, `USER x`).
 pub(super) fn resolve(
     builder: &Builder,
     state: &StageState,
     spec: &str,
     step: &str,
+    source: &str,
 ) -> Result<(u32, u32), BuildError> {
     let (user, group) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
     };
     let unknown = |what: &str, name: &str| {
-        BuildError::Invalid(format!(
-            "{step}: --chown={spec}: no {what} {name:?} in the image"
-        ))
+        BuildError::Invalid(format!("{step}: {source}: no {what} {name:?} in the image"))
     };
     let (uid, primary) = match user.parse::<u32>() {
         Ok(n) => (n, n),

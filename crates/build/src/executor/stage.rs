@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::error::BuildError;
 use super::ignore::Ignore;
 use super::tree::Tree;
-use super::{BuildOptions, Event, Frontend, PullPolicy, cache, config, context, run};
+use super::{BuildOptions, Event, Frontend, PullPolicy, cache, config, context, dest, run};
 use crate::{CopyInstruction, Dockerfile, Instruction, InstructionKind, expand};
 
 /// What a stage has built so far.
@@ -553,6 +553,12 @@ impl<'a> Builder<'a> {
             InstructionKind::Workdir(path) => {
                 let dir = config::join_workdir(&state.config, &ex(path)?);
                 config::set(&mut state.config, "WorkingDir", json!(dir));
+                // The directory is made at this step, in a layer of its own, as BuildKit
+                // makes it; one already there changes no file.
+                if let Some(layer) = dest::workdir(self, state, &dir, &name)? {
+                    config::add_layer(state, layer, &created_by);
+                    return Ok(());
+                }
             }
             InstructionKind::User(user) => config::set(&mut state.config, "User", json!(ex(user)?)),
             InstructionKind::Expose(ports) => {

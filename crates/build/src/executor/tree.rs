@@ -76,6 +76,19 @@ impl Tree {
         }
     }
 
+    /// Where `rel` leads, its symlinks followed inside the tree (the last one too when
+    /// `follow_last`), as BuildKit follows a COPY's source or destination.
+    pub fn walk(&self, rel: &Path, follow_last: bool) -> Walk {
+        let parts = rel
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        match self {
+            Tree::Context { root, .. } => walk(std::slice::from_ref(root), parts, follow_last),
+            Tree::Layers(layers) => walk(layers, parts, follow_last),
+        }
+    }
+
     /// The entry `name` in the directory `dir` (found at `rel`'s parent): in the context,
     /// where `dir` was found with no symlink on its way, a look at the child alone (a walk
     /// of the 1,000 files of a context was seven stats a file with `stat` for each).
@@ -153,8 +166,35 @@ fn is_opaque(dir: &Path) -> bool {
 }
 
 /// `parts` looked up in the merged `layers`: the entry, and (for a directory) the layer
-/// directories whose contents make it up, topmost first.
-fn merged(layers: &[PathBuf], mut parts: Vec<String>) -> Option<(Entry, Vec<PathBuf>)> {
+/// directories whose contents make it up, topmost first. The last element is not followed.
+fn merged(layers: &[PathBuf], parts: Vec<String>) -> Option<(Entry, Vec<PathBuf>)> {
+    match walk(layers, parts, false) {
+        Walk::Found { entry, dirs, .. } => Some((entry, dirs)),
+        Walk::Missing { .. } | Walk::NotADirectory(_) | Walk::Loop => None,
+    }
+}
+
+/// Where a path led in a tree, its symlinks followed inside the tree's root as the kernel
+/// follows them in a chroot (an absolute target starts from the root, `..` stops there).
+pub(super) enum Walk {
+    /// Everything is there: the entry, its resolved path, and (for a directory) the layer
+    /// directories that make it up.
+    Found {
+        entry: Entry,
+        at: Vec<String>,
+        dirs: Vec<PathBuf>,
+    },
+    /// `at` (resolved, each element a directory) is there, `rest` is not.
+    Missing { at: Vec<String>, rest: Vec<String> },
+    /// This resolved path, on the way, is not a directory.
+    NotADirectory(Vec<String>),
+    /// Too many symlinks.
+    Loop,
+}
+
+/// `parts` followed through the merged `layers` (topmost first), the last element too when
+/// `follow_last`.
+pub(super) fn walk(layers: &[PathBuf], mut parts: Vec<String>, follow_last: bool) -> Walk {
     let mut links = 0;
     'restart: loop {
         // The directories that make up the current directory, and its path.
@@ -163,9 +203,20 @@ fn merged(layers: &[PathBuf], mut parts: Vec<String>) -> Option<(Entry, Vec<Path
         let mut i = 0;
         loop {
             let Some(part) = parts.get(i).cloned() else {
-                let meta = fs::symlink_metadata(dirs.first()?).ok()?;
-                let real = dirs.first()?.clone();
-                return Some((Entry { real, meta }, dirs));
+                let Some(real) = dirs.first().cloned() else {
+                    return Walk::Missing {
+                        at,
+                        rest: Vec::new(),
+                    };
+                };
+                let Ok(meta) = fs::symlink_metadata(&real) else {
+                    return Walk::Missing {
+                        at,
+                        rest: Vec::new(),
+                    };
+                };
+                let entry = Entry { real, meta };
+                return Walk::Found { entry, at, dirs };
             };
             match part.as_str() {
                 "" | "." => {
@@ -184,18 +235,30 @@ fn merged(layers: &[PathBuf], mut parts: Vec<String>) -> Option<(Entry, Vec<Path
             let found = dirs.iter().find_map(|d| {
                 let path = d.join(&part);
                 fs::symlink_metadata(&path).ok().map(|m| (path, m))
-            })?;
-            let (real, meta) = found;
-            if is_whiteout(&meta) {
-                return None;
-            }
+            });
+            let Some((real, meta)) = found.filter(|(_, m)| !is_whiteout(m)) else {
+                let rest = &parts[i..];
+                if rest.iter().any(|p| p == "..") {
+                    // A `..` after what is missing (from a symlink's target) may lead back
+                    // to what exists: the path, taken lexically from the root, again.
+                    parts = lexical(at.iter().chain(rest));
+                    continue 'restart;
+                }
+                return Walk::Missing {
+                    at,
+                    rest: lexical(rest.iter()),
+                };
+            };
             let last = i + 1 == parts.len();
-            if meta.file_type().is_symlink() && !last {
+            if meta.file_type().is_symlink() && (!last || follow_last) {
                 links += 1;
                 if links > MAX_LINKS {
-                    return None;
+                    return Walk::Loop;
                 }
-                let target = fs::read_link(&real).ok()?.to_string_lossy().into_owned();
+                let Ok(target) = fs::read_link(&real) else {
+                    return Walk::Loop;
+                };
+                let target = target.to_string_lossy().into_owned();
                 let rest = parts[i + 1..].to_vec();
                 let base: Vec<String> = if target.starts_with('/') {
                     Vec::new()
@@ -209,11 +272,17 @@ fn merged(layers: &[PathBuf], mut parts: Vec<String>) -> Option<(Entry, Vec<Path
                     .collect();
                 continue 'restart;
             }
+            at.push(part.clone());
             if !meta.is_dir() {
                 return if last {
-                    Some((Entry { real, meta }, Vec::new()))
+                    let entry = Entry { real, meta };
+                    Walk::Found {
+                        entry,
+                        at,
+                        dirs: Vec::new(),
+                    }
                 } else {
-                    None
+                    Walk::NotADirectory(at)
                 };
             }
             // The layers below keep contributing to this directory while theirs is a
@@ -234,12 +303,23 @@ fn merged(layers: &[PathBuf], mut parts: Vec<String>) -> Option<(Entry, Vec<Path
                 }
             }
             dirs = below;
-            at.push(part);
             i += 1;
-            if last {
-                let meta = fs::symlink_metadata(&real).ok()?;
-                return Some((Entry { real, meta }, dirs));
-            }
         }
     }
+}
+
+/// A path's elements with `.` and `..` taken as written, not followed (`..` stops at the
+/// root), as Go's `filepath.Clean` takes them.
+pub(super) fn lexical<'p>(parts: impl Iterator<Item = &'p String>) -> Vec<String> {
+    let mut left: Vec<String> = Vec::new();
+    for part in parts {
+        match part.as_str() {
+            "" | "." => {}
+            ".." => {
+                left.pop();
+            }
+            p => left.push(p.to_string()),
+        }
+    }
+    left
 }
