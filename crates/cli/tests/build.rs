@@ -131,7 +131,7 @@ fn the_config_keeps_every_instruction_and_history_has_one_entry_each() {
 fn copy_keeps_owners_and_modes_asked_for_and_copies_symlinks_as_symlinks() {
     let k = Kist::with_busybox();
     let dir = context(
-        "FROM busybox\nCOPY --chown=1000:100 --chmod=640 dir /dst/\nCOPY link plain.txt /l/\n\
+        "FROM busybox\nCOPY --chown=1000:100 --chmod=640 dir /dst/\nCOPY links plain.txt /l/\n\
          COPY --chown=nobody *.md /md/\n",
         &[
             ("dir/sub/f", "inner"),
@@ -141,7 +141,10 @@ fn copy_keeps_owners_and_modes_asked_for_and_copies_symlinks_as_symlinks() {
             ("c.txt", "c"),
         ],
     );
-    std::os::unix::fs::symlink("/etc/shadow", dir.path().join("link")).unwrap();
+    // A symlink met in a directory that is copied stays a symlink (one named as a source
+    // is followed: see the next test).
+    std::fs::create_dir(dir.path().join("links")).unwrap();
+    std::os::unix::fs::symlink("/etc/shadow", dir.path().join("links/link")).unwrap();
     build(&k, "files", dir.path());
     let out = k.ok(&[
         "run",
@@ -363,7 +366,8 @@ fn multi_stage_copies_from_stages_and_images_and_builds_only_what_the_target_nee
          FROM busybox AS unused\nRUN echo never > /never && exit 9\n\
          FROM builder AS extended\nRUN echo more >> /out/sub/artifact\n\
          FROM scratch\nCOPY --from=builder /out /from-name/\nCOPY --from=0 /out/sub/artifact /by-index\n\
-         COPY --from=busybox /bin/busybox /bin/\nCOPY --from=extended /out/sub/artifact /extended\n",
+         COPY --from=busybox /bin/busybox /bin/\nCOPY --from=extended /out/sub/artifact /extended\n\
+         COPY --from=builder /out/link /followed-link\n",
         &[],
     );
     let out = build(&k, "multi", dir.path());
@@ -374,6 +378,8 @@ fn multi_stage_copies_from_stages_and_images_and_builds_only_what_the_target_nee
     assert_eq!(cat("/from-name/link"), "built\n");
     assert_eq!(cat("/by-index"), "built\n");
     assert_eq!(cat("/extended"), "built\nmore\n");
+    // A symlink named as the source is followed inside the stage, as BuildKit follows it.
+    assert_eq!(cat("/followed-link"), "built\n");
     // What a later layer deleted is not copied.
     let ls = k.ok(&["run", "--rm", "multi", "/bin/busybox", "ls", "/from-name"]);
     assert_eq!(ls, "link\nsub\n");
@@ -991,5 +997,80 @@ fn workdir_makes_its_directory_in_a_layer_owned_by_the_user_as_buildkit_does() {
     ]);
     let base: usize = base.trim().parse().unwrap();
     assert_eq!(layers.trim().parse::<usize>().unwrap(), base + 4);
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn copy_follows_a_symlink_named_as_its_source_inside_the_context_and_never_out_of_it() {
+    let k = Kist::with_busybox();
+    let dir = context(
+        "FROM busybox\nCOPY link /copied\nCOPY link /named/\nCOPY dirlink /from-dirlink/\n\
+         COPY dir /dir/\nCOPY sub/up /up\nCOPY l*k /wild/\nCOPY host-passwd /passwd\n",
+        &[
+            ("real.txt", "real content\n"),
+            ("dir/inner.txt", "inner\n"),
+            ("sub/.keep", ""),
+            ("etc/passwd", "the context's own\n"),
+        ],
+    );
+    let ctx = dir.path();
+    let link =
+        |target: &str, name: &str| std::os::unix::fs::symlink(target, ctx.join(name)).unwrap();
+    link("real.txt", "link");
+    link("dir", "dirlink");
+    link("../real.txt", "dir/keep");
+    link("../real.txt", "sub/up");
+    // An absolute target is taken inside the context, as BuildKit takes it: the context's
+    // etc/passwd, never the host's.
+    link("/etc/passwd", "host-passwd");
+    build(&k, "followed", ctx);
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "--rm", "followed"];
+        all.extend(args);
+        k.ok(&all)
+    };
+    assert_eq!(
+        run(&[
+            "stat",
+            "-c",
+            "%F %n",
+            "/copied",
+            "/named/link",
+            "/up",
+            "/wild/link",
+            "/passwd"
+        ]),
+        "regular file /copied\nregular file /named/link\nregular file /up\n\
+         regular file /wild/link\nregular file /passwd\n"
+    );
+    assert_eq!(
+        run(&["cat", "/copied", "/up", "/passwd"]),
+        "real content\nreal content\nthe context's own\n"
+    );
+    assert_eq!(run(&["ls", "/from-dirlink"]), "inner.txt\nkeep\n");
+    // Met inside a copied directory, a symlink is copied as one.
+    for link in ["/dir/keep", "/from-dirlink/keep"] {
+        assert_eq!(run(&["readlink", link]), "../real.txt\n");
+    }
+
+    // A symlink whose target is not in the context fails the build, in one line that names
+    // it; the host's file it names is never read.
+    let outer = tempfile::tempdir().unwrap();
+    std::fs::write(outer.path().join("secret"), "host secret").unwrap();
+    let host_secret = outer.path().join("secret");
+    link(host_secret.to_str().unwrap(), "to-host");
+    link("../../secret", "up-and-out");
+    for source in ["to-host", "up-and-out"] {
+        std::fs::write(
+            ctx.join("Dockerfile"),
+            format!("FROM busybox\nCOPY {source} /x\n"),
+        )
+        .unwrap();
+        let err = k.fails(&["build", ctx.to_str().unwrap()], 1);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(&format!("{source:?} is a symlink")), "{err}");
+        assert!(err.contains("not in the build context"), "{err}");
+    }
     k.assert_clean();
 }

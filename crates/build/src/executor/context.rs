@@ -1,6 +1,8 @@
 //! COPY and ADD from the build context: the sources resolved inside the context (no `..` out
-//! of it, no symlink followed: a symlink is copied as one), `.dockerignore` applied, and the
-//! files written as the step's layer, a tar stream straight into the store, with no container.
+//! of it; a symlink named as a source, or on the way to one, followed inside it as BuildKit
+//! follows it, never to a file of the host; one met in a copied directory copied as a
+//! symlink), `.dockerignore` applied, and the files written as the step's layer, a tar stream
+//! straight into the store, with no container.
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -8,12 +10,13 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use kist_image::NewLayer;
+use rustix::fs::{Mode, OFlags};
 use sha2::{Digest as _, Sha256};
 
 use super::error::BuildError;
 use super::matching::{has_wildcards, matches};
 use super::stage::{Builder, StageState};
-use super::tree::{Entry, Tree};
+use super::tree::{Entry, Tree, Walk};
 use super::{config, owner};
 use crate::{CopySource, Heredoc, Lexer, expand};
 
@@ -29,7 +32,7 @@ pub(super) struct CopyStep<'a> {
     pub name: &'a str,
 }
 
-/// One file or directory to write: its path in the context, and where it goes.
+/// One file or directory to write: its path in the context (resolved), and where it goes.
 struct Item {
     source: PathBuf,
     /// A heredoc's body, written as a file named `source` (not read from the tree).
@@ -98,7 +101,7 @@ pub(super) fn prepare<'a>(
             .is_some_and(|e| e.meta.is_dir())
     };
     let single_file = match (&sources[..], &inline[..]) {
-        ([one], []) => !is_dir(one),
+        ([one], []) => !is_dir(&one.rel),
         ([], [_]) => true,
         _ => false,
     };
@@ -127,16 +130,12 @@ pub(super) fn prepare<'a>(
         .transpose()?;
     let inline = inline
         .into_iter()
-        .map(|(n, body)| (PathBuf::from(n), Some(body)));
+        .map(|(n, body)| (PathBuf::from(&n), n, Some(body)));
     let items: Vec<Item> = sources
         .into_iter()
-        .map(|s| (s, None))
+        .map(|s| (s.rel, s.name, None))
         .chain(inline)
-        .map(|(source, inline)| {
-            let base = source
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        .map(|(source, base, inline)| {
             let target = if into_dir && (inline.is_some() || !is_dir(&source)) {
                 format!("{dest}/{base}")
             } else {
@@ -226,9 +225,20 @@ fn is_remote(path: &str) -> bool {
         .any(|p| path.starts_with(p))
 }
 
-/// The paths `pattern` names in `tree`: itself, or what its wildcards match (Go's rules, one
-/// path element at a time). Checked: no `..` out of the tree, no symlink on the way out.
-fn resolve(tree: &Tree, pattern: &str, name: &str) -> Result<Vec<PathBuf>, BuildError> {
+/// A source found: where it is in the tree (resolved: no symlink on its way) and the name
+/// it was given, which its copy takes (a symlink's own name, not its target's).
+struct Source {
+    rel: PathBuf,
+    name: String,
+    /// The path as written (wildcards matched), for `.dockerignore`.
+    written: PathBuf,
+}
+
+/// The sources `pattern` names in `tree`: itself, or what its wildcards match (Go's rules, one
+/// path element at a time). A symlink on the way, or named as the source, is followed as
+/// BuildKit follows it, inside the tree (an absolute target starts from its root); one whose
+/// target is not there fails the step. No `..` leaves the tree.
+fn resolve(tree: &Tree, pattern: &str, name: &str) -> Result<Vec<Source>, BuildError> {
     let mut parts = Vec::new();
     for part in pattern.split('/') {
         match part {
@@ -243,32 +253,68 @@ fn resolve(tree: &Tree, pattern: &str, name: &str) -> Result<Vec<PathBuf>, Build
             p => parts.push(p.to_string()),
         }
     }
-    let mut found = vec![PathBuf::new()];
+    let mut found = vec![Source {
+        rel: PathBuf::new(),
+        name: String::new(),
+        written: PathBuf::new(),
+    }];
     for part in &parts {
         let mut next = Vec::new();
         for dir in &found {
-            if has_wildcards(part) {
-                if !tree.stat(dir, name)?.is_some_and(|e| e.meta.is_dir()) {
-                    continue;
-                }
-                let names = tree.children(dir, name)?;
-                next.extend(
-                    names
-                        .into_iter()
-                        .filter(|n| matches(part, n))
-                        .map(|n| dir.join(n)),
-                );
-            } else {
-                let path = dir.join(part);
-                if tree.stat(&path, name)?.is_some() {
-                    next.push(path);
-                }
+            let names = match has_wildcards(part) {
+                true if !tree.stat(&dir.rel, name)?.is_some_and(|e| e.meta.is_dir()) => continue,
+                true => tree
+                    .children(&dir.rel, name)?
+                    .into_iter()
+                    .filter(|n| matches(part, n))
+                    .collect(),
+                false => vec![part.clone()],
+            };
+            for n in names {
+                next.extend(follow(tree, dir, &n, pattern, name)?);
             }
         }
         found = next;
     }
-    found.retain(|p| !tree.excludes(p));
+    found.retain(|s| !tree.excludes(&s.written) && !tree.excludes(&s.rel));
     Ok(found)
+}
+
+/// The entry `n` of the directory `dir`, followed if it is a symlink; `None` when there is
+/// no such entry.
+fn follow(
+    tree: &Tree,
+    dir: &Source,
+    n: &str,
+    pattern: &str,
+    step: &str,
+) -> Result<Option<Source>, BuildError> {
+    let here = dir.rel.join(n);
+    let source = |at: Vec<String>| Source {
+        rel: at.iter().collect(),
+        name: n.to_string(),
+        written: dir.written.join(n),
+    };
+    match tree.walk(&here, true) {
+        Walk::Found { at, .. } => Ok(Some(source(at))),
+        _ => match tree.stat(&here, step)? {
+            Some(e) if e.meta.file_type().is_symlink() => {
+                let target = fs::read_link(&e.real).map_err(BuildError::io(format!(
+                    "{step}: reading the link {pattern}"
+                )))?;
+                let place = match tree {
+                    Tree::Context { .. } => "the build context",
+                    Tree::Layers(_) => "the --from stage or image",
+                };
+                Err(BuildError::Invalid(format!(
+                    "{step}: {:?} is a symlink to {:?}, which is not in {place} (a symlink is followed inside it only, never to a file of the host)",
+                    dir.written.join(n),
+                    target
+                )))
+            }
+            _ => Ok(None),
+        },
+    }
 }
 
 /// Writes the items as a tar stream.
@@ -385,7 +431,11 @@ impl Writer<'_> {
         } else if kind.is_file() {
             header.set_entry_type(tar::EntryType::Regular);
             header.set_size(meta.len());
-            let file = File::open(path).map_err(fail())?;
+            // Not through a symlink put in its place since it was found.
+            let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let file = rustix::fs::open(path, flags, Mode::empty())
+                .map(File::from)
+                .map_err(|e| fail()(e.into()))?;
             tar.append_data(&mut header, name, file).map_err(fail())
         } else {
             Ok(())

@@ -1,7 +1,7 @@
-//! Where COPY reads from: the build context (a directory, with `.dockerignore`; a symlink on
-//! the way to a source is refused), or an image's layers (`COPY --from`), seen merged as
-//! overlayfs would show them: the topmost layer's entry wins, whiteouts hide, opaque
-//! directories stop the layers below, and symlinks on the way are resolved inside that root.
+//! Where COPY reads from: the build context (a directory, with `.dockerignore`), or an image's
+//! layers (`COPY --from`), seen merged as overlayfs would show them: the topmost layer's entry
+//! wins, whiteouts hide, opaque directories stop the layers below. A walk follows symlinks
+//! inside the tree's root, never out of it (`stat` of the context refuses one on the way).
 
 use std::collections::BTreeSet;
 use std::fs::{self, Metadata};
