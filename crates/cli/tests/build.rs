@@ -1074,3 +1074,83 @@ fn copy_follows_a_symlink_named_as_its_source_inside_the_context_and_never_out_o
     }
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn copy_and_add_make_missing_parents_owned_by_the_chown_user_and_leave_existing_ones_alone() {
+    let k = Kist::with_busybox();
+    // BuildKit makes the directories a COPY or ADD needs (0755, the --chown owner) and leaves
+    // the ones there as they were; the destination directory itself is one of them.
+    let dir = context(
+        "FROM busybox\nRUN mkdir -m 0700 /existing && chown 5:6 /existing\n\
+         COPY --chown=1000:1000 tool.sh /usr/local/bin/tool\n\
+         COPY --chown=1000:1000 a.txt /existing/new/deeper/\n\
+         COPY --chown=1000:1000 private /made/private\n\
+         ADD --chown=nobody files.tar /added/here/\n\
+         COPY a.txt /tmp\n",
+        &[
+            ("tool.sh", "#!/bin/sh\n"),
+            ("a.txt", "a\n"),
+            ("private/f", "f\n"),
+        ],
+    );
+    std::fs::set_permissions(
+        dir.path().join("private"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let tarball = std::fs::File::create(dir.path().join("files.tar")).unwrap();
+    let mut tar = tar::Builder::new(tarball);
+    let mut header = tar::Header::new_gnu();
+    header.set_size(2);
+    header.set_mode(0o644);
+    header.set_uid(7);
+    header.set_gid(8);
+    header.set_mtime(0);
+    tar.append_data(&mut header, "in/file", &b"x\n"[..])
+        .unwrap();
+    tar.into_inner().unwrap();
+    build(&k, "parents", dir.path());
+    let stat = k.ok(&[
+        "run",
+        "--rm",
+        "parents",
+        "stat",
+        "-c",
+        "%u:%g %a %F %n",
+        "/usr",
+        "/usr/local",
+        "/usr/local/bin",
+        "/usr/local/bin/tool",
+        "/existing",
+        "/existing/new",
+        "/existing/new/deeper",
+        "/existing/new/deeper/a.txt",
+        "/made",
+        "/made/private",
+        "/made/private/f",
+        "/added",
+        "/added/here",
+        "/tmp",
+        "/tmp/a.txt",
+    ]);
+    assert_eq!(
+        stat,
+        "0:0 755 directory /usr\n\
+         1000:1000 755 directory /usr/local\n\
+         1000:1000 755 directory /usr/local/bin\n\
+         1000:1000 644 regular file /usr/local/bin/tool\n\
+         5:6 700 directory /existing\n\
+         1000:1000 755 directory /existing/new\n\
+         1000:1000 755 directory /existing/new/deeper\n\
+         1000:1000 644 regular file /existing/new/deeper/a.txt\n\
+         1000:1000 755 directory /made\n\
+         1000:1000 755 directory /made/private\n\
+         1000:1000 644 regular file /made/private/f\n\
+         65534:65534 755 directory /added\n\
+         65534:65534 755 directory /added/here\n\
+         0:0 1777 directory /tmp\n\
+         0:0 644 regular file /tmp/a.txt\n"
+    );
+    k.assert_clean();
+}

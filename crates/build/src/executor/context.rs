@@ -2,7 +2,9 @@
 //! of it; a symlink named as a source, or on the way to one, followed inside it as BuildKit
 //! follows it, never to a file of the host; one met in a copied directory copied as a
 //! symlink), `.dockerignore` applied, and the files written as the step's layer, a tar stream
-//! straight into the store, with no container.
+//! straight into the store, with no container. The destination is resolved in the stage's
+//! files (`dest.rs`): the directories the step makes on the way get the `--chown` owner, the
+//! ones there are kept as they are, and a directory there takes a single file.
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,6 +15,7 @@ use kist_image::NewLayer;
 use rustix::fs::{Mode, OFlags};
 use sha2::{Digest as _, Sha256};
 
+use super::dest::{Dir, Place, append_dirs};
 use super::error::BuildError;
 use super::matching::{has_wildcards, matches};
 use super::stage::{Builder, StageState};
@@ -45,6 +48,8 @@ struct Item {
 /// A COPY or ADD with its sources found: what it will write.
 pub(super) struct Prepared<'a> {
     writer: Writer<'a>,
+    /// The directories on the way to the destination.
+    parents: Vec<Dir>,
     items: Vec<Item>,
 }
 
@@ -86,14 +91,6 @@ pub(super) fn prepare<'a>(
         }
         sources.extend(found);
     }
-    let dest = match step.dest.starts_with('/') {
-        true => step.dest.clone(),
-        false => format!(
-            "{}/{}",
-            config::workdir(&state.config).trim_end_matches('/'),
-            step.dest
-        ),
-    };
     let is_dir = |p: &Path| {
         tree.stat(p, name)
             .ok()
@@ -105,10 +102,14 @@ pub(super) fn prepare<'a>(
         ([], [_]) => true,
         _ => false,
     };
-    // `.`, `dir/.` and `dir/` name a directory, as do several sources.
-    let into_dir = dest.ends_with('/') || dest.ends_with("/.") || !single_file;
-    let dest = dest.strip_suffix("/.").unwrap_or(&dest).to_string();
-    let dest = dest.trim_end_matches('/').to_string();
+    // ADD extracts a single archive into the destination, a directory then.
+    let archive = match (&sources[..], &inline[..]) {
+        ([one], []) if step.add => tree
+            .stat(&one.rel, name)?
+            .is_some_and(|e| e.meta.is_file() && is_archive(&e.real)),
+        _ => false,
+    };
+    let (dest, into_dir, parents) = destination(builder, state, step, !single_file, archive)?;
     let owner = step
         .chown
         .as_deref()
@@ -157,7 +158,44 @@ pub(super) fn prepare<'a>(
         add: step.add,
         name,
     };
-    Ok(Prepared { writer, items })
+    Ok(Prepared {
+        writer,
+        parents,
+        items,
+    })
+}
+
+/// Where the step writes: the destination resolved in the stage (absolute, without a
+/// trailing `/`; empty for the root), whether it is a directory the sources go into, and the
+/// directories down to it. `several`: the sources are more than one file.
+fn destination(
+    builder: &Builder,
+    state: &StageState,
+    step: &CopyStep,
+    several: bool,
+    archive: bool,
+) -> Result<(String, bool, Vec<Dir>), BuildError> {
+    let written = match step.dest.starts_with('/') {
+        true => step.dest.clone(),
+        false => format!(
+            "{}/{}",
+            config::workdir(&state.config).trim_end_matches('/'),
+            step.dest
+        ),
+    };
+    let place = Place::resolve(builder, state, &written, step.name)?;
+    // `.`, `dir/.` and `dir/` name a directory, as do several sources; and, as in Docker, a
+    // directory that is there takes a single file too.
+    let into_dir = written.ends_with('/') || written.ends_with("/.") || several || place.is_dir();
+    if (into_dir || archive) && !place.is_dir() && place.existing().is_some() {
+        return Err(BuildError::Invalid(format!(
+            "{}: {} is not a directory",
+            step.name,
+            place.path()
+        )));
+    }
+    let dest = place.path().trim_end_matches('/').to_string();
+    Ok((dest, into_dir, place.dirs(into_dir || archive)))
 }
 
 impl Prepared<'_> {
@@ -169,7 +207,7 @@ impl Prepared<'_> {
             zero_mtime: true,
             ..self.writer
         };
-        writer.write(&self.items, &mut hasher)?;
+        writer.write(&self.parents, &self.items, &mut hasher)?;
         let hex = hex::encode(hasher.0.finalize());
         Ok(kist_image::Digest::parse(&format!("sha256:{hex}"))?)
     }
@@ -177,11 +215,11 @@ impl Prepared<'_> {
     /// Writes the layer into the store, on top of the stage's.
     pub fn store(self, builder: &Builder, state: &StageState) -> Result<NewLayer, BuildError> {
         let name = self.writer.name;
-        let (writer, items) = (self.writer, self.items);
+        let (writer, parents, items) = (self.writer, self.parents, self.items);
         let store = &builder.engine.images;
         let (reader, pipe) = std::io::pipe().map_err(BuildError::io("making a pipe"))?;
         std::thread::scope(|s| {
-            let tar = s.spawn(move || writer.write(&items, pipe));
+            let tar = s.spawn(move || writer.write(&parents, &items, pipe));
             let stored = kist_image::add_layer(store, Drain(reader), state.chain.as_ref());
             let written = tar
                 .join()
@@ -330,9 +368,11 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn write(&self, items: &[Item], out: impl Write) -> Result<(), BuildError> {
+    fn write(&self, parents: &[Dir], items: &[Item], out: impl Write) -> Result<(), BuildError> {
         let mut tar = tar::Builder::new(out);
         tar.follow_symlinks(false);
+        let owner = self.owner.unwrap_or((0, 0));
+        append_dirs(&mut tar, parents, owner, self.zero_mtime, self.name)?;
         for item in items {
             if let Some(body) = &item.inline {
                 self.inline(&mut tar, body, &item.target)?;
@@ -371,8 +411,9 @@ impl Writer<'_> {
             .map_err(BuildError::io(format!("{}: writing {target}", self.name)))
     }
 
-    /// A directory's contents under `target` (and, but for the top one, the directory itself).
-    /// `dir` is the directory's entry, found at `source`.
+    /// A directory's contents under `target` (and, but for the top one, which is among the
+    /// destination's directories, the directory itself). `dir` is the directory's entry,
+    /// found at `source`.
     fn directory<W: Write>(
         &self,
         tar: &mut tar::Builder<W>,
@@ -381,7 +422,7 @@ impl Writer<'_> {
         target: &str,
         top: bool,
     ) -> Result<(), BuildError> {
-        if !top || !target.is_empty() {
+        if !top {
             self.entry(tar, dir, target)?;
         }
         for n in self.tree.children(source, self.name)? {

@@ -465,9 +465,11 @@ impl<'a> Builder<'a> {
         match &instruction.kind {
             // `--link` is accepted and changes nothing here: BuildKit's link copies into an
             // empty layer of its own instead of over the stage's files, so that the layer
-            // does not depend on them. kist's COPY layer is that already: it is written from
-            // the sources alone, never from a container of the stage, so the result (files,
-            // owners, modes, the layer itself) is the same with or without it.
+            // does not depend on them. kist's COPY layer is close to that already: it is
+            // written from the sources, never from a container of the stage; of the stage it
+            // reads only the directories on the way to the destination (symlinks to follow,
+            // owners and modes to keep), so the files a container sees are the same with or
+            // without it.
             InstructionKind::Copy(c) => {
                 let tree = match &c.from {
                     Some(from) => self.tree_from(&ex("COPY", from)?, index)?,
