@@ -747,19 +747,32 @@ fn network_flags_choose_the_network_of_the_run_steps() {
     let host = interfaces(&std::fs::read_to_string("/proc/net/dev").unwrap());
     let path = dir.path().to_str().unwrap();
     let read = |image: &str, file: &str| interfaces(&k.ok(&["run", "--rm", image, "cat", file]));
+    // RUN --network=host is Docker's network.host entitlement: refused without --allow.
+    let err = k.fails(&["build", "-t", "default", path], 1);
+    assert!(err.contains("pass --allow network.host"), "{err}");
     // kist's default network here is none (KIST_DEFAULT_NETWORK in the tests).
-    k.ok(&["build", "-t", "default", path]);
+    k.ok(&["build", "--allow", "network.host", "-t", "default", path]);
     assert_eq!(read("default", "/default"), ["lo"]);
     assert_eq!(read("default", "/none"), ["lo"]);
     assert_eq!(read("default", "/host"), host);
     // --network host: the steps without a --network of their own; and it is in their cache
     // key, so the step that ran with none runs again.
+    // (`--network host` grants network.host, as buildx's does.)
     let out = k.ok(&["build", "--network", "host", "-t", "host", path]);
     assert!(out.contains("#2 DONE"), "{out}");
     assert_eq!(read("host", "/default"), host);
     assert_eq!(read("host", "/none"), ["lo"]);
     // --network default is kist's default again, from the cache.
-    let out = k.ok(&["build", "--network", "default", "-t", "again", path]);
+    let out = k.ok(&[
+        "build",
+        "--network",
+        "default",
+        "--allow",
+        "network.host",
+        "-t",
+        "again",
+        path,
+    ]);
     assert!(out.contains("#2 CACHED"), "{out}");
     assert_eq!(read("again", "/default"), ["lo"]);
     // A network by name is refused as a bad flag, before anything runs.
@@ -1152,5 +1165,53 @@ fn copy_and_add_make_missing_parents_owned_by_the_chown_user_and_leave_existing_
          0:0 1777 directory /tmp\n\
          0:0 644 regular file /tmp/a.txt\n"
     );
+    k.assert_clean();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn run_security_insecure_needs_allow_and_then_runs_privileged() {
+    let k = Kist::with_busybox();
+    // What the step reads: its capabilities and whether seccomp filters it (harmless).
+    let probe = ["grep", "-E", "^(CapEff|Seccomp):", "/proc/self/status"];
+    let read = |extra: &[&str]| {
+        let mut args = vec!["run", "--rm"];
+        args.extend(extra);
+        args.push("busybox");
+        args.extend(probe);
+        k.ok(&args)
+    };
+    let (privileged, sandboxed) = (read(&["--privileged"]), read(&[]));
+    assert_ne!(privileged, sandboxed);
+    let dir = context(
+        "FROM busybox\n\
+         RUN --security=insecure grep -E '^(CapEff|Seccomp):' /proc/self/status > /insecure\n\
+         RUN --security=sandbox grep -E '^(CapEff|Seccomp):' /proc/self/status > /sandbox\n\
+         RUN grep -E '^(CapEff|Seccomp):' /proc/self/status > /default\n",
+        &[],
+    );
+    let path = dir.path().to_str().unwrap();
+    // Without the entitlement the build fails in one line that says how to give it, and
+    // runs nothing.
+    let err = k.fails(&["build", "-t", "insecure", path], 1);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("pass --allow security.insecure"), "{err}");
+    assert_eq!(k.ok(&["images", "-q"]).lines().count(), 1);
+    k.assert_clean();
+    k.ok(&[
+        "build",
+        "--allow",
+        "security.insecure",
+        "-t",
+        "insecure",
+        path,
+    ]);
+    let cat = |file: &str| k.ok(&["run", "--rm", "insecure", "cat", file]);
+    assert_eq!(cat("/insecure"), privileged);
+    assert_eq!(cat("/sandbox"), sandboxed);
+    assert_eq!(cat("/default"), sandboxed);
+    // An entitlement kist does not know is a bad flag.
+    let err = k.fails(&["build", "--allow", "device", path], 125);
+    assert!(err.contains("network.host or security.insecure"), "{err}");
     k.assert_clean();
 }

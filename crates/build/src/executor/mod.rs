@@ -53,6 +53,33 @@ pub struct BuildOptions {
     pub network: Option<NetworkMode>,
     /// `--pull`: when the images FROM (and `--from`) name are pulled.
     pub pull: PullPolicy,
+    /// `--allow`: what RUN steps may do beyond the sandbox.
+    pub allow: Entitlements,
+}
+
+/// `--allow`: Docker's entitlements, which a RUN step needs to leave the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Entitlements {
+    /// `network.host`: `RUN --network=host` (given too by the build's `--network host`).
+    pub network_host: bool,
+    /// `security.insecure`: `RUN --security=insecure`, privileged.
+    pub security_insecure: bool,
+}
+
+impl Entitlements {
+    /// Adds the entitlement `name`; `Err` names the ones there are.
+    pub fn allow(&mut self, name: &str) -> Result<(), String> {
+        match name {
+            "network.host" => self.network_host = true,
+            "security.insecure" => self.security_insecure = true,
+            other => {
+                return Err(format!(
+                    "{other:?} is not an entitlement: kist build takes network.host or security.insecure"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `--pull`: when an image a build starts from is pulled, as `kist run --pull` decides it.

@@ -1,14 +1,17 @@
 //! RUN: the step's command in a container made from the stage so far, with `kist run`'s
-//! hardened defaults; its write layer becomes the step's layer through the commit machinery,
-//! and the container is removed whether the command succeeds or not.
+//! hardened defaults (privileged for `--security=insecure`, which, as `--network=host`, is an
+//! entitlement the build must be given with `--allow`); its write layer becomes the step's
+//! layer through the commit machinery, and the container is removed whether the command
+//! succeeds or not.
 
+use kist_engine::security::SeccompChoice;
 use kist_engine::{NetworkMode, RemoveMode, RunOptions, RunOutcome};
 use kist_image::NewLayer;
 
 use super::config;
 use super::error::BuildError;
 use super::stage::{Builder, StageState};
-use crate::{CommandLine, Heredoc, Network, RunInstruction, parse_marker};
+use crate::{CommandLine, Heredoc, Network, RunInstruction, Security, parse_marker};
 
 pub(super) fn run(
     builder: &mut Builder,
@@ -46,7 +49,7 @@ pub(super) fn run(
         &parent.image_id.to_string(),
         argv.clone(),
         volumes,
-        step.network,
+        (step.network, step.security),
     );
     store.untag(&name)?;
     if !listed_before {
@@ -105,6 +108,24 @@ pub(super) fn network(step: Network, build: Option<NetworkMode>) -> Option<Netwo
     }
 }
 
+/// Refuses a step that needs an entitlement the build was not given, as BuildKit does
+/// (before it runs, or is taken from the cache).
+pub(super) fn check_entitlements(
+    step: &RunInstruction,
+    opts: &super::BuildOptions,
+    created_by: &str,
+) -> Result<(), BuildError> {
+    let host_network = opts.allow.network_host || opts.network == Some(NetworkMode::Host);
+    let needed = match (step.security, step.network) {
+        (Security::Insecure, _) if !opts.allow.security_insecure => "security.insecure",
+        (_, Network::Host) if !host_network => "network.host",
+        _ => return Ok(()),
+    };
+    Err(BuildError::Invalid(format!(
+        "{created_by}: {needed} is not allowed: pass --allow {needed} to kist build"
+    )))
+}
+
 /// Runs `argv` in a container of `image`; its name and exit code.
 fn in_container(
     builder: &Builder,
@@ -112,7 +133,7 @@ fn in_container(
     image: &str,
     argv: Vec<String>,
     volumes: Vec<kist_engine::VolumeSpec>,
-    network: Network,
+    (network, security): (Network, Security),
 ) -> Result<(String, i32), BuildError> {
     let name = kist_engine::build_step_name(builder.step);
     // The ARGs reach the command as variables, and are not kept in the image.
@@ -128,6 +149,12 @@ fn in_container(
         volumes,
         ..builder.opts.run_template.clone()
     };
+    // `--security=insecure`: what `kist run --privileged` gives (every capability, no
+    // seccomp filter, the host's devices, /sys writable), as BuildKit's insecure mode.
+    if security == Security::Insecure {
+        opts.security.privileged = true;
+        opts.security.seccomp = SeccompChoice::Unconfined;
+    }
     if let Some(mode) = self::network(network, builder.opts.network) {
         opts.network = mode;
         opts.networking = kist_engine::Networking::default();

@@ -318,6 +318,9 @@ impl<'a> Builder<'a> {
         state: &mut StageState,
         instruction: &Instruction,
     ) -> Result<(), BuildError> {
+        if let InstructionKind::Run(r) = &instruction.kind {
+            run::check_entitlements(r, self.opts, &one_line(&instruction.source.original))?;
+        }
         let key = cache::key(&state.key, self.key_parts(index, state, instruction)?);
         let store = &self.engine.images;
         let hit = match self.opts.no_cache {

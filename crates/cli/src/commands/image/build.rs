@@ -9,7 +9,9 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use kist_build::executor::{BuildOptions, Event, Frontend, PullPolicy, build as run_build};
+use kist_build::executor::{
+    BuildOptions, Entitlements, Event, Frontend, PullPolicy, build as run_build,
+};
 use kist_engine::{Engine, NetworkMode};
 
 use super::build_progress::Live;
@@ -70,6 +72,10 @@ pub struct BuildArgs {
     /// The network of the RUN steps: default (kist's), none or host
     #[arg(long, default_value = "default")]
     network: String,
+    /// Allow an entitlement: network.host (RUN --network=host), security.insecure
+    /// (RUN --security=insecure, privileged); may be repeated or comma-separated
+    #[arg(long, value_name = "ENTITLEMENT", value_delimiter = ',')]
+    allow: Vec<String>,
     /// How to show the steps: auto, plain or tty
     #[arg(long, value_enum, default_value = "auto")]
     progress: Progress,
@@ -90,6 +96,7 @@ pub fn build(engine: &Engine, args: &BuildArgs) -> Result<i32> {
     }
     let pull = pull_policy(&args.pull)?;
     let network = network(&args.network)?;
+    let allow = entitlements(&args.allow)?;
     let live = match args.progress {
         _ if args.quiet => false,
         Progress::Plain => false,
@@ -129,6 +136,7 @@ pub fn build(engine: &Engine, args: &BuildArgs) -> Result<i32> {
         run_template: default_options()?,
         network,
         pull,
+        allow,
     };
     let frontend = Cli {
         quiet: args.quiet,
@@ -214,6 +222,18 @@ fn network(value: &str) -> Result<Option<NetworkMode>> {
         }
         .into()),
     }
+}
+
+/// `--allow`'s values; one kist does not know is a bad flag.
+fn entitlements(values: &[String]) -> Result<Entitlements> {
+    let mut allow = Entitlements::default();
+    for value in values {
+        allow.allow(value).map_err(|why| ExitWith {
+            code: 125,
+            message: format!("invalid argument {value:?} for \"--allow\" flag: {why}"),
+        })?;
+    }
+    Ok(allow)
 }
 
 /// `--secret id=ID,src=FILE` (or `source=`), the file made absolute.
