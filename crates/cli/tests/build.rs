@@ -1215,3 +1215,45 @@ fn run_security_insecure_needs_allow_and_then_runs_privileged() {
     assert!(err.contains("network.host or security.insecure"), "{err}");
     k.assert_clean();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_failing_stage_cancels_the_stages_building_beside_it_and_leaves_nothing() {
+    let k = Kist::with_busybox();
+    // b's RUN marks, in a cache mount both stages share, that it runs, then sleeps; a waits
+    // for the mark (20 s at most) and fails. b must be stopped, not run to its end.
+    let sync = "--mount=type=cache,id=sync,target=/sync";
+    let dir = context(
+        &format!(
+            "FROM busybox AS a\n\
+             RUN {sync} i=0; while [ ! -e /sync/b-runs ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; exit 3\n\
+             FROM busybox AS b\nENV B=1\nRUN {sync} touch /sync/b-runs && sleep 30\nRUN echo never > /never\n\
+             FROM busybox\nCOPY --from=a /etc/hostname /a\nCOPY --from=b /never /b\n"
+        ),
+        &[],
+    );
+    let layers_before = k.entries("layers").len();
+    let started = std::time::Instant::now();
+    let err = k.fails(
+        &["build", "-t", "cancelled", dir.path().to_str().unwrap()],
+        1,
+    );
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(15),
+        "took {took:?}: {err}"
+    );
+    // The failing stage's error, not the cancelled one's.
+    assert!(err.contains("exit code: 3"), "{err}");
+    assert!(!err.contains("sleep 30"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // No container, mount, cgroup, step image or temporary file is left.
+    k.assert_clean();
+    let images = k.ok(&["images", "-q"]);
+    assert_eq!(images.lines().count(), 1, "{images}");
+    assert_eq!(k.entries("tmp"), Vec::<String>::new());
+    // The layers made are the cache's alone (b's ENV made none): pruning it takes them all.
+    k.ok(&["image", "prune", "-f"]);
+    k.ok(&["builder", "prune", "-f"]);
+    assert_eq!(k.entries("layers").len(), layers_before);
+}

@@ -17,6 +17,10 @@ pub enum BuildError {
         command: String,
         code: i32,
     },
+    /// A stage stopped because another one, building beside it, failed (that one's error
+    /// is the build's).
+    #[error("cancelled: a stage building at the same time failed")]
+    Cancelled,
     #[error(transparent)]
     Engine(#[from] kist_engine::Error),
     #[error(transparent)]

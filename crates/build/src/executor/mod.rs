@@ -4,6 +4,7 @@
 //! the context; every other instruction changes only the image config.
 
 mod cache;
+mod cancel;
 mod config;
 mod context;
 mod dest;
@@ -155,7 +156,12 @@ pub fn build(
     // Held until the image is in the index: nothing collects the new layers meanwhile.
     let _writing = engine.images.lock_for_writing()?;
     let steps = std::sync::atomic::AtomicUsize::new(0);
-    let mut builder = stage::Builder::new(engine, opts, &file, frontend, &steps)?;
+    let cancel = cancel::Cancel::default();
+    let shared = stage::Shared {
+        steps: &steps,
+        cancel: &cancel,
+    };
+    let mut builder = stage::Builder::new(engine, opts, &file, frontend, shared)?;
     let built = builder.stage(target)?;
     let image_id = builder.finish(built, &tags)?;
     Ok(Built { image_id, tags })

@@ -55,7 +55,13 @@ pub(super) fn run(
     if !listed_before {
         store.remove_image(&parent.image_id)?;
     }
-    let (name, code) = outcome?;
+    // A stage cancelled meanwhile (its container killed, or stopped in its set-up) stops
+    // here: the failure is the other stage's.
+    let cancelled = builder.shared.cancel.is_cancelled();
+    let (name, code) = match outcome {
+        Err(_) if cancelled => return Err(BuildError::Cancelled),
+        other => other?,
+    };
     let record = engine.store.find_container(&name)?;
     let layer = match code {
         0 => kist_engine::commit::with_write_layer(engine, &record, |reader| {
@@ -69,7 +75,10 @@ pub(super) fn run(
         }),
     };
     kist_engine::remove_container(engine, &record, RemoveMode::Force, true)?;
-    layer
+    match code != 0 && cancelled {
+        true => Err(BuildError::Cancelled),
+        false => layer,
+    }
 }
 
 /// The shell script of a RUN with heredocs, as BuildKit makes it: a command that is only a
@@ -163,6 +172,10 @@ fn in_container(
         opts.attach.stdout = false;
         opts.attach.stderr = false;
     }
+    // Listed while it may run, for a cancelled build to kill; cancelled already, it is not
+    // started.
+    let _running = builder.shared.cancel.running(builder.step);
+    builder.shared.cancel.check()?;
     match kist_engine::run(builder.engine, opts)? {
         RunOutcome::Exited(code) => Ok((name, code)),
         RunOutcome::Detached(_) => Err(BuildError::Invalid("a RUN step ran detached".into())),

@@ -8,6 +8,7 @@ use kist_engine::Engine;
 use kist_image::{Descriptor, Digest, Reference};
 use serde_json::{Value, json};
 
+use super::cancel::Cancel;
 use super::error::BuildError;
 use super::ignore::Ignore;
 use super::tree::Tree;
@@ -37,6 +38,15 @@ impl StageState {
     }
 }
 
+/// What the stages of a build share, on their threads.
+#[derive(Clone, Copy)]
+pub(super) struct Shared<'a> {
+    /// The build's steps so far.
+    pub steps: &'a AtomicUsize,
+    /// Set when a stage failed: the others stop.
+    pub cancel: &'a Cancel,
+}
+
 pub(super) struct Builder<'a> {
     pub engine: &'a Engine,
     pub opts: &'a BuildOptions,
@@ -46,8 +56,8 @@ pub(super) struct Builder<'a> {
     meta_args: Vec<(String, String)>,
     /// Build args an ARG asked for (to warn of the others).
     used_args: Vec<String>,
-    /// The build's steps so far, across the stages building in parallel.
-    steps: &'a AtomicUsize,
+    /// What the stages building in parallel share.
+    pub shared: Shared<'a>,
     /// This step's number.
     pub step: usize,
     /// The stages built so far, by index.
@@ -60,7 +70,7 @@ impl<'a> Builder<'a> {
         opts: &'a BuildOptions,
         file: &'a Dockerfile,
         frontend: &'a dyn Frontend,
-        steps: &'a AtomicUsize,
+        shared: Shared<'a>,
     ) -> Result<Builder<'a>, BuildError> {
         let mut builder = Builder {
             engine,
@@ -69,7 +79,7 @@ impl<'a> Builder<'a> {
             frontend,
             meta_args: Vec::new(),
             used_args: Vec::new(),
-            steps,
+            shared,
             step: 0,
             done: HashMap::new(),
         };
@@ -107,7 +117,7 @@ impl<'a> Builder<'a> {
 
     /// The next step's number.
     fn next_step(&mut self) {
-        self.step = self.steps.fetch_add(1, Ordering::SeqCst) + 1;
+        self.step = self.shared.steps.fetch_add(1, Ordering::SeqCst) + 1;
     }
 
     fn show(&mut self, event: Event) {
@@ -179,44 +189,51 @@ impl<'a> Builder<'a> {
 
     /// Builds `stages` on a thread each, each with an engine of its own (its SQLite
     /// connection is not shared between threads); their states and the build args they used.
+    /// The first stage to fail cancels the others (their running RUN containers killed), and
+    /// its error is the build's.
     fn in_parallel(
         &self,
         stages: &[usize],
     ) -> Result<Vec<(usize, StageState, Vec<String>)>, BuildError> {
         let layout = &self.engine.layout;
+        let cancel = self.shared.cancel;
+        let (finished, over) = std::sync::mpsc::channel::<()>();
         std::thread::scope(|s| {
             let handles: Vec<_> = stages
                 .iter()
                 .map(|&i| {
-                    let (opts, file, frontend, steps) =
-                        (self.opts, self.file, self.frontend, self.steps);
-                    let (meta_args, done) = (self.meta_args.clone(), self.done.clone());
+                    let apart = Apart {
+                        opts: self.opts,
+                        file: self.file,
+                        frontend: self.frontend,
+                        shared: self.shared,
+                        meta_args: self.meta_args.clone(),
+                        done: self.done.clone(),
+                    };
+                    let finished = Finished {
+                        tell: finished.clone(),
+                        cancel,
+                    };
                     s.spawn(move || {
-                        let engine = Engine::open_quietly(&layout.root, Some(&layout.run))?;
-                        let mut child = Builder {
-                            engine: &engine,
-                            opts,
-                            file,
-                            frontend,
-                            meta_args,
-                            used_args: Vec::new(),
-                            steps,
-                            step: 0,
-                            done,
-                        };
-                        let state = child.build_stage(i)?;
-                        Ok::<_, BuildError>((i, state, child.used_args))
+                        let _finished = finished;
+                        let built = apart.build(layout, i);
+                        if built.is_err() {
+                            cancel.cancel();
+                        }
+                        built
                     })
                 })
                 .collect();
-            handles
+            watch(&over, handles.len(), cancel, self.engine);
+            let results: Vec<_> = handles
                 .into_iter()
                 .map(|h| {
                     h.join().unwrap_or_else(|_| {
                         Err(BuildError::Invalid("a stage's builder panicked".into()))
                     })
                 })
-                .collect()
+                .collect();
+            first_error(results)
         })
     }
 
@@ -295,9 +312,11 @@ impl<'a> Builder<'a> {
                 n: self.step,
                 title: &title,
             });
+            self.shared.cancel.check()?;
             self.step_of(index, &mut state, &trigger)?;
         }
         for (i, instruction) in stage.instructions.iter().enumerate() {
+            self.shared.cancel.check()?;
             self.next_step();
             let label = self.step_label(index, i + 2, total);
             let text = one_line(&instruction.source.original);
@@ -705,6 +724,89 @@ impl<'a> Builder<'a> {
             self.show(Event::Line(&format!("naming to {tag}")));
         }
         Ok(id)
+    }
+}
+
+/// What a stage's thread gets of its builder: everything but the engine, which it opens.
+struct Apart<'a> {
+    opts: &'a BuildOptions,
+    file: &'a Dockerfile,
+    frontend: &'a dyn Frontend,
+    shared: Shared<'a>,
+    meta_args: Vec<(String, String)>,
+    done: HashMap<usize, StageState>,
+}
+
+impl Apart<'_> {
+    /// Stage `i`, its state and the build args it used.
+    fn build(
+        self,
+        layout: &kist_engine::Layout,
+        i: usize,
+    ) -> Result<(usize, StageState, Vec<String>), BuildError> {
+        let engine = Engine::open_quietly(&layout.root, Some(&layout.run))?;
+        let mut child = Builder {
+            engine: &engine,
+            opts: self.opts,
+            file: self.file,
+            frontend: self.frontend,
+            meta_args: self.meta_args,
+            used_args: Vec::new(),
+            shared: self.shared,
+            step: 0,
+            done: self.done,
+        };
+        let state = child.build_stage(i)?;
+        Ok((i, state, child.used_args))
+    }
+}
+
+/// Tells the stages' watcher that a stage's thread is over, however it ends; a panic
+/// cancels the others as a failure does.
+struct Finished<'a> {
+    tell: std::sync::mpsc::Sender<()>,
+    cancel: &'a Cancel,
+}
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.cancel.cancel();
+        }
+        let _ = self.tell.send(());
+    }
+}
+
+/// Waits for `stages` threads to be over; once the build is cancelled, kills the RUN
+/// containers still running, again at each round (one may be starting when a round looks).
+fn watch(over: &std::sync::mpsc::Receiver<()>, stages: usize, cancel: &Cancel, engine: &Engine) {
+    let mut left = stages;
+    while left > 0 {
+        match over.recv_timeout(std::time::Duration::from_millis(20)) {
+            Ok(()) => left -= 1,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+        if cancel.is_cancelled() {
+            cancel.kill_running(engine);
+        }
+    }
+}
+
+/// The stages' states, or the first real error: a stage that failed, not one it cancelled.
+fn first_error<T>(results: Vec<Result<T, BuildError>>) -> Result<Vec<T>, BuildError> {
+    let mut cancelled = None;
+    let mut states = Vec::new();
+    for result in results {
+        match result {
+            Ok(state) => states.push(state),
+            Err(BuildError::Cancelled) => cancelled = Some(BuildError::Cancelled),
+            Err(e) => return Err(e),
+        }
+    }
+    match cancelled {
+        Some(e) => Err(e),
+        None => Ok(states),
     }
 }
 
