@@ -63,12 +63,14 @@ fn configure_inside(inside: &mut Netlink, a: &Attachment) -> Result<()> {
             std::io::Error::from_raw_os_error(libc::ENODEV),
         )
     })?;
-    inside.add_address(index, a.ip, a.prefix_len)?;
-    inside.set_up(index)?;
+    let mut requests = vec![
+        Netlink::add_address_request(index, a.ip, a.prefix_len),
+        Netlink::set_up_request(index),
+    ];
     if a.default_route {
-        inside.add_default_route(a.gateway, index)?;
+        requests.push(Netlink::add_default_route_request(a.gateway, index));
     }
-    Ok(())
+    inside.request_all(requests)
 }
 
 /// The host end's name for a container: `veth` and the id's first 11 characters (a link name

@@ -86,7 +86,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     // Only a bridge network has anything to set up (or, after the exit, to take down): the
     // store is not asked otherwise, on the way to the program's start.
     let bridged = opts.network == NetworkMode::Bridge;
-    let _network = match bridged {
+    let network = match bridged {
         true => Some(crate::network::attach::connect_during_setup(
             engine,
             &record.id,
@@ -99,6 +99,9 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     };
     let io = io.with_console(created.take_console());
     let running = created.start()?;
+    let _network = network
+        .map(crate::network::attach::Connected::serve)
+        .transpose()?;
     crate::state::events::container(&engine.layout.root, &record, "start", &[]);
     let health = health::Monitor::start(&engine.layout, &record, config.healthcheck.as_ref());
     let status = kist_runtime::run_foreground(running, io, &signals)?;

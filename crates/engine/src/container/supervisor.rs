@@ -149,7 +149,7 @@ fn run_container(
         let seccomp = crate::container::seccomp_cache::filter_for(&layout, &config.security)?;
         crate::container::joined::point_at_donors(&e, &mut config.spec, &config.joined)?;
         let mut created = kist_runtime::create(config.launch(&dirs, stdio, seccomp.as_ref()))?;
-        let _network = crate::network::attach::connect_during_setup(&e, id, &mut created)?;
+        let network = crate::network::attach::connect_during_setup(&e, id, &mut created)?;
         let console = created.take_console();
         // With -i, attached clients' input goes to the container's stdin (or terminal). The
         // socket exists before "started" is reported, so `start -i` finds it.
@@ -197,6 +197,7 @@ fn run_container(
                 return Ok(());
             }
         };
+        let _network = network.serve()?;
         // Before "started" is reported: a `run -d` that returned finds it written.
         let record = e.store.find_container(id)?;
         crate::state::events::container(root, &record, "start", &[]);

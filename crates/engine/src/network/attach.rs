@@ -17,10 +17,27 @@ use crate::state::container_dirs::ContainerDirs;
 use crate::state::networks::NetworkRecord;
 use crate::state::store::ContainerRecord;
 
-/// What a connected container needs kept while it runs: its DNS responder.
+/// What a connected container needs kept while it runs: its DNS responder's socket, served
+/// once the program has started ([`Connected::serve`]: its thread and reading the host's
+/// resolvers need not delay the start).
 #[must_use = "the container's DNS responder stops when this is dropped"]
 pub(crate) struct Connected {
+    dns: Option<super::dns::Bound>,
+}
+
+/// A connected container whose DNS responder serves.
+#[must_use = "the container's DNS responder stops when this is dropped"]
+pub(crate) struct Serving {
     _dns: Option<super::dns::Responder>,
+}
+
+impl Connected {
+    /// Starts serving the container's DNS responder.
+    pub(crate) fn serve(self) -> Result<Serving> {
+        Ok(Serving {
+            _dns: self.dns.map(super::dns::Bound::serve).transpose()?,
+        })
+    }
 }
 
 /// Joins the container to its networks while its process sets itself up (its namespaces
@@ -55,7 +72,7 @@ pub(crate) fn connect(engine: &Engine, id: &str, pid: i32) -> Result<Connected> 
 fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
     let endpoints = engine.store.endpoints_of(id)?;
     if endpoints.is_empty() {
-        return Ok(Connected { _dns: None });
+        return Ok(Connected { dns: None });
     }
     let mut joined = Vec::new();
     let ns = NetNs::of_pid(pid)?;
@@ -80,14 +97,14 @@ fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
         super::ports::publish(engine, &record, ip)?;
         crate::state::crash::point("network:published");
     }
-    let dns = super::dns::start(
+    let dns = super::dns::bind(
         &engine.layout.db_path(),
         &ns,
         id.to_string(),
         joined,
         &extras.dns,
     )?;
-    Ok(Connected { _dns: Some(dns) })
+    Ok(Connected { dns: Some(dns) })
 }
 
 /// One network's veth pair as `eth{n}`: the first with the default route via its gateway,

@@ -43,15 +43,25 @@ impl Drop for Responder {
     }
 }
 
-/// Binds 127.0.0.11:53 inside `ns` and serves it for the container's networks.
-/// `dns`: the `--dns` servers to forward to instead of the host's.
-pub(crate) fn start(
+/// The responder's socket, bound before the container's program starts (a query waits in it
+/// until [`Bound::serve`]); what it serves is worked out then, after the start.
+pub struct Bound {
+    socket: UdpSocket,
+    db: PathBuf,
+    container_id: String,
+    networks: Vec<NetworkRecord>,
+    dns: Vec<String>,
+}
+
+/// Binds 127.0.0.11:53 inside `ns` for the container's networks. `dns`: the `--dns` servers
+/// to forward to instead of the host's.
+pub(crate) fn bind(
     db: &Path,
     ns: &NetNs,
     container_id: String,
     networks: Vec<NetworkRecord>,
     dns: &[String],
-) -> Result<Responder> {
+) -> Result<Bound> {
     let socket = ns.run_in(|| {
         kist_net::dns::bind_ahead(SocketAddrV4::new(ADDRESS, 53)).map_err(|e| {
             kist_net::Error::Kernel {
@@ -60,6 +70,30 @@ pub(crate) fn start(
             }
         })
     })?;
+    Ok(Bound {
+        socket,
+        db: db.to_path_buf(),
+        container_id,
+        networks,
+        dns: dns.to_vec(),
+    })
+}
+
+impl Bound {
+    /// Serves the socket on a thread of its own until the [`Responder`] is dropped.
+    pub fn serve(self) -> Result<Responder> {
+        start(self)
+    }
+}
+
+fn start(bound: Bound) -> Result<Responder> {
+    let Bound {
+        socket,
+        db,
+        container_id,
+        networks,
+        dns,
+    } = bound;
     let socket = Arc::new(socket);
     let stop = Arc::new(AtomicBool::new(false));
     let servers = if dns.is_empty() {
@@ -71,7 +105,7 @@ pub(crate) fn start(
     };
     let upstreams = Upstreams::new(servers, FORWARD_TIMEOUT);
     let names = StoreNames {
-        db: db.to_path_buf(),
+        db,
         container_id,
         networks,
         cache: RefCell::new(None),

@@ -14,6 +14,16 @@ impl Netlink {
     /// Puts `ip/prefix` (with its broadcast address) on link `index`; an address already there
     /// is replaced, so that this can be repeated.
     pub fn add_address(&mut self, index: u32, ip: Ipv4Addr, prefix_len: u8) -> Result<()> {
+        let (message, flags, context) = Netlink::add_address_request(index, ip, prefix_len);
+        self.request(message, flags, || context.clone())
+    }
+
+    /// The request [`Netlink::add_address`] sends, for a batch.
+    pub(crate) fn add_address_request(
+        index: u32,
+        ip: Ipv4Addr,
+        prefix_len: u8,
+    ) -> (RouteNetlinkMessage, u16, String) {
         let mut message = AddressMessage::default();
         message.header.family = AddressFamily::Inet;
         message.header.prefix_len = prefix_len;
@@ -30,10 +40,10 @@ impl Netlink {
             let broadcast = AddressAttribute::Broadcast(net.broadcast());
             message.attributes.push(broadcast);
         }
-        self.request(
+        (
             RouteNetlinkMessage::NewAddress(message),
             NLM_F_CREATE | NLM_F_REPLACE,
-            || format!("adding address {ip}/{prefix_len} to link {index}"),
+            format!("adding address {ip}/{prefix_len} to link {index}"),
         )
     }
 }

@@ -67,13 +67,21 @@ impl Netlink {
 
     /// Brings link `index` up (IFF_UP).
     pub fn set_up(&mut self, index: u32) -> Result<()> {
+        let (message, flags, context) = Netlink::set_up_request(index);
+        self.request(message, flags, || context.clone())
+    }
+
+    /// The request [`Netlink::set_up`] sends, for a batch.
+    pub(crate) fn set_up_request(index: u32) -> (RouteNetlinkMessage, u16, String) {
         let mut message = LinkMessage::default();
         message.header.index = index;
         message.header.flags = LinkFlags::Up;
         message.header.change_mask = LinkFlags::Up;
-        self.request(RouteNetlinkMessage::SetLink(message), 0, || {
-            format!("bringing link {index} up")
-        })
+        (
+            RouteNetlinkMessage::SetLink(message),
+            0,
+            format!("bringing link {index} up"),
+        )
     }
 
     /// Sets link `index`'s MTU.

@@ -16,6 +16,15 @@ use crate::error::Result;
 impl Netlink {
     /// `default via GATEWAY dev INDEX` in the main table.
     pub fn add_default_route(&mut self, gateway: Ipv4Addr, index: u32) -> Result<()> {
+        let (message, flags, context) = Netlink::add_default_route_request(gateway, index);
+        self.request(message, flags, || context.clone())
+    }
+
+    /// The request [`Netlink::add_default_route`] sends, for a batch.
+    pub(crate) fn add_default_route_request(
+        gateway: Ipv4Addr,
+        index: u32,
+    ) -> (RouteNetlinkMessage, u16, String) {
         let mut message = main_table_route();
         message.header.protocol = RouteProtocol::Boot;
         message.header.scope = RouteScope::Universe;
@@ -24,10 +33,10 @@ impl Netlink {
             .attributes
             .push(RouteAttribute::Gateway(RouteAddress::Inet(gateway)));
         message.attributes.push(RouteAttribute::Oif(index));
-        self.request(
+        (
             RouteNetlinkMessage::NewRoute(message),
             NLM_F_CREATE | NLM_F_EXCL,
-            || format!("adding the default route via {gateway}"),
+            format!("adding the default route via {gateway}"),
         )
     }
 
