@@ -82,11 +82,11 @@ pub(crate) fn bind(
 impl Bound {
     /// Serves the socket on a thread of its own until the [`Responder`] is dropped.
     pub fn serve(self) -> Result<Responder> {
-        start(self)
+        serve_bound(self)
     }
 }
 
-fn start(bound: Bound) -> Result<Responder> {
+fn serve_bound(bound: Bound) -> Result<Responder> {
     let Bound {
         socket,
         db,

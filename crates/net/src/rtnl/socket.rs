@@ -58,8 +58,9 @@ impl Netlink {
     }
 
     /// Sends changes in one datagram (the kernel runs them in order) and waits for every
-    /// acknowledgement: one system call and one wake-up instead of one each. `what` names
-    /// each, for the error of the first the kernel refuses (it then stops there).
+    /// acknowledgement: one system call and one wake-up instead of one each. Each request
+    /// comes with what it does, which names the first the kernel refuses in the error (the
+    /// kernel goes on with the ones after it: a batch is for changes that fail together).
     pub(crate) fn request_all(
         &mut self,
         requests: Vec<(RouteNetlinkMessage, u16, String)>,
