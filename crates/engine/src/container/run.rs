@@ -635,13 +635,24 @@ impl Plan {
         };
         let volumes = self.volume_names();
         for attempt in 1..=10 {
-            match engine.store.insert_container(&record, &volumes) {
+            // A container that runs from now on gets its address with its record, in one
+            // write; one made for later gets it when it starts.
+            let inserted = match (&self.network, process) {
+                (Some(network), Some(_)) => engine.store.insert_running_container_on(
+                    &record,
+                    &volumes,
+                    &crate::network::endpoint_of(&record.id, network, opts),
+                    network,
+                ),
+                _ => engine.store.insert_container(&record, &volumes),
+            };
+            match inserted {
                 Err(Error::NameInUse { .. }) if opts.name.is_none() => {
                     record.name = names::generate(attempt)
                 }
                 Err(e) => return Err(e),
                 Ok(()) => {
-                    if let Some(network) = &self.network {
+                    if let (Some(network), None) = (&self.network, process) {
                         crate::network::record_endpoint(engine, &record.id, network, opts)?;
                     }
                     return Ok(created_event(engine, record));

@@ -98,7 +98,18 @@ pub(crate) fn record_endpoint(
     network: &NetworkRecord,
     opts: &RunOptions,
 ) -> Result<()> {
-    engine.store.insert_endpoint(&Endpoint {
+    engine
+        .store
+        .insert_endpoint(&endpoint_of(container_id, network, opts))
+}
+
+/// The container's place on its network as `run`'s options ask for it (no address yet).
+pub(crate) fn endpoint_of(
+    container_id: &str,
+    network: &NetworkRecord,
+    opts: &RunOptions,
+) -> Endpoint {
+    Endpoint {
         container_id: container_id.to_string(),
         network_id: network.id.clone(),
         ip: None,
@@ -106,7 +117,7 @@ pub(crate) fn record_endpoint(
         requested_ip: opts.networking.ip,
         mac: opts.networking.mac.clone(),
         aliases: opts.networking.aliases.clone(),
-    })
+    }
 }
 
 /// `--add-host` and `--dns*` for the generated files: `host-gateway` becomes the network's

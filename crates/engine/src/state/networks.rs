@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::store::{Store, now, write_tx};
 use crate::error::{Error, Result};
@@ -248,18 +248,24 @@ impl Store {
 
     /// Records the container's place on the network (no address yet).
     pub fn insert_endpoint(&self, e: &Endpoint) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO endpoints (container_id, network_id, requested_ip, mac, aliases)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                e.container_id,
-                e.network_id,
-                e.requested_ip.map(|i| i.to_string()),
-                e.mac,
-                serde_json::to_string(&e.aliases).unwrap_or_default(),
-            ],
-        )?;
-        Ok(())
+        insert_endpoint_in(&self.conn, e)
+    }
+
+    /// Records a container that runs from now on with its place on `network`, and its address
+    /// there, in one write transaction: a foreground `run` writes the store once on its way to
+    /// the program, not three times (each commit also grows the WAL that a checkpoint, with its
+    /// fsync, empties).
+    pub fn insert_running_container_on(
+        &self,
+        c: &crate::state::store::ContainerRecord,
+        volumes: &[String],
+        endpoint: &Endpoint,
+        network: &NetworkRecord,
+    ) -> Result<()> {
+        self.insert_container_with(c, volumes, |tx| {
+            insert_endpoint_in(tx, endpoint)?;
+            allocate_in(tx, &c.id, network).map(|_| ())
+        })
     }
 
     pub fn delete_endpoint(&self, container_id: &str, network_id: &str) -> Result<()> {
@@ -294,49 +300,8 @@ impl Store {
         container_id: &str,
         network: &NetworkRecord,
     ) -> Result<Ipv4Addr> {
-        let pool = network.pool()?;
         let tx = write_tx(&self.conn)?;
-        let (current, last, requested) = tx.query_row(
-            "SELECT ip, last_ip, requested_ip FROM endpoints
-              WHERE container_id = ?1 AND network_id = ?2",
-            params![container_id, network.id],
-            |r| {
-                let ip = |i: usize| -> rusqlite::Result<Option<Ipv4Addr>> {
-                    Ok(r.get::<_, Option<String>>(i)?.and_then(|s| s.parse().ok()))
-                };
-                Ok((ip(0)?, ip(1)?, ip(2)?))
-            },
-        )?;
-        if let Some(ip) = current {
-            return Ok(ip);
-        }
-        let taken: BTreeSet<Ipv4Addr> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT ip FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL",
-            )?;
-            let rows = stmt.query_map([&network.id], |r| r.get::<_, String>(0))?;
-            rows.filter_map(|r| r.ok()?.parse().ok()).collect()
-        };
-        let ip = match (requested, last) {
-            (Some(ip), _) => pool.request(ip, &taken)?,
-            (None, Some(ip)) if pool.request(ip, &taken).is_ok() => ip,
-            (None, _) => {
-                let newest: Option<String> = tx
-                    .query_row(
-                        "SELECT last_ip FROM endpoints WHERE network_id = ?1
-                           AND last_ip IS NOT NULL ORDER BY rowid DESC LIMIT 1",
-                        [&network.id],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                let after = newest.and_then(|s| s.parse().ok());
-                pool.next_free(&taken, after)?
-            }
-        };
-        tx.execute(
-            "UPDATE endpoints SET ip = ?3, last_ip = ?3 WHERE container_id = ?1 AND network_id = ?2",
-            params![container_id, network.id, ip.to_string()],
-        )?;
+        let ip = allocate_in(&tx, container_id, network)?;
         tx.commit()?;
         Ok(ip)
     }
@@ -504,13 +469,78 @@ pub fn new_network(
     }
 }
 
+/// [`Store::allocate_address`] within the caller's write transaction `tx`.
+fn allocate_in(tx: &Connection, container_id: &str, network: &NetworkRecord) -> Result<Ipv4Addr> {
+    let pool = network.pool()?;
+    let (current, last, requested) = tx.query_row(
+        "SELECT ip, last_ip, requested_ip FROM endpoints
+              WHERE container_id = ?1 AND network_id = ?2",
+        params![container_id, network.id],
+        |r| {
+            let ip = |i: usize| -> rusqlite::Result<Option<Ipv4Addr>> {
+                Ok(r.get::<_, Option<String>>(i)?.and_then(|s| s.parse().ok()))
+            };
+            Ok((ip(0)?, ip(1)?, ip(2)?))
+        },
+    )?;
+    if let Some(ip) = current {
+        return Ok(ip);
+    }
+    let taken: BTreeSet<Ipv4Addr> = {
+        let mut stmt =
+            tx.prepare_cached("SELECT ip FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL")?;
+        let rows = stmt.query_map([&network.id], |r| r.get::<_, String>(0))?;
+        rows.filter_map(|r| r.ok()?.parse().ok()).collect()
+    };
+    let ip = match (requested, last) {
+        (Some(ip), _) => pool.request(ip, &taken)?,
+        (None, Some(ip)) if pool.request(ip, &taken).is_ok() => ip,
+        (None, _) => {
+            let newest: Option<String> = tx
+                .query_row(
+                    "SELECT last_ip FROM endpoints WHERE network_id = ?1
+                           AND last_ip IS NOT NULL ORDER BY rowid DESC LIMIT 1",
+                    [&network.id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let after = newest.and_then(|s| s.parse().ok());
+            pool.next_free(&taken, after)?
+        }
+    };
+    tx.execute(
+        "UPDATE endpoints SET ip = ?3, last_ip = ?3 WHERE container_id = ?1 AND network_id = ?2",
+        params![container_id, network.id, ip.to_string()],
+    )?;
+    Ok(ip)
+}
+
+fn insert_endpoint_in(conn: &Connection, e: &Endpoint) -> Result<()> {
+    conn.execute(
+        "INSERT INTO endpoints (container_id, network_id, requested_ip, mac, aliases)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            e.container_id,
+            e.network_id,
+            e.requested_ip.map(|i| i.to_string()),
+            e.mac,
+            serde_json::to_string(&e.aliases).unwrap_or_default(),
+        ],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::state::store::{ContainerRecord, ContainerState};
 
     fn container(store: &Store, id: &str) {
-        let record = ContainerRecord {
+        store.insert_container(&record_of(id), &[]).unwrap();
+    }
+
+    fn record_of(id: &str) -> ContainerRecord {
+        ContainerRecord {
             id: id.into(),
             name: format!("n-{id}"),
             image: "busybox".into(),
@@ -529,8 +559,7 @@ mod tests {
             stop_requested: false,
             restart_count: 0,
             oom_killed: false,
-        };
-        store.insert_container(&record, &[]).unwrap();
+        }
     }
 
     fn endpoint(id: &str, net: &NetworkRecord, requested: Option<Ipv4Addr>) -> Endpoint {
@@ -543,6 +572,30 @@ mod tests {
             mac: None,
             aliases: vec![],
         }
+    }
+
+    #[test]
+    fn a_running_container_is_recorded_with_its_address_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("kist.db")).unwrap();
+        let pool = kist_net::ipam::Pool::new("10.9.0.0/24".parse().unwrap(), None, None).unwrap();
+        let net = new_network("n", "kist-n".into(), &pool, None);
+        store.insert_network(&net).unwrap();
+        let mut a = record_of("a");
+        store
+            .insert_running_container_on(&a, &[], &endpoint("a", &net, None), &net)
+            .unwrap();
+        let ip = store.endpoints_of("a").unwrap()[0].ip;
+        assert_eq!(ip, Some("10.9.0.2".parse().unwrap()));
+        // Asking for the address a holds: refused, and nothing of b is recorded.
+        a.id = "b".into();
+        a.name = "b".into();
+        let taken = store
+            .insert_running_container_on(&a, &[], &endpoint("b", &net, ip), &net)
+            .unwrap_err();
+        assert!(taken.to_string().contains("already in use"), "{taken}");
+        assert!(store.find_container("b").is_err());
+        assert!(store.endpoints_of("b").unwrap().is_empty());
     }
 
     #[test]

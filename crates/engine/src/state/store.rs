@@ -279,6 +279,16 @@ impl Store {
 
     /// Records a new container; fails if its name is taken.
     pub fn insert_container(&self, c: &ContainerRecord, volumes: &[String]) -> Result<()> {
+        self.insert_container_with(c, volumes, |_| Ok(()))
+    }
+
+    /// As [`Store::insert_container`], with `also` done in the same write transaction.
+    pub(crate) fn insert_container_with(
+        &self,
+        c: &ContainerRecord,
+        volumes: &[String],
+        also: impl FnOnce(&Connection) -> Result<()>,
+    ) -> Result<()> {
         let tx = write_tx(&self.conn)?;
         let inserted = tx.execute(
             "INSERT INTO containers (id, name, image, image_id, command, created, state,
@@ -326,6 +336,7 @@ impl Store {
                 params![c.id, v],
             )?;
         }
+        also(&tx)?;
         tx.commit()?;
         Ok(())
     }
