@@ -574,13 +574,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_running_container_is_recorded_with_its_address_or_not_at_all() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("kist.db")).unwrap();
+    /// A store in `dir` with network `n` on 10.9.0.0/24.
+    fn store_with_network(dir: &std::path::Path) -> (Store, NetworkRecord) {
+        let store = Store::open(&dir.join("kist.db")).unwrap();
         let pool = kist_net::ipam::Pool::new("10.9.0.0/24".parse().unwrap(), None, None).unwrap();
         let net = new_network("n", "kist-n".into(), &pool, None);
         store.insert_network(&net).unwrap();
+        (store, net)
+    }
+
+    #[test]
+    fn a_running_container_is_recorded_with_its_address_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, net) = store_with_network(dir.path());
         let mut a = record_of("a");
         store
             .insert_running_container_on(&a, &[], &endpoint("a", &net, None), &net)
@@ -601,10 +607,7 @@ mod tests {
     #[test]
     fn addresses_are_distinct_kept_across_restarts_and_freed_on_exit() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("kist.db")).unwrap();
-        let pool = kist_net::ipam::Pool::new("10.9.0.0/24".parse().unwrap(), None, None).unwrap();
-        let net = new_network("n", "kist-n".into(), &pool, None);
-        store.insert_network(&net).unwrap();
+        let (store, net) = store_with_network(dir.path());
         for id in ["a", "b", "c"] {
             container(&store, id);
         }
