@@ -74,6 +74,11 @@ impl Channel {
         })
     }
 
+    /// The socket, for the ioctls that ask the socket's namespace about a link by name.
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.socket)
+    }
+
     /// Makes `seq` the last number used (a batch numbers its messages itself).
     pub fn set_seq(&mut self, seq: u32) {
         self.seq = seq;

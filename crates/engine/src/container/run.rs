@@ -19,6 +19,7 @@ use crate::container::user::{ResolvedUser, resolve_groups, resolve_user};
 use crate::container::{health, hostfiles};
 use crate::error::{Error, IoContext, Result};
 use crate::filesystem::volumes;
+use crate::network::attach::Joining;
 use crate::observe::logs::{LogWriter, Stream, log_path};
 use crate::options::mounts::{DEFAULT_SHM_SIZE, TMPFS_DEFAULTS, parse_volumes_from};
 use crate::options::namespaces::{IpcOwn, JoinedNamespace, Share};
@@ -68,7 +69,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     // The container's process sets itself up (on another CPU) while it is recorded here. Were
     // kist killed before the record exists, the process dies with it, and what remains is a
     // directory without a record, which `system prune` removes.
-    let record = match plan.record(engine, &opts, ProcessStamp::of(created.pid())) {
+    let (record, joining) = match plan.record(engine, &opts, ProcessStamp::of(created.pid())) {
         Ok(r) => r,
         Err(e) => {
             created.abort();
@@ -85,28 +86,27 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
     }
     // Only a bridge network has anything to set up (or, after the exit, to take down): the
     // store is not asked otherwise, on the way to the program's start.
-    let bridged = opts.network == NetworkMode::Bridge;
-    let network = match bridged {
-        true => Some(crate::network::attach::connect_during_setup(
+    let network = match joining {
+        Some(joining) => Some(crate::network::attach::connect_during_setup(
             engine,
-            &record.id,
+            joining,
             &mut created,
         )?),
-        false => {
+        None => {
             created.wait_ready()?;
             None
         }
     };
     let io = io.with_console(created.take_console());
     let running = created.start()?;
-    let _network = network
+    let network = network
         .map(crate::network::attach::Connected::serve)
         .transpose()?;
     crate::state::events::container(&engine.layout.root, &record, "start", &[]);
     let health = health::Monitor::start(&engine.layout, &record, config.healthcheck.as_ref());
     let status = kist_runtime::run_foreground(running, io, &signals)?;
-    if bridged {
-        let _ = crate::network::attach::disconnect(engine, &record.id);
+    if let Some(network) = network {
+        let _ = network.disconnect(engine, &record.id);
     }
     drop(health);
     let code = status.code();
@@ -543,13 +543,14 @@ impl Plan {
             .collect()
     }
 
-    /// Records the container and its process, with a generated name when none was given.
+    /// Records the container and its process, with a generated name when none was given; for
+    /// one that runs from now on a bridge network, what joining it there needs.
     fn record(
         &self,
         engine: &Engine,
         opts: &RunOptions,
         process: Option<ProcessStamp>,
-    ) -> Result<ContainerRecord> {
+    ) -> Result<(ContainerRecord, Option<Joining>)> {
         let config = serde_json::json!({
             "Hostname": self.hostname,
             "User": opts.user,
@@ -638,24 +639,35 @@ impl Plan {
             // A container that runs from now on gets its address with its record, in one
             // write; one made for later gets it when it starts.
             let inserted = match (&self.network, process) {
-                (Some(network), Some(_)) => engine.store.insert_running_container_on(
-                    &record,
-                    &volumes,
-                    &crate::network::endpoint_of(&record.id, network, opts),
-                    network,
-                ),
-                _ => engine.store.insert_container(&record, &volumes),
+                (Some(network), Some(_)) => {
+                    let endpoint = crate::network::endpoint_of(&record.id, network, opts);
+                    engine
+                        .store
+                        .insert_running_container_on(&record, &volumes, &endpoint, network)
+                        .map(|address| {
+                            Some(Joining::recorded(
+                                config.clone(),
+                                network.clone(),
+                                endpoint,
+                                address,
+                            ))
+                        })
+                }
+                _ => engine
+                    .store
+                    .insert_container(&record, &volumes)
+                    .map(|()| None),
             };
             match inserted {
                 Err(Error::NameInUse { .. }) if opts.name.is_none() => {
                     record.name = names::generate(attempt)
                 }
                 Err(e) => return Err(e),
-                Ok(()) => {
+                Ok(joining) => {
                     if let (Some(network), None) = (&self.network, process) {
                         crate::network::record_endpoint(engine, &record.id, network, opts)?;
                     }
-                    return Ok(created_event(engine, record));
+                    return Ok((created_event(engine, record), joining));
                 }
             }
         }

@@ -149,7 +149,8 @@ fn run_container(
         let seccomp = crate::container::seccomp_cache::filter_for(&layout, &config.security)?;
         crate::container::joined::point_at_donors(&e, &mut config.spec, &config.joined)?;
         let mut created = kist_runtime::create(config.launch(&dirs, stdio, seccomp.as_ref()))?;
-        let network = crate::network::attach::connect_during_setup(&e, id, &mut created)?;
+        let joining = crate::network::attach::Joining::load(&e, id)?;
+        let network = crate::network::attach::connect_during_setup(&e, joining, &mut created)?;
         let console = created.take_console();
         // With -i, attached clients' input goes to the container's stdin (or terminal). The
         // socket exists before "started" is reported, so `start -i` finds it.

@@ -14,8 +14,72 @@ use crate::Engine;
 use crate::container::hostfiles;
 use crate::error::Result;
 use crate::state::container_dirs::ContainerDirs;
-use crate::state::networks::NetworkRecord;
-use crate::state::store::ContainerRecord;
+use crate::state::networks::{Endpoint, NetworkRecord};
+
+/// What joining a container to its networks needs: its recorded settings and, for each
+/// network it has an endpoint on, the network and the address it holds there, if it holds one
+/// yet. A foreground `run` hands over what it has just recorded ([`Joining::recorded`]), so
+/// that the store is not read again on the way to the program; a supervisor or `start` reads
+/// it ([`Joining::load`]).
+pub(crate) struct Joining {
+    id: String,
+    config: serde_json::Value,
+    members: Vec<Member>,
+}
+
+/// The container's place on one network.
+struct Member {
+    network: NetworkRecord,
+    endpoint: Endpoint,
+    address: Option<Ipv4Addr>,
+}
+
+impl Joining {
+    /// The container's endpoints, their networks and its settings, from the store.
+    pub(crate) fn load(engine: &Engine, id: &str) -> Result<Joining> {
+        let mut members = Vec::new();
+        for endpoint in engine.store.endpoints_of(id)? {
+            let Some(network) = engine.store.network_by_id(&endpoint.network_id)? else {
+                continue;
+            };
+            members.push(Member {
+                network,
+                address: endpoint.ip,
+                endpoint,
+            });
+        }
+        let config = match members.is_empty() {
+            true => serde_json::Value::Null,
+            false => {
+                let record = engine.store.find_container(id)?;
+                serde_json::from_str(&record.config).unwrap_or_default()
+            }
+        };
+        Ok(Joining {
+            id: id.to_string(),
+            config,
+            members,
+        })
+    }
+
+    /// A container just recorded with its `config`, on `network` at `address`.
+    pub(crate) fn recorded(
+        config: serde_json::Value,
+        network: NetworkRecord,
+        endpoint: Endpoint,
+        address: Ipv4Addr,
+    ) -> Joining {
+        Joining {
+            id: endpoint.container_id.clone(),
+            config,
+            members: vec![Member {
+                network,
+                endpoint,
+                address: Some(address),
+            }],
+        }
+    }
+}
 
 /// What a connected container needs kept while it runs: its DNS responder's socket, served
 /// once the program has started ([`Connected::serve`]: its thread and reading the host's
@@ -23,12 +87,14 @@ use crate::state::store::ContainerRecord;
 #[must_use = "the container's DNS responder stops when this is dropped"]
 pub(crate) struct Connected {
     dns: Option<super::dns::Bound>,
+    published: bool,
 }
 
 /// A connected container whose DNS responder serves.
 #[must_use = "the container's DNS responder stops when this is dropped"]
 pub(crate) struct Serving {
     _dns: Option<super::dns::Responder>,
+    published: bool,
 }
 
 impl Connected {
@@ -36,7 +102,18 @@ impl Connected {
     pub(crate) fn serve(self) -> Result<Serving> {
         Ok(Serving {
             _dns: self.dns.map(super::dns::Bound::serve).transpose()?,
+            published: self.published,
         })
+    }
+}
+
+impl Serving {
+    /// Takes the container's published ports' rules away, when it published any: it stopped.
+    pub(crate) fn disconnect(self, engine: &Engine, id: &str) -> Result<()> {
+        match self.published {
+            true => disconnect(engine, id),
+            false => Ok(()),
+        }
     }
 }
 
@@ -47,13 +124,14 @@ impl Connected {
 /// published ports' rules away again.
 pub(crate) fn connect_during_setup(
     engine: &Engine,
-    id: &str,
+    joining: Joining,
     created: &mut kist_runtime::Created,
 ) -> Result<Connected> {
-    let connected = connect(engine, id, created.pid());
+    let id = joining.id.clone();
+    let connected = connect(engine, joining, created.pid());
     if let Err(setup) = created.wait_ready() {
         if connected.is_ok() {
-            let _ = disconnect(engine, id);
+            let _ = disconnect(engine, &id);
         }
         return Err(setup.into());
     }
@@ -62,49 +140,61 @@ pub(crate) fn connect_during_setup(
 
 /// Joins the container (whose first process is `pid`) to every network it has an endpoint on;
 /// on failure, what it took in the store is let go.
-pub(crate) fn connect(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
-    join_all(engine, id, pid).inspect_err(|_| {
-        let _ = disconnect(engine, id);
-        let _ = engine.store.release_network(id);
+pub(crate) fn connect(engine: &Engine, joining: Joining, pid: i32) -> Result<Connected> {
+    let id = joining.id.clone();
+    join_all(engine, joining, pid).inspect_err(|_| {
+        let _ = disconnect(engine, &id);
+        let _ = engine.store.release_network(&id);
     })
 }
 
-fn join_all(engine: &Engine, id: &str, pid: i32) -> Result<Connected> {
-    let endpoints = engine.store.endpoints_of(id)?;
-    if endpoints.is_empty() {
-        return Ok(Connected { dns: None });
+fn join_all(engine: &Engine, joining: Joining, pid: i32) -> Result<Connected> {
+    let Joining {
+        id,
+        config,
+        members,
+    } = joining;
+    if members.is_empty() {
+        return Ok(Connected {
+            dns: None,
+            published: false,
+        });
     }
     let mut joined = Vec::new();
     let ns = NetNs::of_pid(pid)?;
     let mut host = Netlink::open()?;
     let mut first: Option<Ipv4Addr> = None;
-    for (n, endpoint) in endpoints.iter().enumerate() {
-        let Some(network) = engine.store.network_by_id(&endpoint.network_id)? else {
-            continue;
+    for (n, member) in members.into_iter().enumerate() {
+        let ip = match member.address {
+            Some(ip) => ip,
+            None => engine.store.allocate_address(&id, &member.network)?,
         };
-        let ip = engine.store.allocate_address(id, &network)?;
-        join_one(&mut host, &ns, id, pid, n, &network, endpoint, ip)?;
+        join_one(
+            &mut host,
+            &ns,
+            &id,
+            pid,
+            n,
+            &member.network,
+            &member.endpoint,
+            ip,
+        )?;
         first.get_or_insert(ip);
-        joined.push(network);
+        joined.push(member.network);
         crate::state::crash::point("network:attached");
     }
-    // One read of the record and its settings for the hosts file, the ports and the DNS.
-    let record = engine.store.find_container(id)?;
-    let config: serde_json::Value = serde_json::from_str(&record.config).unwrap_or_default();
     let extras = hostfiles::Extras::from_config(&config);
+    let mut published = false;
     if let Some(ip) = first {
-        write_hosts(engine, &record, &config, &extras, ip)?;
-        super::ports::publish(engine, &record, ip)?;
+        write_hosts(engine, &id, &config, &extras, ip)?;
+        published = super::ports::publish(engine, &id, &config, ip)?;
         crate::state::crash::point("network:published");
     }
-    let dns = super::dns::bind(
-        &engine.layout.db_path(),
-        &ns,
-        id.to_string(),
-        joined,
-        &extras.dns,
-    )?;
-    Ok(Connected { dns: Some(dns) })
+    let dns = super::dns::bind(&engine.layout.db_path(), &ns, id, joined, &extras.dns)?;
+    Ok(Connected {
+        dns: Some(dns),
+        published,
+    })
 }
 
 /// One network's veth pair as `eth{n}`: the first with the default route via its gateway,
@@ -117,7 +207,7 @@ pub(crate) fn join_one(
     pid: i32,
     n: usize,
     network: &NetworkRecord,
-    endpoint: &crate::state::networks::Endpoint,
+    endpoint: &Endpoint,
     ip: Ipv4Addr,
 ) -> Result<()> {
     let bridge_index = bridge_ready(host, network)?;
@@ -173,13 +263,15 @@ fn host_veth_name(id: &str, pid: i32, n: usize) -> String {
 /// or is about to be, bound into the container).
 fn write_hosts(
     engine: &Engine,
-    record: &ContainerRecord,
+    id: &str,
     config: &serde_json::Value,
     extras: &hostfiles::Extras,
     ip: Ipv4Addr,
 ) -> Result<()> {
-    let hostname = config["Hostname"].as_str().unwrap_or(record.short_id());
-    let dirs = ContainerDirs::of(&engine.layout, &record.id);
+    let hostname = config["Hostname"]
+        .as_str()
+        .unwrap_or(id.get(..12).unwrap_or(id));
+    let dirs = ContainerDirs::of(&engine.layout, id);
     dirs.rewrite_file("hosts", &hostfiles::bridge_hosts_file(hostname, ip, extras))?;
     Ok(())
 }

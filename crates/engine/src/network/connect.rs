@@ -81,7 +81,7 @@ pub fn connect(
 
 /// The first `ethN` name free inside the namespace.
 fn free_slot(ns: &NetNs) -> Result<usize> {
-    let mut inside = Netlink::open_in(ns)?;
+    let inside = Netlink::open_in(ns)?;
     for n in 0..64 {
         if inside.link_index(&format!("eth{n}"))?.is_none() {
             return Ok(n);

@@ -47,10 +47,10 @@ pub(crate) fn record_config(config: &mut Value, opts: &RunOptions, image_exposed
     config["PortSpecs"] = json!(net.publish);
 }
 
-/// The container's ports published to `ip`, its address: host ports chosen and taken, rules
-/// installed. Nothing is left taken when it fails.
-pub(crate) fn publish(engine: &Engine, record: &ContainerRecord, ip: Ipv4Addr) -> Result<()> {
-    let config: Value = serde_json::from_str(&record.config).unwrap_or_default();
+/// The ports of container `id` (its recorded `config`) published to `ip`, its address: host
+/// ports chosen and taken, rules installed; whether it has any. Nothing is left taken when it
+/// fails.
+pub(crate) fn publish(engine: &Engine, id: &str, config: &Value, ip: Ipv4Addr) -> Result<bool> {
     let mut specs: Vec<PortSpec> =
         serde_json::from_value(config["PortSpecs"].clone()).unwrap_or_default();
     if config["PublishAllPorts"].as_bool() == Some(true) {
@@ -69,7 +69,7 @@ pub(crate) fn publish(engine: &Engine, record: &ContainerRecord, ip: Ipv4Addr) -
         }
     }
     if specs.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let mut held = engine.store.host_ports_taken()?;
     let mut ports = Vec::new();
@@ -78,7 +78,7 @@ pub(crate) fn publish(engine: &Engine, record: &ContainerRecord, ip: Ipv4Addr) -
         held.insert((spec.protocol.clone(), port.host_port));
         ports.push(port);
     }
-    engine.store.take_ports(&record.id, &ports)?;
+    engine.store.take_ports(id, &ports)?;
     let mappings: Vec<PortMapping> = ports
         .iter()
         .map(|p| PortMapping {
@@ -93,8 +93,8 @@ pub(crate) fn publish(engine: &Engine, record: &ContainerRecord, ip: Ipv4Addr) -
             container_port: p.container_port,
         })
         .collect();
-    Nftables::open()?.add_ports(&record.id, &mappings)?;
-    Ok(())
+    Nftables::open()?.add_ports(id, &mappings)?;
+    Ok(true)
 }
 
 /// The host port for a spec: the one given (free on the host), the first free one of a range,

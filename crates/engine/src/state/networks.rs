@@ -254,17 +254,16 @@ impl Store {
     /// Records a container that runs from now on with its place on `network`, and its address
     /// there, in one write transaction: a foreground `run` writes the store once on its way to
     /// the program, not three times (each commit also grows the WAL that a checkpoint, with its
-    /// fsync, empties).
+    /// fsync, empties). Returns the address.
     pub fn insert_running_container_on(
         &self,
         c: &crate::state::store::ContainerRecord,
         volumes: &[String],
         endpoint: &Endpoint,
         network: &NetworkRecord,
-    ) -> Result<()> {
+    ) -> Result<Ipv4Addr> {
         self.insert_container_with(c, volumes, |tx| {
-            insert_endpoint_in(tx, endpoint)?;
-            allocate_in(tx, &c.id, network).map(|_| ())
+            insert_endpoint_holding_in(tx, endpoint, network)
         })
     }
 
@@ -471,7 +470,6 @@ pub fn new_network(
 
 /// [`Store::allocate_address`] within the caller's write transaction `tx`.
 fn allocate_in(tx: &Connection, container_id: &str, network: &NetworkRecord) -> Result<Ipv4Addr> {
-    let pool = network.pool()?;
     let (current, last, requested) = tx.query_row(
         "SELECT ip, last_ip, requested_ip FROM endpoints
               WHERE container_id = ?1 AND network_id = ?2",
@@ -486,31 +484,72 @@ fn allocate_in(tx: &Connection, container_id: &str, network: &NetworkRecord) -> 
     if let Some(ip) = current {
         return Ok(ip);
     }
-    let taken: BTreeSet<Ipv4Addr> = {
-        let mut stmt =
-            tx.prepare_cached("SELECT ip FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL")?;
-        let rows = stmt.query_map([&network.id], |r| r.get::<_, String>(0))?;
-        rows.filter_map(|r| r.ok()?.parse().ok()).collect()
-    };
-    let ip = match (requested, last) {
-        (Some(ip), _) => pool.request(ip, &taken)?,
-        (None, Some(ip)) if pool.request(ip, &taken).is_ok() => ip,
-        (None, _) => {
-            let newest: Option<String> = tx
-                .query_row(
-                    "SELECT last_ip FROM endpoints WHERE network_id = ?1
-                           AND last_ip IS NOT NULL ORDER BY rowid DESC LIMIT 1",
-                    [&network.id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let after = newest.and_then(|s| s.parse().ok());
-            pool.next_free(&taken, after)?
-        }
-    };
+    let ip = choose_address_in(tx, network, requested, last)?;
     tx.execute(
         "UPDATE endpoints SET ip = ?3, last_ip = ?3 WHERE container_id = ?1 AND network_id = ?2",
         params![container_id, network.id, ip.to_string()],
+    )?;
+    Ok(ip)
+}
+
+/// The address a container gets on `network`: `requested` (`--ip`), which must be free, else
+/// `last` (its address before) when free, else the next free one after the address of the
+/// newest endpoint. One read of the network's endpoints (each statement costs a process
+/// that opens the store afresh its preparation: a `run` prepares every one it uses).
+fn choose_address_in(
+    tx: &Connection,
+    network: &NetworkRecord,
+    requested: Option<Ipv4Addr>,
+    last: Option<Ipv4Addr>,
+) -> Result<Ipv4Addr> {
+    let pool = network.pool()?;
+    let mut taken = BTreeSet::new();
+    let mut newest = None;
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT ip, last_ip FROM endpoints WHERE network_id = ?1 ORDER BY rowid",
+        )?;
+        let mut rows = stmt.query([&network.id])?;
+        while let Some(row) = rows.next()? {
+            let ip = |i: usize| -> rusqlite::Result<Option<Ipv4Addr>> {
+                Ok(row
+                    .get::<_, Option<String>>(i)?
+                    .and_then(|s| s.parse().ok()))
+            };
+            if let Some(ip) = ip(0)? {
+                taken.insert(ip);
+            }
+            if let Some(last) = ip(1)? {
+                newest = Some(last);
+            }
+        }
+    }
+    Ok(match (requested, last) {
+        (Some(ip), _) => pool.request(ip, &taken)?,
+        (None, Some(ip)) if pool.request(ip, &taken).is_ok() => ip,
+        (None, _) => pool.next_free(&taken, newest)?,
+    })
+}
+
+/// Records a new endpoint holding its address already: chosen and written in one statement
+/// each.
+fn insert_endpoint_holding_in(
+    tx: &Connection,
+    e: &Endpoint,
+    network: &NetworkRecord,
+) -> Result<Ipv4Addr> {
+    let ip = choose_address_in(tx, network, e.requested_ip, e.last_ip)?;
+    tx.execute(
+        "INSERT INTO endpoints (container_id, network_id, ip, last_ip, requested_ip, mac, aliases)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
+        params![
+            e.container_id,
+            e.network_id,
+            ip.to_string(),
+            e.requested_ip.map(|i| i.to_string()),
+            e.mac,
+            serde_json::to_string(&e.aliases).unwrap_or_default(),
+        ],
     )?;
     Ok(ip)
 }

@@ -283,12 +283,12 @@ impl Store {
     }
 
     /// As [`Store::insert_container`], with `also` done in the same write transaction.
-    pub(crate) fn insert_container_with(
+    pub(crate) fn insert_container_with<T>(
         &self,
         c: &ContainerRecord,
         volumes: &[String],
-        also: impl FnOnce(&Connection) -> Result<()>,
-    ) -> Result<()> {
+        also: impl FnOnce(&Connection) -> Result<T>,
+    ) -> Result<T> {
         let tx = write_tx(&self.conn)?;
         let inserted = tx.execute(
             "INSERT INTO containers (id, name, image, image_id, command, created, state,
@@ -336,9 +336,9 @@ impl Store {
                 params![c.id, v],
             )?;
         }
-        also(&tx)?;
+        let also = also(&tx)?;
         tx.commit()?;
-        Ok(())
+        Ok(also)
     }
 
     pub fn set_running(&self, id: &str, process: ProcessStamp) -> Result<()> {

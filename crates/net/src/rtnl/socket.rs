@@ -15,7 +15,7 @@ use crate::netns::NetNs;
 /// A route netlink socket in one network namespace: the calling thread's (`open`) or another
 /// (`open_in`, e.g. a container's).
 pub struct Netlink {
-    channel: Channel,
+    pub(super) channel: Channel,
 }
 
 impl Netlink {
