@@ -494,8 +494,8 @@ fn allocate_in(tx: &Connection, container_id: &str, network: &NetworkRecord) -> 
 
 /// The address a container gets on `network`: `requested` (`--ip`), which must be free, else
 /// `last` (its address before) when free, else the next free one after the address of the
-/// newest endpoint. One read of the network's endpoints (each statement costs a process
-/// that opens the store afresh its preparation: a `run` prepares every one it uses).
+/// newest endpoint. One read of the network's endpoints: a `run` opens the store afresh, so
+/// every statement it runs is prepared again, and each one costs.
 fn choose_address_in(
     tx: &Connection,
     network: &NetworkRecord,
@@ -627,11 +627,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, net) = store_with_network(dir.path());
         let mut a = record_of("a");
-        store
+        let given = store
             .insert_running_container_on(&a, &[], &endpoint("a", &net, None), &net)
             .unwrap();
-        let ip = store.endpoints_of("a").unwrap()[0].ip;
+        let recorded = &store.endpoints_of("a").unwrap()[0];
+        let ip = recorded.ip;
         assert_eq!(ip, Some("10.9.0.2".parse().unwrap()));
+        assert_eq!(
+            (Some(given), recorded.last_ip),
+            (ip, ip),
+            "returned, and kept as last"
+        );
         // Asking for the address a holds: refused, and nothing of b is recorded.
         a.id = "b".into();
         a.name = "b".into();
