@@ -157,3 +157,30 @@ fn system_prune_removes_directories_that_have_no_record() {
         "a young one may belong to a run in progress"
     );
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_process_left_in_a_removed_containers_cgroup_is_killed_with_it() {
+    // In a PID namespace it joined, a container's first process can exit while a child of it
+    // runs on (reparented to the donor's init): its cgroup cannot simply be removed, and the
+    // process must not outlive the container.
+    let k = Kist::with_busybox();
+    k.ok(&["run", "-d", "--name", "donor", "busybox", "sleep", "1000"]);
+    let marker = "4242";
+    k.ok(&[
+        "run",
+        "--rm",
+        "--pid",
+        "container:donor",
+        "busybox",
+        "sh",
+        "-c",
+        &format!("sleep {marker} >/dev/null 2>&1 & exit 0"),
+    ]);
+    assert!(
+        processes_with(marker).is_empty(),
+        "the left-behind sleep survived its container"
+    );
+    k.ok(&["rm", "-f", "donor"]);
+    k.assert_clean();
+}

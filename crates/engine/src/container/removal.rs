@@ -73,8 +73,8 @@ fn wait_for_monitor(m: ProcessStamp) -> Result<()> {
 }
 
 /// Removes the directories, then the record, then (with `volumes`) the anonymous volumes of a
-/// container whose process is gone and which the caller owns. A kist killed half-way leaves the record, which
-/// the next command's reconciliation finds and finishes.
+/// container whose process is gone and which the caller owns. A kist killed half-way leaves
+/// the record, which the next command's reconciliation finds and finishes.
 pub fn discard(engine: &Engine, id: &str, volumes: bool) -> Result<()> {
     // Its published ports' rules, which its record names.
     let _ = crate::network::attach::disconnect(engine, id);
@@ -82,10 +82,21 @@ pub fn discard(engine: &Engine, id: &str, volumes: bool) -> Result<()> {
     if let Some(c) = &record {
         crate::container::cgroup::finish(c);
     }
+    discard_finished(engine, id, record.as_ref(), volumes)
+}
+
+/// As [`discard`], for a container whose ports' rules and cgroup are gone already (a
+/// foreground `run --rm` took them away at the exit, and has its `record`).
+pub(crate) fn discard_finished(
+    engine: &Engine,
+    id: &str,
+    record: Option<&ContainerRecord>,
+    volumes: bool,
+) -> Result<()> {
     remove_container_dirs(&engine.layout, id)?;
     crate::state::crash::point("rm:dirs");
     let anonymous = engine.store.delete_container(id)?;
-    if let Some(c) = &record {
+    if let Some(c) = record {
         crate::state::events::container(&engine.layout.root, c, "destroy", &[]);
     }
     for volume in anonymous.into_iter().filter(|_| volumes) {

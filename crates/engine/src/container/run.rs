@@ -117,7 +117,7 @@ pub fn run(engine: &Engine, opts: RunOptions) -> Result<RunOutcome> {
         // This process reaped the container, so it owns the removal: no need to record the
         // exit first. Killed half-way, it leaves an auto-remove record whose monitor is dead,
         // which the next command removes.
-        crate::container::removal::discard(engine, &record.id, true)?;
+        crate::container::removal::discard_finished(engine, &record.id, Some(&record), true)?;
     } else {
         engine.store.set_exited(&record.id, code, None)?;
         if oom {

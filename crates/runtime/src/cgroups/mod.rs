@@ -508,7 +508,11 @@ impl Cgroup {
     /// directories: cgroup.kill on v2; on v1 freeze, kill, thaw (a frozen process dies only
     /// once thawed).
     pub fn destroy(&self) -> Result<()> {
-        if self.dirs.iter().all(|(_, d)| !d.exists()) {
+        // The common case, first: no process left (every process of a PID namespace dies with
+        // its first) and no cgroup below, so one rmdir takes each directory; the kernel
+        // refuses it (EBUSY) otherwise. Reading each hierarchy's cgroup.procs and listing its
+        // directory twice to find that out cost 0.5 ms of every `run --rm` on v1.
+        if self.dirs.iter().all(|(_, d)| removed_at_once(d)) {
             return Ok(());
         }
         // Normally empty: every process of a PID namespace dies with its first.
@@ -583,6 +587,14 @@ impl Cgroup {
             remove_tree(dir)?;
         }
         Ok(())
+    }
+}
+
+/// Whether `dir` is gone after one rmdir (or was already).
+fn removed_at_once(dir: &Path) -> bool {
+    match fs::remove_dir(dir) {
+        Ok(()) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
     }
 }
 
