@@ -56,7 +56,7 @@ pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<Removed> {
         });
     }
     if let Some((container, running)) = users.first() {
-        let container = container.get(..12).unwrap_or(container).to_string();
+        let container = crate::state::ids::short(container).to_string();
         if *running && by_name.is_none() {
             return Err(Error::ImageUsedByRunning {
                 image: short,

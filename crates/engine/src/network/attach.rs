@@ -270,7 +270,7 @@ fn write_hosts(
 ) -> Result<()> {
     let hostname = config["Hostname"]
         .as_str()
-        .unwrap_or(id.get(..12).unwrap_or(id));
+        .unwrap_or(crate::state::ids::short(id));
     let dirs = ContainerDirs::of(&engine.layout, id);
     dirs.rewrite_file("hosts", &hostfiles::bridge_hosts_file(hostname, ip, extras))?;
     Ok(())

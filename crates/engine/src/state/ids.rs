@@ -1,5 +1,10 @@
 //! Container ids: 256 random bits in hex, like Docker's.
 
+/// The 12 characters of an id that Docker shows (all of a shorter one).
+pub fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
 pub fn new_container_id() -> String {
     let mut buf = [0u8; 32];
     let mut filled = 0;

@@ -141,7 +141,7 @@ pub struct ActiveContainer {
 impl ContainerRecord {
     /// The 12-character form Docker shows.
     pub fn short_id(&self) -> &str {
-        self.id.get(..12).unwrap_or(&self.id)
+        crate::state::ids::short(&self.id)
     }
 }
 
